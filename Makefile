@@ -1,0 +1,47 @@
+# imapd: POSIX make, suffix rules only.
+
+PREFIX = /usr/local
+DESTDIR =
+CC = cc
+CFLAGS = -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -O2 -g \
+	-Wall -Wextra -Wstrict-prototypes -Wmissing-prototypes -Wshadow \
+	-Wsign-compare
+LDFLAGS =
+LIBS = -lcrypt
+
+OBJS = imapd.o parse.o store.o modseq.o
+
+all: imapd
+
+imapd: $(OBJS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o imapd $(OBJS) $(LIBS)
+
+$(OBJS): imapd.h
+
+.c.o:
+	$(CC) $(CFLAGS) -c $<
+
+t/parsetest: t/parsetest.c parse.o imapd.h
+	$(CC) $(CFLAGS) -I. -o t/parsetest t/parsetest.c parse.o
+
+run: imapd
+	sh t/demo.sh demo
+	./imapd -d demo
+
+check: imapd t/parsetest
+	sh t/run.sh
+
+bench: imapd
+	sh bench/run.sh
+
+install: imapd
+	mkdir -p $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man8 \
+		$(DESTDIR)$(PREFIX)/share/man/man5
+	cp imapd $(DESTDIR)$(PREFIX)/bin/imapd
+	cp man/imapd.8 $(DESTDIR)$(PREFIX)/share/man/man8/imapd.8
+	cp man/imapd-store.5 $(DESTDIR)$(PREFIX)/share/man/man5/imapd-store.5
+
+clean:
+	rm -f imapd $(OBJS) t/parsetest
+
+.PHONY: all run check bench install clean
