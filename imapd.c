@@ -1,0 +1,2427 @@
+/*
+ * imapd: an IMAP4rev1 server for one connection on stdin/stdout.
+ *
+ * This file is the session: process set-up, authentication, I/O with
+ * deadlines, the command table and the command handlers. The grammar is
+ * in parse.c, the mailbox files in store.c, the counter in modseq.c.
+ */
+#include <ctype.h>
+#include <crypt.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <limits.h>
+#include <poll.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include "imapd.h"
+
+#define TIMEOUT_PREAUTH_MS	(60 * 1000)
+#define TIMEOUT_AUTH_MS		(30 * 60 * 1000)	/* RFC 3501 5.4 */
+#define OUTBUF_SIZE		(64 * 1024)
+#define INBUF_SIZE		(64 * 1024)
+#define PWLINE_MAX		4096
+
+#define CAPS_PRE	"IMAP4rev1 LITERAL+ AUTH=PLAIN"
+#define CAPS_AUTH	"IMAP4rev1 LITERAL+ UIDPLUS UNSELECT"
+
+enum { ST_NOAUTH = 1, ST_AUTH = 2, ST_SELECTED = 4 };
+enum { RES_OK, RES_NO, RES_BAD };
+
+static struct {
+	int		 state;
+	int		 log_stderr;
+	const char	*pwfile;
+	const char	*dir;
+	size_t		 appendmax;
+	char		*user;
+	struct store	*store;
+	struct mailbox	*mb;
+	int		 readonly;
+	struct parser	*parser;
+	/* the reply of the command being run */
+	int		 res;
+	char		*restext;
+} S;
+
+static char	 obuf[OUTBUF_SIZE];
+static size_t	 olen;
+static char	 ibuf[INBUF_SIZE];
+static size_t	 ipos, ilen;
+
+/* ------------------------------------------------------------ logging */
+
+static void logmsg(int prio, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void
+logmsg(int prio, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	if (S.log_stderr) {
+		fprintf(stderr, "imapd[%ld]: ", (long)getpid());
+		vfprintf(stderr, fmt, ap);
+		fputc('\n', stderr);
+	} else
+		vsyslog(prio, fmt, ap);
+	va_end(ap);
+}
+
+static const char *
+remote(void)
+{
+	const char *r;
+
+	if ((r = getenv("TCPREMOTEIP")) != NULL || (r = getenv("REMOTE_HOST")))
+		return r;
+	return "local";
+}
+
+static void die(int code, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3), noreturn));
+
+static void
+die(int code, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	logmsg(LOG_ERR, "fatal: %s", msg);
+	exit(code);
+}
+
+/* ------------------------------------------------------------- output */
+
+static void
+write_all(const char *p, size_t n)
+{
+	struct pollfd pfd = { .fd = 1, .events = POLLOUT };
+	ssize_t w;
+
+	while (n > 0) {
+		if (poll(&pfd, 1, TIMEOUT_AUTH_MS) <= 0)
+			die(EXIT_TEMP, "output timed out");
+		if ((w = write(1, p, n)) == -1) {
+			if (errno == EINTR || errno == EAGAIN)
+				continue;
+			/* The client went away: nothing left to do. */
+			exit(0);
+		}
+		p += w;
+		n -= (size_t)w;
+	}
+}
+
+static void
+out_flush(void)
+{
+	write_all(obuf, olen);
+	olen = 0;
+}
+
+static void
+out(const void *p, size_t n)
+{
+	if (n > sizeof obuf - olen) {
+		out_flush();
+		if (n > sizeof obuf) {
+			write_all(p, n);
+			return;
+		}
+	}
+	memcpy(obuf + olen, p, n);
+	olen += n;
+}
+
+static void outf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static void
+outf(const char *fmt, ...)
+{
+	char tmp[1024];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(tmp, sizeof tmp, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	if ((size_t)n >= sizeof tmp)
+		n = sizeof tmp - 1;
+	out(tmp, (size_t)n);
+}
+
+static void
+outs(const char *s)
+{
+	out(s, strlen(s));
+}
+
+static void
+out_literal(const char *p, size_t n)
+{
+	outf("{%zu}\r\n", n);
+	out(p, n);
+}
+
+/* A string the way RFC 3501 section 4 allows: atom, quoted or literal. */
+static void
+out_astring(const char *s)
+{
+	size_t n = strlen(s), i;
+	int quote = n == 0;
+
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c == '\r' || c == '\n' || c >= 0x80) {
+			out_literal(s, n);
+			return;
+		}
+		if (!parse_is_atom(s + i, 1) && c != ']')
+			quote = 1;
+	}
+	if (!quote) {
+		out(s, n);
+		return;
+	}
+	out("\"", 1);
+	for (i = 0; i < n; i++) {
+		if (s[i] == '"' || s[i] == '\\')
+			out("\\", 1);
+		out(s + i, 1);
+	}
+	out("\"", 1);
+}
+
+/* ------------------------------------------------------------- replies */
+
+static int reply(int res, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
+
+static int
+reply(int res, const char *fmt, va_list ap)
+{
+	va_list ap2;
+	int n;
+
+	va_copy(ap2, ap);
+	n = vsnprintf(NULL, 0, fmt, ap2);
+	va_end(ap2);
+	free(S.restext);
+	if (n < 0 || (S.restext = malloc((size_t)n + 1)) == NULL)
+		die(EXIT_TEMP, "out of memory");
+	vsnprintf(S.restext, (size_t)n + 1, fmt, ap);
+	S.res = res;
+	return res;
+}
+
+static int no(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int bad(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int ok_code(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static int
+no(const char *fmt, ...)
+{
+	va_list ap;
+	int r;
+
+	va_start(ap, fmt);
+	r = reply(RES_NO, fmt, ap);
+	va_end(ap);
+	return r;
+}
+
+static int
+bad(const char *fmt, ...)
+{
+	va_list ap;
+	int r;
+
+	va_start(ap, fmt);
+	r = reply(RES_BAD, fmt, ap);
+	va_end(ap);
+	return r;
+}
+
+/* An OK whose text is a response code followed by "<COMMAND> completed". */
+static int
+ok_code(const char *fmt, ...)
+{
+	va_list ap;
+	int r;
+
+	va_start(ap, fmt);
+	r = reply(RES_OK, fmt, ap);
+	va_end(ap);
+	return r;
+}
+
+static int
+bad_args(void)
+{
+	return bad("Missing or invalid arguments");
+}
+
+/* Map a store failure (errno) to the reply RFC 5530 gives it. */
+static int
+no_store(int trycreate)
+{
+	switch (errno) {
+	case ENOENT:
+		return trycreate ? no("[TRYCREATE] No such mailbox") :
+		    no("[NONEXISTENT] No such mailbox");
+	case EEXIST:
+		return no("[ALREADYEXISTS] Mailbox exists");
+	case EINVAL:
+		return no("[CANNOT] Invalid mailbox name");
+	case ENOSPC:
+		return no("[LIMIT] Too many keywords");
+	case EAGAIN:
+	case ETIMEDOUT:
+		return no("[INUSE] Mailbox is busy, try again");
+	default:
+		logmsg(LOG_ERR, "user %s: %s", S.user ? S.user : "-",
+		    store_error(S.store));
+		return no("[SERVERBUG] %s", store_error(S.store));
+	}
+}
+
+/* ------------------------------------------------------------- input */
+
+/* Wait for input with the deadline of the current state. */
+static int
+fill_input(void)
+{
+	struct pollfd pfd = { .fd = 0, .events = POLLIN };
+	int ms = S.state == ST_NOAUTH ? TIMEOUT_PREAUTH_MS : TIMEOUT_AUTH_MS;
+	ssize_t n;
+
+	out_flush();
+	for (;;) {
+		int r = poll(&pfd, 1, ms);
+		if (r == 0) {
+			outs("* BYE Autologout\r\n");
+			out_flush();
+			logmsg(LOG_INFO, "timeout user=%s remote=%s",
+			    S.user ? S.user : "-", remote());
+			exit(0);
+		}
+		if (r == -1 && errno == EINTR)
+			continue;
+		n = read(0, ibuf, sizeof ibuf);
+		if (n == -1 && (errno == EINTR || errno == EAGAIN))
+			continue;
+		if (n <= 0)
+			return -1;
+		ipos = 0;
+		ilen = (size_t)n;
+		return 0;
+	}
+}
+
+/* One raw line (an AUTHENTICATE response), without its line end. */
+static int
+read_rawline(char *buf, size_t max)
+{
+	size_t n = 0;
+
+	for (;;) {
+		if (ipos == ilen && fill_input() == -1)
+			return -1;
+		char c = ibuf[ipos++];
+		if (c == '\n')
+			break;
+		if (n + 1 >= max)
+			return -1;
+		buf[n++] = c;
+	}
+	if (n > 0 && buf[n - 1] == '\r')
+		n--;
+	buf[n] = '\0';
+	return 0;
+}
+
+/* ------------------------------------------------------------- helpers */
+
+static size_t
+nargs(const struct arg *a)
+{
+	size_t n = 0;
+
+	for (; a != NULL; a = a->next)
+		n++;
+	return n;
+}
+
+static const char *
+astring(const struct arg *a)
+{
+	if (a == NULL || a->type == ARG_LIST || strlen(a->s) != a->len)
+		return NULL;
+	return a->s;
+}
+
+/* A mailbox argument, canonical (parse_mailbox_name), malloc'd. */
+static char *
+mailbox_arg(const struct arg *a)
+{
+	const char *s = astring(a);
+	char *name;
+
+	if (s == NULL || parse_mailbox_name(s, &name) == -1)
+		return NULL;
+	return name;
+}
+
+static void
+wipe(void *p, size_t n)
+{
+	volatile unsigned char *v = p;
+
+	while (n--)
+		*v++ = 0;
+}
+
+static const char *const sysflags[] = {
+	"\\Answered", "\\Flagged", "\\Deleted", "\\Seen", "\\Draft"
+};
+static const uint32_t sysflag_bits[] = {
+	FL_ANSWERED, FL_FLAGGED, FL_DELETED, FL_SEEN, FL_DRAFT
+};
+
+static void
+out_flaglist(uint32_t flags, uint64_t kw, int recent)
+{
+	const char *sep = "";
+	size_t i;
+
+	out("(", 1);
+	for (i = 0; i < 5; i++)
+		if (flags & sysflag_bits[i]) {
+			outf("%s%s", sep, sysflags[i]);
+			sep = " ";
+		}
+	if (recent) {
+		outf("%s\\Recent", sep);
+		sep = " ";
+	}
+	for (i = 0; i < store_nkeywords(S.mb); i++)
+		if (kw & ((uint64_t)1 << i)) {
+			outf("%s%s", sep, store_keyword_name(S.mb, i));
+			sep = " ";
+		}
+	out(")", 1);
+}
+
+static void
+out_msgflags(uint32_t seq)
+{
+	const struct rec *r = store_rec(S.mb, seq);
+
+	outs("FLAGS ");
+	out_flaglist(r->flags & FL_SYSTEM, r->keywords,
+	    store_is_recent(S.mb, seq));
+}
+
+static void
+out_mailbox_flags(void)
+{
+	size_t i, n = store_nkeywords(S.mb);
+
+	outs("* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft");
+	for (i = 0; i < n; i++)
+		outf(" %s", store_keyword_name(S.mb, i));
+	outs(")\r\n");
+	if (S.readonly) {
+		outs("* OK [PERMANENTFLAGS ()] Read-only mailbox\r\n");
+		return;
+	}
+	outs("* OK [PERMANENTFLAGS (\\Answered \\Flagged \\Deleted \\Seen "
+	    "\\Draft");
+	for (i = 0; i < n; i++)
+		outf(" %s", store_keyword_name(S.mb, i));
+	outs(n < KEYWORDS_MAX ? " \\*)] Flags permitted\r\n" :
+	    ")] Flags permitted\r\n");
+}
+
+/*
+ * Tell the client what other processes changed (RFC 3501 7.4.1: EXPUNGE
+ * only where allow_expunge says the command permits it).
+ */
+static void
+report_changes(int allow_expunge)
+{
+	struct sync sy;
+	size_t i;
+
+	if (S.mb == NULL)
+		return;
+	if (store_sync(S.mb, allow_expunge, &sy) == -1) {
+		logmsg(LOG_ERR, "sync: %s", store_error(S.store));
+		return;
+	}
+	if (sy.deleted) {
+		/* RFC 2180 3.3: the mailbox is gone, so is the session. */
+		outs("* BYE Mailbox deleted by another session\r\n");
+		out_flush();
+		exit(0);
+	}
+	for (i = 0; i < sy.nexpunged; i++)
+		outf("* %u EXPUNGE\r\n", sy.expunged[i]);
+	if (sy.keywords_changed)
+		out_mailbox_flags();
+	if (sy.exists_changed) {
+		outf("* %u EXISTS\r\n", sy.exists);
+		outf("* %u RECENT\r\n", sy.recent);
+	}
+	for (i = 0; i < sy.nchanged; i++) {
+		outf("* %u FETCH (", sy.changed[i]);
+		out_msgflags(sy.changed[i]);
+		outs(")\r\n");
+	}
+	store_sync_free(&sy);
+}
+
+static void
+unselect(void)
+{
+	if (S.mb != NULL)
+		store_unselect(S.mb);
+	S.mb = NULL;
+	S.state = ST_AUTH;
+}
+
+/* ------------------------------------------------------- sequence sets */
+
+/*
+ * Turn a sequence set (or, with uid, a UID set) into the ascending list of
+ * sequence numbers it names. Numbers past the last message are an error
+ * for sequence numbers (RFC 3501 6.4.8 leaves UIDs free to miss).
+ */
+static int
+seqs_of(const char *text, int uid, uint32_t **seqs_r, size_t *n_r)
+{
+	struct seqset set;
+	uint32_t exists = store_exists(S.mb), *v, seq, max;
+	size_t i, n = 0;
+
+	*seqs_r = NULL;
+	*n_r = 0;
+	if (text == NULL || parse_seqset(text, &set) == -1)
+		return -1;
+	if (!uid)
+		for (i = 0; i < set.n; i++)
+			if ((set.r[i].lo != SEQ_STAR && set.r[i].lo > exists) ||
+			    (set.r[i].hi != SEQ_STAR && set.r[i].hi > exists)) {
+				parse_seqset_free(&set);
+				return -1;
+			}
+	max = exists;
+	if (uid)
+		max = exists ? store_rec(S.mb, exists)->uid : 0;
+	parse_seqset_resolve(&set, max);
+	if (exists == 0 || (v = calloc(exists, sizeof *v)) == NULL) {
+		parse_seqset_free(&set);
+		return exists == 0 ? 0 : -1;
+	}
+	if (uid) {
+		for (seq = 1; seq <= exists; seq++)
+			if (parse_seqset_has(&set, store_rec(S.mb, seq)->uid))
+				v[n++] = seq;
+	} else
+		for (i = 0; i < set.n; i++)
+			for (seq = set.r[i].lo; seq >= 1 && seq <= set.r[i].hi;
+			    seq++)
+				v[n++] = seq;
+	parse_seqset_free(&set);
+	*seqs_r = v;
+	*n_r = n;
+	return 0;
+}
+
+/* A UID list as RFC 4315 uid-set text, runs written a:b; malloc'd. */
+static char *
+uidset_text(const uint32_t *uids, size_t n)
+{
+	size_t i = 0, j, len = 0, cap = n * 22 + 1;
+	char *t = malloc(cap);
+
+	if (t == NULL)
+		return NULL;
+	t[0] = '\0';
+	while (i < n) {
+		for (j = i; j + 1 < n && uids[j + 1] == uids[j] + 1; j++)
+			;
+		len += (size_t)snprintf(t + len, cap - len, "%s%u", i ? "," : "",
+		    uids[i]);
+		if (j > i)
+			len += (size_t)snprintf(t + len, cap - len, ":%u", uids[j]);
+		i = j + 1;
+	}
+	return t;
+}
+
+/* ------------------------------------------------------- authentication */
+
+/* Compare in time that depends on the length of b only. */
+static int
+ct_equal(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b), i;
+	unsigned char d = la != lb;
+
+	for (i = 0; i < lb; i++)
+		d |= (unsigned char)(a[i < la ? i : 0] ^ b[i]);
+	return d == 0;
+}
+
+struct pwent {
+	char	 line[PWLINE_MAX];
+	char	*user, *hash, *uid, *gid, *dir;
+};
+
+/* Find user in the password file: "user:hash:uid:gid:store-dir". */
+static int
+pw_lookup(const char *user, struct pwent *pe)
+{
+	FILE *f;
+	int found = 0;
+
+	if ((f = fopen(S.pwfile, "r")) == NULL) {
+		logmsg(LOG_ERR, "open %s: %s", S.pwfile, strerror(errno));
+		return -1;
+	}
+	while (!found && fgets(pe->line, sizeof pe->line, f) != NULL) {
+		char *p = pe->line, *f5[5];
+		size_t i;
+
+		p[strcspn(p, "\r\n")] = '\0';
+		for (i = 0; i < 5; i++)
+			f5[i] = strsep(&p, ":");
+		if (f5[4] == NULL || p != NULL || strcmp(f5[0], user) != 0)
+			continue;
+		pe->user = f5[0];
+		pe->hash = f5[1];
+		pe->uid = f5[2];
+		pe->gid = f5[3];
+		pe->dir = f5[4];
+		found = 1;
+	}
+	fclose(f);
+	return found ? 0 : -1;
+}
+
+static int
+parse_id(const char *s, unsigned long *r)
+{
+	char *end;
+
+	if (*s == '\0' || !isdigit((unsigned char)*s))
+		return -1;
+	errno = 0;
+	*r = strtoul(s, &end, 10);
+	return *end != '\0' || errno != 0 ? -1 : 0;
+}
+
+/* Become the user before any of its input is handled (STYLE habit 9). */
+static int
+become_user(const struct pwent *pe)
+{
+	unsigned long uid, gid;
+
+	if (*pe->uid == '\0' && *pe->gid == '\0') {
+		if (geteuid() == 0) {
+			logmsg(LOG_ERR, "user %s has no uid; refusing to serve "
+			    "as root", pe->user);
+			return -1;
+		}
+		return 0;
+	}
+	if (parse_id(pe->uid, &uid) == -1 || parse_id(pe->gid, &gid) == -1 ||
+	    uid == 0) {
+		logmsg(LOG_ERR, "user %s: bad uid or gid", pe->user);
+		return -1;
+	}
+	if (geteuid() != 0)
+		return getuid() == (uid_t)uid ? 0 : -1;
+	gid_t g = (gid_t)gid;
+	if (setgroups(1, &g) == -1 || setgid(g) == -1 ||
+	    setuid((uid_t)uid) == -1)
+		die(EXIT_TEMP, "drop privileges for %s: %s", pe->user,
+		    strerror(errno));
+	if (setuid(0) != -1)
+		die(EXIT_TEMP, "privileges were not dropped");
+	return 0;
+}
+
+static int open_store(const char *dir);
+
+static int
+login(const char *user, char *pass)
+{
+	/* A dummy hash, so an unknown user costs what a known one does. */
+	static const char dummy[] = "$6$imapd$0000000000000000000000000000000"
+	    "000000000000000000000000000000000000000000000000000000";
+	struct pwent pe;
+	const char *hash, *h;
+	int found, good;
+
+	found = pw_lookup(user, &pe) == 0;
+	hash = found && *pe.hash ? pe.hash : dummy;
+	h = crypt(pass, hash);
+	good = found && h != NULL && ct_equal(h, hash);
+	wipe(pass, strlen(pass));
+	if (!good) {
+		logmsg(LOG_NOTICE, "login failed user=%s remote=%s", user,
+		    remote());
+		sleep(1);
+		return no("[AUTHENTICATIONFAILED] Authentication failed");
+	}
+	if (become_user(&pe) == -1)
+		return no("[UNAVAILABLE] Account is not usable");
+	if (open_store(pe.dir) == -1)
+		return no("[UNAVAILABLE] Mail store is not available");
+	free(S.user);
+	S.user = strdup(user);
+	S.state = ST_AUTH;
+	logmsg(LOG_INFO, "login user=%s remote=%s", user, remote());
+	return RES_OK;
+}
+
+static int
+open_store(const char *dir)
+{
+	if ((S.store = store_open(dir)) == NULL) {
+		logmsg(LOG_ERR, "open store %s: %s", dir, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static int
+cmd_login(struct arg *a)
+{
+	const char *user = astring(a), *pass = astring(a ? a->next : NULL);
+
+	if (nargs(a) != 2 || user == NULL || pass == NULL)
+		return bad_args();
+	return login(user, a->next->s);
+}
+
+static int
+b64val(int c)
+{
+	static const char tab[] =
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	const char *p = c ? strchr(tab, c) : NULL;
+
+	return p ? (int)(p - tab) : -1;
+}
+
+/* Decode RFC 4648 base64; returns the length or -1. */
+static ssize_t
+b64decode(const char *s, char *dst, size_t max)
+{
+	size_t n = 0, len = strlen(s), i;
+	unsigned acc = 0;
+	int bits = 0;
+
+	if (len % 4 != 0)
+		return -1;
+	for (i = 0; i < len; i++) {
+		int v;
+		if (s[i] == '=') {
+			if (i + 2 < len || (i + 1 < len && s[i + 1] != '='))
+				return -1;
+			break;
+		}
+		if ((v = b64val((unsigned char)s[i])) < 0)
+			return -1;
+		acc = (acc << 6) | (unsigned)v;
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			if (n >= max)
+				return -1;
+			dst[n++] = (char)((acc >> bits) & 0xff);
+		}
+	}
+	return (ssize_t)n;
+}
+
+/* RFC 4616: [authzid] NUL authcid NUL passwd. */
+static int
+auth_plain(const char *b64)
+{
+	char buf[1024], *authz, *authc, *pass, *end;
+	ssize_t n;
+	int r;
+
+	if ((n = b64decode(b64, buf, sizeof buf - 1)) < 0)
+		return bad("Invalid base64 data");
+	buf[n] = '\0';
+	end = buf + n;
+	authz = buf;
+	authc = authz + strlen(authz) + 1;
+	if (authc >= end)
+		return bad("Invalid PLAIN response");
+	pass = authc + strlen(authc) + 1;
+	if (pass > end || pass + strlen(pass) != end)
+		return bad("Invalid PLAIN response");
+	if (*authz && strcmp(authz, authc) != 0) {
+		wipe(buf, sizeof buf);
+		return no("[AUTHORIZATIONFAILED] Cannot act as another user");
+	}
+	r = login(authc, pass);
+	wipe(buf, sizeof buf);
+	return r;
+}
+
+static int
+cmd_authenticate(struct arg *a)
+{
+	char line[2048];
+	const char *mech = astring(a);
+
+	if (mech == NULL || nargs(a) > 2)
+		return bad_args();
+	if (strcasecmp(mech, "PLAIN") != 0)
+		return no("[CANNOT] Unsupported authentication mechanism");
+	if (a->next != NULL)	/* RFC 4959 initial response */
+		return auth_plain(strcmp(a->next->s, "=") ? a->next->s : "");
+	outs("+ \r\n");
+	if (read_rawline(line, sizeof line) == -1)
+		return bad("Authentication line too long");
+	if (strcmp(line, "*") == 0)
+		return bad("Authentication cancelled");
+	int r = auth_plain(line);
+	wipe(line, sizeof line);
+	return r;
+}
+
+/* ------------------------------------------------------ any state */
+
+static int
+cmd_capability(struct arg *a)
+{
+	if (a != NULL)
+		return bad_args();
+	outf("* CAPABILITY %s\r\n", S.state == ST_NOAUTH ? CAPS_PRE : CAPS_AUTH);
+	return RES_OK;
+}
+
+static int
+cmd_noop(struct arg *a)
+{
+	return a != NULL ? bad_args() : RES_OK;
+}
+
+static int
+cmd_logout(struct arg *a)
+{
+	if (a != NULL)
+		return bad_args();
+	outs("* BYE imapd logging out\r\n");
+	return RES_OK;
+}
+
+/* ------------------------------------------------------ authenticated */
+
+static int
+select_mailbox(struct arg *a, int readonly)
+{
+	char *name = mailbox_arg(a);
+	uint32_t seq, n;
+
+	if (name == NULL || a->next != NULL) {
+		free(name);
+		return name ? bad_args() : no("[CANNOT] Invalid mailbox name");
+	}
+	/* RFC 3501 6.3.1: a failed SELECT leaves no mailbox selected. */
+	unselect();
+	S.mb = store_select(S.store, name, readonly);
+	free(name);
+	if (S.mb == NULL)
+		return no_store(0);
+	S.state = ST_SELECTED;
+	S.readonly = readonly;
+	n = store_exists(S.mb);
+	out_mailbox_flags();
+	outf("* %u EXISTS\r\n* %u RECENT\r\n", n, store_recent_count(S.mb));
+	for (seq = 1; seq <= n; seq++)
+		if (!(store_rec(S.mb, seq)->flags & FL_SEEN)) {
+			outf("* OK [UNSEEN %u] First unseen\r\n", seq);
+			break;
+		}
+	outf("* OK [UIDVALIDITY %u] UIDs valid\r\n", store_uidvalidity(S.mb));
+	outf("* OK [UIDNEXT %u] Predicted next UID\r\n", store_uidnext(S.mb));
+	outf("* OK [HIGHESTMODSEQ %llu] Highest\r\n",
+	    (unsigned long long)store_highestmodseq(S.mb));
+	return ok_code(readonly ? "[READ-ONLY]" : "[READ-WRITE]");
+}
+
+static int
+cmd_select(struct arg *a)
+{
+	return select_mailbox(a, 0);
+}
+
+static int
+cmd_examine(struct arg *a)
+{
+	return select_mailbox(a, 1);
+}
+
+/* Run a store call on one mailbox-name argument. */
+static int
+with_mailbox(struct arg *a, int (*fn)(struct store *, const char *))
+{
+	char *name = mailbox_arg(a);
+	int r;
+
+	if (name == NULL)
+		return astring(a) ? no("[CANNOT] Invalid mailbox name") :
+		    bad_args();
+	if (a->next != NULL) {
+		free(name);
+		return bad_args();
+	}
+	r = fn(S.store, name) == -1 ? no_store(0) : RES_OK;
+	free(name);
+	return r;
+}
+
+static int
+cmd_create(struct arg *a)
+{
+	return with_mailbox(a, store_create);
+}
+
+static int
+delete_mailbox(struct store *st, const char *name)
+{
+	if (strcmp(name, "INBOX") == 0) {
+		errno = EPERM;
+		return -1;
+	}
+	return store_delete(st, name);
+}
+
+static int
+cmd_delete(struct arg *a)
+{
+	int r = with_mailbox(a, delete_mailbox);
+
+	if (r == RES_NO && errno == EPERM)
+		return no("[CANNOT] INBOX cannot be deleted");
+	return r;
+}
+
+static int
+subscribe(struct store *st, const char *name)
+{
+	return store_subscribe(st, name, 1);
+}
+
+static int
+unsubscribe(struct store *st, const char *name)
+{
+	return store_subscribe(st, name, 0);
+}
+
+static int
+cmd_subscribe(struct arg *a)
+{
+	return with_mailbox(a, subscribe);
+}
+
+static int
+cmd_unsubscribe(struct arg *a)
+{
+	return with_mailbox(a, unsubscribe);
+}
+
+static int
+cmd_rename(struct arg *a)
+{
+	char *from, *to;
+	size_t n;
+	int r;
+
+	if (nargs(a) != 2)
+		return bad_args();
+	from = mailbox_arg(a);
+	to = mailbox_arg(a->next);
+	if (from == NULL || to == NULL)
+		r = no("[CANNOT] Invalid mailbox name");
+	else if (n = strlen(from), strncmp(from, to, n) == 0 &&
+	    (to[n] == '/' || to[n] == '\0'))
+		r = no("[CANNOT] Cannot rename a mailbox into itself");
+	else
+		r = store_rename(S.store, from, to) == -1 ? no_store(0) : RES_OK;
+	free(from);
+	free(to);
+	return r;
+}
+
+/* RFC 3501 6.3.8: '*' matches anything, '%' anything but the separator. */
+static int
+match(const char *pat, const char *s)
+{
+	for (; *pat; pat++) {
+		if (*pat == '*' || *pat == '%') {
+			for (;; s++) {
+				if (match(pat + 1, s))
+					return 1;
+				if (*s == '\0' || (*pat == '%' && *s == '/'))
+					return 0;
+			}
+		}
+		if (*s++ != *pat)
+			return 0;
+	}
+	return *s == '\0';
+}
+
+static int
+cmpstr(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+struct node {
+	char	*name;
+	int	 real;		/* a mailbox (subscription), not only a parent */
+};
+
+static int
+cmpnode(const void *a, const void *b)
+{
+	const struct node *x = a, *y = b;
+	int c = strcmp(x->name, y->name);
+
+	return c ? c : y->real - x->real;
+}
+
+/*
+ * Answer LIST or LSUB: names are the mailboxes (or subscriptions); every
+ * ancestor of a name that is not itself in the list is shown \Noselect
+ * (RFC 3501 6.3.8, 6.3.9) and is matched against the pattern like any
+ * other name.
+ */
+static void
+list_names(const char *verb, char **names, size_t n, const char *pat)
+{
+	struct node *all;
+	size_t i, nall = 0, cap = n;
+	const char *p;
+
+	for (i = 0; i < n; i++)
+		for (p = strchr(names[i], '/'); p; p = strchr(p + 1, '/'))
+			cap++;
+	if ((all = calloc(cap ? cap : 1, sizeof *all)) == NULL)
+		return;
+	for (i = 0; i < n; i++) {
+		all[nall].name = names[i];
+		all[nall++].real = 1;
+		for (p = strchr(names[i], '/'); p; p = strchr(p + 1, '/'))
+			if ((all[nall].name = strndup(names[i],
+			    (size_t)(p - names[i]))) != NULL)
+				nall++;
+	}
+	qsort(all, nall, sizeof *all, cmpnode);
+	for (i = 0; i < nall; i++) {
+		if ((i > 0 && strcmp(all[i].name, all[i - 1].name) == 0) ||
+		    !match(pat, all[i].name))
+			continue;
+		outf("* %s (%s) \"/\" ", verb, all[i].real ? "" : "\\Noselect");
+		out_astring(all[i].name);
+		outs("\r\n");
+	}
+	for (i = 0; i < nall; i++)
+		if (!all[i].real)
+			free(all[i].name);
+	free(all);
+}
+
+/* RFC 3501 5.1: INBOX is case-insensitive, in patterns too. */
+static char *
+list_pattern(const char *ref, const char *pat)
+{
+	size_t n = strlen(ref) + strlen(pat) + 1;
+	char *full = malloc(n);
+
+	if (full == NULL)
+		return NULL;
+	snprintf(full, n, "%s%s", ref, pat);
+	if (strncasecmp(full, "INBOX", 5) == 0 &&
+	    (full[5] == '\0' || full[5] == '/'))
+		memcpy(full, "INBOX", 5);
+	return full;
+}
+
+static int
+list_common(struct arg *a, const char *verb,
+    int (*names)(struct store *, char ***, size_t *))
+{
+	const char *ref = astring(a), *pat = astring(a ? a->next : NULL);
+	char **v, *full;
+	size_t n;
+
+	if (nargs(a) != 2 || ref == NULL || pat == NULL)
+		return bad_args();
+	if (*pat == '\0') {
+		/* RFC 3501 6.3.8: the hierarchy delimiter and root name. */
+		outf("* %s (\\Noselect) \"/\" \"\"\r\n", verb);
+		return RES_OK;
+	}
+	if ((full = list_pattern(ref, pat)) == NULL || names(S.store, &v, &n) == -1) {
+		free(full);
+		return no_store(0);
+	}
+	qsort(v, n, sizeof *v, cmpstr);
+	list_names(verb, v, n, full);
+	store_names_free(v, n);
+	free(full);
+	return RES_OK;
+}
+
+static int
+cmd_list(struct arg *a)
+{
+	return list_common(a, "LIST", store_list);
+}
+
+static int
+cmd_lsub(struct arg *a)
+{
+	return list_common(a, "LSUB", store_subscriptions);
+}
+
+static int
+cmd_status(struct arg *a)
+{
+	struct mbstatus st;
+	const struct arg *it;
+	char *name;
+	int r = RES_OK;
+
+	if (nargs(a) != 2 || a->next->type != ARG_LIST || !a->next->child)
+		return bad_args();
+	if ((name = mailbox_arg(a)) == NULL)
+		return no("[CANNOT] Invalid mailbox name");
+	if (store_status(S.store, name, &st) == -1) {
+		free(name);
+		return no_store(0);
+	}
+	outs("* STATUS ");
+	out_astring(name);
+	outs(" (");
+	for (it = a->next->child; it != NULL && r == RES_OK; it = it->next) {
+		const char *sep = it == a->next->child ? "" : " ";
+		if (parse_keyword_is(it, "MESSAGES"))
+			outf("%sMESSAGES %u", sep, st.messages);
+		else if (parse_keyword_is(it, "RECENT"))
+			outf("%sRECENT %u", sep, st.recent);
+		else if (parse_keyword_is(it, "UIDNEXT"))
+			outf("%sUIDNEXT %u", sep, st.uidnext);
+		else if (parse_keyword_is(it, "UIDVALIDITY"))
+			outf("%sUIDVALIDITY %u", sep, st.uidvalidity);
+		else if (parse_keyword_is(it, "UNSEEN"))
+			outf("%sUNSEEN %u", sep, st.unseen);
+		else if (parse_keyword_is(it, "HIGHESTMODSEQ"))
+			outf("%sHIGHESTMODSEQ %llu", sep,
+			    (unsigned long long)st.highestmodseq);
+		else
+			r = bad("Unknown STATUS item");
+	}
+	/* The line is already begun; end it even when an item was bad. */
+	outs(")\r\n");
+	free(name);
+	return r;
+}
+
+/*
+ * Flags as in a flag-list (RFC 3501 section 9: flag-list, or the flags of
+ * STORE given without parentheses). System flags become bits, keywords are
+ * collected by name. \Recent cannot be set by a client.
+ */
+static int
+flag_args(const struct arg *a, uint32_t *sys_r, const char **kw, size_t *nkw_r)
+{
+	size_t i;
+
+	*sys_r = 0;
+	*nkw_r = 0;
+	for (; a != NULL; a = a->next) {
+		if (a->type != ARG_ATOM)
+			return -1;
+		if (a->s[0] != '\\') {
+			if (!parse_is_atom(a->s, a->len))
+				return -1;
+			kw[(*nkw_r)++] = a->s;
+			continue;
+		}
+		for (i = 0; i < 5; i++)
+			if (strcasecmp(a->s, sysflags[i]) == 0)
+				break;
+		if (i == 5)
+			return -1;
+		*sys_r |= sysflag_bits[i];
+	}
+	return 0;
+}
+
+static int
+cmd_append(struct arg *a)
+{
+	const struct arg *flags = NULL, *date = NULL, *msg;
+	const char **kw = NULL;
+	uint32_t sys = 0, uidv, uid;
+	size_t n = nargs(a), nkw = 0;
+	time_t when = time(NULL);
+	char *name;
+	int r;
+
+	if (n < 2 || n > 4)
+		return bad_args();
+	msg = a->next;
+	if (msg->type == ARG_LIST) {
+		flags = msg;
+		msg = msg->next;
+	}
+	if (msg != NULL && msg->next != NULL) {
+		date = msg;
+		msg = msg->next;
+	}
+	if (msg == NULL || msg->next != NULL || msg->type != ARG_STRING ||
+	    (date && (date->type != ARG_STRING ||
+	    parse_datetime(date->s, &when) == -1)))
+		return bad_args();
+	if (msg->len == 0)
+		return no("Empty message");
+	if ((name = mailbox_arg(a)) == NULL)
+		return no("[CANNOT] Invalid mailbox name");
+	if (flags && (kw = calloc(nargs(flags->child) + 1, sizeof *kw)) == NULL)
+		r = no("[SERVERBUG] Out of memory");
+	else if (flags && flag_args(flags->child, &sys, kw, &nkw) == -1)
+		r = bad("Invalid flag");
+	else if (store_append(S.store, name, msg->s, msg->len, sys,
+	    (char **)kw, nkw, when, &uidv, &uid) == -1)
+		r = no_store(1);
+	else
+		r = ok_code("[APPENDUID %u %u]", uidv, uid);
+	free(kw);
+	free(name);
+	return r;
+}
+
+/* ------------------------------------------------------ selected */
+
+static int
+cmd_close(struct arg *a)
+{
+	uint32_t *seqs;
+	size_t n;
+
+	if (a != NULL)
+		return bad_args();
+	/* RFC 3501 6.4.2: expunge silently, unless read-only. */
+	if (!S.readonly && store_expunge(S.mb, &seqs, &n) == 0)
+		free(seqs);
+	unselect();
+	return RES_OK;
+}
+
+static int
+cmd_unselect(struct arg *a)
+{
+	if (a != NULL)
+		return bad_args();
+	unselect();
+	return RES_OK;
+}
+
+static int
+cmd_expunge(struct arg *a)
+{
+	uint32_t *seqs;
+	size_t i, n;
+
+	if (a != NULL)
+		return bad_args();
+	if (S.readonly)
+		return no("Mailbox is read-only");
+	if (store_expunge(S.mb, &seqs, &n) == -1)
+		return no_store(0);
+	for (i = 0; i < n; i++)
+		outf("* %u EXPUNGE\r\n", seqs[i]);
+	free(seqs);
+	return RES_OK;
+}
+
+/* ------------------------------------------------------ FETCH */
+
+enum { FA_FLAGS, FA_UID, FA_INTERNALDATE, FA_SIZE, FA_MODSEQ, FA_BODY };
+enum { SEC_ALL, SEC_HEADER, SEC_TEXT, SEC_FIELDS, SEC_FIELDS_NOT };
+
+struct fatt {
+	int	 kind;
+	int	 peek;		/* does not set \Seen */
+	int	 section;
+	char	**fields;
+	size_t	 nfields;
+	int	 partial;
+	uint32_t origin, count;
+	char	 name[64];	/* as the response names it, before '[' */
+};
+
+static int uidcmd;	/* the command came as UID <command> */
+
+/* "<origin.count>" after a section (RFC 3501 6.4.5). */
+static int
+fetch_partial(const char *s, struct fatt *f)
+{
+	char num[16], *dot;
+	size_t n = strlen(s);
+
+	if (n == 0)
+		return 0;
+	if (n < 5 || s[0] != '<' || s[n - 1] != '>' || n - 2 >= sizeof num)
+		return -1;
+	memcpy(num, s + 1, n - 2);
+	num[n - 2] = '\0';
+	if ((dot = strchr(num, '.')) == NULL)
+		return -1;
+	*dot = '\0';
+	if (parse_number(num, &f->origin) == -1 ||
+	    parse_number(dot + 1, &f->count) == -1 || f->count == 0)
+		return -1;
+	f->partial = 1;
+	return 0;
+}
+
+/* The text between '[' and ']' of BODY[...]. */
+static int
+fetch_section(const char *s, size_t n, struct fatt *f)
+{
+	static const struct {
+		const char	*name;
+		int		 section;
+	} secs[] = {
+		{ "HEADER.FIELDS.NOT ", SEC_FIELDS_NOT },
+		{ "HEADER.FIELDS ", SEC_FIELDS },
+		{ "HEADER", SEC_HEADER },
+		{ "TEXT", SEC_TEXT },
+	};
+	size_t i, l;
+	char *fields;
+	int r;
+
+	if (n == 0) {
+		f->section = SEC_ALL;
+		return 0;
+	}
+	for (i = 0; i < sizeof secs / sizeof secs[0]; i++) {
+		l = strlen(secs[i].name);
+		if (n < l || strncasecmp(s, secs[i].name, l) != 0)
+			continue;
+		f->section = secs[i].section;
+		if (f->section != SEC_FIELDS && f->section != SEC_FIELDS_NOT)
+			return n == l ? 0 : -1;
+		if ((fields = strndup(s + l, n - l)) == NULL)
+			return -1;
+		r = parse_section_fields(fields, &f->fields, &f->nfields);
+		free(fields);
+		return r;
+	}
+	return -1;
+}
+
+static int
+fetch_body_att(const char *s, struct fatt *f)
+{
+	const char *lb = strchr(s, '['), *rb;
+	size_t plen = lb ? (size_t)(lb - s) : strlen(s);
+
+	f->kind = FA_BODY;
+	if (lb == NULL || (rb = strrchr(lb, ']')) == NULL)
+		return -1;
+	if (plen == 9 && strncasecmp(s, "BODY.PEEK", 9) == 0)
+		f->peek = 1;
+	else if (plen != 4 || strncasecmp(s, "BODY", 4) != 0)
+		return -1;
+	snprintf(f->name, sizeof f->name, "BODY");
+	if (fetch_section(lb + 1, (size_t)(rb - lb - 1), f) == -1)
+		return -1;
+	return fetch_partial(rb + 1, f);
+}
+
+static int
+fetch_att(const struct arg *a, struct fatt *f)
+{
+	static const struct {
+		const char	*name;
+		int		 kind, section, peek;
+	} simple[] = {
+		{ "FLAGS", FA_FLAGS, 0, 0 },
+		{ "UID", FA_UID, 0, 0 },
+		{ "INTERNALDATE", FA_INTERNALDATE, 0, 0 },
+		{ "RFC822.SIZE", FA_SIZE, 0, 0 },
+		{ "MODSEQ", FA_MODSEQ, 0, 0 },
+		{ "RFC822", FA_BODY, SEC_ALL, 0 },
+		{ "RFC822.HEADER", FA_BODY, SEC_HEADER, 1 },
+		{ "RFC822.TEXT", FA_BODY, SEC_TEXT, 0 },
+	};
+	size_t i;
+
+	memset(f, 0, sizeof *f);
+	if (a->type != ARG_ATOM)
+		return -1;
+	for (i = 0; i < sizeof simple / sizeof simple[0]; i++)
+		if (strcasecmp(a->s, simple[i].name) == 0) {
+			f->kind = simple[i].kind;
+			f->section = simple[i].section;
+			f->peek = simple[i].peek;
+			snprintf(f->name, sizeof f->name, "%s", simple[i].name);
+			return 0;
+		}
+	return fetch_body_att(a->s, f);
+}
+
+static void
+fatts_free(struct fatt *f, size_t n)
+{
+	size_t i, j;
+
+	for (i = 0; i < n; i++) {
+		for (j = 0; j < f[i].nfields; j++)
+			free(f[i].fields[j]);
+		free(f[i].fields);
+	}
+	free(f);
+}
+
+/* The attributes of a FETCH, macros expanded (RFC 3501 6.4.5). */
+static int
+fetch_atts(const struct arg *a, struct fatt **f_r, size_t *n_r)
+{
+	static const struct arg fast[] = {
+		{ ARG_ATOM, 0, "FLAGS", 5, NULL, (struct arg *)&fast[1] },
+		{ ARG_ATOM, 0, "INTERNALDATE", 12, NULL, (struct arg *)&fast[2] },
+		{ ARG_ATOM, 0, "RFC822.SIZE", 11, NULL, NULL },
+	};
+	const struct arg *it = a;
+	struct fatt *f;
+	size_t n = 1, i;
+
+	if (a->type == ARG_LIST) {
+		it = a->child;
+		n = nargs(it);
+	} else if (parse_keyword_is(a, "FAST")) {
+		it = fast;
+		n = 3;
+	}
+	if (n == 0 || (f = calloc(n, sizeof *f)) == NULL)
+		return -1;
+	for (i = 0; i < n; i++, it = it->next)
+		if (fetch_att(it, &f[i]) == -1) {
+			fatts_free(f, i + 1);
+			return -1;
+		}
+	*f_r = f;
+	*n_r = n;
+	return 0;
+}
+
+static const char *const months[] = {
+	"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+	"Jul", "Aug", "Sep", "Oct", "Nov", "Dec"
+};
+
+static void
+out_internaldate(int64_t t)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	if (gmtime_r(&tt, &tm) == NULL)
+		memset(&tm, 0, sizeof tm);
+	outf("\"%02d-%s-%04d %02d:%02d:%02d +0000\"", tm.tm_mday,
+	    months[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min,
+	    tm.tm_sec);
+}
+
+/* Where the header ends: after the first empty line, or the whole text. */
+static size_t
+header_len(const char *p, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (p[i] != '\n')
+			continue;
+		if (i + 1 < n && p[i + 1] == '\n')
+			return i + 2;
+		if (i + 2 < n && p[i + 1] == '\r' && p[i + 2] == '\n')
+			return i + 3;
+	}
+	return n;
+}
+
+static int
+field_listed(const struct fatt *f, const char *line, size_t n)
+{
+	size_t i, l;
+
+	for (i = 0; i < f->nfields; i++) {
+		l = strlen(f->fields[i]);
+		if (l < n && line[l] == ':' &&
+		    strncasecmp(line, f->fields[i], l) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * HEADER.FIELDS and HEADER.FIELDS.NOT: the header lines of the named
+ * fields (folded lines kept with their field), then the empty line.
+ */
+static char *
+header_fields(const struct fatt *f, const char *p, size_t hlen, size_t *n_r)
+{
+	char *buf = malloc(hlen + 3);
+	size_t i = 0, n = 0;
+	int keep = 0;
+
+	if (buf == NULL)
+		return NULL;
+	while (i < hlen) {
+		const char *nl = memchr(p + i, '\n', hlen - i);
+		size_t l = nl ? (size_t)(nl - (p + i)) + 1 : hlen - i;
+		if (l <= 2 && (p[i] == '\n' || p[i] == '\r'))
+			break;
+		if (p[i] != ' ' && p[i] != '\t')
+			keep = field_listed(f, p + i, l) ==
+			    (f->section == SEC_FIELDS);
+		if (keep) {
+			memcpy(buf + n, p + i, l);
+			n += l;
+		}
+		i += l;
+	}
+	memcpy(buf + n, "\r\n", 2);
+	*n_r = n + 2;
+	return buf;
+}
+
+static void
+out_section_name(const struct fatt *f)
+{
+	static const char *const names[] = {
+		"", "HEADER", "TEXT", "HEADER.FIELDS", "HEADER.FIELDS.NOT"
+	};
+	size_t i;
+
+	outf("%s[%s", f->name, names[f->section]);
+	if (f->nfields) {
+		outs(" (");
+		for (i = 0; i < f->nfields; i++) {
+			if (i)
+				outs(" ");
+			out_astring(f->fields[i]);
+		}
+		outs(")");
+	}
+	outs("]");
+	if (f->partial)
+		outf("<%u>", f->origin);
+}
+
+static void
+out_body(const struct fatt *f, uint32_t seq)
+{
+	size_t len, hlen, n;
+	const char *p = store_data(S.mb, seq, &len);
+	char *sel = NULL;
+
+	if (p == NULL) {
+		p = "";
+		len = 0;
+	}
+	hlen = header_len(p, len);
+	switch (f->section) {
+	case SEC_HEADER:
+		n = hlen;
+		break;
+	case SEC_TEXT:
+		p += hlen;
+		n = len - hlen;
+		break;
+	case SEC_FIELDS:
+	case SEC_FIELDS_NOT:
+		if ((p = sel = header_fields(f, p, hlen, &n)) == NULL)
+			n = 0;
+		break;
+	default:
+		n = len;
+	}
+	if (f->kind == FA_BODY && f->name[0] == 'B')
+		out_section_name(f);
+	else
+		outs(f->name);
+	outs(" ");
+	if (f->partial) {
+		size_t o = f->origin < n ? f->origin : n;
+		p += o;
+		n = n - o < f->count ? n - o : f->count;
+	}
+	out_literal(p, n);
+	free(sel);
+}
+
+static void
+fetch_one(uint32_t seq, const struct fatt *f, size_t n, int seen_added,
+    int uid_first)
+{
+	const struct rec *r = store_rec(S.mb, seq);
+	int flags_done = 0;
+	size_t i;
+
+	outf("* %u FETCH (", seq);
+	/* RFC 3501 6.4.8: UID FETCH answers always carry the UID. */
+	if (uid_first)
+		outf("UID %u ", r->uid);
+	for (i = 0; i < n; i++) {
+		if (i > 0)
+			outs(" ");
+		switch (f[i].kind) {
+		case FA_FLAGS:
+			out_msgflags(seq);
+			flags_done = 1;
+			break;
+		case FA_UID:
+			outf("UID %u", r->uid);
+			break;
+		case FA_INTERNALDATE:
+			outs("INTERNALDATE ");
+			out_internaldate(r->internaldate);
+			break;
+		case FA_SIZE:
+			outf("RFC822.SIZE %llu", (unsigned long long)r->size);
+			break;
+		case FA_MODSEQ:
+			outf("MODSEQ (%llu)", (unsigned long long)r->modseq);
+			break;
+		default:
+			out_body(&f[i], seq);
+		}
+	}
+	if (seen_added && !flags_done) {
+		outs(" ");
+		out_msgflags(seq);
+	}
+	outs(")\r\n");
+}
+
+/* RFC 3501 6.4.5: fetching a body without .PEEK sets \Seen. */
+static int
+set_seen(const uint32_t *seqs, size_t n, uint8_t *added)
+{
+	uint32_t *v;
+	size_t i, m = 0;
+	int r;
+
+	if ((v = calloc(n ? n : 1, sizeof *v)) == NULL)
+		return -1;
+	for (i = 0; i < n; i++)
+		if (!(store_rec(S.mb, seqs[i])->flags & FL_SEEN)) {
+			v[m++] = seqs[i];
+			added[i] = 1;
+		}
+	r = m ? store_flags(S.mb, v, m, STORE_ADD, FL_SEEN, 0) : 0;
+	free(v);
+	return r;
+}
+
+static int
+cmd_fetch(struct arg *a)
+{
+	struct fatt *f;
+	uint32_t *seqs;
+	uint8_t *added;
+	size_t i, n, nf;
+	int seen = 0, uid_first = uidcmd;
+
+	if (nargs(a) != 2)
+		return bad_args();
+	if (seqs_of(astring(a), uidcmd, &seqs, &n) == -1)
+		return bad("Invalid sequence set");
+	if (fetch_atts(a->next, &f, &nf) == -1) {
+		free(seqs);
+		return bad("Invalid FETCH attributes");
+	}
+	for (i = 0; i < nf; i++) {
+		if (f[i].kind == FA_UID)
+			uid_first = 0;
+		seen |= f[i].kind == FA_BODY && !f[i].peek;
+	}
+	if ((added = calloc(n ? n : 1, 1)) == NULL ||
+	    (seen && !S.readonly && set_seen(seqs, n, added) == -1)) {
+		free(added);
+		free(seqs);
+		fatts_free(f, nf);
+		return no_store(0);
+	}
+	for (i = 0; i < n; i++)
+		fetch_one(seqs[i], f, nf, added[i], uid_first);
+	free(added);
+	free(seqs);
+	fatts_free(f, nf);
+	return RES_OK;
+}
+
+/* ------------------------------------------------------ STORE */
+
+/* Keyword names to bits of the selected mailbox, creating when adding. */
+static int
+keyword_bits(const char **kw, size_t n, int create, uint64_t *bits_r)
+{
+	size_t i;
+	int b;
+
+	*bits_r = 0;
+	for (i = 0; i < n; i++) {
+		if ((b = store_keyword(S.mb, kw[i], create)) >= 0)
+			*bits_r |= (uint64_t)1 << b;
+		else if (create || errno != ENOENT)
+			return -1;
+	}
+	return 0;
+}
+
+static int
+store_mode(const char *item, int *mode_r, int *silent_r)
+{
+	size_t n = strlen(item);
+
+	*mode_r = STORE_SET;
+	if (*item == '+' || *item == '-') {
+		*mode_r = *item == '+' ? STORE_ADD : STORE_REMOVE;
+		item++;
+		n--;
+	}
+	*silent_r = n == 12 && strcasecmp(item + 5, ".SILENT") == 0;
+	return (n == 5 || *silent_r) && strncasecmp(item, "FLAGS", 5) == 0 ?
+	    0 : -1;
+}
+
+static int
+cmd_store(struct arg *a)
+{
+	const struct arg *fl;
+	const char **kw;
+	uint32_t *seqs, sys;
+	uint64_t bits;
+	size_t i, n, nkw;
+	int mode, silent, r = RES_OK;
+
+	if (nargs(a) < 3 || a->next->type != ARG_ATOM ||
+	    store_mode(a->next->s, &mode, &silent) == -1)
+		return bad_args();
+	if (S.readonly)
+		return no("Mailbox is read-only");
+	fl = a->next->next;
+	if (fl->type == ARG_LIST) {
+		if (fl->next != NULL)
+			return bad_args();
+		fl = fl->child;
+	}
+	if ((kw = calloc(nargs(fl) + 1, sizeof *kw)) == NULL)
+		return no("[SERVERBUG] Out of memory");
+	if (flag_args(fl, &sys, kw, &nkw) == -1) {
+		free(kw);
+		return bad("Invalid flag");
+	}
+	if (seqs_of(astring(a), uidcmd, &seqs, &n) == -1)
+		r = bad("Invalid sequence set");
+	else if (keyword_bits(kw, nkw, mode != STORE_REMOVE, &bits) == -1 ||
+	    store_flags(S.mb, seqs, n, mode, sys, bits) == -1)
+		r = no_store(0);
+	for (i = 0; r == RES_OK && !silent && i < n; i++) {
+		outf("* %u FETCH (", seqs[i]);
+		if (uidcmd)
+			outf("UID %u ", store_rec(S.mb, seqs[i])->uid);
+		out_msgflags(seqs[i]);
+		outs(")\r\n");
+	}
+	free(seqs);
+	free(kw);
+	return r;
+}
+
+/* ------------------------------------------------------ COPY */
+
+static int
+cmd_copy(struct arg *a)
+{
+	uint32_t *seqs, *uids = NULL, *src = NULL, uidv;
+	char *dest, *s1 = NULL, *s2 = NULL;
+	size_t i, n;
+	int r = RES_OK;
+
+	if (nargs(a) != 2)
+		return bad_args();
+	if (seqs_of(astring(a), uidcmd, &seqs, &n) == -1)
+		return bad("Invalid sequence set");
+	if ((dest = mailbox_arg(a->next)) == NULL)
+		r = no("[CANNOT] Invalid mailbox name");
+	else if ((uids = calloc(n + 1, sizeof *uids)) == NULL ||
+	    (src = calloc(n + 1, sizeof *src)) == NULL)
+		r = no("[SERVERBUG] Out of memory");
+	else if (n > 0 && store_copy(S.mb, seqs, n, dest, &uidv, uids) == -1)
+		r = no_store(1);
+	else if (n > 0) {
+		/* RFC 4315 section 3: COPYUID names both UID sets. */
+		for (i = 0; i < n; i++)
+			src[i] = store_rec(S.mb, seqs[i])->uid;
+		if ((s1 = uidset_text(src, n)) == NULL ||
+		    (s2 = uidset_text(uids, n)) == NULL)
+			r = no("[SERVERBUG] Out of memory");
+		else
+			r = ok_code("[COPYUID %u %s %s]", uidv, s1, s2);
+	}
+	free(s1);
+	free(s2);
+	free(src);
+	free(uids);
+	free(seqs);
+	free(dest);
+	return r;
+}
+
+/* ------------------------------------------------------ SEARCH */
+
+enum {
+	SK_ALL, SK_FLAG, SK_UNFLAG, SK_KEYWORD, SK_UNKEYWORD, SK_NEW, SK_OLD,
+	SK_RECENT, SK_BEFORE, SK_ON, SK_SINCE, SK_LARGER, SK_SMALLER, SK_UID,
+	SK_SEQ, SK_NOT, SK_OR, SK_AND
+};
+
+#define SEARCH_DEPTH_MAX	100
+
+struct skey {
+	int		 op;
+	uint32_t	 flag;
+	uint64_t	 bits;		/* keyword bits; 0 for an unknown keyword */
+	int64_t		 t;
+	uint64_t	 n;
+	struct seqset	 set;
+	struct skey	*a, *b;		/* NOT: a; OR: a, b; AND: a, then b */
+};
+
+static void
+skey_free(struct skey *k)
+{
+	if (k == NULL)
+		return;
+	skey_free(k->a);
+	skey_free(k->b);
+	parse_seqset_free(&k->set);
+	free(k);
+}
+
+static const struct {
+	const char	*name;
+	int		 op;
+	uint32_t	 flag;
+} skeys_simple[] = {
+	{ "ALL", SK_ALL, 0 },
+	{ "ANSWERED", SK_FLAG, FL_ANSWERED },
+	{ "DELETED", SK_FLAG, FL_DELETED },
+	{ "DRAFT", SK_FLAG, FL_DRAFT },
+	{ "FLAGGED", SK_FLAG, FL_FLAGGED },
+	{ "SEEN", SK_FLAG, FL_SEEN },
+	{ "UNANSWERED", SK_UNFLAG, FL_ANSWERED },
+	{ "UNDELETED", SK_UNFLAG, FL_DELETED },
+	{ "UNDRAFT", SK_UNFLAG, FL_DRAFT },
+	{ "UNFLAGGED", SK_UNFLAG, FL_FLAGGED },
+	{ "UNSEEN", SK_UNFLAG, FL_SEEN },
+	{ "NEW", SK_NEW, 0 },
+	{ "OLD", SK_OLD, 0 },
+	{ "RECENT", SK_RECENT, 0 },
+}, skeys_arg[] = {
+	{ "BEFORE", SK_BEFORE, 0 },
+	{ "ON", SK_ON, 0 },
+	{ "SINCE", SK_SINCE, 0 },
+	{ "LARGER", SK_LARGER, 0 },
+	{ "SMALLER", SK_SMALLER, 0 },
+	{ "KEYWORD", SK_KEYWORD, 0 },
+	{ "UNKEYWORD", SK_UNKEYWORD, 0 },
+	{ "UID", SK_UID, 0 },
+};
+
+static struct skey *search_key(const struct arg **, int);
+
+/* A key with one argument; *ap points at the key, moves past the value. */
+static int
+search_arg_key(struct skey *k, const struct arg *v)
+{
+	time_t t;
+	int b;
+
+	if (v == NULL || v->type == ARG_LIST)
+		return -1;
+	switch (k->op) {
+	case SK_BEFORE:
+	case SK_ON:
+	case SK_SINCE:
+		if (parse_date(v->s, &t) == -1)
+			return -1;
+		k->t = t;
+		return 0;
+	case SK_LARGER:
+	case SK_SMALLER:
+		return parse_number64(v->s, &k->n);
+	case SK_KEYWORD:
+	case SK_UNKEYWORD:
+		if (!parse_is_atom(v->s, v->len))
+			return -1;
+		/* An unknown keyword is set on no message. */
+		b = store_keyword(S.mb, v->s, 0);
+		k->bits = b >= 0 ? (uint64_t)1 << b : 0;
+		return 0;
+	default:	/* SK_UID */
+		if (parse_seqset(v->s, &k->set) == -1)
+			return -1;
+		parse_seqset_resolve(&k->set, store_exists(S.mb) ?
+		    store_rec(S.mb, store_exists(S.mb))->uid : 0);
+		return 0;
+	}
+}
+
+static struct skey *
+search_atom_key(const struct arg **ap, struct skey *k, int depth)
+{
+	const struct arg *a = *ap;
+	size_t i;
+
+	for (i = 0; i < sizeof skeys_simple / sizeof skeys_simple[0]; i++)
+		if (strcasecmp(a->s, skeys_simple[i].name) == 0) {
+			k->op = skeys_simple[i].op;
+			k->flag = skeys_simple[i].flag;
+			*ap = a->next;
+			return k;
+		}
+	for (i = 0; i < sizeof skeys_arg / sizeof skeys_arg[0]; i++)
+		if (strcasecmp(a->s, skeys_arg[i].name) == 0) {
+			k->op = skeys_arg[i].op;
+			if (search_arg_key(k, a->next) == -1)
+				break;
+			*ap = a->next->next;
+			return k;
+		}
+	if (i < sizeof skeys_arg / sizeof skeys_arg[0])
+		goto fail;
+	if (strcasecmp(a->s, "NOT") == 0 || strcasecmp(a->s, "OR") == 0) {
+		k->op = a->s[0] == 'N' || a->s[0] == 'n' ? SK_NOT : SK_OR;
+		*ap = a->next;
+		if ((k->a = search_key(ap, depth + 1)) == NULL ||
+		    (k->op == SK_OR && (k->b = search_key(ap, depth + 1)) == NULL))
+			goto fail;
+		return k;
+	}
+	if (parse_seqset(a->s, &k->set) == 0) {
+		k->op = SK_SEQ;
+		parse_seqset_resolve(&k->set, store_exists(S.mb));
+		*ap = a->next;
+		return k;
+	}
+fail:
+	skey_free(k);
+	return NULL;
+}
+
+/* A list of keys is their AND (RFC 3501 6.4.4). */
+static struct skey *
+search_keys(const struct arg *a, int depth)
+{
+	struct skey *all = NULL, *k, *and;
+
+	while (a != NULL) {
+		if ((k = search_key(&a, depth)) == NULL)
+			goto fail;
+		if (all == NULL) {
+			all = k;
+			continue;
+		}
+		if ((and = calloc(1, sizeof *and)) == NULL) {
+			skey_free(k);
+			goto fail;
+		}
+		and->op = SK_AND;
+		and->a = all;
+		and->b = k;
+		all = and;
+	}
+	return all;
+fail:
+	skey_free(all);
+	return NULL;
+}
+
+static struct skey *
+search_key(const struct arg **ap, int depth)
+{
+	const struct arg *a = *ap;
+	struct skey *k;
+
+	if (a == NULL || depth > SEARCH_DEPTH_MAX)
+		return NULL;
+	if (a->type == ARG_LIST) {
+		*ap = a->next;
+		return a->child ? search_keys(a->child, depth + 1) : NULL;
+	}
+	if (a->type != ARG_ATOM || (k = calloc(1, sizeof *k)) == NULL)
+		return NULL;
+	return search_atom_key(ap, k, depth);
+}
+
+static int
+search_match(const struct skey *k, uint32_t seq)
+{
+	const struct rec *r = store_rec(S.mb, seq);
+	int64_t day = r->internaldate - r->internaldate % 86400;
+
+	if (r->internaldate < 0 && r->internaldate % 86400)
+		day -= 86400;
+	switch (k->op) {
+	case SK_ALL:
+		return 1;
+	case SK_FLAG:
+		return (r->flags & k->flag) != 0;
+	case SK_UNFLAG:
+		return (r->flags & k->flag) == 0;
+	case SK_KEYWORD:
+		return (r->keywords & k->bits) != 0;
+	case SK_UNKEYWORD:
+		return (r->keywords & k->bits) == 0;
+	case SK_NEW:
+		return store_is_recent(S.mb, seq) && !(r->flags & FL_SEEN);
+	case SK_OLD:
+		return !store_is_recent(S.mb, seq);
+	case SK_RECENT:
+		return store_is_recent(S.mb, seq);
+	case SK_BEFORE:
+		return day < k->t;
+	case SK_ON:
+		return day == k->t;
+	case SK_SINCE:
+		return day >= k->t;
+	case SK_LARGER:
+		return r->size > k->n;
+	case SK_SMALLER:
+		return r->size < k->n;
+	case SK_UID:
+		return parse_seqset_has(&k->set, r->uid);
+	case SK_SEQ:
+		return parse_seqset_has(&k->set, seq);
+	case SK_NOT:
+		return !search_match(k->a, seq);
+	case SK_OR:
+		return search_match(k->a, seq) || search_match(k->b, seq);
+	default:	/* SK_AND */
+		return search_match(k->a, seq) && search_match(k->b, seq);
+	}
+}
+
+static int
+cmd_search(struct arg *a)
+{
+	struct skey *k;
+	uint32_t seq, n = store_exists(S.mb);
+
+	if (parse_keyword_is(a, "CHARSET")) {
+		/* RFC 3501 6.4.4; all our keys compare ASCII-only data. */
+		const char *cs = astring(a->next);
+		if (cs == NULL)
+			return bad_args();
+		if (strcasecmp(cs, "US-ASCII") != 0 && strcasecmp(cs, "UTF-8"))
+			return no("[BADCHARSET (US-ASCII UTF-8)] Unsupported "
+			    "charset");
+		a = a->next->next;
+	}
+	if (a == NULL || (k = search_keys(a, 0)) == NULL)
+		return bad("Invalid search criteria");
+	outs("* SEARCH");
+	for (seq = 1; seq <= n; seq++)
+		if (search_match(k, seq))
+			outf(" %u", uidcmd ? store_rec(S.mb, seq)->uid : seq);
+	outs("\r\n");
+	skey_free(k);
+	return RES_OK;
+}
+
+/* ------------------------------------------------------ dispatch */
+
+struct cmd {
+	const char	*name;
+	int		 states;
+	int		 (*fn)(struct arg *);
+	int		 uid;		/* may follow UID */
+	int		 expunge_ok;	/* RFC 3501 7.4.1 */
+};
+
+static int cmd_uid(struct arg *);
+
+static const struct cmd cmds[] = {
+	{ "CAPABILITY", ST_NOAUTH | ST_AUTH | ST_SELECTED, cmd_capability, 0, 1 },
+	{ "NOOP", ST_NOAUTH | ST_AUTH | ST_SELECTED, cmd_noop, 0, 1 },
+	{ "LOGOUT", ST_NOAUTH | ST_AUTH | ST_SELECTED, cmd_logout, 0, 1 },
+	{ "LOGIN", ST_NOAUTH, cmd_login, 0, 1 },
+	{ "AUTHENTICATE", ST_NOAUTH, cmd_authenticate, 0, 1 },
+	{ "SELECT", ST_AUTH | ST_SELECTED, cmd_select, 0, 1 },
+	{ "EXAMINE", ST_AUTH | ST_SELECTED, cmd_examine, 0, 1 },
+	{ "CREATE", ST_AUTH | ST_SELECTED, cmd_create, 0, 1 },
+	{ "DELETE", ST_AUTH | ST_SELECTED, cmd_delete, 0, 1 },
+	{ "RENAME", ST_AUTH | ST_SELECTED, cmd_rename, 0, 1 },
+	{ "SUBSCRIBE", ST_AUTH | ST_SELECTED, cmd_subscribe, 0, 1 },
+	{ "UNSUBSCRIBE", ST_AUTH | ST_SELECTED, cmd_unsubscribe, 0, 1 },
+	{ "LIST", ST_AUTH | ST_SELECTED, cmd_list, 0, 1 },
+	{ "LSUB", ST_AUTH | ST_SELECTED, cmd_lsub, 0, 1 },
+	{ "STATUS", ST_AUTH | ST_SELECTED, cmd_status, 0, 1 },
+	{ "APPEND", ST_AUTH | ST_SELECTED, cmd_append, 0, 1 },
+	{ "CHECK", ST_SELECTED, cmd_noop, 0, 1 },
+	{ "CLOSE", ST_SELECTED, cmd_close, 0, 1 },
+	{ "UNSELECT", ST_SELECTED, cmd_unselect, 0, 1 },
+	{ "EXPUNGE", ST_SELECTED, cmd_expunge, 0, 1 },
+	{ "SEARCH", ST_SELECTED, cmd_search, 1, 0 },
+	{ "FETCH", ST_SELECTED, cmd_fetch, 1, 0 },
+	{ "STORE", ST_SELECTED, cmd_store, 1, 0 },
+	{ "COPY", ST_SELECTED, cmd_copy, 1, 1 },
+	{ "UID", ST_SELECTED, cmd_uid, 0, 1 },
+	{ NULL, 0, NULL, 0, 0 }
+};
+
+static const struct cmd *cur;	/* the command being run, for its reply */
+
+static const struct cmd *
+find_cmd(const char *name)
+{
+	const struct cmd *c;
+
+	for (c = cmds; c->name != NULL; c++)
+		if (strcasecmp(c->name, name) == 0)
+			break;
+	return c;
+}
+
+static int
+cmd_uid(struct arg *a)
+{
+	const struct cmd *c;
+
+	if (a == NULL || a->type != ARG_ATOM || !(c = find_cmd(a->s))->uid)
+		return bad("Unknown UID command");
+	uidcmd = 1;
+	cur = c;
+	return c->fn(a->next);
+}
+
+static void
+run_command(const char *tag, struct arg *args)
+{
+	const struct cmd *c;
+	int res;
+
+	uidcmd = 0;
+	cur = c = find_cmd(args->type == ARG_ATOM ? args->s : "");
+	S.res = RES_OK;
+	if (c->name == NULL)
+		res = bad("Unknown command");
+	else if (!(c->states & S.state))
+		res = bad("Not allowed in this state");
+	else
+		res = c->fn(args->next);
+	if (S.state == ST_SELECTED)
+		report_changes(cur->expunge_ok);
+	outf("%s %s ", tag, res == RES_OK ? "OK" : res == RES_NO ? "NO" : "BAD");
+	if (res != RES_OK)
+		outs(S.restext);
+	else {
+		if (S.res == RES_OK && S.restext && *S.restext)
+			outf("%s ", S.restext);
+		outf("%s%s completed", uidcmd ? "UID " : "", cur->name);
+	}
+	outs("\r\n");
+	free(S.restext);
+	S.restext = NULL;
+	if (c->fn == cmd_logout && res == RES_OK) {
+		out_flush();
+		logmsg(LOG_INFO, "logout user=%s remote=%s",
+		    S.user ? S.user : "-", remote());
+		exit(0);
+	}
+}
+
+static void
+serve(void)
+{
+	size_t used;
+
+	S.parser = parse_new(LINE_MAX_IMAP, LITERAL_MAX, S.appendmax);
+	if (S.parser == NULL)
+		die(EXIT_TEMP, "out of memory");
+	for (;;) {
+		if (ipos == ilen && fill_input() == -1)
+			break;
+		int r = parse_feed(S.parser, ibuf + ipos, ilen - ipos, &used);
+		ipos += used;
+		switch (r) {
+		case PARSE_MORE:
+			continue;
+		case PARSE_LITERAL:
+			outs("+ Ready for literal data\r\n");
+			out_flush();
+			continue;
+		case PARSE_DONE:
+			run_command(parse_tag(S.parser), parse_args(S.parser));
+			break;
+		case PARSE_BAD:
+			outf("%s %s\r\n", parse_tag(S.parser),
+			    parse_error(S.parser));
+			break;
+		default:
+			outf("* BYE %s\r\n", parse_error(S.parser));
+			out_flush();
+			logmsg(LOG_NOTICE, "user=%s remote=%s: %s",
+			    S.user ? S.user : "-", remote(),
+			    parse_error(S.parser));
+			exit(0);
+		}
+		parse_reset(S.parser);
+	}
+	logmsg(LOG_INFO, "disconnected user=%s remote=%s",
+	    S.user ? S.user : "-", remote());
+}
+
+/* ------------------------------------------------------ delivery */
+
+/* Read all of stdin, up to max bytes. */
+static char *
+slurp(size_t max, size_t *n_r)
+{
+	size_t n = 0, cap = 65536;
+	char *buf = malloc(cap), *nb;
+	ssize_t r;
+
+	while (buf != NULL) {
+		if (n == cap) {
+			if (cap > max || (nb = realloc(buf, cap * 2)) == NULL)
+				break;
+			buf = nb;
+			cap *= 2;
+		}
+		if ((r = read(0, buf + n, cap - n)) == -1 && errno == EINTR)
+			continue;
+		if (r <= 0) {
+			if (r == 0 && n <= max) {
+				*n_r = n;
+				return buf;
+			}
+			break;
+		}
+		n += (size_t)r;
+	}
+	free(buf);
+	return NULL;
+}
+
+/* LF line ends become CRLF, as RFC 5322 and IMAP want them. */
+static char *
+to_crlf(const char *p, size_t n, size_t *n_r)
+{
+	char *q = malloc(2 * n + 1);
+	size_t i, m = 0;
+
+	if (q == NULL)
+		return NULL;
+	for (i = 0; i < n; i++) {
+		if (p[i] == '\n' && (i == 0 || p[i - 1] != '\r'))
+			q[m++] = '\r';
+		q[m++] = p[i];
+	}
+	*n_r = m;
+	return q;
+}
+
+/* A message begins with a header field: a name, then a colon. */
+static int
+looks_like_message(const char *p, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n && p[i] > ' ' && p[i] < 0x7f && p[i] != ':'; i++)
+		;
+	return i > 0 && i < n && p[i] == ':';
+}
+
+static int
+deliver(const char *mailbox)
+{
+	char *raw, *msg, *name;
+	const char *p;
+	size_t n, len;
+	uint32_t uidv, uid;
+	int r;
+
+	if ((raw = slurp(S.appendmax, &n)) == NULL) {
+		logmsg(LOG_ERR, "deliver: cannot read the message (over %zu "
+		    "bytes?)", S.appendmax);
+		return EX_DATAERR_;
+	}
+	p = raw;
+	/* An mbox "From " line is the envelope, not the message. */
+	if (n >= 5 && memcmp(p, "From ", 5) == 0) {
+		const char *nl = memchr(p, '\n', n);
+		len = nl ? (size_t)(nl + 1 - p) : n;
+		p += len;
+		n -= len;
+	}
+	if (!looks_like_message(p, n) || (msg = to_crlf(p, n, &len)) == NULL) {
+		free(raw);
+		logmsg(LOG_ERR, "deliver: input is not a message");
+		return EX_DATAERR_;
+	}
+	free(raw);
+	if (parse_mailbox_name(mailbox, &name) == -1) {
+		free(msg);
+		logmsg(LOG_ERR, "deliver: invalid mailbox name %s", mailbox);
+		return EX_DATAERR_;
+	}
+	r = store_append(S.store, name, msg, len, 0, NULL, 0, time(NULL), &uidv,
+	    &uid);
+	if (r == -1 && errno == ENOENT && store_create(S.store, name) == 0)
+		r = store_append(S.store, name, msg, len, 0, NULL, 0,
+		    time(NULL), &uidv, &uid);
+	if (r == -1)
+		logmsg(LOG_ERR, "deliver to %s: %s", name, store_error(S.store));
+	else
+		logmsg(LOG_INFO, "delivered to %s uid %u", name, uid);
+	free(msg);
+	free(name);
+	return r == -1 ? EX_TEMPFAIL_ : 0;
+}
+
+/* ------------------------------------------------------ main */
+
+static void
+usage(void)
+{
+	fprintf(stderr, "usage: imapd [-s] [-d dir] [-p passwdfile] "
+	    "[-l appendlimit] [-D mailbox]\n");
+	exit(EXIT_PERM);
+}
+
+static const char *
+default_dir(void)
+{
+	static char path[PATH_MAX];
+	const char *home = getenv("HOME");
+	struct passwd *pw;
+
+	if ((home == NULL || *home == '\0') &&
+	    (pw = getpwuid(getuid())) != NULL)
+		home = pw->pw_dir;
+	if (home == NULL ||
+	    (size_t)snprintf(path, sizeof path, "%s/Mail", home) >= sizeof path)
+		die(EXIT_PERM, "no home directory; use -d");
+	return path;
+}
+
+static char *
+invoking_user(void)
+{
+	struct passwd *pw = getpwuid(getuid());
+	char buf[32];
+
+	if (pw != NULL)
+		return strdup(pw->pw_name);
+	snprintf(buf, sizeof buf, "%lu", (unsigned long)getuid());
+	return strdup(buf);
+}
+
+int
+main(int argc, char *argv[])
+{
+	const char *deliver_to = NULL;
+	unsigned long long lim;
+	char *end;
+	int ch;
+
+	S.appendmax = APPEND_MAX_DEFAULT;
+	while ((ch = getopt(argc, argv, "d:p:l:D:s")) != -1) {
+		switch (ch) {
+		case 'd':
+			S.dir = optarg;
+			break;
+		case 'p':
+			S.pwfile = optarg;
+			break;
+		case 'l':
+			errno = 0;
+			lim = strtoull(optarg, &end, 10);
+			if (*end || errno || lim == 0 || lim > SIZE_MAX / 2)
+				usage();
+			S.appendmax = (size_t)lim;
+			break;
+		case 'D':
+			deliver_to = optarg;
+			break;
+		case 's':
+			S.log_stderr = 1;
+			break;
+		default:
+			usage();
+		}
+	}
+	if (optind != argc)
+		usage();
+	openlog("imapd", LOG_PID, LOG_MAIL);
+	signal(SIGPIPE, SIG_IGN);
+	if (S.pwfile == NULL || deliver_to != NULL) {
+		/* A session without a password file is the invoker's own. */
+		if (getuid() == 0 || geteuid() == 0)
+			die(EXIT_PERM, "refusing to run as root without -p");
+		if (S.dir == NULL)
+			S.dir = default_dir();
+		if (open_store(S.dir) == -1)
+			return deliver_to ? EX_TEMPFAIL_ : EXIT_TEMP;
+		if (deliver_to)
+			return deliver(deliver_to);
+		S.user = invoking_user();
+		S.state = ST_AUTH;
+		outf("* PREAUTH [CAPABILITY %s] imapd ready, logged in as %s\r\n",
+		    CAPS_AUTH, S.user);
+		logmsg(LOG_INFO, "preauth user=%s remote=%s", S.user, remote());
+	} else {
+		S.state = ST_NOAUTH;
+		outf("* OK [CAPABILITY %s] imapd ready\r\n", CAPS_PRE);
+	}
+	serve();
+	return 0;
+}
