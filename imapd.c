@@ -100,6 +100,9 @@ die(int code, const char *fmt, ...)
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
 	logmsg(LOG_ERR, "fatal: %s", msg);
+	/* Someone at a terminal should see why, too. */
+	if (!S.log_stderr && isatty(2))
+		fprintf(stderr, "imapd: %s\n", msg);
 	exit(code);
 }
 
@@ -844,13 +847,13 @@ cmd_logout(struct arg *a)
 static int
 select_mailbox(struct arg *a, int readonly)
 {
-	char *name = mailbox_arg(a);
+	char *name;
 	uint32_t seq, n;
 
-	if (name == NULL || a->next != NULL) {
-		free(name);
-		return name ? bad_args() : no("[CANNOT] Invalid mailbox name");
-	}
+	if (nargs(a) != 1)
+		return bad_args();
+	if ((name = mailbox_arg(a)) == NULL)
+		return no("[CANNOT] Invalid mailbox name");
 	/* RFC 3501 6.3.1: a failed SELECT leaves no mailbox selected. */
 	unselect();
 	S.mb = store_select(S.store, name, readonly);
@@ -2406,7 +2409,8 @@ main(int argc, char *argv[])
 	if (S.pwfile == NULL || deliver_to != NULL) {
 		/* A session without a password file is the invoker's own. */
 		if (getuid() == 0 || geteuid() == 0)
-			die(EXIT_PERM, "refusing to run as root without -p");
+			die(deliver_to ? EX_TEMPFAIL_ : EXIT_PERM,
+			    "refusing to run as root without -p");
 		if (S.dir == NULL)
 			S.dir = default_dir();
 		if (open_store(S.dir) == -1)
