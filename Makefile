@@ -24,14 +24,23 @@ $(OBJS): imapd.h
 t/parsetest: t/parsetest.c parse.o imapd.h
 	$(CC) $(CFLAGS) -I. -o t/parsetest t/parsetest.c parse.o
 
+t/storetest: t/storetest.c store.o modseq.o imapd.h
+	$(CC) $(CFLAGS) -I. -o t/storetest t/storetest.c store.o modseq.o
+
 run: imapd
 	sh t/demo.sh demo
 	./imapd -d demo
 
-check: imapd t/parsetest
+check: imapd t/parsetest t/storetest
 	sh t/run.sh
 
-bench: imapd
+bench/gen: bench/gen.c
+	$(CC) $(CFLAGS) -o bench/gen bench/gen.c -lm
+
+bench/drive: bench/drive.c
+	$(CC) $(CFLAGS) -o bench/drive bench/drive.c
+
+bench: imapd bench/gen bench/drive
 	sh bench/run.sh
 
 install: imapd
@@ -42,6 +51,6 @@ install: imapd
 	cp man/imapd-store.5 $(DESTDIR)$(PREFIX)/share/man/man5/imapd-store.5
 
 clean:
-	rm -f imapd $(OBJS) t/parsetest
+	rm -f imapd $(OBJS) t/parsetest t/storetest
 
 .PHONY: all run check bench install clean

@@ -526,10 +526,15 @@ seqs_of(const char *text, int uid, uint32_t **seqs_r, size_t *n_r)
 	*n_r = 0;
 	if (text == NULL || parse_seqset(text, &set) == -1)
 		return -1;
+	/*
+	 * A number past the last message is an error, but a range that ends
+	 * in '*' just covers what there is: "1:*" in an empty mailbox is
+	 * no message at all.
+	 */
 	if (!uid)
 		for (i = 0; i < set.n; i++)
-			if ((set.r[i].lo != SEQ_STAR && set.r[i].lo > exists) ||
-			    (set.r[i].hi != SEQ_STAR && set.r[i].hi > exists)) {
+			if (set.r[i].lo != SEQ_STAR && set.r[i].hi != SEQ_STAR &&
+			    (set.r[i].lo > exists || set.r[i].hi > exists)) {
 				parse_seqset_free(&set);
 				return -1;
 			}
@@ -537,6 +542,8 @@ seqs_of(const char *text, int uid, uint32_t **seqs_r, size_t *n_r)
 	if (uid)
 		max = exists ? store_rec(S.mb, exists)->uid : 0;
 	parse_seqset_resolve(&set, max);
+	if (!uid && set.n > 0 && set.r[set.n - 1].hi > exists)
+		set.r[set.n - 1].hi = exists;
 	if (exists == 0 || (v = calloc(exists, sizeof *v)) == NULL) {
 		parse_seqset_free(&set);
 		return exists == 0 ? 0 : -1;
@@ -1021,10 +1028,24 @@ cmpnode(const void *a, const void *b)
 }
 
 /*
- * Answer LIST or LSUB: names are the mailboxes (or subscriptions); every
- * ancestor of a name that is not itself in the list is shown \Noselect
- * (RFC 3501 6.3.8, 6.3.9) and is matched against the pattern like any
- * other name.
+ * A parent that is not itself a mailbox is listed only where the pattern
+ * would hide a mailbox below it, as "%" does (RFC 3501 6.3.9, RFC 5258 3).
+ */
+static int
+hides_child(const char *parent, char **names, size_t n, const char *pat)
+{
+	size_t i, l = strlen(parent);
+
+	for (i = 0; i < n; i++)
+		if (strncmp(names[i], parent, l) == 0 && names[i][l] == '/' &&
+		    !match(pat, names[i]))
+			return 1;
+	return 0;
+}
+
+/*
+ * Answer LIST or LSUB: names are the mailboxes (or subscriptions); an
+ * ancestor of a name that is not itself in the list is shown \Noselect.
  */
 static void
 list_names(const char *verb, char **names, size_t n, const char *pat)
@@ -1049,7 +1070,8 @@ list_names(const char *verb, char **names, size_t n, const char *pat)
 	qsort(all, nall, sizeof *all, cmpnode);
 	for (i = 0; i < nall; i++) {
 		if ((i > 0 && strcmp(all[i].name, all[i - 1].name) == 0) ||
-		    !match(pat, all[i].name))
+		    !match(pat, all[i].name) ||
+		    (!all[i].real && !hides_child(all[i].name, names, n, pat)))
 			continue;
 		outf("* %s (%s) \"/\" ", verb, all[i].real ? "" : "\\Noselect");
 		out_astring(all[i].name);
@@ -1718,7 +1740,7 @@ keyword_bits(const char **kw, size_t n, int create, uint64_t *bits_r)
 }
 
 static int
-store_mode(const char *item, int *mode_r, int *silent_r)
+flags_mode(const char *item, int *mode_r, int *silent_r)
 {
 	size_t n = strlen(item);
 
@@ -1744,7 +1766,7 @@ cmd_store(struct arg *a)
 	int mode, silent, r = RES_OK;
 
 	if (nargs(a) < 3 || a->next->type != ARG_ATOM ||
-	    store_mode(a->next->s, &mode, &silent) == -1)
+	    flags_mode(a->next->s, &mode, &silent) == -1)
 		return bad_args();
 	if (S.readonly)
 		return no("Mailbox is read-only");

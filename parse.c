@@ -97,7 +97,7 @@ static const char E_ESCAPE[] = "BAD Invalid escape in quoted string";
 static const char E_BRACKET[] = "BAD Line ends inside brackets";
 static const char E_LIT[] = "BAD Invalid literal";
 static const char E_TOOBIG[] = "BAD Literal too big";
-static const char E_TOOBIG_APPEND[] = "NO [TOOBIG] Message too big";
+static const char E_TOOBIG_APPEND[] = "NO [TOOBIG] Literal too big";
 /* The text of the untagged BYE for PARSE_FATAL (RFC 7888 section 4). */
 static const char E_FATAL[] = "[TOOBIG] Literal too big";
 static const char E_OPEN[] = "BAD Missing )";

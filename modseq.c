@@ -1,0 +1,381 @@
+/*
+ * modseq.c: the store-wide mod-sequence counter and the change logs.
+ *
+ * DIR/counter holds one 64-byte header (host byte order):
+ *
+ *	0	magic "IMAPDCT1"
+ *	8	uint64 next		the next mod-sequence to hand out
+ *	16	uint64 ceiling		no value >= ceiling was ever handed out
+ *	24	uint32 last_uidvalidity
+ *	28	padding
+ *
+ * Record locks on the file (see imapd-store(5)):
+ *	byte 0	exclusive while a value is taken (microseconds)
+ *	byte 1	shared by every process that has the store open
+ *	byte 2	exclusive during a namespace change (taken by store.c)
+ *
+ * "next" is written on every call but only fsynced when the ceiling
+ * moves: after a power loss the first process to open the store (the one
+ * that gets byte 1 exclusively) jumps next to the ceiling, so no value
+ * that may have been handed out is ever handed out again (RFC 7162
+ * section 3.1.2 wants mod-sequences to only grow).
+ */
+
+#include <sys/types.h>
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "imapd.h"
+
+#define CT_MAGIC	"IMAPDCT1"
+#define CT_HDRSIZE	64
+#define CT_STEP		4096	/* values per fsync of the ceiling */
+
+enum { CT_BYTE_TAKE = 0, CT_BYTE_ALIVE = 1 };
+
+struct ctrhdr {
+	char		 magic[8];
+	uint64_t	 next;
+	uint64_t	 ceiling;
+	uint32_t	 last_uidvalidity;
+	unsigned char	 pad[CT_HDRSIZE - 28];
+};
+_Static_assert(sizeof(struct ctrhdr) == CT_HDRSIZE, "counter header size");
+
+struct counter {
+	int		 fd;
+};
+
+/*
+ * Take (or release) a one-byte record lock. F_SETLKW could wait forever
+ * behind a stuck process, so F_SETLK is retried with short sleeps until
+ * LOCK_WAIT_SECS have passed; then errno is ETIMEDOUT.
+ */
+static int
+ct_lock(int fd, short type, off_t byte, int wait)
+{
+	struct flock	 fl;
+	struct timespec	 now, end, nap;
+	long		 ns = 200000;
+
+	memset(&fl, 0, sizeof fl);
+	fl.l_type = type;
+	fl.l_whence = SEEK_SET;
+	fl.l_start = byte;
+	fl.l_len = 1;
+	if (clock_gettime(CLOCK_MONOTONIC, &end) == -1)
+		return -1;
+	end.tv_sec += LOCK_WAIT_SECS;
+	for (;;) {
+		if (fcntl(fd, F_SETLK, &fl) == 0)
+			return 0;
+		if (errno != EAGAIN && errno != EACCES && errno != EINTR)
+			return -1;
+		if (!wait) {
+			errno = EAGAIN;
+			return -1;
+		}
+		if (clock_gettime(CLOCK_MONOTONIC, &now) == -1)
+			return -1;
+		if (now.tv_sec > end.tv_sec || (now.tv_sec == end.tv_sec &&
+		    now.tv_nsec >= end.tv_nsec)) {
+			errno = ETIMEDOUT;
+			return -1;
+		}
+		nap.tv_sec = 0;
+		nap.tv_nsec = ns;
+		nanosleep(&nap, NULL);
+		if (ns < 8000000)
+			ns *= 2;
+	}
+}
+
+static int
+ct_read(int fd, struct ctrhdr *h)
+{
+	ssize_t	 n;
+
+	n = pread(fd, h, sizeof *h, 0);
+	if (n == -1)
+		return -1;
+	if (n != (ssize_t)sizeof *h || memcmp(h->magic, CT_MAGIC, 8) != 0) {
+		errno = EINVAL;
+		return -1;
+	}
+	return 0;
+}
+
+static int
+ct_write(int fd, const struct ctrhdr *h)
+{
+	ssize_t	 n;
+
+	n = pwrite(fd, h, sizeof *h, 0);
+	if (n == -1)
+		return -1;
+	if (n != (ssize_t)sizeof *h) {
+		errno = EIO;
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * We hold byte 1 exclusively: no other process has the store open, so
+ * the last one may have died with a power loss and an unsynced "next".
+ * Jump to the ceiling. A new file gets its header here too.
+ */
+static int
+ct_recover(int fd)
+{
+	struct ctrhdr	 h;
+	struct stat	 sb;
+
+	if (fstat(fd, &sb) == -1)
+		return -1;
+	if (sb.st_size < CT_HDRSIZE) {
+		/* New, or torn while being created: nothing was handed out. */
+		memset(&h, 0, sizeof h);
+		memcpy(h.magic, CT_MAGIC, 8);
+		h.next = 1;
+		h.ceiling = 1;
+	} else if (ct_read(fd, &h) == -1)
+		return -1;
+	if (h.next < h.ceiling)
+		h.next = h.ceiling;
+	if (h.next == 0)
+		h.next = 1;
+	if (ct_write(fd, &h) == -1 || fsync(fd) == -1)
+		return -1;
+	return 0;
+}
+
+struct counter *
+modseq_open(const char *dir)
+{
+	struct counter	*c = NULL;
+	struct timespec	 nap = { 0, 1000000 };
+	char		 path[PATH_MAX];
+	int		 fd = -1, r, tries;
+
+	r = snprintf(path, sizeof path, "%s/counter", dir);
+	if (r < 0 || (size_t)r >= sizeof path) {
+		errno = ENAMETOOLONG;
+		return NULL;
+	}
+	if ((fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC,
+	    0600)) == -1)
+		goto fail;
+	/*
+	 * Alone: recover, then downgrade to shared (one F_SETLK converts the
+	 * lock atomically). Not alone: a shared lock is enough, and waiting
+	 * for it also waits out a recovery running in another process.
+	 */
+	for (tries = 0; ; tries++) {
+		if (ct_lock(fd, F_WRLCK, CT_BYTE_ALIVE, 0) == 0) {
+			if (ct_recover(fd) == -1)
+				goto fail;
+			if (ct_lock(fd, F_RDLCK, CT_BYTE_ALIVE, 0) == -1)
+				goto fail;
+			break;
+		}
+		if (ct_lock(fd, F_RDLCK, CT_BYTE_ALIVE, 0) == 0) {
+			struct ctrhdr	 h;
+
+			if (ct_read(fd, &h) == -1)
+				goto fail;
+			break;
+		}
+		if (tries >= LOCK_WAIT_SECS * 1000) {
+			errno = ETIMEDOUT;
+			goto fail;
+		}
+		nanosleep(&nap, NULL);
+	}
+	if ((c = malloc(sizeof *c)) == NULL)
+		goto fail;
+	c->fd = fd;
+	return c;
+fail:
+	r = errno;
+	if (fd != -1)
+		close(fd);
+	errno = r;
+	return NULL;
+}
+
+void
+modseq_close(struct counter *c)
+{
+	if (c == NULL)
+		return;
+	close(c->fd);	/* drops every lock this process has on the file */
+	free(c);
+}
+
+/* Returns the next mod-sequence, or 0 (never a valid one) with errno. */
+uint64_t
+modseq_next(struct counter *c)
+{
+	struct ctrhdr	 h;
+	uint64_t	 v = 0;
+	int		 e;
+
+	if (ct_lock(c->fd, F_WRLCK, CT_BYTE_TAKE, 1) == -1)
+		return 0;
+	if (ct_read(c->fd, &h) == -1)
+		goto out;
+	v = h.next ? h.next : 1;
+	if (v >= UINT64_MAX - CT_STEP) {
+		errno = EOVERFLOW;
+		v = 0;
+		goto out;
+	}
+	if (v >= h.ceiling) {
+		/* Make the new ceiling durable before any value below it. */
+		h.ceiling = v + CT_STEP;
+		h.next = v;
+		if (ct_write(c->fd, &h) == -1 || fdatasync(c->fd) == -1) {
+			v = 0;
+			goto out;
+		}
+	}
+	h.next = v + 1;
+	if (ct_write(c->fd, &h) == -1)
+		v = 0;
+out:
+	e = errno;
+	ct_lock(c->fd, F_UNLCK, CT_BYTE_TAKE, 0);
+	errno = e;
+	return v;
+}
+
+/*
+ * A UIDVALIDITY unique across the store (RFC 3501 section 2.3.1.1): a
+ * mailbox re-created under an old name never gets an old value. Returns
+ * 0 with errno on failure.
+ */
+uint32_t
+modseq_uidvalidity(struct counter *c)
+{
+	struct ctrhdr	 h;
+	uint32_t	 v = 0;
+	time_t		 now;
+	int		 e;
+
+	if (ct_lock(c->fd, F_WRLCK, CT_BYTE_TAKE, 1) == -1)
+		return 0;
+	if (ct_read(c->fd, &h) == -1)
+		goto out;
+	now = time(NULL);
+	v = now > 0 && (uint64_t)now < UINT32_MAX ? (uint32_t)now : 1;
+	if (v <= h.last_uidvalidity) {
+		if (h.last_uidvalidity == UINT32_MAX) {
+			errno = EOVERFLOW;
+			v = 0;
+			goto out;
+		}
+		v = h.last_uidvalidity + 1;
+	}
+	h.last_uidvalidity = v;
+	if (ct_write(c->fd, &h) == -1 || fdatasync(c->fd) == -1)
+		v = 0;
+out:
+	e = errno;
+	ct_lock(c->fd, F_UNLCK, CT_BYTE_TAKE, 0);
+	errno = e;
+	return v;
+}
+
+/*
+ * Append n change records with one write(2) to an O_APPEND log. The
+ * caller holds the mailbox's write lock, so a partial record left by a
+ * writer that died is cut off first; otherwise every later record would
+ * be misaligned.
+ */
+int
+modseq_log(int fd, const struct change *ch, size_t n)
+{
+	struct stat	 sb;
+	size_t		 len;
+	ssize_t		 w;
+
+	if (n == 0)
+		return 0;
+	if (n > SIZE_MAX / sizeof *ch) {
+		errno = EOVERFLOW;
+		return -1;
+	}
+	if (fstat(fd, &sb) == -1)
+		return -1;
+	if (sb.st_size % (off_t)sizeof *ch != 0 && ftruncate(fd,
+	    sb.st_size - sb.st_size % (off_t)sizeof *ch) == -1)
+		return -1;
+	len = n * sizeof *ch;
+	w = write(fd, ch, len);
+	if (w == -1)
+		return -1;
+	if ((size_t)w != len) {
+		errno = EIO;
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Read the complete records in [from, to) into a new array *r (NULL when
+ * there are none). A partial record at the end is left for later.
+ */
+ssize_t
+modseq_read(int fd, off_t from, off_t to, struct change **r)
+{
+	struct change	*a;
+	size_t		 n, len, got = 0;
+	ssize_t		 k;
+
+	*r = NULL;
+	if (from < 0 || to <= from)
+		return 0;
+	if ((uintmax_t)(to - from) > SIZE_MAX) {
+		errno = EOVERFLOW;
+		return -1;
+	}
+	n = (size_t)(to - from) / sizeof *a;
+	if (n == 0)
+		return 0;
+	if (n > (size_t)SSIZE_MAX / sizeof *a) {
+		errno = EOVERFLOW;
+		return -1;
+	}
+	len = n * sizeof *a;
+	if ((a = malloc(len)) == NULL)
+		return -1;
+	while (got < len) {
+		k = pread(fd, (char *)a + got, len - got, from + (off_t)got);
+		if (k == -1) {
+			if (errno == EINTR)
+				continue;
+			free(a);
+			return -1;
+		}
+		if (k == 0)
+			break;
+		got += (size_t)k;
+	}
+	n = got / sizeof *a;
+	if (n == 0) {
+		free(a);
+		return 0;
+	}
+	*r = a;
+	return (ssize_t)n;
+}

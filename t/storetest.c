@@ -1,0 +1,871 @@
+/*
+ * storetest: checks of store.c and modseq.c, several processes at once.
+ * Prints "ok - ..." / "not ok - ..." and a summary; exits 1 on a failure.
+ */
+
+#include <sys/types.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "imapd.h"
+
+static int	 npass, nfail;
+static char	 dir[PATH_MAX];
+
+static void
+ok(int cond, const char *fmt, ...)
+{
+	va_list	 ap;
+
+	printf("%s - ", cond ? "ok" : "not ok");
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf("\n");
+	fflush(stdout);
+	if (cond)
+		npass++;
+	else
+		nfail++;
+}
+
+static void
+die(const char *what)
+{
+	fprintf(stderr, "storetest: %s: %s\n", what, strerror(errno));
+	exit(1);
+}
+
+static char *
+path(const char *fmt, ...)
+{
+	static char	 buf[PATH_MAX * 2];
+	char		 tail[PATH_MAX];
+	va_list		 ap;
+
+	va_start(ap, fmt);
+	vsnprintf(tail, sizeof tail, fmt, ap);
+	va_end(ap);
+	snprintf(buf, sizeof buf, "%s/%s", dir, tail);
+	return buf;
+}
+
+static int
+exists(const char *p)
+{
+	struct stat	 sb;
+
+	return lstat(p, &sb) == 0;
+}
+
+static void
+rmrf(const char *p)
+{
+	DIR		*d;
+	struct dirent	*de;
+	struct stat	 sb;
+	char		 sub[PATH_MAX];
+
+	if (lstat(p, &sb) == -1)
+		return;
+	if (S_ISDIR(sb.st_mode) && (d = opendir(p)) != NULL) {
+		while ((de = readdir(d)) != NULL) {
+			if (strcmp(de->d_name, ".") == 0 ||
+			    strcmp(de->d_name, "..") == 0)
+				continue;
+			snprintf(sub, sizeof sub, "%s/%s", p, de->d_name);
+			rmrf(sub);
+		}
+		closedir(d);
+		rmdir(p);
+	} else
+		unlink(p);
+}
+
+static int
+has_name(char **v, size_t n, const char *name)
+{
+	size_t	 i;
+
+	for (i = 0; i < n; i++)
+		if (strcmp(v[i], name) == 0)
+			return 1;
+	return 0;
+}
+
+static int
+append_text(struct store *st, const char *box, const char *text,
+    uint32_t *uid_r)
+{
+	uint32_t	 uv, uid;
+
+	if (store_append(st, box, text, strlen(text), 0, NULL, 0, time(NULL),
+	    &uv, &uid) == -1)
+		return -1;
+	if (uid_r != NULL)
+		*uid_r = uid;
+	return 0;
+}
+
+static int
+data_is(struct mailbox *mb, uint32_t seq, const char *p, size_t len)
+{
+	const char	*d;
+	size_t		 dl;
+
+	d = store_data(mb, seq, &dl);
+	return d != NULL && dl == len && memcmp(d, p, len) == 0;
+}
+
+/* ---------------------------------------------------------------- names */
+
+static void
+test_names(struct store *st)
+{
+	char		**v;
+	size_t		 n;
+	struct mbstatus	 ms;
+	uint32_t	 uv1;
+
+	ok(store_create(st, "a") == 0, "create a");
+	ok(store_create(st, "a/b") == 0, "create a/b");
+	ok(store_create(st, "x y.z") == 0, "create a name with space and dot");
+	ok(store_create(st, "a") == -1 && errno == EEXIST, "create a: EEXIST");
+	ok(store_create(st, "") == -1 && errno == EINVAL, "create '': EINVAL");
+	ok(store_list(st, &v, &n) == 0 && n == 4 &&
+	    strcmp(v[0], "INBOX") == 0 && strcmp(v[1], "a") == 0 &&
+	    strcmp(v[2], "a/b") == 0 && strcmp(v[3], "x y.z") == 0,
+	    "list: INBOX a a/b 'x y.z'");
+	store_names_free(v, n);
+
+	ok(store_rename(st, "a", "c") == 0, "rename a c");
+	ok(store_list(st, &v, &n) == 0 && n == 4 && has_name(v, n, "c") &&
+	    has_name(v, n, "c/b") && !has_name(v, n, "a") &&
+	    !has_name(v, n, "a/b"), "rename moves the inferiors too");
+	store_names_free(v, n);
+	ok(store_rename(st, "nope", "z") == -1 && errno == ENOENT,
+	    "rename missing: ENOENT");
+	ok(store_rename(st, "c", "x y.z") == -1 && errno == EEXIST,
+	    "rename onto existing: EEXIST");
+	ok(store_delete(st, "c") == 0, "delete c");
+	ok(store_delete(st, "c") == -1 && errno == ENOENT,
+	    "delete again: ENOENT");
+	ok(store_status(st, "c", &ms) == -1 && errno == ENOENT,
+	    "status of deleted: ENOENT");
+	ok(store_list(st, &v, &n) == 0 && n == 3 && has_name(v, n, "c/b"),
+	    "delete leaves c/b");
+	store_names_free(v, n);
+
+	/* Re-created under an old name: a new UIDVALIDITY. */
+	ok(store_create(st, "re") == 0 && store_status(st, "re", &ms) == 0,
+	    "create re");
+	uv1 = ms.uidvalidity;
+	ok(store_delete(st, "re") == 0 && store_create(st, "re") == 0 &&
+	    store_status(st, "re", &ms) == 0 && ms.uidvalidity > uv1,
+	    "re-created mailbox gets a new UIDVALIDITY");
+
+	/* RENAME INBOX: messages move, a new empty INBOX stays. */
+	ok(append_text(st, "INBOX", "Subject: in\r\n\r\nbody\r\n", NULL) == 0,
+	    "append to INBOX");
+	ok(store_status(st, "INBOX", &ms) == 0, "status INBOX");
+	uv1 = ms.uidvalidity;
+	ok(store_rename(st, "INBOX", "old") == 0, "rename INBOX old");
+	ok(store_status(st, "old", &ms) == 0 && ms.messages == 1,
+	    "old has the message");
+	ok(store_status(st, "INBOX", &ms) == 0 && ms.messages == 0 &&
+	    ms.uidvalidity != uv1 && ms.uidnext == 1,
+	    "INBOX is new and empty");
+	ok(store_delete(st, "INBOX") == -1, "INBOX cannot be deleted");
+
+	ok(store_subscribe(st, "old", 1) == 0 &&
+	    store_subscribe(st, "c/b", 1) == 0 &&
+	    store_subscribe(st, "old", 1) == 0, "subscribe");
+	ok(store_subscriptions(st, &v, &n) == 0 && n == 2 &&
+	    strcmp(v[0], "c/b") == 0 && strcmp(v[1], "old") == 0,
+	    "subscriptions listed once each, sorted");
+	store_names_free(v, n);
+	ok(store_subscribe(st, "old", 0) == 0 &&
+	    store_subscriptions(st, &v, &n) == 0 && n == 1,
+	    "unsubscribe");
+	store_names_free(v, n);
+}
+
+static void
+test_escape(struct store *st)
+{
+	static const char *bad[] = { "../x", "..", ".", "a/../../x", "/x",
+	    "../../etc", ".hidden", "x/..", "%2E%2E" };
+	DIR		*d;
+	struct dirent	*de;
+	size_t		 i;
+	int		 clean = 1;
+
+	for (i = 0; i < sizeof bad / sizeof bad[0]; i++)
+		store_create(st, bad[i]);
+	ok(!exists(path("x")) && !exists(path("../x")) &&
+	    !exists(path("etc")), "names with .. create nothing outside box");
+	if ((d = opendir(path("box"))) == NULL)
+		die("opendir box");
+	while ((de = readdir(d)) != NULL)
+		if (strchr(de->d_name, '/') != NULL ||
+		    (de->d_name[0] == '.' && strcmp(de->d_name, ".") != 0 &&
+		    strcmp(de->d_name, "..") != 0))
+			clean = 0;
+	closedir(d);
+	ok(clean, "no dot entries in box after hostile names");
+	if ((d = opendir(dir)) == NULL)
+		die("opendir");
+	while ((de = readdir(d)) != NULL)
+		if (strcmp(de->d_name, ".") != 0 &&
+		    strcmp(de->d_name, "..") != 0 &&
+		    strcmp(de->d_name, "box") != 0 &&
+		    strcmp(de->d_name, "counter") != 0 &&
+		    strcmp(de->d_name, "subscriptions") != 0)
+			clean = 0;
+	closedir(d);
+	ok(clean, "store directory holds only box, counter, subscriptions");
+	/* A symlink planted as a mailbox is not followed. */
+	if (symlink("/tmp", path("box/link")) == -1)
+		die("symlink");
+	ok(store_select(st, "link", 1) == NULL, "symlinked mailbox refused");
+	unlink(path("box/link"));
+}
+
+/* ---------------------------------------------------------- read back */
+
+static void
+test_readback(struct store *st)
+{
+	struct mailbox	*mb;
+	char		 big[70000];
+	char		*kws[] = { "$Forwarded", "Work" };
+	uint32_t	 uv, uid1, uid2, uid3;
+	size_t		 i;
+
+	for (i = 0; i < sizeof big; i++)
+		big[i] = (char)(i * 7);		/* NULs and 8-bit bytes */
+	ok(store_create(st, "rb") == 0, "create rb");
+	ok(store_append(st, "rb", "one\r\n", 5, FL_SEEN, NULL, 0, 1000, &uv,
+	    &uid1) == 0 && uid1 == 1, "append 1 -> UID 1");
+	ok(store_append(st, "rb", big, sizeof big, FL_FLAGGED | FL_EXPUNGED,
+	    kws, 2, 2000, &uv, &uid2) == 0 && uid2 == 2, "append 2 -> UID 2");
+	ok(store_append(st, "rb", "", 0, 0, NULL, 0, 3000, &uv, &uid3) == 0 &&
+	    uid3 == 3, "append empty -> UID 3");
+	ok(store_append(st, "nobox", "x", 1, 0, NULL, 0, 0, &uv, &uid1) == -1 &&
+	    errno == ENOENT, "append to missing mailbox: ENOENT");
+	mb = store_select(st, "rb", 0);
+	ok(mb != NULL, "select rb");
+	if (mb == NULL)
+		return;
+	ok(store_exists(mb) == 3 && store_uidnext(mb) == 4 &&
+	    store_uidvalidity(mb) == uv, "exists 3, uidnext 4");
+	ok(data_is(mb, 1, "one\r\n", 5), "message 1 bytes");
+	ok(data_is(mb, 2, big, sizeof big), "message 2 bytes (70000, binary)");
+	ok(data_is(mb, 3, "", 0), "message 3 empty");
+	ok(store_rec(mb, 1)->flags == FL_SEEN &&
+	    store_rec(mb, 2)->flags == FL_FLAGGED &&
+	    store_rec(mb, 2)->internaldate == 2000,
+	    "flags and internal date kept, FL_EXPUNGED not accepted");
+	ok(store_nkeywords(mb) == 2 &&
+	    store_rec(mb, 2)->keywords == 3 &&
+	    strcmp(store_keyword_name(mb, 1), "Work") == 0,
+	    "keywords mapped by name");
+	ok(store_keyword(mb, "work", 0) == 1, "keyword lookup ignores case");
+	ok(store_seq_of_uid(mb, 2) == 2 && store_seq_of_uid(mb, 9) == 0,
+	    "seq of uid");
+	ok(store_recent_count(mb) == 3 && store_is_recent(mb, 1),
+	    "first select claims \\Recent");
+	ok(store_highestmodseq(mb) >= store_rec(mb, 3)->modseq &&
+	    store_rec(mb, 1)->modseq < store_rec(mb, 2)->modseq,
+	    "modseqs grow, highestmodseq covers them");
+	store_unselect(mb);
+	mb = store_select(st, "rb", 0);
+	ok(mb != NULL && store_recent_count(mb) == 0,
+	    "second select: no \\Recent left");
+	if (mb != NULL)
+		store_unselect(mb);
+}
+
+/* ------------------------------------------------- concurrent appends */
+
+static void
+test_parallel(void)
+{
+	struct store	*st;
+	struct mailbox	*mb;
+	pid_t		 pid[8];
+	int		 i, j, status, good = 1;
+	uint32_t	 seq;
+	char		 msg[128];
+
+	if ((st = store_open(dir)) == NULL)
+		die("store_open");
+	ok(store_create(st, "par") == 0, "create par");
+	store_close(st);
+	fflush(stdout);
+	for (i = 0; i < 8; i++) {
+		if ((pid[i] = fork()) == -1)
+			die("fork");
+		if (pid[i] == 0) {
+			struct store *cs = store_open(dir);
+
+			if (cs == NULL)
+				_exit(2);
+			for (j = 0; j < 200; j++) {
+				snprintf(msg, sizeof msg,
+				    "From: %d\r\n\r\nmessage %d\r\n", i, j);
+				if (append_text(cs, "par", msg, NULL) == -1) {
+					fprintf(stderr, "child %d: %s\n", i,
+					    store_error(cs));
+					_exit(1);
+				}
+			}
+			store_close(cs);
+			_exit(0);
+		}
+	}
+	for (i = 0; i < 8; i++)
+		if (waitpid(pid[i], &status, 0) == -1 || !WIFEXITED(status) ||
+		    WEXITSTATUS(status) != 0)
+			good = 0;
+	ok(good, "8 processes appended 200 messages each");
+	if ((st = store_open(dir)) == NULL)
+		die("store_open");
+	mb = store_select(st, "par", 1);
+	ok(mb != NULL && store_exists(mb) == 1600, "1600 messages");
+	if (mb != NULL) {
+		for (seq = 2; seq <= store_exists(mb); seq++)
+			if (store_rec(mb, seq)->uid <=
+			    store_rec(mb, seq - 1)->uid ||
+			    store_rec(mb, seq)->modseq <=
+			    store_rec(mb, seq - 1)->modseq)
+				good = 0;
+		ok(good && store_rec(mb, 1600)->uid == 1600,
+		    "1600 distinct UIDs, strictly increasing modseqs");
+		store_unselect(mb);
+	}
+	store_close(st);
+}
+
+/* ------------------------------------------------------ two sessions */
+
+/*
+ * A child process that has a mailbox selected and runs one-letter
+ * commands from a pipe, answering with a line of numbers.
+ */
+struct peer {
+	pid_t	 pid;
+	FILE	*to, *from;
+};
+
+static void
+peer_serve(const char *box, int in, int out)
+{
+	struct store	*st;
+	struct mailbox	*mb;
+	struct sync	 s;
+	FILE		*fi, *fo;
+	uint32_t	 seqs[2], *ex, uv, uid;
+	size_t		 nex;
+	int		 c;
+
+	fi = fdopen(in, "r");
+	fo = fdopen(out, "w");
+	if (fi == NULL || fo == NULL || (st = store_open(dir)) == NULL ||
+	    (mb = store_select(st, box, 0)) == NULL)
+		_exit(2);
+	fprintf(fo, "%u\n", store_exists(mb));
+	fflush(fo);
+	while ((c = getc(fi)) != EOF) {
+		long	 a = 0, b = 0;
+
+		switch (c) {
+		case 'a':	/* append */
+			a = append_text(st, box, "Subject: peer\r\n\r\nhi\r\n",
+			    &uid);
+			b = uid;
+			break;
+		case 'f':	/* sync, \Seen on 1 */
+			store_sync(mb, 1, &s);
+			store_sync_free(&s);
+			seqs[0] = 1;
+			a = store_flags(mb, seqs, 1, STORE_ADD, FL_SEEN, 0);
+			break;
+		case 'd':	/* sync, delete 2, expunge */
+		case 'm':	/* sync, delete 1 and 3, expunge */
+			store_sync(mb, 1, &s);
+			store_sync_free(&s);
+			seqs[0] = c == 'd' ? 2 : 1;
+			seqs[1] = 3;
+			a = store_flags(mb, seqs, c == 'd' ? 1 : 2, STORE_ADD,
+			    FL_DELETED, 0);
+			if (store_expunge(mb, &ex, &nex) == -1)
+				a = -1;
+			b = (long)nex;
+			free(ex);
+			break;
+		case 'k':	/* new keyword */
+			a = store_keyword(mb, "$Label1", 1);
+			break;
+		case 's':	/* sync: changed count, recent count */
+			a = store_sync(mb, 1, &s);
+			if (a == 0) {
+				a = (long)s.nchanged;
+				b = s.recent;
+				if (s.deleted)
+					b = -1;
+			}
+			store_sync_free(&s);
+			break;
+		case 'c':	/* copy 1 to INBOX */
+			seqs[0] = 1;
+			a = store_copy(mb, seqs, 1, "INBOX", &uv, &uid);
+			b = uid;
+			break;
+		case 'q':
+			store_unselect(mb);
+			store_close(st);
+			_exit(0);
+		default:
+			continue;
+		}
+		fprintf(fo, "%ld %ld\n", a, b);
+		fflush(fo);
+	}
+	_exit(0);
+}
+
+static int
+peer_start(struct peer *p, const char *box)
+{
+	int	 a[2], b[2];
+	unsigned n;
+
+	if (pipe(a) == -1 || pipe(b) == -1)
+		die("pipe");
+	fflush(stdout);
+	if ((p->pid = fork()) == -1)
+		die("fork");
+	if (p->pid == 0) {
+		close(a[1]);
+		close(b[0]);
+		peer_serve(box, a[0], b[1]);
+	}
+	close(a[0]);
+	close(b[1]);
+	p->to = fdopen(a[1], "w");
+	p->from = fdopen(b[0], "r");
+	if (p->to == NULL || p->from == NULL)
+		die("fdopen");
+	if (fscanf(p->from, "%u", &n) != 1)
+		return -1;
+	return (int)n;
+}
+
+static int
+peer_cmd(struct peer *p, int c, long *b_r)
+{
+	long	 a, b;
+
+	fputc(c, p->to);
+	fflush(p->to);
+	if (fscanf(p->from, "%ld %ld", &a, &b) != 2)
+		return -99;
+	if (b_r != NULL)
+		*b_r = b;
+	return (int)a;
+}
+
+static void
+peer_stop(struct peer *p)
+{
+	int	 status;
+
+	fputc('q', p->to);
+	fclose(p->to);
+	fclose(p->from);
+	waitpid(p->pid, &status, 0);
+}
+
+static void
+test_two_views(struct store *st)
+{
+	struct mailbox	*mb;
+	struct peer	 p;
+	struct sync	 s;
+	uint32_t	 seq;
+	long		 b;
+	int		 i;
+
+	ok(store_create(st, "two") == 0, "create two");
+	for (i = 0; i < 3; i++)
+		append_text(st, "two", "Subject: t\r\n\r\nthree\r\n", NULL);
+	mb = store_select(st, "two", 0);
+	ok(mb != NULL && store_exists(mb) == 3 && store_recent_count(mb) == 3,
+	    "view A: 3 messages, all recent");
+	if (mb == NULL)
+		return;
+	ok(peer_start(&p, "two") == 3, "view B (another process): 3 messages");
+
+	ok(store_sync(mb, 1, &s) == 0 && !s.exists_changed &&
+	    s.nexpunged == 0 && s.nchanged == 0, "A: quiet sync");
+	store_sync_free(&s);
+
+	ok(peer_cmd(&p, 'a', &b) == 0 && b == 4, "B appends UID 4");
+	ok(store_sync(mb, 1, &s) == 0 && s.exists == 4 && s.exists_changed &&
+	    s.recent == 4, "A sees EXISTS 4 and claims it \\Recent");
+	store_sync_free(&s);
+
+	ok(peer_cmd(&p, 'f', NULL) == 0, "B sets \\Seen on 1");
+	ok(store_sync(mb, 1, &s) == 0 && s.nchanged == 1 &&
+	    s.changed[0] == 1 && (store_rec(mb, 1)->flags & FL_SEEN) &&
+	    !s.exists_changed, "A sees the flag change of 1");
+	store_sync_free(&s);
+
+	seq = 4;
+	ok(store_flags(mb, &seq, 1, STORE_ADD, FL_FLAGGED, 0) == 0,
+	    "A flags 4");
+	ok(store_sync(mb, 1, &s) == 0 && s.nchanged == 0,
+	    "A is not told of its own change");
+	store_sync_free(&s);
+	ok(peer_cmd(&p, 's', &b) == 1 && b == 0,
+	    "B sees A's change, and no \\Recent (A claimed it)");
+
+	ok(peer_cmd(&p, 'd', &b) == 0 && b == 1, "B expunges 2");
+	ok(store_sync(mb, 0, &s) == 0 && s.nexpunged == 0 && s.exists == 4,
+	    "A, expunges not allowed: nothing reported");
+	store_sync_free(&s);
+	ok(data_is(mb, 2, "Subject: t\r\n\r\nthree\r\n", 21) &&
+	    (store_rec(mb, 2)->flags & FL_EXPUNGED),
+	    "A can still read the expunged message (RFC 2180 4.1.1)");
+	ok(store_sync(mb, 0, &s) == 0 && s.nexpunged == 0,
+	    "A, still not allowed: the expunge stays pending");
+	store_sync_free(&s);
+	ok(store_sync(mb, 1, &s) == 0 && s.nexpunged == 1 &&
+	    s.expunged[0] == 2 && s.exists == 3 && !s.exists_changed,
+	    "A, allowed: EXPUNGE 2");
+	store_sync_free(&s);
+
+	ok(peer_cmd(&p, 'm', &b) == 0 && b == 2, "B expunges 1 and 3");
+	ok(store_sync(mb, 1, &s) == 0 && s.nexpunged == 2 &&
+	    s.expunged[0] == 3 && s.expunged[1] == 1 && s.exists == 1 &&
+	    store_rec(mb, 1)->uid == 3, "A: EXPUNGE 3 then 1 (descending)");
+	store_sync_free(&s);
+
+	ok(peer_cmd(&p, 'k', &b) == 0, "B creates keyword $Label1");
+	ok(store_sync(mb, 1, &s) == 0 && s.keywords_changed &&
+	    store_nkeywords(mb) == 1, "A sees the new keyword");
+	store_sync_free(&s);
+
+	ok(peer_cmd(&p, 'c', &b) == 0 && b >= 1, "B copies to INBOX");
+	ok(store_delete(st, "two") == 0, "A deletes two");
+	ok(peer_cmd(&p, 's', &b) == 0 && b == -1,
+	    "B's sync reports the mailbox deleted");
+	ok(store_sync(mb, 1, &s) == 0 && s.deleted, "A sees it deleted too");
+	store_sync_free(&s);
+	peer_stop(&p);
+	store_unselect(mb);
+	ok(store_select(st, "two", 0) == NULL && errno == ENOENT,
+	    "select deleted: ENOENT");
+}
+
+/* ---------------------------------------------------------- SIGKILL */
+
+static void
+test_kill(void)
+{
+	struct store	*st;
+	struct mailbox	*mb;
+	uint32_t	 uids[100000], uid;
+	size_t		 n = 0;
+	ssize_t		 r;
+	pid_t		 pid;
+	int		 fds[2], status, i, missing = 0;
+	struct timespec	 nap = { 0, 5000000 };
+
+	if ((st = store_open(dir)) == NULL)
+		die("store_open");
+	store_create(st, "kill");
+	for (i = 0; i < 3; i++) {
+		if (pipe(fds) == -1)
+			die("pipe");
+		fflush(stdout);
+		if ((pid = fork()) == -1)
+			die("fork");
+		if (pid == 0) {
+			struct store *cs = store_open(dir);
+
+			close(fds[0]);
+			if (cs == NULL)
+				_exit(2);
+			for (;;) {
+				if (append_text(cs, "kill", "Subject: k\r\n\r\n"
+				    "kill me\r\n", &uid) == -1)
+					_exit(1);
+				if (write(fds[1], &uid, sizeof uid) !=
+				    sizeof uid)
+					_exit(1);
+			}
+		}
+		close(fds[1]);
+		nanosleep(&nap, NULL);
+		nap.tv_nsec += 7000000;
+		kill(pid, SIGKILL);
+		waitpid(pid, &status, 0);
+		while (n < sizeof uids / sizeof uids[0] &&
+		    (r = read(fds[0], &uids[n], sizeof uid)) == sizeof uid)
+			n++;
+		close(fds[0]);
+	}
+	mb = store_select(st, "kill", 0);
+	ok(mb != NULL, "store opens after SIGKILLed appenders (%zu UIDs)", n);
+	if (mb != NULL) {
+		for (i = 0; (size_t)i < n; i++)
+			if (store_seq_of_uid(mb, uids[i]) == 0)
+				missing++;
+		ok(missing == 0, "every UID reported by a killed child is there");
+		store_unselect(mb);
+	}
+	ok(append_text(st, "kill", "after\r\n", &uid) == 0 &&
+	    (n == 0 || uid > uids[n - 1]), "append after the kill");
+	store_close(st);
+}
+
+/* --------------------------------------------------------- torn tail */
+
+static void
+test_torn(struct store *st)
+{
+	struct mailbox	*mb;
+	struct stat	 sb;
+	unsigned char	 junk[64 + 10];
+	uint32_t	 uid;
+	int		 fd;
+
+	store_create(st, "torn");
+	append_text(st, "torn", "m1\r\n", NULL);
+	append_text(st, "torn", "m2\r\n", NULL);
+	if ((fd = open(path("box/torn/index"), O_WRONLY | O_APPEND)) == -1)
+		die("open index");
+	memset(junk, 0xab, sizeof junk);
+	if (write(fd, junk, sizeof junk) != (ssize_t)sizeof junk)
+		die("write");
+	close(fd);
+	mb = store_select(st, "torn", 1);
+	ok(mb != NULL && store_exists(mb) == 2, "reader ignores a torn tail");
+	if (mb != NULL)
+		store_unselect(mb);
+	ok(append_text(st, "torn", "m3\r\n", &uid) == 0 && uid == 3,
+	    "next append gets UID 3");
+	ok(stat(path("box/torn/index"), &sb) == 0 && sb.st_size == 64 + 3 * 64,
+	    "the torn record was cut off");
+	mb = store_select(st, "torn", 1);
+	ok(mb != NULL && store_exists(mb) == 3 && data_is(mb, 3, "m3\r\n", 4),
+	    "3 messages, the new one intact");
+	if (mb != NULL)
+		store_unselect(mb);
+}
+
+/* -------------------------------------------------------- compaction */
+
+static void
+test_compact(struct store *st)
+{
+	struct mailbox	*mb;
+	struct peer	 p;
+	struct mbstatus	 ms;
+	char		 msgs[10][3000];
+	uint64_t	 mods[10];
+	uint32_t	 uv, uid, seqs[7], *ex;
+	size_t		 nex, i;
+	int		 good = 1;
+
+	store_create(st, "cmp");
+	for (i = 0; i < 10; i++) {
+		memset(msgs[i], 'a' + (int)i, sizeof msgs[i]);
+		msgs[i][0] = (char)i;
+		store_append(st, "cmp", msgs[i], 1000 + i * 200, 0, NULL, 0,
+		    (time_t)i, &uv, &uid);
+	}
+	mb = store_select(st, "cmp", 0);
+	if (mb == NULL) {
+		ok(0, "select cmp");
+		return;
+	}
+	for (i = 0; i < 7; i++)
+		seqs[i] = (uint32_t)i + 1;
+	store_flags(mb, seqs, 7, STORE_ADD, FL_DELETED, 0);
+	seqs[0] = 9;
+	store_flags(mb, seqs, 1, STORE_ADD, FL_ANSWERED, 0);
+	ok(store_expunge(mb, &ex, &nex) == 0 && nex == 7 && ex[0] == 7 &&
+	    ex[6] == 1, "expunge 7 of 10, descending");
+	free(ex);
+	for (i = 0; i < 3; i++)
+		mods[i] = store_rec(mb, (uint32_t)i + 1)->modseq;
+
+	/* Another session has it selected: no compaction. */
+	ok(peer_start(&p, "cmp") == 3, "another process selects cmp");
+	store_unselect(mb);
+	ok(exists(path("box/cmp/data.1")) && !exists(path("box/cmp/data.2")),
+	    "no compaction while another session has it selected");
+	peer_stop(&p);
+
+	mb = store_select(st, "cmp", 0);
+	if (mb == NULL) {
+		ok(0, "select cmp");
+		return;
+	}
+	store_unselect(mb);
+	ok(!exists(path("box/cmp/data.1")) && exists(path("box/cmp/data.2")),
+	    "compaction wrote data.2 and removed data.1");
+	mb = store_select(st, "cmp", 0);
+	ok(mb != NULL && store_exists(mb) == 3, "3 messages after compaction");
+	if (mb == NULL)
+		return;
+	for (i = 0; i < 3; i++) {
+		const struct rec *r = store_rec(mb, (uint32_t)i + 1);
+
+		if (r->uid != 8 + i || r->modseq != mods[i] ||
+		    r->internaldate != (int64_t)(7 + i) ||
+		    !data_is(mb, (uint32_t)i + 1, msgs[7 + i],
+		    1000 + (7 + i) * 200))
+			good = 0;
+	}
+	ok(good, "live messages byte-exact, UIDs and modseqs kept");
+	ok(store_rec(mb, 2)->flags == FL_ANSWERED, "flags kept");
+	ok(store_uidnext(mb) == 11, "uidnext still 11");
+	store_unselect(mb);
+	ok(store_status(st, "cmp", &ms) == 0 && ms.messages == 3 &&
+	    ms.uidnext == 11 && ms.size == 2400 + 2600 + 2800,
+	    "status after compaction");
+	ok(append_text(st, "cmp", "new\r\n", &uid) == 0 && uid == 11,
+	    "append after compaction: UID 11");
+}
+
+/* ---------------------------------------------------------- keywords */
+
+static void
+test_keywords(struct store *st)
+{
+	struct mailbox	*mb;
+	char		 name[32], *kw[1];
+	uint32_t	 uv, uid;
+	int		 i, good = 1;
+
+	store_create(st, "kw");
+	mb = store_select(st, "kw", 0);
+	if (mb == NULL) {
+		ok(0, "select kw");
+		return;
+	}
+	for (i = 0; i < KEYWORDS_MAX; i++) {
+		snprintf(name, sizeof name, "k%d", i);
+		if (store_keyword(mb, name, 1) != i)
+			good = 0;
+	}
+	ok(good, "%d keywords", KEYWORDS_MAX);
+	ok(store_keyword(mb, "one-too-many", 1) == -1 && errno == ENOSPC,
+	    "keyword %d: ENOSPC", KEYWORDS_MAX + 1);
+	ok(store_keyword(mb, "k5", 1) == 5, "existing keyword still found");
+	kw[0] = "another";
+	ok(store_append(st, "kw", "x", 1, 0, kw, 1, 0, &uv, &uid) == -1 &&
+	    errno == ENOSPC, "append with a new keyword at the limit: ENOSPC");
+	store_unselect(mb);
+}
+
+/* ------------------------------------------------------------- scale */
+
+static double
+now(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void
+test_scale(struct store *st)
+{
+	struct mailbox	*mb;
+	struct peer	 p;
+	struct sync	 s;
+	uint32_t	*seqs, *uids, uv;
+	const size_t	 n = 100000;
+	size_t		 i;
+	double		 t0, t1, t2;
+	long		 b;
+
+	store_create(st, "big");
+	append_text(st, "big", "Subject: big\r\n\r\nx\r\n", NULL);
+	mb = store_select(st, "big", 0);
+	seqs = calloc(n, sizeof *seqs);
+	uids = calloc(n, sizeof *uids);
+	if (mb == NULL || seqs == NULL || uids == NULL)
+		die("scale");
+	for (i = 0; i < n - 1; i++)
+		seqs[i] = 1;
+	ok(store_copy(mb, seqs, n - 1, "big", &uv, uids) == 0 &&
+	    uids[n - 2] == n, "copy makes %zu messages", n);
+	ok(store_sync(mb, 1, &s) == 0 && s.exists == n, "sync sees them");
+	store_sync_free(&s);
+	ok(peer_start(&p, "big") == (int)n, "another process selects big");
+	for (i = 0; i < n; i++)
+		seqs[i] = (uint32_t)i + 1;
+	t0 = now();
+	ok(store_flags(mb, seqs, n, STORE_ADD, FL_SEEN, 0) == 0,
+	    "STORE 1:* +FLAGS \\Seen");
+	t1 = now();
+	ok(peer_cmd(&p, 's', &b) == (int)n, "the other process sees %zu "
+	    "changed", n);
+	t2 = now();
+	ok(t1 - t0 < 1.0, "STORE took %.0f ms", (t1 - t0) * 1000);
+	ok(t2 - t1 < 1.0, "its sync in another process took %.0f ms",
+	    (t2 - t1) * 1000);
+	ok(store_flags(mb, seqs, n, STORE_ADD, FL_SEEN, 0) == 0 &&
+	    peer_cmd(&p, 's', &b) == 0, "a STORE that changes nothing logs "
+	    "nothing");
+	peer_stop(&p);
+	store_unselect(mb);
+	free(seqs);
+	free(uids);
+}
+
+int
+main(void)
+{
+	struct store	*st;
+
+	alarm(300);
+	snprintf(dir, sizeof dir, "/tmp/storetest.%ld", (long)getpid());
+	rmrf(dir);
+	if ((st = store_open(dir)) == NULL)
+		die("store_open");
+	ok(exists(path("box/INBOX/index")), "store_open creates INBOX");
+	test_names(st);
+	test_escape(st);
+	test_readback(st);
+	test_two_views(st);
+	test_torn(st);
+	test_compact(st);
+	test_keywords(st);
+	test_scale(st);
+	store_close(st);
+	test_parallel();
+	test_kill();
+	rmrf(dir);
+	printf("storetest: %d passed, %d failed\n", npass, nfail);
+	return nfail > 0;
+}
