@@ -24,8 +24,8 @@ $(OBJS): imapd.h
 t/parsetest: t/parsetest.c parse.o imapd.h
 	$(CC) $(CFLAGS) -I. -o t/parsetest t/parsetest.c parse.o
 
-t/storetest: t/storetest.c store.o modseq.o imapd.h
-	$(CC) $(CFLAGS) -I. -o t/storetest t/storetest.c store.o modseq.o
+t/storetest: t/storetest.c store.o modseq.o parse.o imapd.h
+	$(CC) $(CFLAGS) -I. -o t/storetest t/storetest.c store.o modseq.o parse.o
 
 run: imapd
 	sh t/demo.sh demo

@@ -52,6 +52,7 @@ static struct {
 	char		*restext;
 } S;
 
+static int	 uidcmd;	/* the command came as UID <command> */
 static char	 obuf[OUTBUF_SIZE];
 static size_t	 olen;
 static char	 ibuf[INBUF_SIZE];
@@ -510,6 +511,15 @@ unselect(void)
 
 /* ------------------------------------------------------- sequence sets */
 
+/* What '*' means in a UID set (RFC 3501 6.4.8). */
+static uint32_t
+last_uid(void)
+{
+	uint32_t n = store_exists(S.mb);
+
+	return n ? store_rec(S.mb, n)->uid : 0;
+}
+
 /*
  * Turn a sequence set (or, with uid, a UID set) into the ascending list of
  * sequence numbers it names. Numbers past the last message are an error
@@ -538,9 +548,7 @@ seqs_of(const char *text, int uid, uint32_t **seqs_r, size_t *n_r)
 				parse_seqset_free(&set);
 				return -1;
 			}
-	max = exists;
-	if (uid)
-		max = exists ? store_rec(S.mb, exists)->uid : 0;
+	max = uid ? last_uid() : exists;
 	parse_seqset_resolve(&set, max);
 	if (!uid && set.n > 0 && set.r[set.n - 1].hi > exists)
 		set.r[set.n - 1].hi = exists;
@@ -1266,7 +1274,7 @@ cmd_close(struct arg *a)
 	if (a != NULL)
 		return bad_args();
 	/* RFC 3501 6.4.2: expunge silently, unless read-only. */
-	if (!S.readonly && store_expunge(S.mb, &seqs, &n) == 0)
+	if (!S.readonly && store_expunge(S.mb, NULL, &seqs, &n) == 0)
 		free(seqs);
 	unselect();
 	return RES_OK;
@@ -1287,16 +1295,31 @@ cmd_expunge(struct arg *a)
 	uint32_t *seqs;
 	size_t i, n;
 
-	if (a != NULL)
+	struct seqset set, *uids = NULL;
+	int r;
+
+	/* UID EXPUNGE takes a UID set (RFC 4315 2.1), EXPUNGE nothing. */
+	if (nargs(a) != (size_t)uidcmd)
 		return bad_args();
+	if (uidcmd) {
+		if (parse_seqset(astring(a), &set) == -1)
+			return bad("Invalid sequence set");
+		parse_seqset_resolve(&set, last_uid());
+		uids = &set;
+	}
 	if (S.readonly)
-		return no("Mailbox is read-only");
-	if (store_expunge(S.mb, &seqs, &n) == -1)
-		return no_store(0);
-	for (i = 0; i < n; i++)
-		outf("* %u EXPUNGE\r\n", seqs[i]);
-	free(seqs);
-	return RES_OK;
+		r = no("Mailbox is read-only");
+	else if (store_expunge(S.mb, uids, &seqs, &n) == -1)
+		r = no_store(0);
+	else {
+		for (i = 0; i < n; i++)
+			outf("* %u EXPUNGE\r\n", seqs[i]);
+		free(seqs);
+		r = RES_OK;
+	}
+	if (uids)
+		parse_seqset_free(uids);
+	return r;
 }
 
 /* ------------------------------------------------------ FETCH */
@@ -1315,7 +1338,6 @@ struct fatt {
 	char	 name[64];	/* as the response names it, before '[' */
 };
 
-static int uidcmd;	/* the command came as UID <command> */
 
 /* "<origin.count>" after a section (RFC 3501 6.4.5). */
 static int
@@ -1933,8 +1955,7 @@ search_arg_key(struct skey *k, const struct arg *v)
 	default:	/* SK_UID */
 		if (parse_seqset(v->s, &k->set) == -1)
 			return -1;
-		parse_seqset_resolve(&k->set, store_exists(S.mb) ?
-		    store_rec(S.mb, store_exists(S.mb))->uid : 0);
+		parse_seqset_resolve(&k->set, last_uid());
 		return 0;
 	}
 }
@@ -2133,7 +2154,7 @@ static const struct cmd cmds[] = {
 	{ "CHECK", ST_SELECTED, cmd_noop, 0, 1 },
 	{ "CLOSE", ST_SELECTED, cmd_close, 0, 1 },
 	{ "UNSELECT", ST_SELECTED, cmd_unselect, 0, 1 },
-	{ "EXPUNGE", ST_SELECTED, cmd_expunge, 0, 1 },
+	{ "EXPUNGE", ST_SELECTED, cmd_expunge, 1, 1 },
 	{ "SEARCH", ST_SELECTED, cmd_search, 1, 0 },
 	{ "FETCH", ST_SELECTED, cmd_fetch, 1, 0 },
 	{ "STORE", ST_SELECTED, cmd_store, 1, 0 },

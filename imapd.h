@@ -171,7 +171,8 @@ int		 store_sync(struct mailbox *, int allow_expunge, struct sync *);
 void		 store_sync_free(struct sync *);
 int		 store_flags(struct mailbox *, const uint32_t *seqs, size_t n,
 		    int mode, uint32_t flags, uint64_t keywords);
-int		 store_expunge(struct mailbox *, uint32_t **seqs_r, size_t *n_r);
+int		 store_expunge(struct mailbox *, const struct seqset *uids,
+		    uint32_t **seqs_r, size_t *n_r);
 int		 store_copy(struct mailbox *, const uint32_t *seqs, size_t n,
 		    const char *dest, uint32_t *uidvalidity_r, uint32_t *uids_r);
 

@@ -2415,14 +2415,17 @@ out:
 	return ret;
 }
 
+/* \Deleted and, for UID EXPUNGE (RFC 4315 2.1), in the UID set. */
 static int
-expungeable(const struct rec *r)
+expungeable(const struct rec *r, const struct seqset *uids)
 {
-	return (r->flags & (FL_DELETED | FL_EXPUNGED)) == FL_DELETED;
+	return (r->flags & (FL_DELETED | FL_EXPUNGED)) == FL_DELETED &&
+	    (uids == NULL || parse_seqset_has(uids, r->uid));
 }
 
 int
-store_expunge(struct mailbox *mb, uint32_t **seqs_r, size_t *n_r)
+store_expunge(struct mailbox *mb, const struct seqset *uids, uint32_t **seqs_r,
+    size_t *n_r)
 {
 	struct change	*ch = NULL;
 	struct rec	*r, t;
@@ -2442,7 +2445,7 @@ store_expunge(struct mailbox *mb, uint32_t **seqs_r, size_t *n_r)
 		return -1;
 	}
 	for (i = 0; i < mb->nview; i++)
-		if (expungeable(mb_rec(mb, mb->view[i])))
+		if (expungeable(mb_rec(mb, mb->view[i]), uids))
 			cnt++;
 	if (cnt == 0) {
 		unlk(mb->ix->fd, IX_BYTE_WRITE);
@@ -2456,7 +2459,7 @@ store_expunge(struct mailbox *mb, uint32_t **seqs_r, size_t *n_r)
 	for (i = 0, o = 0; i < mb->nview; i++) {
 		pos = mb->view[i];
 		r = mb_rec(mb, pos);
-		if (!expungeable(r)) {
+		if (!expungeable(r, uids)) {
 			mb->view[o++] = pos;
 			continue;
 		}

@@ -411,7 +411,7 @@ peer_serve(const char *box, int in, int out)
 			seqs[1] = 3;
 			a = store_flags(mb, seqs, c == 'd' ? 1 : 2, STORE_ADD,
 			    FL_DELETED, 0);
-			if (store_expunge(mb, &ex, &nex) == -1)
+			if (store_expunge(mb, NULL, &ex, &nex) == -1)
 				a = -1;
 			b = (long)nex;
 			free(ex);
@@ -709,7 +709,7 @@ test_compact(struct store *st)
 	store_flags(mb, seqs, 7, STORE_ADD, FL_DELETED, 0);
 	seqs[0] = 9;
 	store_flags(mb, seqs, 1, STORE_ADD, FL_ANSWERED, 0);
-	ok(store_expunge(mb, &ex, &nex) == 0 && nex == 7 && ex[0] == 7 &&
+	ok(store_expunge(mb, NULL, &ex, &nex) == 0 && nex == 7 && ex[0] == 7 &&
 	    ex[6] == 1, "expunge 7 of 10, descending");
 	free(ex);
 	for (i = 0; i < 3; i++)
