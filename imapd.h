@@ -194,6 +194,7 @@ struct counter	*modseq_open(const char *dir);
 void		 modseq_close(struct counter *);
 uint64_t	 modseq_next(struct counter *);
 uint32_t	 modseq_uidvalidity(struct counter *);
+int		 modseq_lock(int fd, short type, off_t byte, int wait);
 int		 modseq_log(int fd, const struct change *, size_t n);
 ssize_t		 modseq_read(int fd, off_t from, off_t to, struct change **r);
 

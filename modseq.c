@@ -58,14 +58,16 @@ struct counter {
 /*
  * Take (or release) a one-byte record lock. F_SETLKW could wait forever
  * behind a stuck process, so F_SETLK is retried with short sleeps until
- * LOCK_WAIT_SECS have passed; then errno is ETIMEDOUT.
+ * LOCK_WAIT_SECS have passed; then errno is ETIMEDOUT. The store's
+ * mailbox locks are taken the same way. Competing processes start their
+ * retries a little apart.
  */
-static int
-ct_lock(int fd, short type, off_t byte, int wait)
+int
+modseq_lock(int fd, short type, off_t byte, int wait)
 {
 	struct flock	 fl;
 	struct timespec	 now, end, nap;
-	long		 ns = 200000;
+	long		 ns = 100000;
 
 	memset(&fl, 0, sizeof fl);
 	fl.l_type = type;
@@ -92,9 +94,9 @@ ct_lock(int fd, short type, off_t byte, int wait)
 			return -1;
 		}
 		nap.tv_sec = 0;
-		nap.tv_nsec = ns;
+		nap.tv_nsec = ns + (long)(getpid() % 7) * 50000;
 		nanosleep(&nap, NULL);
-		if (ns < 8000000)
+		if (ns < 4000000)
 			ns *= 2;
 	}
 }
@@ -181,14 +183,14 @@ modseq_open(const char *dir)
 	 * for it also waits out a recovery running in another process.
 	 */
 	for (tries = 0; ; tries++) {
-		if (ct_lock(fd, F_WRLCK, CT_BYTE_ALIVE, 0) == 0) {
+		if (modseq_lock(fd, F_WRLCK, CT_BYTE_ALIVE, 0) == 0) {
 			if (ct_recover(fd) == -1)
 				goto fail;
-			if (ct_lock(fd, F_RDLCK, CT_BYTE_ALIVE, 0) == -1)
+			if (modseq_lock(fd, F_RDLCK, CT_BYTE_ALIVE, 0) == -1)
 				goto fail;
 			break;
 		}
-		if (ct_lock(fd, F_RDLCK, CT_BYTE_ALIVE, 0) == 0) {
+		if (modseq_lock(fd, F_RDLCK, CT_BYTE_ALIVE, 0) == 0) {
 			struct ctrhdr	 h;
 
 			if (ct_read(fd, &h) == -1)
@@ -230,7 +232,7 @@ modseq_next(struct counter *c)
 	uint64_t	 v = 0;
 	int		 e;
 
-	if (ct_lock(c->fd, F_WRLCK, CT_BYTE_TAKE, 1) == -1)
+	if (modseq_lock(c->fd, F_WRLCK, CT_BYTE_TAKE, 1) == -1)
 		return 0;
 	if (ct_read(c->fd, &h) == -1)
 		goto out;
@@ -254,7 +256,7 @@ modseq_next(struct counter *c)
 		v = 0;
 out:
 	e = errno;
-	ct_lock(c->fd, F_UNLCK, CT_BYTE_TAKE, 0);
+	modseq_lock(c->fd, F_UNLCK, CT_BYTE_TAKE, 0);
 	errno = e;
 	return v;
 }
@@ -272,7 +274,7 @@ modseq_uidvalidity(struct counter *c)
 	time_t		 now;
 	int		 e;
 
-	if (ct_lock(c->fd, F_WRLCK, CT_BYTE_TAKE, 1) == -1)
+	if (modseq_lock(c->fd, F_WRLCK, CT_BYTE_TAKE, 1) == -1)
 		return 0;
 	if (ct_read(c->fd, &h) == -1)
 		goto out;
@@ -291,7 +293,7 @@ modseq_uidvalidity(struct counter *c)
 		v = 0;
 out:
 	e = errno;
-	ct_lock(c->fd, F_UNLCK, CT_BYTE_TAKE, 0);
+	modseq_lock(c->fd, F_UNLCK, CT_BYTE_TAKE, 0);
 	errno = e;
 	return v;
 }

@@ -230,56 +230,12 @@ hdr_seal(struct ixhdr *h)
 	h->sum = fnv32(h, offsetof(struct ixhdr, sum));
 }
 
-/*
- * Take or release a one-byte record lock; wait at most LOCK_WAIT_SECS
- * (F_SETLKW could hang behind a stuck process), then ETIMEDOUT.
- */
-static int
-lk(int fd, short type, off_t byte, int wait)
-{
-	struct flock	 fl;
-	struct timespec	 now, end, nap;
-	long		 ns = 100000;
-
-	memset(&fl, 0, sizeof fl);
-	fl.l_type = type;
-	fl.l_whence = SEEK_SET;
-	fl.l_start = byte;
-	fl.l_len = 1;
-	if (clock_gettime(CLOCK_MONOTONIC, &end) == -1)
-		return -1;
-	end.tv_sec += LOCK_WAIT_SECS;
-	for (;;) {
-		if (fcntl(fd, F_SETLK, &fl) == 0)
-			return 0;
-		if (errno != EAGAIN && errno != EACCES && errno != EINTR)
-			return -1;
-		if (!wait) {
-			errno = EAGAIN;
-			return -1;
-		}
-		if (clock_gettime(CLOCK_MONOTONIC, &now) == -1)
-			return -1;
-		if (now.tv_sec > end.tv_sec || (now.tv_sec == end.tv_sec &&
-		    now.tv_nsec >= end.tv_nsec)) {
-			errno = ETIMEDOUT;
-			return -1;
-		}
-		/* Spread the retries of competing processes a little. */
-		nap.tv_sec = 0;
-		nap.tv_nsec = ns + (long)(getpid() % 7) * 50000;
-		nanosleep(&nap, NULL);
-		if (ns < 4000000)
-			ns *= 2;
-	}
-}
-
 static void
 unlk(int fd, off_t byte)
 {
 	int	 e = errno;
 
-	lk(fd, F_UNLCK, byte, 0);
+	modseq_lock(fd, F_UNLCK, byte, 0);
 	errno = e;
 }
 
@@ -593,7 +549,7 @@ ix_lock(struct ixf *ix, int dirfd, short type, off_t byte)
 	struct stat	 sb;
 	int		 keep;
 
-	if (lk(ix->fd, type, byte, 1) == -1)
+	if (modseq_lock(ix->fd, type, byte, 1) == -1)
 		return -1;
 	/* Byte 1 may also be held for a selection of ours: keep it then. */
 	keep = byte == IX_BYTE_SELECT && ix->refs > 1;
@@ -980,7 +936,7 @@ fail:
 static int
 ns_lock(struct store *st)
 {
-	return lk(st->nsfd, F_WRLCK, CT_BYTE_NS, 1);
+	return modseq_lock(st->nsfd, F_WRLCK, CT_BYTE_NS, 1);
 }
 
 static void
@@ -1514,7 +1470,7 @@ sweep(struct store *st)
 	long		 pid;
 	int		 fd;
 
-	if (lk(st->nsfd, F_WRLCK, CT_BYTE_NS, 0) == -1)
+	if (modseq_lock(st->nsfd, F_WRLCK, CT_BYTE_NS, 0) == -1)
 		return;
 	fd = openat(st->boxfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd == -1 || (d = fdopendir(fd)) == NULL) {
@@ -1854,7 +1810,7 @@ store_select(struct store *st, const char *name, int readonly)
 		mb->ix = NULL;
 		closefd(&mb->dirfd);
 	}
-	if (lk(mb->ix->fd, readonly ? F_RDLCK : F_WRLCK, IX_BYTE_WRITE, 1)
+	if (modseq_lock(mb->ix->fd, readonly ? F_RDLCK : F_WRLCK, IX_BYTE_WRITE, 1)
 	    == -1)
 		goto fail;
 	locked = 1;
@@ -2047,7 +2003,7 @@ store_keyword(struct mailbox *mb, const char *name, int create)
 		seterr(mb->st, "mailbox is read-only");
 		return -1;
 	}
-	if (lk(mb->ix->fd, F_WRLCK, IX_BYTE_WRITE, 1) == -1) {
+	if (modseq_lock(mb->ix->fd, F_WRLCK, IX_BYTE_WRITE, 1) == -1) {
 		seterrno(mb->st, "STORE");
 		return -1;
 	}
@@ -2182,7 +2138,7 @@ store_sync(struct mailbox *mb, int allow_expunge, struct sync *s)
 	 * wait for the next sync (ixseen is left behind for that).
 	 */
 	claim = grew && !mb->readonly;
-	if (lk(mb->ix->fd, claim ? F_WRLCK : F_RDLCK, IX_BYTE_WRITE, 1) == -1)
+	if (modseq_lock(mb->ix->fd, claim ? F_WRLCK : F_RDLCK, IX_BYTE_WRITE, 1) == -1)
 		goto fail;
 	locked = 1;
 	if (fstat(mb->ix->fd, &ixsb) == -1 || fstat(mb->chfd, &chsb) == -1)
@@ -2367,7 +2323,7 @@ store_flags(struct mailbox *mb, const uint32_t *seqs, size_t n, int mode,
 		return -1;
 	}
 	flags &= FL_SYSTEM;
-	if (lk(mb->ix->fd, F_WRLCK, IX_BYTE_WRITE, 1) == -1) {
+	if (modseq_lock(mb->ix->fd, F_WRLCK, IX_BYTE_WRITE, 1) == -1) {
 		seterrno(mb->st, "STORE");
 		return -1;
 	}
@@ -2440,7 +2396,7 @@ store_expunge(struct mailbox *mb, const struct seqset *uids, uint32_t **seqs_r,
 		seterr(mb->st, "mailbox is read-only");
 		return -1;
 	}
-	if (lk(mb->ix->fd, F_WRLCK, IX_BYTE_WRITE, 1) == -1) {
+	if (modseq_lock(mb->ix->fd, F_WRLCK, IX_BYTE_WRITE, 1) == -1) {
 		seterrno(mb->st, "EXPUNGE");
 		return -1;
 	}
@@ -2616,9 +2572,9 @@ mb_compact(struct mailbox *mb)
 	char		*buf = NULL;
 	const size_t	 bufsz = 65536;
 
-	if (lk(mb->ix->fd, F_WRLCK, IX_BYTE_SELECT, 0) == -1)
+	if (modseq_lock(mb->ix->fd, F_WRLCK, IX_BYTE_SELECT, 0) == -1)
 		return;
-	if (lk(mb->ix->fd, F_WRLCK, IX_BYTE_WRITE, 1) == -1)
+	if (modseq_lock(mb->ix->fd, F_WRLCK, IX_BYTE_WRITE, 1) == -1)
 		return;		/* the close in ix_put drops both */
 	if (hdr_read(mb->ix->fd, &h) == -1 || (h.hflags & HDR_DELETED))
 		return;
