@@ -164,6 +164,9 @@ uint64_t	 store_highestmodseq(const struct mailbox *);
 const struct rec *store_rec(const struct mailbox *, uint32_t seq);
 uint32_t	 store_seq_of_uid(const struct mailbox *, uint32_t uid);
 const char	*store_data(struct mailbox *, uint32_t seq, size_t *len_r);
+const char	*store_cache_get(struct mailbox *, uint32_t seq, size_t *len_r);
+int		 store_cache_put(struct mailbox *, uint32_t seq, const char *,
+		    size_t);
 size_t		 store_nkeywords(const struct mailbox *);
 const char	*store_keyword_name(const struct mailbox *, size_t);
 int		 store_keyword(struct mailbox *, const char *name, int create);
@@ -197,5 +200,35 @@ uint32_t	 modseq_uidvalidity(struct counter *);
 int		 modseq_lock(int fd, short type, off_t byte, int wait);
 int		 modseq_log(int fd, const struct change *, size_t n);
 ssize_t		 modseq_read(int fd, off_t from, off_t to, struct change **r);
+
+/* ----------------------------------------------------------------- mime.c */
+
+#define MIME_DEPTH_MAX		32	/* nested multiparts and messages */
+#define MIME_PARTS_MAX		2000	/* parts in one message */
+
+/*
+ * A message's MIME structure, parsed over the stored bytes (no copy of
+ * the message is kept: every range points into the caller's buffer,
+ * which must outlive the tree).
+ */
+struct mime_part;
+
+struct mime_part *mime_parse(const char *msg, size_t len);
+void		 mime_free(struct mime_part *);
+char		*mime_envelope(const struct mime_part *, size_t *len_r);
+char		*mime_bodystructure(const struct mime_part *, int extended,
+		    size_t *len_r);
+const struct mime_part *mime_find(const struct mime_part *, const uint32_t *path,
+		    size_t depth);
+const struct mime_part *mime_message(const struct mime_part *);
+void		 mime_header(const struct mime_part *, const char **p_r,
+		    size_t *n_r);
+void		 mime_body(const struct mime_part *, const char **p_r,
+		    size_t *n_r);
+int		 mime_search_header(const struct mime_part *, const char *field,
+		    const char *needle);
+int		 mime_search_text(const struct mime_part *, const char *needle,
+		    int body_only);
+int		 mime_sent_date(const struct mime_part *, int64_t *day_r);
 
 #endif

@@ -93,6 +93,12 @@ struct range {
 	uint32_t	 lo, hi;
 };
 
+struct fmap {				/* a read-only map of a growing file */
+	int			 fd;
+	const unsigned char	*p;
+	size_t			 len;
+};
+
 struct oldmap {				/* kept until the next store_sync */
 	void		*p;
 	size_t		 len;
@@ -110,15 +116,19 @@ struct mailbox {
 	struct store	*st;
 	int		 readonly;
 	uint32_t	 pid;
-	int		 dirfd, datafd, chfd, kwfd;
+	int		 dirfd, chfd, kwfd;
 	struct ixf	*ix;
 	unsigned char	*ixmap;
 	size_t		 ixmaplen;
 	off_t		 ixseen;	/* 64 + 64 * nrecs at the last look */
 	uint32_t	 nrecs;		/* intact records known */
-	const unsigned char *dmap;
-	size_t		 dmaplen;
+	struct fmap	 data;		/* data.G */
+	struct fmap	 cache;		/* cache, opened on first use */
 	struct oldmap	*old;
+	char		*cbuf;		/* cache entries not yet written */
+	size_t		 cbuflen, cbufcap;
+	uint32_t	*cpos;		/* their records */
+	size_t		 ncpos, capcpos;
 	off_t		 choff;		/* change log read up to here */
 	uint32_t	*view;		/* seq n is record view[n - 1] */
 	size_t		 nview, capview;
@@ -191,8 +201,8 @@ fnv32(const void *p, size_t len)
 
 /*
  * A record's sum covers only the fields that never change in place (UID,
- * internal date, offset, size): flags, keywords and modseq are rewritten
- * through the map, and a process killed halfway through such a rewrite
+ * internal date, offset, size): flags, keywords, modseq and the cache
+ * offset are rewritten through the map, and a process killed halfway through such a rewrite
  * must not make its record look torn, or the next appender would cut a
  * message off the index.
  */
@@ -203,7 +213,7 @@ rec_sum(const struct rec *r)
 	size_t			 i;
 	uint32_t		 h = 2166136261U;
 
-	for (i = 0; i < offsetof(struct rec, sum); i++) {
+	for (i = 0; i < offsetof(struct rec, reserved); i++) {
 		if (i == offsetof(struct rec, flags))
 			i = offsetof(struct rec, internaldate);
 		h ^= p[i];
@@ -1603,42 +1613,51 @@ mb_mapindex(struct mailbox *mb, off_t size)
 }
 
 /*
- * Remap data.G when a message lies beyond the mapping. The old mapping
- * stays until the next store_sync, so pointers store_data gave out within
- * one command stay valid.
+ * Remap data.G (or the cache) when what is wanted lies beyond the
+ * mapping. The old mapping stays until the next store_sync, so pointers
+ * given out within one command stay valid.
  */
 static int
-mb_mapdata(struct mailbox *mb, uint64_t need)
+mb_map(struct mailbox *mb, struct fmap *m, uint64_t need)
 {
 	struct oldmap	*om;
 	struct stat	 sb;
 	void		*p;
 
-	if (need <= mb->dmaplen)
+	if (need <= m->len)
 		return 0;
-	if (fstat(mb->datafd, &sb) == -1)
+	if (fstat(m->fd, &sb) == -1)
 		return -1;
 	if ((uint64_t)sb.st_size < need || (uintmax_t)sb.st_size > SIZE_MAX) {
 		errno = EIO;
 		return -1;
 	}
-	p = mmap(NULL, (size_t)sb.st_size, PROT_READ, MAP_SHARED, mb->datafd,
-	    0);
+	p = mmap(NULL, (size_t)sb.st_size, PROT_READ, MAP_SHARED, m->fd, 0);
 	if (p == MAP_FAILED)
 		return -1;
-	if (mb->dmap != NULL) {
+	if (m->p != NULL) {
 		if ((om = malloc(sizeof *om)) == NULL) {
 			munmap(p, (size_t)sb.st_size);
 			return -1;
 		}
-		om->p = (void *)mb->dmap;
-		om->len = mb->dmaplen;
+		om->p = (void *)m->p;
+		om->len = m->len;
 		om->next = mb->old;
 		mb->old = om;
 	}
-	mb->dmap = p;
-	mb->dmaplen = (size_t)sb.st_size;
+	m->p = p;
+	m->len = (size_t)sb.st_size;
 	return 0;
+}
+
+static void
+fmap_close(struct fmap *m)
+{
+	if (m->p != NULL)
+		munmap((void *)m->p, m->len);
+	m->p = NULL;
+	m->len = 0;
+	closefd(&m->fd);
 }
 
 static void
@@ -1651,6 +1670,142 @@ mb_freeold(struct mailbox *mb)
 		munmap(om->p, om->len);
 		free(om);
 	}
+}
+
+/*
+ * The structure cache: per message one opaque blob (imapd keeps the
+ * message's ENVELOPE and BODYSTRUCTURE there), appended to the file
+ * "cache" as a centry and the blob, padded to 8 bytes. rec.reserved holds
+ * the entry's offset + 1 (0: none). Messages never change, so an entry
+ * never goes stale; one that fails its checks is not used, and the blob
+ * is made again. Entries are collected during a command and written at
+ * its end under the index write lock, with one write.
+ */
+#define CACHE_MAGIC	0x31434d49U	/* "IMC1" */
+#define CACHE_FLUSH_AT	(1024 * 1024)
+
+struct centry {
+	uint32_t	 magic;
+	uint32_t	 uid;
+	uint32_t	 len;
+	uint32_t	 sum;		/* of uid, len and the blob */
+};
+
+static uint32_t
+centry_sum(const struct centry *e, const void *blob)
+{
+	uint32_t	 h = fnv32(&e->uid, 2 * sizeof e->uid);
+	const unsigned char *p = blob;
+	uint32_t	 i;
+
+	for (i = 0; i < e->len; i++) {
+		h ^= p[i];
+		h *= 16777619U;
+	}
+	return h;
+}
+
+static int
+cache_open(struct mailbox *mb)
+{
+	if (mb->cache.fd != -1)
+		return 0;
+	mb->cache.fd = openat(mb->dirfd, "cache", O_RDWR | O_CREAT | O_APPEND |
+	    O_NOFOLLOW | O_CLOEXEC, 0600);
+	return mb->cache.fd == -1 ? -1 : 0;
+}
+
+const char *
+store_cache_get(struct mailbox *mb, uint32_t seq, size_t *len_r)
+{
+	const struct rec	*r = store_rec(mb, seq);
+	struct centry		 e;
+	uint64_t		 off;
+
+	if (r == NULL || r->reserved == 0 || cache_open(mb) == -1)
+		return NULL;
+	off = r->reserved - 1;
+	if (off > UINT64_MAX - sizeof e ||
+	    mb_map(mb, &mb->cache, off + sizeof e) == -1)
+		return NULL;
+	memcpy(&e, mb->cache.p + off, sizeof e);
+	if (e.magic != CACHE_MAGIC || e.uid != r->uid ||
+	    mb_map(mb, &mb->cache, off + sizeof e + e.len) == -1 ||
+	    e.sum != centry_sum(&e, mb->cache.p + off + sizeof e))
+		return NULL;
+	*len_r = e.len;
+	return (const char *)mb->cache.p + off + sizeof e;
+}
+
+static void
+cache_flush(struct mailbox *mb)
+{
+	struct stat	 sb;
+	uint64_t	 base;
+	size_t		 i, o;
+
+	if (mb->ncpos == 0)
+		return;
+	if (cache_open(mb) == 0 &&
+	    modseq_lock(mb->ix->fd, F_WRLCK, IX_BYTE_WRITE, 1) == 0) {
+		if (fstat(mb->cache.fd, &sb) == 0 &&
+		    pwrite_all(mb->cache.fd, mb->cbuf, mb->cbuflen,
+		    sb.st_size) == 0) {
+			base = (uint64_t)sb.st_size;
+			for (i = 0, o = 0; i < mb->ncpos; i++) {
+				struct centry e;
+
+				memcpy(&e, mb->cbuf + o, sizeof e);
+				if (mb->cpos[i] < mb->nrecs)
+					mb_rec(mb, mb->cpos[i])->reserved =
+					    base + o + 1;
+				o += sizeof e + ((e.len + 7) & ~(size_t)7);
+			}
+		}
+		unlk(mb->ix->fd, IX_BYTE_WRITE);
+	}
+	mb->cbuflen = 0;
+	mb->ncpos = 0;
+}
+
+int
+store_cache_put(struct mailbox *mb, uint32_t seq, const char *blob, size_t len)
+{
+	const struct rec *r = store_rec(mb, seq);
+	struct centry	 e;
+	size_t		 need, pad = ((len + 7) & ~(size_t)7) - len;
+	char		*nb;
+	uint32_t	*np;
+
+	if (r == NULL || len > UINT32_MAX / 2)
+		return -1;
+	need = mb->cbuflen + sizeof e + len + pad;
+	if (need > mb->cbufcap) {
+		size_t cap = need * 2;
+		if ((nb = realloc(mb->cbuf, cap)) == NULL)
+			return -1;
+		mb->cbuf = nb;
+		mb->cbufcap = cap;
+	}
+	if (mb->ncpos == mb->capcpos) {
+		size_t cap = mb->capcpos ? mb->capcpos * 2 : 256;
+		if ((np = xrealloc(mb->cpos, cap, sizeof *np)) == NULL)
+			return -1;
+		mb->cpos = np;
+		mb->capcpos = cap;
+	}
+	e.magic = CACHE_MAGIC;
+	e.uid = r->uid;
+	e.len = (uint32_t)len;
+	e.sum = centry_sum(&e, blob);
+	memcpy(mb->cbuf + mb->cbuflen, &e, sizeof e);
+	memcpy(mb->cbuf + mb->cbuflen + sizeof e, blob, len);
+	memset(mb->cbuf + mb->cbuflen + sizeof e + len, 0, pad);
+	mb->cbuflen = need;
+	mb->cpos[mb->ncpos++] = mb->view[seq - 1];
+	if (mb->cbuflen >= CACHE_FLUSH_AT)
+		cache_flush(mb);
+	return 0;
 }
 
 static int
@@ -1760,10 +1915,11 @@ mb_free(struct mailbox *mb)
 {
 	if (mb->ixmap != NULL)
 		munmap(mb->ixmap, mb->ixmaplen);
-	if (mb->dmap != NULL)
-		munmap((void *)mb->dmap, mb->dmaplen);
+	fmap_close(&mb->data);
+	fmap_close(&mb->cache);
 	mb_freeold(mb);
-	closefd(&mb->datafd);
+	free(mb->cbuf);
+	free(mb->cpos);
 	closefd(&mb->chfd);
 	closefd(&mb->kwfd);
 	closefd(&mb->dirfd);
@@ -1790,7 +1946,7 @@ store_select(struct store *st, const char *name, int readonly)
 	mb->st = st;
 	mb->readonly = readonly;
 	mb->pid = (uint32_t)getpid();
-	mb->dirfd = mb->datafd = mb->chfd = mb->kwfd = -1;
+	mb->dirfd = mb->data.fd = mb->cache.fd = mb->chfd = mb->kwfd = -1;
 	for (tries = 0; ; tries++) {
 		if (tries == 100) {
 			errno = EAGAIN;
@@ -1834,7 +1990,7 @@ store_select(struct store *st, const char *name, int readonly)
 		goto fail;
 	n = mb_count(mb, sb.st_size);
 	mb->ixseen = IX_HDRSIZE + (off_t)n * RECSIZE;
-	if ((mb->datafd = data_open(mb->dirfd, h.generation, O_RDONLY)) == -1)
+	if ((mb->data.fd = data_open(mb->dirfd, h.generation, O_RDONLY)) == -1)
 		goto fail;
 	if ((mb->chfd = openat(mb->dirfd, "changes", O_RDWR | O_APPEND |
 	    O_NOFOLLOW | O_CLOEXEC)) == -1 || fstat(mb->chfd, &sb) == -1)
@@ -1966,13 +2122,13 @@ store_data(struct mailbox *mb, uint32_t seq, size_t *len_r)
 	if (r->size == 0)
 		return "";
 	if (r->offset > UINT64_MAX - r->size ||
-	    mb_mapdata(mb, r->offset + r->size) == -1) {
+	    mb_map(mb, &mb->data, r->offset + r->size) == -1) {
 		errno = EIO;
 		seterrno(mb->st, "FETCH");
 		return NULL;
 	}
 	*len_r = (size_t)r->size;
-	return (const char *)mb->dmap + r->offset;
+	return (const char *)mb->data.p + r->offset;
 }
 
 size_t
@@ -2119,6 +2275,7 @@ store_sync(struct mailbox *mb, int allow_expunge, struct sync *s)
 	int		 locked = 0, grew, claim;
 
 	memset(s, 0, sizeof *s);
+	cache_flush(mb);
 	mb_freeold(mb);
 	if (fstat(mb->ix->fd, &ixsb) == -1 || fstat(mb->chfd, &chsb) == -1 ||
 	    fstat(mb->kwfd, &kwsb) == -1)
@@ -2602,6 +2759,7 @@ mb_compact(struct mailbox *mb)
 		struct rec	*r = &recs[i];
 		uint64_t	 left, from;
 
+		r->reserved = 0;	/* the cache starts again */
 		if (r->flags & FL_EXPUNGED) {
 			r->offset = r->size = 0;
 			rec_seal(r);
@@ -2640,7 +2798,8 @@ mb_compact(struct mailbox *mb)
 	 * The change log is emptied before the switch: a session selecting
 	 * the new index must not note a size that then shrinks.
 	 */
-	if (ftruncate(mb->chfd, 0) == -1)
+	if (ftruncate(mb->chfd, 0) == -1 || (cache_open(mb) == 0 &&
+	    ftruncate(mb->cache.fd, 0) == -1))
 		goto out;
 	if (renameat(mb->dirfd, "index.new", mb->dirfd, "index") == -1)
 		goto out;
@@ -2682,7 +2841,8 @@ store_unselect(struct mailbox *mb)
 
 	if (mb == NULL)
 		return;
-	if (!mb->readonly && mb->ix->refs == 1 && fstat(mb->datafd, &sb) == 0 &&
+	cache_flush(mb);
+	if (!mb->readonly && mb->ix->refs == 1 && fstat(mb->data.fd, &sb) == 0 &&
 	    sb.st_size > 0 && mb_dead_bytes(mb) > (uint64_t)sb.st_size / 2) {
 		if (mb->ixmap != NULL)
 			munmap(mb->ixmap, mb->ixmaplen);
