@@ -9,7 +9,7 @@ CFLAGS = -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -O2 -g \
 LDFLAGS =
 LIBS = -lcrypt
 
-OBJS = imapd.o parse.o store.o modseq.o
+OBJS = imapd.o parse.o store.o modseq.o mime.o
 
 all: imapd
 
@@ -27,11 +27,14 @@ t/parsetest: t/parsetest.c parse.o imapd.h
 t/storetest: t/storetest.c store.o modseq.o parse.o imapd.h
 	$(CC) $(CFLAGS) -I. -o t/storetest t/storetest.c store.o modseq.o parse.o
 
+t/mimetest: t/mimetest.c mime.o imapd.h
+	$(CC) $(CFLAGS) -I. -o t/mimetest t/mimetest.c mime.o
+
 run: imapd
 	sh t/demo.sh demo
 	./imapd -d demo
 
-check: imapd t/parsetest t/storetest
+check: imapd t/parsetest t/storetest t/mimetest
 	sh t/run.sh
 
 bench/gen: bench/gen.c
@@ -51,6 +54,6 @@ install: imapd
 	cp man/imapd-store.5 $(DESTDIR)$(PREFIX)/share/man/man5/imapd-store.5
 
 clean:
-	rm -f imapd $(OBJS) t/parsetest t/storetest
+	rm -f imapd $(OBJS) t/parsetest t/storetest t/mimetest
 
 .PHONY: all run check bench install clean

@@ -175,10 +175,43 @@ outs(const char *s)
 	out(s, strlen(s));
 }
 
+/* A number, without printf: FETCH 1:* prints millions of them. */
+static void
+outu(uint64_t v)
+{
+	char buf[20];
+	size_t i = sizeof buf;
+
+	do
+		buf[--i] = (char)('0' + v % 10);
+	while ((v /= 10) != 0);
+	out(buf + i, sizeof buf - i);
+}
+
 static void
 out_literal(const char *p, size_t n)
 {
 	outf("{%zu}\r\n", n);
+	out(p, n);
+}
+
+/*
+ * Message text as a literal. RFC 3501 section 4.3 allows no NUL in one,
+ * so a NUL (which delivery keeps, to lose nothing) goes out as 0x80, as
+ * other servers do; the length is unchanged.
+ */
+static void
+out_text_literal(const char *p, size_t n)
+{
+	const char *z;
+
+	outf("{%zu}\r\n", n);
+	while ((z = memchr(p, '\0', n)) != NULL) {
+		out(p, (size_t)(z - p));
+		out("\x80", 1);
+		n -= (size_t)(z - p) + 1;
+		p = z + 1;
+	}
 	out(p, n);
 }
 
@@ -400,6 +433,27 @@ wipe(void *p, size_t n)
 		*v++ = 0;
 }
 
+/*
+ * LF line ends become CRLF, as RFC 5322 and IMAP want them (APPEND and
+ * delivery alike, so RFC822.SIZE counts what FETCH sends).
+ */
+static char *
+to_crlf(const char *p, size_t n, size_t *n_r)
+{
+	char *q = malloc(2 * n + 1);
+	size_t i, m = 0;
+
+	if (q == NULL)
+		return NULL;
+	for (i = 0; i < n; i++) {
+		if (p[i] == '\n' && (i == 0 || p[i - 1] != '\r'))
+			q[m++] = '\r';
+		q[m++] = p[i];
+	}
+	*n_r = m;
+	return q;
+}
+
 static const char *const sysflags[] = {
 	"\\Answered", "\\Flagged", "\\Deleted", "\\Seen", "\\Draft"
 };
@@ -416,16 +470,19 @@ out_flaglist(uint32_t flags, uint64_t kw, int recent)
 	out("(", 1);
 	for (i = 0; i < 5; i++)
 		if (flags & sysflag_bits[i]) {
-			outf("%s%s", sep, sysflags[i]);
+			outs(sep);
+			outs(sysflags[i]);
 			sep = " ";
 		}
 	if (recent) {
-		outf("%s\\Recent", sep);
+		outs(sep);
+		outs("\\Recent");
 		sep = " ";
 	}
-	for (i = 0; i < store_nkeywords(S.mb); i++)
+	for (i = 0; kw != 0 && i < store_nkeywords(S.mb); i++)
 		if (kw & ((uint64_t)1 << i)) {
-			outf("%s%s", sep, store_keyword_name(S.mb, i));
+			outs(sep);
+			outs(store_keyword_name(S.mb, i));
 			sep = " ";
 		}
 	out(")", 1);
@@ -1225,9 +1282,9 @@ cmd_append(struct arg *a)
 	const struct arg *flags = NULL, *date = NULL, *msg;
 	const char **kw = NULL;
 	uint32_t sys = 0, uidv, uid;
-	size_t n = nargs(a), nkw = 0;
+	size_t n = nargs(a), nkw = 0, len;
 	time_t when = time(NULL);
-	char *name;
+	char *name, *text = NULL;
 	int r;
 
 	if (n < 2 || n > 4)
@@ -1253,11 +1310,14 @@ cmd_append(struct arg *a)
 		r = no("[SERVERBUG] Out of memory");
 	else if (flags && flag_args(flags->child, &sys, kw, &nkw) == -1)
 		r = bad("Invalid flag");
-	else if (store_append(S.store, name, msg->s, msg->len, sys,
-	    (char **)kw, nkw, when, &uidv, &uid) == -1)
+	else if ((text = to_crlf(msg->s, msg->len, &len)) == NULL)
+		r = no("[SERVERBUG] Out of memory");
+	else if (store_append(S.store, name, text, len, sys, (char **)kw, nkw,
+	    when, &uidv, &uid) == -1)
 		r = no_store(1);
 	else
 		r = ok_code("[APPENDUID %u %u]", uidv, uid);
+	free(text);
 	free(kw);
 	free(name);
 	return r;
@@ -1324,13 +1384,18 @@ cmd_expunge(struct arg *a)
 
 /* ------------------------------------------------------ FETCH */
 
-enum { FA_FLAGS, FA_UID, FA_INTERNALDATE, FA_SIZE, FA_MODSEQ, FA_BODY };
-enum { SEC_ALL, SEC_HEADER, SEC_TEXT, SEC_FIELDS, SEC_FIELDS_NOT };
+enum {
+	FA_FLAGS, FA_UID, FA_INTERNALDATE, FA_SIZE, FA_MODSEQ, FA_BODY,
+	FA_ENVELOPE, FA_STRUCTURE, FA_BODYSTRUCTURE
+};
+enum { SEC_ALL, SEC_HEADER, SEC_TEXT, SEC_FIELDS, SEC_FIELDS_NOT, SEC_MIME };
 
 struct fatt {
 	int	 kind;
 	int	 peek;		/* does not set \Seen */
 	int	 section;
+	uint32_t path[MIME_DEPTH_MAX];	/* part numbers, RFC 3501 6.4.5 */
+	size_t	 depth;
 	char	**fields;
 	size_t	 nfields;
 	int	 partial;
@@ -1362,6 +1427,35 @@ fetch_partial(const char *s, struct fatt *f)
 	return 0;
 }
 
+/*
+ * The part numbers at the start of a section ("1.2." of "1.2.MIME"):
+ * returns how many bytes they take, with the dot after the last one.
+ */
+static size_t
+section_path(const char *s, size_t n, struct fatt *f)
+{
+	size_t i = 0, start;
+	char num[11];
+
+	while (i < n && isdigit((unsigned char)s[i])) {
+		for (start = i; i < n && isdigit((unsigned char)s[i]); i++)
+			;
+		if (i - start >= sizeof num || f->depth == MIME_DEPTH_MAX)
+			return (size_t)-1;
+		memcpy(num, s + start, i - start);
+		num[i - start] = '\0';
+		if (parse_number(num, &f->path[f->depth]) == -1 ||
+		    f->path[f->depth] == 0)
+			return (size_t)-1;
+		f->depth++;
+		if (i == n)
+			return i;
+		if (s[i++] != '.' || i == n)
+			return (size_t)-1;
+	}
+	return i;
+}
+
 /* The text between '[' and ']' of BODY[...]. */
 static int
 fetch_section(const char *s, size_t n, struct fatt *f)
@@ -1379,8 +1473,16 @@ fetch_section(const char *s, size_t n, struct fatt *f)
 	char *fields;
 	int r;
 
+	if ((l = section_path(s, n, f)) == (size_t)-1)
+		return -1;
+	s += l;
+	n -= l;
 	if (n == 0) {
 		f->section = SEC_ALL;
+		return 0;
+	}
+	if (f->depth > 0 && n == 4 && strncasecmp(s, "MIME", 4) == 0) {
+		f->section = SEC_MIME;
 		return 0;
 	}
 	for (i = 0; i < sizeof secs / sizeof secs[0]; i++) {
@@ -1394,6 +1496,10 @@ fetch_section(const char *s, size_t n, struct fatt *f)
 			return -1;
 		r = parse_section_fields(fields, &f->fields, &f->nfields);
 		free(fields);
+		/* Field names match in any case; the echo is upper case. */
+		for (i = 0; r == 0 && i < f->nfields; i++)
+			for (fields = f->fields[i]; *fields; fields++)
+				*fields = (char)toupper((unsigned char)*fields);
 		return r;
 	}
 	return -1;
@@ -1433,6 +1539,9 @@ fetch_att(const struct arg *a, struct fatt *f)
 		{ "RFC822", FA_BODY, SEC_ALL, 0 },
 		{ "RFC822.HEADER", FA_BODY, SEC_HEADER, 1 },
 		{ "RFC822.TEXT", FA_BODY, SEC_TEXT, 0 },
+		{ "ENVELOPE", FA_ENVELOPE, 0, 0 },
+		{ "BODY", FA_STRUCTURE, 0, 0 },
+		{ "BODYSTRUCTURE", FA_BODYSTRUCTURE, 0, 0 },
 	};
 	size_t i;
 
@@ -1467,10 +1576,12 @@ fatts_free(struct fatt *f, size_t n)
 static int
 fetch_atts(const struct arg *a, struct fatt **f_r, size_t *n_r)
 {
-	static const struct arg fast[] = {
-		{ ARG_ATOM, 0, "FLAGS", 5, NULL, (struct arg *)&fast[1] },
-		{ ARG_ATOM, 0, "INTERNALDATE", 12, NULL, (struct arg *)&fast[2] },
-		{ ARG_ATOM, 0, "RFC822.SIZE", 11, NULL, NULL },
+	static const struct arg macro[] = {
+		{ ARG_ATOM, 0, "FLAGS", 5, NULL, (struct arg *)&macro[1] },
+		{ ARG_ATOM, 0, "INTERNALDATE", 12, NULL, (struct arg *)&macro[2] },
+		{ ARG_ATOM, 0, "RFC822.SIZE", 11, NULL, (struct arg *)&macro[3] },
+		{ ARG_ATOM, 0, "ENVELOPE", 8, NULL, (struct arg *)&macro[4] },
+		{ ARG_ATOM, 0, "BODY", 4, NULL, NULL },
 	};
 	const struct arg *it = a;
 	struct fatt *f;
@@ -1480,8 +1591,14 @@ fetch_atts(const struct arg *a, struct fatt **f_r, size_t *n_r)
 		it = a->child;
 		n = nargs(it);
 	} else if (parse_keyword_is(a, "FAST")) {
-		it = fast;
+		it = macro;
 		n = 3;
+	} else if (parse_keyword_is(a, "ALL")) {
+		it = macro;
+		n = 4;
+	} else if (parse_keyword_is(a, "FULL")) {
+		it = macro;
+		n = 5;
 	}
 	if (n == 0 || (f = calloc(n, sizeof *f)) == NULL)
 		return -1;
@@ -1580,11 +1697,15 @@ static void
 out_section_name(const struct fatt *f)
 {
 	static const char *const names[] = {
-		"", "HEADER", "TEXT", "HEADER.FIELDS", "HEADER.FIELDS.NOT"
+		"", "HEADER", "TEXT", "HEADER.FIELDS", "HEADER.FIELDS.NOT", "MIME"
 	};
 	size_t i;
 
-	outf("%s[%s", f->name, names[f->section]);
+	outf("%s[", f->name);
+	for (i = 0; i < f->depth; i++)
+		outf("%u%s", f->path[i],
+		    i + 1 < f->depth || f->section != SEC_ALL ? "." : "");
+	outs(names[f->section]);
 	if (f->nfields) {
 		outs(" (");
 		for (i = 0; i < f->nfields; i++) {
@@ -1599,45 +1720,166 @@ out_section_name(const struct fatt *f)
 		outf("<%u>", f->origin);
 }
 
-static void
-out_body(const struct fatt *f, uint32_t seq)
-{
-	size_t len, hlen, n;
-	const char *p = store_data(S.mb, seq, &len);
-	char *sel = NULL;
+/* One message as FETCH and SEARCH see it; parsed only when needed. */
+struct msgctx {
+	uint32_t	 seq;
+	const char	*p;
+	size_t		 len;
+	struct mime_part *root;
+	char		*blob;		/* made here, not from the cache */
+};
 
-	if (p == NULL) {
-		p = "";
-		len = 0;
+static void
+msg_init(struct msgctx *m, uint32_t seq)
+{
+	memset(m, 0, sizeof *m);
+	m->seq = seq;
+	if ((m->p = store_data(S.mb, seq, &m->len)) == NULL) {
+		m->p = "";
+		m->len = 0;
 	}
-	hlen = header_len(p, len);
-	switch (f->section) {
-	case SEC_HEADER:
-		n = hlen;
-		break;
-	case SEC_TEXT:
-		p += hlen;
-		n = len - hlen;
-		break;
-	case SEC_FIELDS:
-	case SEC_FIELDS_NOT:
-		if ((p = sel = header_fields(f, p, hlen, &n)) == NULL)
-			n = 0;
-		break;
-	default:
-		n = len;
+}
+
+static void
+msg_done(struct msgctx *m)
+{
+	mime_free(m->root);
+	free(m->blob);
+	m->root = NULL;
+	m->blob = NULL;
+}
+
+static const struct mime_part *
+msg_root(struct msgctx *m)
+{
+	if (m->root == NULL && (m->root = mime_parse(m->p, m->len)) == NULL)
+		die(EXIT_TEMP, "out of memory");
+	return m->root;
+}
+
+/*
+ * The structure blob of a message: the lengths of its ENVELOPE, BODY and
+ * BODYSTRUCTURE texts (3 x uint32), then the texts. It comes from the
+ * store's cache or is made here and cached.
+ */
+#define BLOB_HEAD	(3 * sizeof(uint32_t))
+
+static int
+blob_ok(const char *b, size_t n)
+{
+	uint32_t len[3];
+
+	if (n < BLOB_HEAD)
+		return 0;
+	memcpy(len, b, sizeof len);
+	return (uint64_t)len[0] + len[1] + len[2] + BLOB_HEAD == n;
+}
+
+static const char *
+msg_blob(struct msgctx *m)
+{
+	const char *c;
+	char *t[3];
+	size_t l[3], i, n, off = BLOB_HEAD;
+	uint32_t len;
+
+	if (m->blob != NULL)
+		return m->blob;
+	if ((c = store_cache_get(S.mb, m->seq, &n)) != NULL && blob_ok(c, n))
+		return c;
+	t[0] = mime_envelope(msg_root(m), &l[0]);
+	t[1] = mime_bodystructure(msg_root(m), 0, &l[1]);
+	t[2] = mime_bodystructure(msg_root(m), 1, &l[2]);
+	n = BLOB_HEAD + l[0] + l[1] + l[2];
+	if (t[0] == NULL || t[1] == NULL || t[2] == NULL ||
+	    (m->blob = malloc(n)) == NULL)
+		die(EXIT_TEMP, "out of memory");
+	for (i = 0; i < 3; i++) {
+		len = (uint32_t)l[i];
+		memcpy(m->blob + i * sizeof len, &len, sizeof len);
+		memcpy(m->blob + off, t[i], l[i]);
+		off += l[i];
+		free(t[i]);
 	}
-	if (f->kind == FA_BODY && f->name[0] == 'B')
+	store_cache_put(S.mb, m->seq, m->blob, n);
+	return m->blob;
+}
+
+/* Item 0 (ENVELOPE), 1 (BODY) or 2 (BODYSTRUCTURE) of the blob. */
+static void
+out_structure(struct msgctx *m, int item)
+{
+	const char *b = msg_blob(m), *p = b + BLOB_HEAD;
+	uint32_t len[3];
+	int i;
+
+	memcpy(len, b, sizeof len);
+	for (i = 0; i < item; i++)
+		p += len[i];
+	out(p, len[item]);
+}
+
+/* The bytes of a section inside a part (RFC 3501 6.4.5). */
+static int
+section_bytes(const struct fatt *f, struct msgctx *m, const char **p_r,
+    size_t *n_r)
+{
+	const struct mime_part *part, *msg;
+
+	if (f->depth == 0 && f->section != SEC_FIELDS &&
+	    f->section != SEC_FIELDS_NOT) {
+		/* The whole message, its header or text: no parsing. */
+		size_t hlen = header_len(m->p, m->len);
+		*p_r = m->p + (f->section == SEC_TEXT ? hlen : 0);
+		*n_r = f->section == SEC_HEADER ? hlen :
+		    f->section == SEC_TEXT ? m->len - hlen : m->len;
+		return 0;
+	}
+	if ((part = mime_find(msg_root(m), f->path, f->depth)) == NULL)
+		return -1;
+	if (f->section == SEC_ALL) {
+		mime_body(part, p_r, n_r);
+		return 0;
+	}
+	if (f->section == SEC_MIME) {
+		mime_header(part, p_r, n_r);
+		return 0;
+	}
+	/* HEADER, TEXT and HEADER.FIELDS name a message/rfc822 part's message. */
+	if ((msg = mime_message(part)) == NULL)
+		return -1;
+	if (f->section == SEC_TEXT)
+		mime_body(msg, p_r, n_r);
+	else
+		mime_header(msg, p_r, n_r);
+	return 0;
+}
+
+static void
+out_body(const struct fatt *f, struct msgctx *m)
+{
+	const char *p;
+	char *sel = NULL;
+	size_t n;
+
+	if (f->name[0] == 'B')
 		out_section_name(f);
 	else
 		outs(f->name);
 	outs(" ");
+	if (section_bytes(f, m, &p, &n) == -1) {
+		outs("NIL");
+		return;
+	}
+	if ((f->section == SEC_FIELDS || f->section == SEC_FIELDS_NOT) &&
+	    (p = sel = header_fields(f, p, n, &n)) == NULL)
+		die(EXIT_TEMP, "out of memory");
 	if (f->partial) {
 		size_t o = f->origin < n ? f->origin : n;
 		p += o;
 		n = n - o < f->count ? n - o : f->count;
 	}
-	out_literal(p, n);
+	out_text_literal(p, n);
 	free(sel);
 }
 
@@ -1646,13 +1888,20 @@ fetch_one(uint32_t seq, const struct fatt *f, size_t n, int seen_added,
     int uid_first)
 {
 	const struct rec *r = store_rec(S.mb, seq);
+	struct msgctx m;
 	int flags_done = 0;
 	size_t i;
 
-	outf("* %u FETCH (", seq);
+	msg_init(&m, seq);
+	outs("* ");
+	outu(seq);
+	outs(" FETCH (");
 	/* RFC 3501 6.4.8: UID FETCH answers always carry the UID. */
-	if (uid_first)
-		outf("UID %u ", r->uid);
+	if (uid_first) {
+		outs("UID ");
+		outu(r->uid);
+		outs(" ");
+	}
 	for (i = 0; i < n; i++) {
 		if (i > 0)
 			outs(" ");
@@ -1662,22 +1911,39 @@ fetch_one(uint32_t seq, const struct fatt *f, size_t n, int seen_added,
 			flags_done = 1;
 			break;
 		case FA_UID:
-			outf("UID %u", r->uid);
+			outs("UID ");
+			outu(r->uid);
 			break;
 		case FA_INTERNALDATE:
 			outs("INTERNALDATE ");
 			out_internaldate(r->internaldate);
 			break;
 		case FA_SIZE:
-			outf("RFC822.SIZE %llu", (unsigned long long)r->size);
+			outs("RFC822.SIZE ");
+			outu(r->size);
 			break;
 		case FA_MODSEQ:
-			outf("MODSEQ (%llu)", (unsigned long long)r->modseq);
+			outs("MODSEQ (");
+			outu(r->modseq);
+			outs(")");
+			break;
+		case FA_ENVELOPE:
+			outs("ENVELOPE ");
+			out_structure(&m, 0);
+			break;
+		case FA_STRUCTURE:
+			outs("BODY ");
+			out_structure(&m, 1);
+			break;
+		case FA_BODYSTRUCTURE:
+			outs("BODYSTRUCTURE ");
+			out_structure(&m, 2);
 			break;
 		default:
-			out_body(&f[i], seq);
+			out_body(&f[i], &m);
 		}
 	}
+	msg_done(&m);
 	if (seen_added && !flags_done) {
 		outs(" ");
 		out_msgflags(seq);
@@ -1866,7 +2132,8 @@ cmd_copy(struct arg *a)
 enum {
 	SK_ALL, SK_FLAG, SK_UNFLAG, SK_KEYWORD, SK_UNKEYWORD, SK_NEW, SK_OLD,
 	SK_RECENT, SK_BEFORE, SK_ON, SK_SINCE, SK_LARGER, SK_SMALLER, SK_UID,
-	SK_SEQ, SK_NOT, SK_OR, SK_AND
+	SK_SEQ, SK_NOT, SK_OR, SK_AND, SK_HEADER, SK_BODY, SK_TEXT,
+	SK_SENTBEFORE, SK_SENTON, SK_SENTSINCE
 };
 
 #define SEARCH_DEPTH_MAX	100
@@ -1878,6 +2145,8 @@ struct skey {
 	int64_t		 t;
 	uint64_t	 n;
 	struct seqset	 set;
+	const char	*field;		/* SK_HEADER: the field name */
+	const char	*str;		/* SK_HEADER, SK_BODY, SK_TEXT */
 	struct skey	*a, *b;		/* NOT: a; OR: a, b; AND: a, then b */
 };
 
@@ -1920,6 +2189,16 @@ static const struct {
 	{ "KEYWORD", SK_KEYWORD, 0 },
 	{ "UNKEYWORD", SK_UNKEYWORD, 0 },
 	{ "UID", SK_UID, 0 },
+	{ "SENTBEFORE", SK_SENTBEFORE, 0 },
+	{ "SENTON", SK_SENTON, 0 },
+	{ "SENTSINCE", SK_SENTSINCE, 0 },
+	{ "BODY", SK_BODY, 0 },
+	{ "TEXT", SK_TEXT, 0 },
+	{ "FROM", SK_HEADER, 0 },
+	{ "TO", SK_HEADER, 0 },
+	{ "CC", SK_HEADER, 0 },
+	{ "BCC", SK_HEADER, 0 },
+	{ "SUBJECT", SK_HEADER, 0 },
 };
 
 static struct skey *search_key(const struct arg **, int);
@@ -1934,9 +2213,17 @@ search_arg_key(struct skey *k, const struct arg *v)
 	if (v == NULL || v->type == ARG_LIST)
 		return -1;
 	switch (k->op) {
+	case SK_HEADER:
+	case SK_BODY:
+	case SK_TEXT:
+		k->str = v->s;
+		return 0;
 	case SK_BEFORE:
 	case SK_ON:
 	case SK_SINCE:
+	case SK_SENTBEFORE:
+	case SK_SENTON:
+	case SK_SENTSINCE:
 		if (parse_date(v->s, &t) == -1)
 			return -1;
 		k->t = t;
@@ -1973,9 +2260,22 @@ search_atom_key(const struct arg **ap, struct skey *k, int depth)
 			*ap = a->next;
 			return k;
 		}
+	if (strcasecmp(a->s, "HEADER") == 0) {
+		/* HEADER field-name string (RFC 3501 6.4.4) */
+		if ((k->field = astring(a->next)) == NULL)
+			goto fail;
+		a = a->next;
+		k->op = SK_HEADER;
+		if (search_arg_key(k, a->next) == -1)
+			goto fail;
+		*ap = a->next->next;
+		return k;
+	}
 	for (i = 0; i < sizeof skeys_arg / sizeof skeys_arg[0]; i++)
 		if (strcasecmp(a->s, skeys_arg[i].name) == 0) {
 			k->op = skeys_arg[i].op;
+			/* FROM, TO, CC, BCC, SUBJECT search their field. */
+			k->field = skeys_arg[i].name;
 			if (search_arg_key(k, a->next) == -1)
 				break;
 			*ap = a->next->next;
@@ -2048,9 +2348,17 @@ search_key(const struct arg **ap, int depth)
 }
 
 static int
-search_match(const struct skey *k, uint32_t seq)
+sent_day(struct msgctx *m, int64_t *day_r)
 {
+	return mime_sent_date(msg_root(m), day_r);
+}
+
+static int
+search_match(const struct skey *k, struct msgctx *m)
+{
+	uint32_t seq = m->seq;
 	const struct rec *r = store_rec(S.mb, seq);
+	int64_t sent;
 	int64_t day = r->internaldate - r->internaldate % 86400;
 
 	if (r->internaldate < 0 && r->internaldate % 86400)
@@ -2086,12 +2394,23 @@ search_match(const struct skey *k, uint32_t seq)
 		return parse_seqset_has(&k->set, r->uid);
 	case SK_SEQ:
 		return parse_seqset_has(&k->set, seq);
+	case SK_HEADER:
+		return mime_search_header(msg_root(m), k->field, k->str);
+	case SK_BODY:
+	case SK_TEXT:
+		return mime_search_text(msg_root(m), k->str, k->op == SK_BODY);
+	case SK_SENTBEFORE:
+		return sent_day(m, &sent) == 0 && sent < k->t;
+	case SK_SENTON:
+		return sent_day(m, &sent) == 0 && sent == k->t;
+	case SK_SENTSINCE:
+		return sent_day(m, &sent) == 0 && sent >= k->t;
 	case SK_NOT:
-		return !search_match(k->a, seq);
+		return !search_match(k->a, m);
 	case SK_OR:
-		return search_match(k->a, seq) || search_match(k->b, seq);
+		return search_match(k->a, m) || search_match(k->b, m);
 	default:	/* SK_AND */
-		return search_match(k->a, seq) && search_match(k->b, seq);
+		return search_match(k->a, m) && search_match(k->b, m);
 	}
 }
 
@@ -2102,7 +2421,7 @@ cmd_search(struct arg *a)
 	uint32_t seq, n = store_exists(S.mb);
 
 	if (parse_keyword_is(a, "CHARSET")) {
-		/* RFC 3501 6.4.4; all our keys compare ASCII-only data. */
+		/* RFC 3501 6.4.4: strings are compared as UTF-8. */
 		const char *cs = astring(a->next);
 		if (cs == NULL)
 			return bad_args();
@@ -2114,9 +2433,14 @@ cmd_search(struct arg *a)
 	if (a == NULL || (k = search_keys(a, 0)) == NULL)
 		return bad("Invalid search criteria");
 	outs("* SEARCH");
-	for (seq = 1; seq <= n; seq++)
-		if (search_match(k, seq))
+	for (seq = 1; seq <= n; seq++) {
+		struct msgctx m;
+
+		msg_init(&m, seq);
+		if (search_match(k, &m))
 			outf(" %u", uidcmd ? store_rec(S.mb, seq)->uid : seq);
+		msg_done(&m);
+	}
 	outs("\r\n");
 	skey_free(k);
 	return RES_OK;
@@ -2295,24 +2619,6 @@ slurp(size_t max, size_t *n_r)
 	}
 	free(buf);
 	return NULL;
-}
-
-/* LF line ends become CRLF, as RFC 5322 and IMAP want them. */
-static char *
-to_crlf(const char *p, size_t n, size_t *n_r)
-{
-	char *q = malloc(2 * n + 1);
-	size_t i, m = 0;
-
-	if (q == NULL)
-		return NULL;
-	for (i = 0; i < n; i++) {
-		if (p[i] == '\n' && (i == 0 || p[i - 1] != '\r'))
-			q[m++] = '\r';
-		q[m++] = p[i];
-	}
-	*n_r = m;
-	return q;
 }
 
 /* A message begins with a header field: a name, then a colon. */

@@ -203,7 +203,7 @@ ssize_t		 modseq_read(int fd, off_t from, off_t to, struct change **r);
 
 /* ----------------------------------------------------------------- mime.c */
 
-#define MIME_DEPTH_MAX		32	/* nested multiparts and messages */
+#define MIME_DEPTH_MAX		100	/* nested multiparts and messages */
 #define MIME_PARTS_MAX		2000	/* parts in one message */
 
 /*

@@ -1,0 +1,895 @@
+/*
+ * drive: time IMAP commands against a server run on a pair of pipes.
+ *
+ *	drive [-n reps] [-x messages] [-l log] MODE [ARGS] -- server [arg ...]
+ *
+ * Each repetition starts the server (which must greet with PREAUTH),
+ * runs the mode's commands, sends LOGOUT and reaps the process with
+ * wait4() for its peak RSS. The timed part of a mode is measured with
+ * CLOCK_MONOTONIC from the first byte sent to the tagged reply. Untagged
+ * data is read and discarded but counted, and checked where it can be
+ * (EXISTS, the number of FETCH responses, flags after STORE), so a server
+ * that answers wrongly fails the run instead of looking fast. -x sets the
+ * number of messages SELECT must find; -l appends the server's stderr to
+ * a log file instead of ours.
+ *
+ * Modes:
+ *	populate LIST MAILDIR	APPEND every listed Maildir file, pipelined
+ *				with LITERAL+ when advertised (one session)
+ *	warm			SELECT and every read-only query, untimed
+ *	select			SELECT INBOX
+ *	fetch			FETCH 1:* (UID FLAGS)
+ *	uidfetch		UID FETCH 1:* (RFC822.SIZE INTERNALDATE)
+ *	store			STORE 1:* +FLAGS.SILENT (\Seen); then, untimed,
+ *				check and undo it so repetitions agree
+ *	append LIST MAILDIR N	N APPENDs, one after the other
+ *	session			the whole connection: start, SELECT, FETCH the
+ *				newest 50 messages' BODY.PEEK[HEADER], LOGOUT
+ *
+ * Output, one line: "MODE seconds peak_rss_kb bytes reps" with the median
+ * time, the largest peak RSS and the untagged bytes of the timed command.
+ *
+ * Linux carries a process's peak RSS across exec, and a forked child
+ * starts with its parent's pages, so the driver keeps its own memory
+ * small whenever it forks: big buffers are mmap()ed and unmapped after
+ * each connection, and messages are loaded only once the server runs.
+ */
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define REPS_MAX	99
+#define CONN_SECS	900	/* a hung server ends the run */
+#define WINDOW		64	/* pipelined APPENDs in flight */
+#define SESSION_FETCH	50
+
+struct conn {
+	pid_t		 pid;
+	int		 to;		/* server's stdin */
+	int		 from;		/* server's stdout */
+	char		*buf;
+	size_t		 cap, start, end;
+	unsigned	 tag;
+	int		 litplus;
+	uint32_t	 exists;
+	uint64_t	 bytes;		/* untagged bytes since reset_counts */
+	uint32_t	 nfetch;	/* "* n FETCH" since reset_counts */
+	uint32_t	 nseen;		/* of them, with \Seen */
+	struct rusage	 ru;
+};
+
+struct msg {
+	char		*data;		/* CRLF line ends */
+	size_t		 len;
+	char		 date[40];	/* INTERNALDATE for APPEND */
+};
+
+static char	**server_argv;
+static uint32_t	  expect;	/* -x: messages the mailbox must hold */
+static const char *server_log;	/* -l */
+
+static void die(const char *, ...) __attribute__((noreturn, format(printf, 1, 2)));
+
+static void
+die(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("drive: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	exit(111);
+}
+
+static double
+now(void)
+{
+	struct timespec ts;
+
+	if (clock_gettime(CLOCK_MONOTONIC, &ts) == -1)
+		die("clock_gettime: %s", strerror(errno));
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Anonymous memory given back whole by unmap(), unlike malloc's heap. */
+static void *
+map(size_t n)
+{
+	void *p;
+
+	p = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+	    -1, 0);
+	if (p == MAP_FAILED)
+		die("mmap %zu bytes: %s", n, strerror(errno));
+	return p;
+}
+
+static void
+unmap(void *p, size_t n)
+{
+	if (munmap(p, n) == -1)
+		die("munmap: %s", strerror(errno));
+}
+
+/* ------------------------------------------------------------ process */
+
+static void
+conn_start(struct conn *c)
+{
+	int in[2], out[2];
+
+	memset(c, 0, sizeof(*c));
+	if (pipe(in) == -1 || pipe(out) == -1)
+		die("pipe: %s", strerror(errno));
+	c->pid = fork();
+	if (c->pid == -1)
+		die("fork: %s", strerror(errno));
+	if (c->pid == 0) {
+		if (dup2(in[0], 0) == -1 || dup2(out[1], 1) == -1)
+			_exit(111);
+		if (server_log != NULL) {
+			int fd = open(server_log, O_WRONLY | O_CREAT | O_APPEND,
+			    0644);
+
+			if (fd == -1 || dup2(fd, 2) == -1)
+				_exit(111);
+			close(fd);
+		}
+		close(in[0]);
+		close(in[1]);
+		close(out[0]);
+		close(out[1]);
+		execvp(server_argv[0], server_argv);
+		fprintf(stderr, "drive: exec %s: %s\n", server_argv[0],
+		    strerror(errno));
+		_exit(111);
+	}
+	close(in[0]);
+	close(out[1]);
+	c->to = in[1];
+	c->from = out[0];
+	c->cap = 1 << 20;
+	c->buf = map(c->cap);
+	alarm(CONN_SECS);
+}
+
+/* After LOGOUT: drain to EOF, reap, keep the rusage. */
+static void
+conn_finish(struct conn *c)
+{
+	char junk[4096];
+	ssize_t r;
+	int status;
+
+	close(c->to);
+	while ((r = read(c->from, junk, sizeof(junk))) != 0)
+		if (r == -1 && errno != EINTR)
+			die("read: %s", strerror(errno));
+	close(c->from);
+	if (wait4(c->pid, &status, 0, &c->ru) == -1)
+		die("wait4: %s", strerror(errno));
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		fprintf(stderr, "drive: warning: server ended with status %#x\n",
+		    (unsigned)status);
+	unmap(c->buf, c->cap);
+	c->buf = NULL;
+	alarm(0);
+}
+
+/* ------------------------------------------------------------ output */
+
+static void
+send_all(struct conn *c, const char *p, size_t n)
+{
+	ssize_t w;
+
+	while (n > 0) {
+		w = write(c->to, p, n);
+		if (w == -1) {
+			if (errno == EINTR)
+				continue;
+			die("write to server: %s", strerror(errno));
+		}
+		p += w;
+		n -= (size_t)w;
+	}
+}
+
+/* Send "TAG text\r\n"; the tag is returned for wait_tagged(). */
+static unsigned
+send_cmd(struct conn *c, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static unsigned
+send_cmd(struct conn *c, const char *fmt, ...)
+{
+	char line[512];
+	va_list ap;
+	int n, m;
+
+	c->tag++;
+	n = snprintf(line, sizeof(line), "T%u ", c->tag);
+	va_start(ap, fmt);
+	m = vsnprintf(line + n, sizeof(line) - (size_t)n - 2, fmt, ap);
+	va_end(ap);
+	if (m < 0 || (size_t)m >= sizeof(line) - (size_t)n - 2)
+		die("command too long");
+	n += m;
+	line[n++] = '\r';
+	line[n++] = '\n';
+	send_all(c, line, (size_t)n);
+	return c->tag;
+}
+
+/* ------------------------------------------------------------- input */
+
+static void
+fill(struct conn *c)
+{
+	ssize_t r;
+	char *nbuf;
+
+	if (c->start > 0 && c->start == c->end)
+		c->start = c->end = 0;
+	if (c->end == c->cap) {
+		if (c->start > 0) {
+			memmove(c->buf, c->buf + c->start, c->end - c->start);
+			c->end -= c->start;
+			c->start = 0;
+		} else {
+			nbuf = map(c->cap * 2);
+			memcpy(nbuf, c->buf, c->end);
+			unmap(c->buf, c->cap);
+			c->buf = nbuf;
+			c->cap *= 2;
+		}
+	}
+	do
+		r = read(c->from, c->buf + c->end, c->cap - c->end);
+	while (r == -1 && errno == EINTR);
+	if (r == -1)
+		die("read from server: %s", strerror(errno));
+	if (r == 0)
+		die("server closed the connection");
+	c->end += (size_t)r;
+}
+
+/* One line, CRLF stripped; valid until the next read. */
+static char *
+get_line(struct conn *c, size_t *len_r)
+{
+	size_t scanned = 0;
+	char *nl, *line;
+
+	for (;;) {
+		nl = memchr(c->buf + c->start + scanned, '\n',
+		    c->end - c->start - scanned);
+		if (nl != NULL)
+			break;
+		scanned = c->end - c->start;
+		fill(c);
+	}
+	line = c->buf + c->start;
+	*len_r = (size_t)(nl - line);
+	c->start += *len_r + 1;
+	if (*len_r > 0 && line[*len_r - 1] == '\r')
+		(*len_r)--;
+	return line;
+}
+
+/* The literal length a line announces at its end ("{123}"), or -1. */
+static long long
+literal_at_end(const char *s, size_t len)
+{
+	size_t i;
+	long long n = 0;
+
+	if (len < 3 || s[len - 1] != '}')
+		return -1;
+	i = len - 1;
+	while (i > 0 && s[i - 1] >= '0' && s[i - 1] <= '9')
+		i--;
+	if (i == 0 || i == len - 1 || s[i - 1] != '{')
+		return -1;
+	for (; i < len - 1; i++)
+		n = n * 10 + (s[i] - '0');
+	return n;
+}
+
+static void
+skip_bytes(struct conn *c, unsigned long long n)
+{
+	size_t have;
+
+	while (n > 0) {
+		if (c->start == c->end)
+			fill(c);
+		have = c->end - c->start;
+		if (have > n)
+			have = (size_t)n;
+		c->start += have;
+		n -= have;
+	}
+}
+
+static int
+has_word(const char *s, size_t len, const char *w)
+{
+	size_t wl = strlen(w), i;
+
+	for (i = 0; i + wl <= len; i++)
+		if (memcmp(s + i, w, wl) == 0)
+			return 1;
+	return 0;
+}
+
+/* An untagged response: count and check what the modes rely on. */
+static void
+untagged(struct conn *c, const char *s, size_t len)
+{
+	unsigned long n;
+	char *end;
+
+	if (len < 3 || s[2] < '0' || s[2] > '9') {
+		/* CAPABILITY, or its response code in the greeting */
+		if (has_word(s, len, "CAPABILITY") &&
+		    has_word(s, len, " LITERAL+"))
+			c->litplus = 1;
+		return;
+	}
+	n = strtoul(s + 2, &end, 10);
+	if ((size_t)(end - s) + 7 <= len && memcmp(end, " EXISTS", 7) == 0)
+		c->exists = (uint32_t)n;
+	else if ((size_t)(end - s) + 6 <= len && memcmp(end, " FETCH", 6) == 0) {
+		c->nfetch++;
+		if (has_word(end, len - (size_t)(end - s), "\\Seen"))
+			c->nseen++;
+	}
+}
+
+/*
+ * Read responses until the tagged reply to tag (returns 0 for OK, -1
+ * otherwise, printing it) or, when plus is set, a continuation request
+ * (returns 1). A literal inside a response is skipped whole.
+ */
+static int
+wait_tagged(struct conn *c, unsigned tag, int plus)
+{
+	char want[16];
+	size_t len, wl, seglen;
+	long long lit;
+	char *s, *seg;
+
+	wl = (size_t)snprintf(want, sizeof(want), "T%u ", tag);
+	for (;;) {
+		s = get_line(c, &len);
+		if (plus && len >= 1 && s[0] == '+')
+			return 1;
+		if (len >= wl && memcmp(s, want, wl) == 0) {
+			if (len >= wl + 2 && memcmp(s + wl, "OK", 2) == 0)
+				return 0;
+			fprintf(stderr, "drive: server said: %.*s\n", (int)len, s);
+			return -1;
+		}
+		if (len < 2 || s[0] != '*')
+			die("unexpected response: %.*s", (int)(len > 200 ? 200 :
+			    len), s);
+		c->bytes += len + 2;
+		untagged(c, s, len);
+		/* A literal continues the response after its bytes. */
+		seg = s;
+		seglen = len;
+		while ((lit = literal_at_end(seg, seglen)) >= 0) {
+			skip_bytes(c, (unsigned long long)lit);
+			c->bytes += (uint64_t)lit;
+			seg = get_line(c, &seglen);
+			c->bytes += seglen + 2;
+		}
+	}
+}
+
+static void
+must(struct conn *c, unsigned tag, const char *what)
+{
+	if (wait_tagged(c, tag, 0) != 0)
+		die("%s failed", what);
+}
+
+static void
+reset_counts(struct conn *c)
+{
+	c->bytes = 0;
+	c->nfetch = 0;
+	c->nseen = 0;
+}
+
+/* Greeting must be PREAUTH (the bench runs the server as its user). */
+static void
+greeting(struct conn *c)
+{
+	size_t len;
+	char *s;
+
+	s = get_line(c, &len);
+	if (len < 9 || memcmp(s, "* PREAUTH", 9) != 0)
+		die("greeting is not PREAUTH: %.*s", (int)len, s);
+	untagged(c, s, len);
+}
+
+static void
+logout(struct conn *c)
+{
+	must(c, send_cmd(c, "LOGOUT"), "LOGOUT");
+	conn_finish(c);
+}
+
+static void
+select_inbox(struct conn *c)
+{
+	c->exists = UINT32_MAX;
+	must(c, send_cmd(c, "SELECT INBOX"), "SELECT");
+	if (c->exists == UINT32_MAX)
+		die("SELECT gave no EXISTS");
+	if (expect && c->exists != expect)
+		die("INBOX holds %u messages, expected %u", c->exists, expect);
+}
+
+static void
+check_fetch(struct conn *c, uint32_t want, const char *what)
+{
+	if (c->nfetch != want)
+		die("%s: %u FETCH responses, expected %u", what, c->nfetch,
+		    want);
+}
+
+/* ------------------------------------------------------------ messages */
+
+static void
+msg_date(struct msg *m, const char *name)
+{
+	static const char *const mon[] = { "Jan", "Feb", "Mar", "Apr", "May",
+	    "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
+	struct tm tm;
+	time_t t;
+
+	/* Maildir names start with the delivery time in seconds. */
+	t = (time_t)strtoll(name, NULL, 10);
+	gmtime_r(&t, &tm);
+	snprintf(m->date, sizeof(m->date), "%02d-%s-%04d %02d:%02d:%02d +0000",
+	    tm.tm_mday, mon[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour,
+	    tm.tm_min, tm.tm_sec);
+}
+
+static void
+msg_path(char *path, size_t size, const char *maildir, const char *name)
+{
+	if ((size_t)snprintf(path, size, "%s/cur/%s", maildir, name) >= size)
+		die("path too long");
+}
+
+/* Room a Maildir file needs once its LFs are CRLFs. */
+static size_t
+msg_room(const char *maildir, const char *name)
+{
+	char path[4096];
+	struct stat st;
+
+	msg_path(path, sizeof(path), maildir, name);
+	if (stat(path, &st) == -1)
+		die("%s: %s", path, strerror(errno));
+	return (size_t)st.st_size * 2;
+}
+
+/*
+ * Load a Maildir file into dst (room bytes), turning LF into CRLF as IMAP
+ * wants (RFC 3501 section 2.2).
+ */
+static void
+msg_load(struct msg *m, const char *maildir, const char *name, char *dst,
+    size_t room)
+{
+	char path[4096];
+	FILE *f;
+	int ch;
+
+	msg_path(path, sizeof(path), maildir, name);
+	f = fopen(path, "r");
+	if (f == NULL)
+		die("%s: %s", path, strerror(errno));
+	m->data = dst;
+	m->len = 0;
+	while ((ch = getc(f)) != EOF) {
+		if (m->len + 2 > room)
+			die("%s grew while loading", path);
+		if (ch == '\n')
+			m->data[m->len++] = '\r';
+		m->data[m->len++] = (char)ch;
+	}
+	if (ferror(f))
+		die("%s: read error", path);
+	fclose(f);
+	msg_date(m, name);
+}
+
+/* Next name from the list, or NULL at its end. */
+static const char *
+list_next(FILE *list, char *name, size_t size)
+{
+	size_t n;
+
+	if (fgets(name, (int)size, list) == NULL)
+		return NULL;
+	n = strlen(name);
+	if (n > 0 && name[n - 1] == '\n')
+		name[--n] = '\0';
+	return n ? name : NULL;
+}
+
+/*
+ * Send one APPEND. With LITERAL+ the literal follows at once (RFC 7888);
+ * otherwise wait for the continuation request first. Returns the tag.
+ */
+static unsigned
+send_append(struct conn *c, const struct msg *m)
+{
+	unsigned tag;
+	int r;
+
+	if (c->litplus) {
+		tag = send_cmd(c, "APPEND INBOX \"%s\" {%zu+}", m->date, m->len);
+	} else {
+		tag = send_cmd(c, "APPEND INBOX \"%s\" {%zu}", m->date, m->len);
+		r = wait_tagged(c, tag, 1);
+		if (r != 1)
+			die("APPEND refused");
+	}
+	send_all(c, m->data, m->len);
+	send_all(c, "\r\n", 2);
+	return tag;
+}
+
+static void
+capabilities(struct conn *c)
+{
+	must(c, send_cmd(c, "CAPABILITY"), "CAPABILITY");
+}
+
+/* ------------------------------------------------------------ modes */
+
+struct result {
+	double		 secs;
+	uint64_t	 bytes;
+	long		 rss_kb;
+};
+
+static void
+mode_populate(struct result *res, const char *listpath, const char *maildir)
+{
+	unsigned tags[WINDOW];
+	size_t head = 0, inflight = 0;
+	char name[512];
+	struct conn c;
+	struct msg m;
+	uint32_t n = 0;
+	size_t room;
+	FILE *list;
+	double t0;
+
+	list = fopen(listpath, "r");
+	if (list == NULL)
+		die("%s: %s", listpath, strerror(errno));
+	conn_start(&c);
+	greeting(&c);
+	capabilities(&c);
+	t0 = now();
+	while (list_next(list, name, sizeof(name)) != NULL) {
+		room = msg_room(maildir, name);
+		msg_load(&m, maildir, name, map(room), room);
+		if (inflight == (c.litplus ? WINDOW : 1)) {
+			must(&c, tags[head], "APPEND");
+			head = (head + 1) % WINDOW;
+			inflight--;
+		}
+		tags[(head + inflight) % WINDOW] = send_append(&c, &m);
+		inflight++;
+		unmap(m.data, room);
+		if (++n % 10000 == 0)
+			fprintf(stderr, "drive: %u appended\n", n);
+	}
+	for (; inflight > 0; inflight--, head = (head + 1) % WINDOW)
+		must(&c, tags[head], "APPEND");
+	fclose(list);
+	res->secs = now() - t0;
+	expect = n;
+	select_inbox(&c);
+	logout(&c);
+	res->rss_kb = c.ru.ru_maxrss;
+}
+
+/* Everything read-only once, so both servers are measured warm. */
+static void
+mode_warm(struct result *res)
+{
+	struct conn c;
+	double t0 = now();
+
+	conn_start(&c);
+	greeting(&c);
+	select_inbox(&c);
+	must(&c, send_cmd(&c, "FETCH 1:* (UID FLAGS)"), "FETCH");
+	must(&c, send_cmd(&c, "UID FETCH 1:* (RFC822.SIZE INTERNALDATE)"),
+	    "UID FETCH");
+	if (c.exists >= SESSION_FETCH)
+		must(&c, send_cmd(&c, "FETCH %u:%u (BODY.PEEK[HEADER])",
+		    c.exists - SESSION_FETCH + 1, c.exists), "FETCH");
+	logout(&c);
+	res->secs = now() - t0;
+	res->rss_kb = c.ru.ru_maxrss;
+}
+
+enum { Q_SELECT, Q_FETCH, Q_UIDFETCH, Q_STORE };
+
+static void
+mode_query(struct result *res, int q)
+{
+	struct conn c;
+	double t0 = 0, t1 = 0;
+	unsigned tag;
+
+	conn_start(&c);
+	greeting(&c);
+	if (q == Q_SELECT) {
+		reset_counts(&c);
+		t0 = now();
+		select_inbox(&c);
+		t1 = now();
+	} else
+		select_inbox(&c);
+	reset_counts(&c);
+	switch (q) {
+	case Q_FETCH:
+		t0 = now();
+		tag = send_cmd(&c, "FETCH 1:* (UID FLAGS)");
+		must(&c, tag, "FETCH");
+		t1 = now();
+		check_fetch(&c, c.exists, "FETCH");
+		break;
+	case Q_UIDFETCH:
+		t0 = now();
+		tag = send_cmd(&c, "UID FETCH 1:* (RFC822.SIZE INTERNALDATE)");
+		must(&c, tag, "UID FETCH");
+		t1 = now();
+		check_fetch(&c, c.exists, "UID FETCH");
+		break;
+	case Q_STORE:
+		t0 = now();
+		tag = send_cmd(&c, "STORE 1:* +FLAGS.SILENT (\\Seen)");
+		must(&c, tag, "STORE");
+		t1 = now();
+		res->bytes = c.bytes;
+		reset_counts(&c);
+		must(&c, send_cmd(&c, "FETCH 1:* (FLAGS)"), "FETCH");
+		check_fetch(&c, c.exists, "FETCH after STORE");
+		if (c.nseen != c.exists)
+			die("after STORE only %u of %u messages are \\Seen",
+			    c.nseen, c.exists);
+		must(&c, send_cmd(&c, "STORE 1:* -FLAGS.SILENT (\\Seen)"),
+		    "STORE");
+		reset_counts(&c);
+		must(&c, send_cmd(&c, "FETCH 1:* (FLAGS)"), "FETCH");
+		if (c.nseen != 0)
+			die("STORE -FLAGS left %u messages \\Seen", c.nseen);
+		break;
+	}
+	if (q != Q_STORE)
+		res->bytes = c.bytes;
+	logout(&c);
+	res->secs = t1 - t0;
+	res->rss_kb = c.ru.ru_maxrss;
+}
+
+/* The first count messages of the list, in one mapping of *size_r bytes. */
+static struct msg *
+load_first(const char *listpath, const char *maildir, uint32_t count,
+    size_t *size_r)
+{
+	char name[512], *data;
+	size_t size, room, used = 0;
+	struct msg *m;
+	uint32_t i;
+	FILE *list;
+
+	list = fopen(listpath, "r");
+	if (list == NULL)
+		die("%s: %s", listpath, strerror(errno));
+	size = count * sizeof(*m);
+	for (i = 0; i < count; i++) {
+		if (list_next(list, name, sizeof(name)) == NULL)
+			die("%s holds fewer than %u names", listpath, count);
+		size += msg_room(maildir, name);
+	}
+	rewind(list);
+	m = map(size);
+	data = (char *)(m + count);
+	for (i = 0; i < count; i++) {
+		if (list_next(list, name, sizeof(name)) == NULL)
+			die("%s: changed while loading", listpath);
+		room = msg_room(maildir, name);
+		if (room > size - count * sizeof(*m) - used)
+			die("%s changed while loading", name);
+		msg_load(&m[i], maildir, name, data + used, room);
+		used += m[i].len;
+	}
+	fclose(list);
+	*size_r = size;
+	return m;
+}
+
+static void
+mode_append(struct result *res, const char *listpath, const char *maildir,
+    uint32_t count)
+{
+	struct msg *m;
+	struct conn c;
+	uint32_t i, before;
+	size_t size;
+	double t0;
+
+	conn_start(&c);
+	m = load_first(listpath, maildir, count, &size);
+	greeting(&c);
+	capabilities(&c);
+	expect = 0;
+	select_inbox(&c);
+	before = c.exists;
+	reset_counts(&c);
+	t0 = now();
+	for (i = 0; i < count; i++)
+		must(&c, send_append(&c, &m[i]), "APPEND");
+	res->secs = now() - t0;
+	res->bytes = c.bytes;
+	must(&c, send_cmd(&c, "NOOP"), "NOOP");
+	if (c.exists != before + count)
+		die("after %u APPENDs INBOX shows %u messages, expected %u",
+		    count, c.exists, before + count);
+	logout(&c);
+	res->rss_kb = c.ru.ru_maxrss;
+	unmap(m, size);
+}
+
+static void
+mode_session(struct result *res)
+{
+	struct conn c;
+	double t0;
+	uint32_t e;
+
+	t0 = now();
+	conn_start(&c);
+	greeting(&c);
+	select_inbox(&c);
+	e = c.exists;
+	if (e < SESSION_FETCH)
+		die("INBOX holds only %u messages", e);
+	reset_counts(&c);
+	must(&c, send_cmd(&c, "FETCH %u:%u (BODY.PEEK[HEADER])",
+	    e - SESSION_FETCH + 1, e), "FETCH");
+	check_fetch(&c, SESSION_FETCH, "FETCH");
+	res->bytes = c.bytes;
+	logout(&c);
+	res->secs = now() - t0;
+	res->rss_kb = c.ru.ru_maxrss;
+}
+
+static int
+cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+static void
+usage(void)
+{
+	fprintf(stderr, "usage: drive [-n reps] [-x messages] [-l log] MODE "
+	    "[ARGS] -- server [arg ...]\n"
+	    "modes: populate LIST MAILDIR | warm | select | fetch | uidfetch |"
+	    " store |\n       append LIST MAILDIR N | session\n");
+	exit(100);
+}
+
+int
+main(int argc, char **argv)
+{
+	double secs[REPS_MAX];
+	struct result res, best;
+	unsigned long reps = 1, ul;
+	const char *mode;
+	char **args, *end;
+	int i, nargs, opt;
+
+	while ((opt = getopt(argc, argv, "l:n:x:")) != -1) {
+		switch (opt) {
+		case 'l':
+			server_log = optarg;
+			break;
+		case 'n':
+			reps = strtoul(optarg, &end, 10);
+			if (*end || reps == 0 || reps > REPS_MAX)
+				usage();
+			break;
+		case 'x':
+			ul = strtoul(optarg, &end, 10);
+			if (*end || ul > UINT32_MAX - 1)
+				usage();
+			expect = (uint32_t)ul;
+			break;
+		default:
+			usage();
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc < 1)
+		usage();
+	mode = argv[0];
+	args = argv + 1;
+	for (nargs = 0; nargs < argc - 1 && strcmp(args[nargs], "--") != 0;
+	    nargs++)
+		;
+	if (nargs == argc - 1 || nargs + 2 >= argc)
+		usage();
+	server_argv = args + nargs + 1;
+	signal(SIGPIPE, SIG_IGN);
+
+	memset(&best, 0, sizeof(best));
+	for (i = 0; i < (int)reps; i++) {
+		memset(&res, 0, sizeof(res));
+		if (strcmp(mode, "populate") == 0 && nargs == 2)
+			mode_populate(&res, args[0], args[1]);
+		else if (strcmp(mode, "warm") == 0 && nargs == 0)
+			mode_warm(&res);
+		else if (strcmp(mode, "select") == 0 && nargs == 0)
+			mode_query(&res, Q_SELECT);
+		else if (strcmp(mode, "fetch") == 0 && nargs == 0)
+			mode_query(&res, Q_FETCH);
+		else if (strcmp(mode, "uidfetch") == 0 && nargs == 0)
+			mode_query(&res, Q_UIDFETCH);
+		else if (strcmp(mode, "store") == 0 && nargs == 0)
+			mode_query(&res, Q_STORE);
+		else if (strcmp(mode, "append") == 0 && nargs == 3) {
+			ul = strtoul(args[2], &end, 10);
+			if (*end || ul == 0 || ul > 1000000)
+				usage();
+			mode_append(&res, args[0], args[1], (uint32_t)ul);
+		} else if (strcmp(mode, "session") == 0 && nargs == 0)
+			mode_session(&res);
+		else
+			usage();
+		secs[i] = res.secs;
+		if (res.rss_kb > best.rss_kb)
+			best.rss_kb = res.rss_kb;
+		best.bytes = res.bytes;
+	}
+	qsort(secs, reps, sizeof(secs[0]), cmp_double);
+	printf("%s %.6f %ld %llu %lu\n", mode, secs[reps / 2], best.rss_kb,
+	    (unsigned long long)best.bytes, reps);
+	return 0;
+}

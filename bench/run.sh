@@ -1,0 +1,207 @@
+#!/bin/sh
+# bench/run.sh: time imapd against Dovecot on the same generated mailbox.
+#
+# Run from the top of the tree (make bench). Knobs, from the environment:
+#   BENCH_N        messages in the mailbox (100000)
+#   BENCH_SEED     generator seed (1)
+#   BENCH_REPS     repetitions of each timing; the median is shown (3)
+#   BENCH_APPENDS  APPEND commands in the append step (1000)
+#
+# Data lives in bench/data/N-SEED/ and is kept between runs: the Maildir
+# written by bench/gen (Dovecot reads it in place and keeps its index
+# there), the imapd store filled from it through imapd itself, and work/,
+# fresh copies of both taken at the start of every run so the mutating
+# steps (STORE, APPEND) never touch the kept data.
+set -eu
+
+N=${BENCH_N:-100000}
+SEED=${BENCH_SEED:-1}
+REPS=${BENCH_REPS:-3}
+APPENDS=${BENCH_APPENDS:-1000}
+TOP=$(pwd)
+DATA=$TOP/bench/data/$N-$SEED
+DOVECOT=/usr/lib/dovecot/imap
+GEN=$TOP/bench/gen
+DRIVE=$TOP/bench/drive
+
+say() { printf '%s\n' "$*" >&2; }
+die() { say "bench: $*"; exit 111; }
+
+[ -x "$TOP/imapd" ] || die "no ./imapd: run make bench from the top of the tree"
+make -s bench/gen bench/drive || die "cannot build bench/gen, bench/drive"
+
+# ---------------------------------------------------------------- who runs
+# imapd refuses to run PREAUTH as root, so as root both servers (and every
+# file they touch) belong to an unprivileged user made for the purpose.
+if [ "$(id -u)" = 0 ]; then
+	BUSER=imapbench
+	if ! id "$BUSER" >/dev/null 2>&1; then
+		useradd --system --no-create-home --home-dir /nonexistent \
+		    --shell /usr/sbin/nologin "$BUSER" ||
+		    die "cannot create user $BUSER"
+	fi
+	AS="setpriv --reuid=$(id -u $BUSER) --regid=$(id -g $BUSER) --clear-groups"
+	# Dovecot from Debian's package when missing (a fresh machine).
+	if [ ! -x "$DOVECOT" ] && command -v apt-get >/dev/null 2>&1; then
+		say "bench: installing dovecot-imapd"
+		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+		    apt-get install -y -qq dovecot-imapd; } >/dev/null 2>&1 ||
+		    say "bench: could not install dovecot-imapd"
+	fi
+else
+	BUSER=$(id -un)
+	AS=
+fi
+HAVE_DOVECOT=0
+[ -x "$DOVECOT" ] && HAVE_DOVECOT=1
+
+mkdir -p "$DATA"
+[ -z "$AS" ] || chown "$BUSER" "$DATA"
+# run CMD...: as the bench user, with a clean environment
+run() { $AS env -i PATH=/usr/bin:/bin HOME="$DATA" USER="$BUSER" "$@"; }
+
+imapd_cmd() { echo "$AS env -i PATH=/usr/bin:/bin HOME=$DATA USER=$BUSER $DATA/imapd -d $1"; }
+dovecot_cmd() { echo "$AS env -i PATH=/usr/bin:/bin HOME=$1 USER=$BUSER $DOVECOT -c $DATA/dovecot.conf"; }
+
+# ---------------------------------------------------------------- machine
+cpu=$(sed -n 's/^model name[[:space:]]*:[[:space:]]*//p' /proc/cpuinfo 2>/dev/null | sed -n 1p)
+echo "machine: $(nproc) CPUs, ${cpu:-unknown CPU}, $(uname -srm)"
+echo "mailbox: $N messages (seed $SEED), $REPS runs per timing (median), $APPENDS APPENDs"
+echo "imapd:   $(git -C "$TOP" describe --always --dirty 2>/dev/null || echo unknown)"
+if [ $HAVE_DOVECOT = 1 ]; then
+	echo "dovecot: $(dovecot --version 2>/dev/null || echo unknown), maildir, default settings"
+else
+	echo "dovecot: not installed ($DOVECOT missing): its columns are empty"
+fi
+
+# ---------------------------------------------------------------- data
+MAILDIR=$DATA/dovecot-home/Maildir
+LIST=$DATA/list
+if [ ! -f "$DATA/gen.done" ]; then
+	say "bench: generating $N messages in $MAILDIR (once)"
+	rm -rf "$DATA/dovecot-home" "$LIST"
+	run mkdir -p "$DATA/dovecot-home"
+	run "$GEN" "$MAILDIR" "$LIST" "$N" "$SEED"
+	rm -f "$DATA/dovecot.done"
+	touch "$DATA/gen.done"
+fi
+
+cat > "$DATA/dovecot.conf" <<EOF
+mail_location = maildir:~/Maildir
+log_path = /dev/stderr
+ssl = no
+EOF
+
+# Dovecot builds its index on the first SELECT; keep it with the Maildir.
+if [ $HAVE_DOVECOT = 1 ] && [ ! -f "$DATA/dovecot.done" ]; then
+	say "bench: building Dovecot's index (once)"
+	"$DRIVE" -x "$N" -l "$DATA/dovecot.log" warm -- \
+	    $(dovecot_cmd "$DATA/dovecot-home") >/dev/null
+	touch "$DATA/dovecot.done"
+fi
+
+# A copy of the binary, so a rebuild during the run cannot mix versions.
+cp "$TOP/imapd" "$DATA/imapd"
+stamp=$(cat "$TOP/store.c" "$TOP/modseq.c" "$TOP/imapd.h" 2>/dev/null | cksum)
+
+# imapd's store, filled through imapd; refilled when its format may have
+# changed (the store and modseq sources define it) or this imapd does not
+# find every message in it.
+if [ "$(cat "$DATA/imapd.done" 2>/dev/null)" = "$stamp" ] &&
+    ! "$DRIVE" -x "$N" -l "$DATA/imapd.log" select -- \
+    $(imapd_cmd "$DATA/imapd-store") >/dev/null 2>&1; then
+	say "bench: the kept imapd store does not read back: refilling"
+	rm -f "$DATA/imapd.done"
+fi
+if [ "$(cat "$DATA/imapd.done" 2>/dev/null)" != "$stamp" ]; then
+	say "bench: filling the imapd store with $N APPENDs (once)"
+	rm -rf "$DATA/imapd-store"
+	run mkdir -p "$DATA/imapd-store"
+	"$DRIVE" -l "$DATA/imapd.log" populate "$LIST" "$MAILDIR" -- \
+	    $(imapd_cmd "$DATA/imapd-store") > "$DATA/fill" ||
+	    die "imapd failed to take the messages (see $DATA/imapd.log)"
+	awk '{ printf "bench: filled in %.1f s\n", $2 }' "$DATA/fill" >&2
+	echo "$stamp" > "$DATA/imapd.done"
+fi
+
+# Fresh work copies: the messages of the Maildir are hard links (Dovecot
+# renames them, never rewrites them), its index files real copies.
+say "bench: copying the stores"
+rm -rf "$DATA/work"
+run mkdir -p "$DATA/work"
+run cp -R "$DATA/imapd-store" "$DATA/work/imapd-store"
+WMAILDIR=$DATA/work/dovecot-home/Maildir
+if [ $HAVE_DOVECOT = 1 ]; then
+	run cp -Rl "$DATA/dovecot-home" "$DATA/work/dovecot-home"
+	rm -f "$WMAILDIR"/dovecot*
+	run cp -p "$MAILDIR"/dovecot* "$WMAILDIR"/
+fi
+IMAPD=$(imapd_cmd "$DATA/work/imapd-store")
+DOVE=$(dovecot_cmd "$DATA/work/dovecot-home")
+
+# ---------------------------------------------------------------- measure
+OUT=$DATA/results
+: > "$OUT"
+# measure NAME DRIVE-ARGS...: one line "NAME server secs rss bytes" each
+measure() {
+	name=$1
+	shift
+	"$DRIVE" -n "$REPS" -l "$DATA/imapd.log" "$@" -- $IMAPD > "$OUT.1" ||
+	    die "imapd failed at $name (see $DATA/imapd.log)"
+	awk -v n="$name" '{ print n, "imapd", $2, $3, $4 }' "$OUT.1" >> "$OUT"
+	if [ $HAVE_DOVECOT = 1 ]; then
+		"$DRIVE" -n "$REPS" -l "$DATA/dovecot.log" "$@" -- $DOVE \
+		    > "$OUT.1" || die "dovecot failed at $name"
+		awk -v n="$name" '{ print n, "dovecot", $2, $3, $4 }' \
+		    "$OUT.1" >> "$OUT"
+	fi
+	rm -f "$OUT.1"
+}
+
+say "bench: warm-up"
+"$DRIVE" -x "$N" -l "$DATA/imapd.log" warm -- $IMAPD >/dev/null ||
+    die "imapd failed the warm-up (see $DATA/imapd.log)"
+if [ $HAVE_DOVECOT = 1 ]; then
+	"$DRIVE" -x "$N" -l "$DATA/dovecot.log" warm -- $DOVE >/dev/null ||
+	    die "dovecot failed the warm-up"
+fi
+
+say "bench: measuring"
+measure "SELECT INBOX" -x "$N" select
+measure "FETCH 1:* (UID FLAGS)" -x "$N" fetch
+measure "UID FETCH 1:* (RFC822.SIZE INTERNALDATE)" -x "$N" uidfetch
+measure "STORE 1:* +FLAGS.SILENT (\\Seen)" -x "$N" store
+measure "$APPENDS x APPEND" append "$LIST" "$MAILDIR" "$APPENDS"
+measure "connection: SELECT, 50 headers, LOGOUT" session
+
+# ---------------------------------------------------------------- table
+echo "both servers measured warm: index built, files in the page cache"
+awk '
+function ms(s) { return sprintf("%.1f", s * 1000) }
+function mib(k) { return sprintf("%.1f", k / 1024) }
+function ratio(a, b) { return b > 0 ? sprintf("%.2f", a / b) : "-" }
+{
+	srv = $(NF - 3); t = $(NF - 2); rss = $(NF - 1)
+	name = $1
+	for (i = 2; i <= NF - 4; i++)
+		name = name " " $i
+	if (!(name in seen)) { seen[name] = 1; order[++n] = name }
+	T[name, srv] = t; R[name, srv] = rss
+}
+END {
+	fmt = "%-42s %10s %10s %6s %9s %9s %6s\n"
+	printf fmt, "operation", "imapd ms", "dovecot ms", "ratio",
+	    "imapd MiB", "dove MiB", "ratio"
+	for (i = 1; i <= n; i++) {
+		k = order[i]
+		hd = ((k, "dovecot") in T)
+		printf fmt, k, ms(T[k, "imapd"]),
+		    hd ? ms(T[k, "dovecot"]) : "-",
+		    hd ? ratio(T[k, "imapd"], T[k, "dovecot"]) : "-",
+		    mib(R[k, "imapd"]),
+		    hd ? mib(R[k, "dovecot"]) : "-",
+		    hd ? ratio(R[k, "imapd"], R[k, "dovecot"]) : "-"
+	}
+}' "$OUT"
+echo "ms: median of $REPS; MiB: peak RSS of the server process (wait4 ru_maxrss)"
+echo "(the connection row times the whole process, start to exit)"

@@ -1,0 +1,2028 @@
+/*
+ * mime.c: the MIME structure of a stored message (RFC 5322, 2045, 2046,
+ * 2047, 2231) and its IMAP renderings: ENVELOPE, BODY, BODYSTRUCTURE
+ * (RFC 3501 section 7.4.2), section lookup (6.4.5) and the SEARCH tests
+ * over headers, bodies and the Date: field (6.4.4).
+ *
+ * The tree points into the caller's buffer; nothing of the message is
+ * copied.  Parsing is one forward pass: every line start is looked at
+ * once against the stack of open boundaries (innermost first, so that
+ * an inner boundary that extends an outer one still wins), and every
+ * entity ends at the first boundary line of any enclosing multipart.
+ * Depth and part count are capped; past a cap the rest is a leaf.
+ *
+ * Where RFC 3501 leaves a choice, the output follows what Dovecot
+ * writes, so that clients see the same answers from both.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <iconv.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "imapd.h"
+
+enum { MK_LEAF, MK_MULTI, MK_MESSAGE };
+
+struct mime_part {
+	const char	*hdr, *body;
+	size_t		 hdrlen, bodylen;
+	size_t		 lines;		/* LF in the body */
+	size_t		 bare;		/* LF without CR before it */
+	int		 kind;
+	int		 defmsg;	/* child of multipart/digest */
+	int		 opaque;	/* a container past MIME_DEPTH_MAX */
+	char		*boundary;	/* MK_MULTI */
+	struct mime_part *parent, *child, *next;
+};
+
+/* ------------------------------------------------------------ buffers */
+
+struct sb {
+	char	*p;
+	size_t	 len, cap;
+	int	 oom;
+};
+
+static void
+sb_add(struct sb *b, const char *s, size_t n)
+{
+	char	*np;
+	size_t	 ncap;
+
+	if (b->oom)
+		return;
+	if (b->cap - b->len <= n) {
+		ncap = b->cap ? b->cap : 256;
+		while (ncap - b->len <= n) {
+			if (ncap > SIZE_MAX / 2) {
+				b->oom = 1;
+				return;
+			}
+			ncap *= 2;
+		}
+		if ((np = realloc(b->p, ncap)) == NULL) {
+			b->oom = 1;
+			return;
+		}
+		b->p = np;
+		b->cap = ncap;
+	}
+	memcpy(b->p + b->len, s, n);
+	b->len += n;
+	b->p[b->len] = '\0';
+}
+
+static void
+sb_str(struct sb *b, const char *s)
+{
+	sb_add(b, s, strlen(s));
+}
+
+static void
+sb_num(struct sb *b, size_t n)
+{
+	char	 t[32];
+
+	snprintf(t, sizeof t, "%zu", n);
+	sb_str(b, t);
+}
+
+static char *
+sb_finish(struct sb *b, size_t *len_r)
+{
+	if (b->oom || (b->p == NULL && (sb_add(b, "", 0), b->oom))) {
+		free(b->p);
+		return NULL;
+	}
+	if (len_r != NULL)
+		*len_r = b->len;
+	return b->p;
+}
+
+/*
+ * An IMAP string (RFC 3501 section 4.3): quoted when that is plain,
+ * else a literal.  Dovecot's choice is followed: a literal for CR, LF
+ * and 8-bit bytes, for more than four characters to escape, and when
+ * "force" is set (a value rewritten for humans).  A literal cannot
+ * carry NUL either, so NULs are dropped.
+ */
+static void
+sb_string(struct sb *b, const char *s, size_t n, int force)
+{
+	size_t	 i, nul = 0, esc = 0;
+	int	 lit = force;
+	char	 t[32];
+
+	for (i = 0; i < n; i++) {
+		unsigned char c = s[i];
+		if (c == '\0')
+			nul++;
+		else if (c == '"' || c == '\\')
+			esc++;
+		else if (c == '\r' || c == '\n' || c >= 0x80)
+			lit = 1;
+	}
+	if (esc > 4)
+		lit = 1;
+	if (!lit) {
+		sb_add(b, "\"", 1);
+		for (i = 0; i < n; i++) {
+			if (s[i] == '\0')
+				continue;
+			if (s[i] == '"' || s[i] == '\\')
+				sb_add(b, "\\", 1);
+			sb_add(b, s + i, 1);
+		}
+		sb_add(b, "\"", 1);
+		return;
+	}
+	snprintf(t, sizeof t, "{%zu}\r\n", n - nul);
+	sb_str(b, t);
+	if (nul == 0) {
+		sb_add(b, s, n);
+		return;
+	}
+	for (i = 0; i < n; i++)
+		if (s[i] != '\0')
+			sb_add(b, s + i, 1);
+}
+
+static void
+sb_nstring(struct sb *b, const char *s, size_t n)
+{
+	if (s == NULL)
+		sb_str(b, "NIL");
+	else
+		sb_string(b, s, n, 0);
+}
+
+/* ------------------------------------------------------------ headers */
+
+static int
+is_wsp(int c)
+{
+	return c == ' ' || c == '\t';
+}
+
+/* Iterates over the fields of a header block. */
+struct hiter {
+	const char	*p, *e;
+};
+
+/*
+ * The next field: its name and its raw value (folding kept, leading
+ * white space and the final line break dropped).  Lines without a
+ * colon are skipped, as a forgiving reader would.
+ */
+static int
+hiter_next(struct hiter *it, const char **name_r, size_t *nlen_r,
+    const char **val_r, size_t *vlen_r)
+{
+	const char	*p, *e, *colon, *nl, *fe;
+	size_t		 nlen;
+
+	for (;;) {
+		p = it->p;
+		e = it->e;
+		if (p >= e || *p == '\n' || (*p == '\r' && p + 1 < e &&
+		    p[1] == '\n'))
+			return 0;
+		/* The field runs to a line break not followed by WSP. */
+		fe = p;
+		for (;;) {
+			nl = memchr(fe, '\n', e - fe);
+			if (nl == NULL) {
+				fe = e;
+				it->p = e;
+				break;
+			}
+			if (nl + 1 < e && is_wsp((unsigned char)nl[1])) {
+				fe = nl + 1;
+				continue;
+			}
+			it->p = nl + 1;
+			fe = nl;
+			if (fe > p && fe[-1] == '\r')
+				fe--;
+			break;
+		}
+		colon = memchr(p, ':', fe - p);
+		if (colon == NULL || colon == p)
+			continue;
+		nlen = colon - p;
+		while (nlen > 0 && is_wsp((unsigned char)p[nlen - 1]))
+			nlen--;	/* RFC 5322 4.5.3: WSP before the colon */
+		colon++;
+		while (colon < fe && (is_wsp((unsigned char)*colon) ||
+		    *colon == '\r' || *colon == '\n'))
+			colon++;
+		*name_r = p;
+		*nlen_r = nlen;
+		*val_r = colon;
+		*vlen_r = fe - colon;
+		return 1;
+	}
+}
+
+static int
+name_is(const char *n, size_t len, const char *want)
+{
+	return strlen(want) == len && strncasecmp(n, want, len) == 0;
+}
+
+/* The raw value of the first field called name, or 0. */
+static int
+hdr_get(const struct mime_part *m, const char *name, const char **v_r,
+    size_t *n_r)
+{
+	struct hiter	 it = { m->hdr, m->hdr + m->hdrlen };
+	const char	*n;
+	size_t		 nl;
+
+	while (hiter_next(&it, &n, &nl, v_r, n_r))
+		if (name_is(n, nl, name))
+			return 1;
+	return 0;
+}
+
+/*
+ * The last field called name: ENVELOPE takes the last of repeated
+ * fields, as Dovecot does (RFC 5322 3.6 allows only one of each).
+ */
+static int
+hdr_get_last(const struct mime_part *m, const char *name, const char **v_r,
+    size_t *n_r)
+{
+	struct hiter	 it = { m->hdr, m->hdr + m->hdrlen };
+	const char	*n, *v;
+	size_t		 nl, vl;
+	int		 found = 0;
+
+	while (hiter_next(&it, &n, &nl, &v, &vl))
+		if (name_is(n, nl, name)) {
+			*v_r = v;
+			*n_r = vl;
+			found = 1;
+		}
+	return found;
+}
+
+/* Unfolds into b: CR and LF go, the white space after them stays. */
+static void
+unfold(struct sb *b, const char *v, size_t n)
+{
+	size_t	 i, s = 0;
+
+	for (i = 0; i < n; i++)
+		if (v[i] == '\r' || v[i] == '\n' || v[i] == '\0') {
+			sb_add(b, v + s, i - s);
+			s = i + 1;
+		}
+	sb_add(b, v + s, n - s);
+}
+
+/*
+ * A subject or display name: the value unfolded (RFC 5322 2.2.3: only
+ * the line breaks go), sent as a literal when it was folded, as
+ * Dovecot does (also for one holding a quote or backslash).  Dovecot
+ * also squeezes and trims white space there;
+ * RFC 3501 7.4.2 asks for the value as it is, so that is not copied.
+ */
+static void
+sb_human(struct sb *b, const char *s, size_t n)
+{
+	struct sb	 t = { 0 };
+	size_t		 i;
+	int		 folded = 0;
+
+	for (i = 0; i < n; i++)
+		if (s[i] == '\r' || s[i] == '\n' || s[i] == '"' ||
+		    s[i] == '\\')
+			folded = 1;
+	if (!folded) {
+		sb_string(b, s, n, 0);
+		return;
+	}
+	unfold(&t, s, n);
+	if (t.oom)
+		b->oom = 1;
+	sb_string(b, t.p ? t.p : "", t.len, 1);
+	free(t.p);
+}
+
+/* --------------------------------------------------------- parameters */
+
+struct param {
+	const char	*name;
+	size_t		 nlen;
+	char		*val;
+	size_t		 vlen;
+	int		 sec;		/* RFC 2231 section number, or -1 */
+	int		 ext;		/* section is extended (name*N*) */
+	int		 used;
+};
+
+struct plist {
+	struct param	*p;
+	size_t		 n, cap;
+	int		 oom;
+};
+
+static void
+plist_free(struct plist *l)
+{
+	size_t	 i;
+
+	for (i = 0; i < l->n; i++)
+		free(l->p[i].val);
+	free(l->p);
+	l->p = NULL;
+	l->n = l->cap = 0;
+}
+
+static int
+is_tspecial(int c)
+{
+	return strchr("()<>@,;:\\\"/[]?=", c) != NULL;
+}
+
+static int
+is_token(int c)
+{
+	return c > ' ' && c != 0x7f && !is_tspecial(c);
+}
+
+/* Skips white space, line breaks and (nested) comments. */
+static const char *
+skip_cfws(const char *p, const char *e)
+{
+	int	 depth;
+
+	for (;;) {
+		while (p < e && (is_wsp((unsigned char)*p) || *p == '\r' ||
+		    *p == '\n'))
+			p++;
+		if (p >= e || *p != '(')
+			return p;
+		depth = 0;
+		for (; p < e; p++) {
+			if (*p == '\\' && p + 1 < e)
+				p++;
+			else if (*p == '(')
+				depth++;
+			else if (*p == ')' && --depth == 0) {
+				p++;
+				break;
+			}
+		}
+	}
+}
+
+/* A token (or, leniently, any run up to ';') or a quoted string. */
+static const char *
+read_value(struct sb *b, const char *p, const char *e)
+{
+	if (p < e && *p == '"') {
+		for (p++; p < e && *p != '"'; p++) {
+			if (*p == '\\' && p + 1 < e)
+				p++;
+			if (*p != '\r' && *p != '\n')
+				sb_add(b, p, 1);
+		}
+		return p < e ? p + 1 : p;
+	}
+	while (p < e && *p != ';' && !is_wsp((unsigned char)*p) &&
+	    *p != '\r' && *p != '\n' && *p != '(')
+		sb_add(b, p++, 1);
+	return p;
+}
+
+/* RFC 2231 section 3: "name*N" or "name*N*". */
+static void
+param_split(struct param *pa)
+{
+	size_t	 n = pa->nlen, d;
+	int	 ext = 0, sec = 0;
+
+	pa->sec = -1;
+	if (n > 0 && pa->name[n - 1] == '*') {
+		ext = 1;
+		n--;
+	}
+	for (d = n; d > 0 && isdigit((unsigned char)pa->name[d - 1]); d--)
+		;
+	if (d == n || d < 2 || pa->name[d - 1] != '*' || n - d > 4)
+		return;
+	for (; d < n; d++)
+		sec = sec * 10 + (pa->name[d] - '0');
+	pa->sec = sec;
+	pa->ext = ext;
+}
+
+/* Parses "; a=b; c="d"" after the media type or disposition. */
+static void
+params_parse(struct plist *l, const char *p, const char *e)
+{
+	struct sb	 v;
+	struct param	*np;
+	const char	*n;
+
+	for (;;) {
+		while (p < e && *p != ';')
+			p++;
+		if (p >= e)
+			return;
+		p = skip_cfws(p + 1, e);
+		for (n = p; p < e && is_token((unsigned char)*p) && *p != '='; p++)
+			;
+		if (p == n)
+			continue;
+		{
+			const char *ne = p;
+			p = skip_cfws(p, e);
+			if (p >= e || *p != '=')
+				continue;
+			p = skip_cfws(p + 1, e);
+			memset(&v, 0, sizeof v);
+			p = read_value(&v, p, e);
+			if (v.oom) {
+				l->oom = 1;
+				free(v.p);
+				return;
+			}
+			if (l->n == l->cap) {
+				size_t nc = l->cap ? l->cap * 2 : 8;
+				np = realloc(l->p, nc * sizeof *np);
+				if (np == NULL) {
+					l->oom = 1;
+					free(v.p);
+					return;
+				}
+				l->p = np;
+				l->cap = nc;
+			}
+			np = &l->p[l->n++];
+			memset(np, 0, sizeof *np);
+			np->name = n;
+			np->nlen = ne - n;
+			np->val = v.p;
+			np->vlen = v.len;
+			param_split(np);
+		}
+	}
+}
+
+static const char *
+param_val(const struct plist *l, const char *name, size_t *n_r)
+{
+	size_t	 i;
+
+	for (i = 0; i < l->n; i++)
+		if (l->p[i].sec < 0 && name_is(l->p[i].name, l->p[i].nlen, name)) {
+			*n_r = l->p[i].vlen;
+			return l->p[i].val ? l->p[i].val : "";
+		}
+	return NULL;
+}
+
+static int
+base_eq(const struct param *a, const struct param *b)
+{
+	size_t	 la = memchr(a->name, '*', a->nlen) ? (size_t)((const char *)
+	    memchr(a->name, '*', a->nlen) - a->name) : a->nlen;
+	size_t	 lb = memchr(b->name, '*', b->nlen) ? (size_t)((const char *)
+	    memchr(b->name, '*', b->nlen) - b->name) : b->nlen;
+
+	return la == lb && strncasecmp(a->name, b->name, la) == 0;
+}
+
+/*
+ * Writes the list as body-fld-param.  Plain parameters come first, in
+ * order; then RFC 2231 continuations, each joined in section order
+ * under its base name ("name*" when any section is extended, whose
+ * charset'language' prefix and %XX escapes are kept as Dovecot does).
+ * A text part gets charset=us-ascii when it has none (RFC 2045 5.2).
+ */
+static void
+params_write(struct sb *b, struct plist *l, int add_charset)
+{
+	size_t	 i, j, k, n = 0, dummy;
+	int	 any = 0, ext, sec;
+
+	for (i = 0; i < l->n; i++)
+		l->p[i].used = 0;
+	for (i = 0; i < l->n; i++) {
+		if (l->p[i].sec >= 0)
+			continue;
+		sb_str(b, any ? " " : "(");
+		any = 1;
+		sb_string(b, l->p[i].name, l->p[i].nlen, 0);
+		sb_add(b, " ", 1);
+		sb_string(b, l->p[i].val ? l->p[i].val : "", l->p[i].vlen, 0);
+	}
+	for (i = 0; i < l->n; i++) {
+		struct sb	 v = { 0 };
+		const char	*bn;
+
+		if (l->p[i].sec < 0 || l->p[i].used)
+			continue;
+		ext = 0;
+		bn = l->p[i].name;
+		n = memchr(bn, '*', l->p[i].nlen) ? (size_t)((const char *)
+		    memchr(bn, '*', l->p[i].nlen) - bn) : l->p[i].nlen;
+		/* Join sections 0, 1, ... (each section once, by number). */
+		for (sec = 0; ; sec++) {
+			k = l->n;
+			for (j = i; j < l->n; j++)
+				if (!l->p[j].used && l->p[j].sec == sec &&
+				    base_eq(&l->p[i], &l->p[j])) {
+					k = j;
+					break;
+				}
+			if (k == l->n)
+				break;
+			l->p[k].used = 1;
+			if (sec == 0)
+				bn = l->p[k].name;
+			ext |= l->p[k].ext;
+			sb_add(&v, l->p[k].val ? l->p[k].val : "", l->p[k].vlen);
+		}
+		/* Sections past a gap are dropped (RFC 2231 has no gaps). */
+		for (j = i; j < l->n; j++)
+			if (l->p[j].sec >= 0 && base_eq(&l->p[i], &l->p[j]))
+				l->p[j].used = 1;
+		if (v.oom)
+			b->oom = 1;
+		if (v.len == 0 && v.p == NULL && sec == 0) {
+			free(v.p);
+			continue;
+		}
+		sb_str(b, any ? " " : "(");
+		any = 1;
+		{
+			struct sb nm = { 0 };
+			sb_add(&nm, bn, n);
+			if (ext)
+				sb_add(&nm, "*", 1);
+			if (nm.oom)
+				b->oom = 1;
+			sb_string(b, nm.p ? nm.p : "", nm.len, 0);
+			free(nm.p);
+		}
+		sb_add(b, " ", 1);
+		sb_string(b, v.p ? v.p : "", v.len, 0);
+		free(v.p);
+	}
+	if (add_charset && param_val(l, "charset", &dummy) == NULL) {
+		sb_str(b, any ? " " : "(");
+		any = 1;
+		sb_str(b, "\"charset\" \"us-ascii\"");
+	}
+	sb_str(b, any ? ")" : "NIL");
+}
+
+/* --------------------------------------------------------- media type */
+
+struct ctype {
+	const char	*type, *sub;
+	size_t		 tlen, slen;
+	const char	*rest, *end;	/* the parameters */
+};
+
+/*
+ * The Content-Type of a part, or its default (RFC 2045 5.2; RFC 2046
+ * 5.1.5 for multipart/digest).  A malformed field counts as absent.
+ */
+static void
+ctype_get(const struct mime_part *m, struct ctype *ct)
+{
+	const char	*v, *p, *e;
+	size_t		 n;
+
+	memset(ct, 0, sizeof *ct);
+	if (hdr_get(m, "content-type", &v, &n)) {
+		e = v + n;
+		p = skip_cfws(v, e);
+		ct->type = p;
+		while (p < e && is_token((unsigned char)*p))
+			p++;
+		ct->tlen = p - ct->type;
+		p = skip_cfws(p, e);
+		if (ct->tlen > 0 && p < e && *p == '/') {
+			p = skip_cfws(p + 1, e);
+			ct->sub = p;
+			while (p < e && is_token((unsigned char)*p))
+				p++;
+			ct->slen = p - ct->sub;
+			/*
+			 * Dovecot shows "text" "" for "text"; RFC 2045 5.2
+			 * makes an invalid field the default instead.
+			 */
+			if (ct->slen > 0) {
+				ct->rest = p;
+				ct->end = e;
+				return;
+			}
+		}
+	}
+	if (m->defmsg) {
+		ct->type = "message";
+		ct->sub = "rfc822";
+		ct->tlen = 7;
+		ct->slen = 6;
+	} else {
+		ct->type = "text";
+		ct->sub = "plain";
+		ct->tlen = 4;
+		ct->slen = 5;
+	}
+	ct->rest = ct->end = NULL;
+}
+
+static int
+ct_is(const struct ctype *ct, const char *t, const char *s)
+{
+	return name_is(ct->type, ct->tlen, t) &&
+	    (s == NULL || name_is(ct->sub, ct->slen, s));
+}
+
+/* ------------------------------------------------------------- parser */
+
+struct bnd {
+	const char	*s;
+	size_t		 n;
+};
+
+struct pctx {
+	const char	*end;
+	size_t		 nparts;
+	struct bnd	 stack[MIME_DEPTH_MAX + 2];
+	size_t		 nb;
+	size_t		 hit;		/* stack index of the last boundary */
+	int		 close;		/* it was "--b--" */
+	int		 oom;
+};
+
+/* Whether the line at p is "--b" for an open boundary (innermost first). */
+static int
+is_boundary(struct pctx *c, const char *p)
+{
+	size_t	 i, left = c->end - p;
+
+	if (left < 3 || p[0] != '-' || p[1] != '-')
+		return 0;
+	for (i = c->nb; i-- > 0; ) {
+		/* A prefix match, as Dovecot does: trailing junk is allowed. */
+		if (left - 2 >= c->stack[i].n &&
+		    memcmp(p + 2, c->stack[i].s, c->stack[i].n) == 0) {
+			c->hit = i;
+			c->close = left - 2 - c->stack[i].n >= 2 &&
+			    p[2 + c->stack[i].n] == '-' &&
+			    p[3 + c->stack[i].n] == '-';
+			return 1;
+		}
+	}
+	return 0;
+}
+
+static const char *
+next_line(const struct pctx *c, const char *p)
+{
+	const char	*nl = memchr(p, '\n', c->end - p);
+
+	return nl ? nl + 1 : c->end;
+}
+
+/* The first boundary line at or after the line start p, or the end. */
+static const char *
+find_boundary(struct pctx *c, const char *p)
+{
+	if (c->nb == 0)
+		return c->end;
+	while (p < c->end) {
+		if (*p == '-' && is_boundary(c, p))
+			return p;
+		p = next_line(c, p);
+	}
+	return p;
+}
+
+static struct mime_part *
+part_new(struct pctx *c, struct mime_part *parent)
+{
+	struct mime_part	*m, **pp;
+
+	if ((m = calloc(1, sizeof *m)) == NULL) {
+		c->oom = 1;
+		return NULL;
+	}
+	c->nparts++;
+	m->parent = parent;
+	if (parent != NULL) {
+		for (pp = &parent->child; *pp != NULL; pp = &(*pp)->next)
+			;
+		*pp = m;
+	}
+	return m;
+}
+
+/* The boundary parameter, unquoted, as a string of its own. */
+static char *
+boundary_get(struct ctype *ct)
+{
+	struct plist	 l = { 0 };
+	const char	*v;
+	char		*r = NULL;
+	size_t		 n;
+
+	if (ct->rest == NULL)
+		return NULL;
+	params_parse(&l, ct->rest, ct->end);
+	v = param_val(&l, "boundary", &n);
+	if (v != NULL && n > 0 && n <= 200 && (r = malloc(n + 1)) != NULL) {
+		memcpy(r, v, n);
+		r[n] = '\0';
+	}
+	plist_free(&l);
+	return r;
+}
+
+static const char *parse_entity(struct pctx *, struct mime_part *,
+    const char *, int);
+
+/*
+ * The parts of a multipart body (RFC 2046 5.1.1).  The preamble and
+ * epilogue are skipped; a missing close delimiter lets the last part
+ * run to the end of the enclosing entity.  Returns where the enclosing
+ * entity goes on (a boundary line of an outer multipart, or the end).
+ */
+static const char *
+parse_multi(struct pctx *c, struct mime_part *m, const char *p, int depth,
+    const char **floor_r)
+{
+	struct mime_part	*k = NULL;
+	size_t			 me = c->nb;
+
+	*floor_r = m->body;
+	if (m->boundary == NULL) {
+		p = find_boundary(c, p);
+		goto empty;
+	}
+	c->stack[c->nb].s = m->boundary;
+	c->stack[c->nb].n = strlen(m->boundary);
+	c->nb++;
+	p = find_boundary(c, p);
+	while (p < c->end && c->hit == me && !c->close) {
+		p = next_line(c, p);
+		if (c->nparts >= MIME_PARTS_MAX) {
+			/* Over the cap: skip the part without looking in. */
+			p = find_boundary(c, p);
+			continue;
+		}
+		if ((k = part_new(c, m)) == NULL)
+			break;
+		k->defmsg = m->defmsg == 2;
+		p = parse_entity(c, k, p, depth + 1);
+		if (c->oom)
+			break;
+	}
+	c->nb--;
+	/*
+	 * Where the part may end: not inside the close delimiter line or
+	 * the last part (their line breaks are theirs, as in Dovecot).
+	 */
+	if (k != NULL)
+		*floor_r = k->body + k->bodylen;
+	if (p < c->end && c->hit == me) {	/* the epilogue */
+		p = next_line(c, p);
+		*floor_r = p;
+		p = find_boundary(c, p);
+	}
+empty:
+	/* BODYSTRUCTURE needs one part at least: an empty text/plain. */
+	if (m->child == NULL && !c->oom && (k = part_new(c, m)) != NULL) {
+		k->hdr = k->body = m->body;
+		k->kind = MK_LEAF;
+	}
+	return p;
+}
+
+static void
+count_lines(struct mime_part *m)
+{
+	const char	*p = m->body, *e = m->body + m->bodylen, *nl;
+
+	m->lines = m->bare = 0;
+	while ((nl = memchr(p, '\n', e - p)) != NULL) {
+		m->lines++;
+		if (nl == m->body || nl[-1] != '\r')
+			m->bare++;
+		p = nl + 1;
+	}
+}
+
+/*
+ * One entity from s: its header to the first empty line (or to a
+ * boundary line, or the end), then its body by its type.  Returns the
+ * start of the boundary line that ended it, or the end.
+ */
+static const char *
+parse_entity(struct pctx *c, struct mime_part *m, const char *s, int depth)
+{
+	struct ctype		 ct;
+	struct mime_part	*k;
+	const char		*p = s, *stop, *floor;
+
+	m->hdr = s;
+	for (;;) {
+		if (p >= c->end) {
+			m->body = p;
+			break;
+		}
+		if (*p == '\n' || (*p == '\r' && p + 1 < c->end &&
+		    p[1] == '\n')) {
+			m->body = p + (*p == '\r' ? 2 : 1);
+			break;
+		}
+		if (*p == '-' && c->nb > 0 && is_boundary(c, p)) {
+			m->body = p;
+			break;
+		}
+		p = next_line(c, p);
+	}
+	m->hdrlen = m->body - s;
+	m->kind = MK_LEAF;
+	floor = m->body;
+	ctype_get(m, &ct);
+	if (depth < MIME_DEPTH_MAX && ct_is(&ct, "multipart", NULL)) {
+		m->kind = MK_MULTI;
+		m->defmsg = ct_is(&ct, "multipart", "digest") ? 2 : 0;
+		/*
+		 * Without a boundary there are no parts to find: like
+		 * Dovecot, show one empty text/plain part.
+		 */
+		m->boundary = boundary_get(&ct);
+		stop = parse_multi(c, m, m->body, depth, &floor);
+	} else if (depth < MIME_DEPTH_MAX && ct_is(&ct, "message", "rfc822") &&
+	    c->nparts < MIME_PARTS_MAX) {
+		m->kind = MK_MESSAGE;
+		if ((k = part_new(c, m)) == NULL)
+			return c->end;
+		stop = parse_entity(c, k, m->body, depth + 1);
+	} else {
+		/*
+		 * Past the depth cap a container is shown as Dovecot shows
+		 * it there: application/octet-stream with its parameters.
+		 */
+		m->opaque = ct_is(&ct, "multipart", NULL) ||
+		    ct_is(&ct, "message", "rfc822");
+		stop = find_boundary(c, m->body);
+	}
+	/*
+	 * The line break before a boundary belongs to the boundary (RFC
+	 * 2046 5.1.1), but not when it ends a header line: an encapsulated
+	 * message ends where its own body or header does (Dovecot's sizes).
+	 */
+	if (m->kind == MK_MESSAGE)
+		p = m->child->body + m->child->bodylen;
+	else {
+		p = stop;
+		if (p < c->end && p > floor && p[-1] == '\n') {
+			p--;
+			if (p > floor && p[-1] == '\r')
+				p--;
+		}
+	}
+	m->bodylen = p > m->body ? (size_t)(p - m->body) : 0;
+	count_lines(m);
+	return stop;
+}
+
+struct mime_part *
+mime_parse(const char *msg, size_t len)
+{
+	struct pctx		 c;
+	struct mime_part	*root;
+
+	memset(&c, 0, sizeof c);
+	c.end = msg + len;
+	if ((root = part_new(&c, NULL)) == NULL)
+		return NULL;
+	parse_entity(&c, root, msg, 1);	/* the message is level 1 */
+	if (c.oom) {
+		mime_free(root);
+		return NULL;
+	}
+	return root;
+}
+
+void
+mime_free(struct mime_part *m)
+{
+	struct mime_part	*k, *next;
+
+	/* Depth is bounded by MIME_DEPTH_MAX, so recursion is too. */
+	if (m == NULL)
+		return;
+	for (k = m->child; k != NULL; k = next) {
+		next = k->next;
+		mime_free(k);
+	}
+	free(m->boundary);
+	free(m);
+}
+
+/* ---------------------------------------------------------- addresses */
+
+struct addr {
+	struct sb	 name, adl, mbox, host;
+	int		 has_name, has_adl, has_mbox, has_host;
+};
+
+struct alex {
+	const char	*p, *e;
+	struct sb	 comment;	/* the last comment seen */
+	int		 has_comment;
+};
+
+static void
+alex_ws(struct alex *a)
+{
+	const char	*p = a->p, *e = a->e;
+	int		 depth;
+
+	for (;;) {
+		while (p < e && (is_wsp((unsigned char)*p) || *p == '\r' ||
+		    *p == '\n'))
+			p++;
+		if (p >= e || *p != '(')
+			break;
+		a->comment.len = 0;
+		a->has_comment = 1;
+		depth = 0;
+		for (; p < e; p++) {
+			if (*p == '\\' && p + 1 < e) {
+				sb_add(&a->comment, ++p, 1);
+				continue;
+			}
+			if (*p == '(' && depth++ == 0)
+				continue;
+			if (*p == ')' && --depth == 0) {
+				p++;
+				break;
+			}
+			sb_add(&a->comment, p, 1);
+		}
+	}
+	a->p = p;
+}
+
+static int
+is_atext(int c)
+{
+	return c >= 0x80 || (c > ' ' && c != 0x7f &&
+	    strchr("()<>[]:;@\\,.\"", c) == NULL);
+}
+
+/*
+ * A phrase or local part: words (atoms, quoted strings, dots) into
+ * b, a single space where the source had white space between them.
+ */
+static int
+alex_words(struct alex *a, struct sb *b, int spaces)
+{
+	int	 n = 0;
+	const char *before;
+
+	for (;;) {
+		before = a->p;
+		alex_ws(a);
+		if (a->p >= a->e)
+			break;
+		if (*a->p != '"' && *a->p != '.' && !is_atext((unsigned char)*a->p))
+			break;
+		if (n > 0 && spaces && a->p != before)
+			sb_add(b, " ", 1);
+		if (*a->p == '"') {
+			for (a->p++; a->p < a->e && *a->p != '"'; a->p++) {
+				if (*a->p == '\\' && a->p + 1 < a->e)
+					a->p++;
+				if (*a->p != '\r' && *a->p != '\n')
+					sb_add(b, a->p, 1);
+			}
+			if (a->p < a->e)
+				a->p++;
+		} else if (*a->p == '.')
+			sb_add(b, a->p++, 1);
+		else {
+			const char *s = a->p;
+			while (a->p < a->e && is_atext((unsigned char)*a->p))
+				a->p++;
+			sb_add(b, s, a->p - s);
+		}
+		n++;
+	}
+	return n;
+}
+
+/* A domain: dot-atoms or a [domain literal]. */
+static void
+alex_domain(struct alex *a, struct sb *b)
+{
+	for (;;) {
+		alex_ws(a);
+		if (a->p >= a->e)
+			return;
+		if (*a->p == '[') {
+			const char *s = a->p;
+			while (a->p < a->e && *a->p != ']')
+				a->p++;
+			if (a->p < a->e)
+				a->p++;
+			sb_add(b, s, a->p - s);
+		} else if (*a->p == '.' || is_atext((unsigned char)*a->p)) {
+			const char *s = a->p++;
+			while (a->p < a->e && is_atext((unsigned char)*a->p))
+				a->p++;
+			sb_add(b, s, a->p - s);
+		} else
+			return;
+	}
+}
+
+static void
+addr_write(struct sb *o, struct addr *ad)
+{
+	sb_add(o, "(", 1);
+	if (ad->has_name)
+		sb_human(o, ad->name.p ? ad->name.p : "", ad->name.len);
+	else
+		sb_str(o, "NIL");
+	sb_add(o, " ", 1);
+	sb_nstring(o, ad->has_adl ? (ad->adl.p ? ad->adl.p : "") : NULL,
+	    ad->adl.len);
+	sb_add(o, " ", 1);
+	sb_nstring(o, ad->has_mbox ? (ad->mbox.p ? ad->mbox.p : "") : NULL,
+	    ad->mbox.len);
+	sb_add(o, " ", 1);
+	sb_nstring(o, ad->has_host ? (ad->host.p ? ad->host.p : "") : NULL,
+	    ad->host.len);
+	sb_add(o, ")", 1);
+	if (ad->name.oom || ad->adl.oom || ad->mbox.oom || ad->host.oom)
+		o->oom = 1;
+	free(ad->name.p);
+	free(ad->adl.p);
+	free(ad->mbox.p);
+	free(ad->host.p);
+	memset(ad, 0, sizeof *ad);
+}
+
+/* mailbox and host, with Dovecot's placeholders for missing ones. */
+static void
+addr_spec(struct alex *a, struct addr *ad)
+{
+	if (ad->mbox.len == 0)
+		sb_str(&ad->mbox, "MISSING_MAILBOX");
+	ad->has_mbox = 1;
+	alex_ws(a);
+	if (a->p < a->e && *a->p == '@') {
+		a->p++;
+		alex_domain(a, &ad->host);
+	}
+	if (ad->host.len == 0)
+		sb_str(&ad->host, "MISSING_DOMAIN");
+	ad->has_host = 1;
+}
+
+/*
+ * An address list (RFC 5322 3.4, with the obsolete forms of 4.4) as
+ * the IMAP list of addresses; groups become the start and end markers
+ * of RFC 3501 7.4.2.  Returns the number of addresses written.
+ */
+static size_t
+addr_list(struct sb *o, const char *v, size_t n)
+{
+	struct alex	 a = { v, v + n, { 0 }, 0 };
+	struct addr	 ad;
+	struct sb	 words;
+	size_t		 count = 0;
+	int		 ingroup = 0, nw;
+	const char	*start;
+
+	memset(&ad, 0, sizeof ad);
+	while (a.p < a.e && !o->oom) {
+		a.has_comment = 0;
+		alex_ws(&a);
+		if (a.p >= a.e)
+			break;
+		if (*a.p == ',') {
+			a.p++;
+			continue;
+		}
+		if (*a.p == ';') {
+			a.p++;
+			if (ingroup) {
+				sb_str(o, count++ ? "" : "(");
+				sb_str(o, "(NIL NIL NIL NIL)");
+				ingroup = 0;
+			}
+			continue;
+		}
+		start = a.p;
+		memset(&words, 0, sizeof words);
+		nw = alex_words(&a, &words, 1);
+		alex_ws(&a);
+		if (a.p < a.e && *a.p == ':' && !ingroup && nw > 0) {
+			a.p++;
+			sb_str(o, count++ ? "" : "(");
+			sb_str(o, "(NIL NIL ");
+			sb_string(o, words.p, words.len, 0);
+			sb_str(o, " NIL)");
+			free(words.p);
+			ingroup = 1;
+			continue;
+		}
+		if (a.p < a.e && *a.p == '<') {
+			/* name-addr: the phrase is the display name. */
+			a.p++;
+			if (nw > 0) {
+				ad.name = words;
+				ad.has_name = 1;
+			} else
+				free(words.p);
+			alex_ws(&a);
+			if (a.p < a.e && *a.p == '@') {
+				/* obs-route: "@a,@b:" */
+				const char *s = a.p;
+				while (a.p < a.e && *a.p != ':' && *a.p != '>')
+					a.p++;
+				if (a.p < a.e && *a.p == ':') {
+					sb_add(&ad.adl, s, a.p - s);
+					ad.has_adl = 1;
+					a.p++;
+				} else
+					a.p = s;
+			}
+			alex_words(&a, &ad.mbox, 0);
+			addr_spec(&a, &ad);
+			while (a.p < a.e && *a.p != '>' && *a.p != ',')
+				a.p++;
+			if (a.p < a.e && *a.p == '>')
+				a.p++;
+		} else {
+			/* addr-spec: the words were the local part. */
+			free(words.p);
+			a.p = start;
+			alex_words(&a, &ad.mbox, 0);
+			addr_spec(&a, &ad);
+			alex_ws(&a);
+			if (a.has_comment) {
+				sb_add(&ad.name, a.comment.p ? a.comment.p : "",
+				    a.comment.len);
+				ad.has_name = 1;
+			}
+		}
+		sb_str(o, count++ ? "" : "(");
+		addr_write(o, &ad);
+		/* Junk up to the next separator is skipped. */
+		alex_ws(&a);
+		while (a.p < a.e && *a.p != ',' && *a.p != ';') {
+			if (a.p == start)
+				break;
+			a.p++;
+		}
+		if (a.p == start)
+			a.p++;
+	}
+	if (ingroup) {
+		sb_str(o, count++ ? "" : "(");
+		sb_str(o, "(NIL NIL NIL NIL)");
+	}
+	free(a.comment.p);
+	if (count > 0)
+		sb_add(o, ")", 1);
+	return count;
+}
+
+/* ----------------------------------------------------------- envelope */
+
+static void
+env_text(struct sb *o, const struct mime_part *m, const char *name,
+    int env, int human)
+{
+	struct sb	 t = { 0 };
+	const char	*v;
+	size_t		 n;
+
+	if (!(env ? hdr_get_last : hdr_get)(m, name, &v, &n)) {
+		sb_str(o, "NIL");
+		return;
+	}
+	if (human) {
+		sb_human(o, v, n);
+		return;
+	}
+	unfold(&t, v, n);
+	if (t.oom)
+		o->oom = 1;
+	sb_string(o, t.p ? t.p : "", t.len, 0);
+	free(t.p);
+}
+
+/* Writes the list, or NIL; returns 0 when there was no address. */
+static int
+env_addr(struct sb *o, const struct mime_part *m, const char *name)
+{
+	const char	*v;
+	size_t		 n;
+
+	if (hdr_get_last(m, name, &v, &n) && addr_list(o, v, n) > 0)
+		return 1;
+	return 0;
+}
+
+static void
+envelope(struct sb *o, const struct mime_part *m)
+{
+	size_t	 at;
+
+	sb_add(o, "(", 1);
+	env_text(o, m, "date", 1, 0);
+	sb_add(o, " ", 1);
+	env_text(o, m, "subject", 1, 1);
+	sb_add(o, " ", 1);
+	/* RFC 3501 7.4.2: sender and reply-to default to from. */
+	{
+		struct sb from = { 0 };
+		if (!env_addr(&from, m, "from"))
+			sb_str(&from, "NIL");
+		if (from.oom)
+			o->oom = 1;
+		sb_add(o, from.p, from.len);
+		sb_add(o, " ", 1);
+		at = o->len;
+		if (!env_addr(o, m, "sender")) {
+			o->len = at;
+			sb_add(o, from.p, from.len);
+		}
+		sb_add(o, " ", 1);
+		at = o->len;
+		if (!env_addr(o, m, "reply-to")) {
+			o->len = at;
+			sb_add(o, from.p, from.len);
+		}
+		free(from.p);
+	}
+	sb_add(o, " ", 1);
+	if (!env_addr(o, m, "to"))
+		sb_str(o, "NIL");
+	sb_add(o, " ", 1);
+	if (!env_addr(o, m, "cc"))
+		sb_str(o, "NIL");
+	sb_add(o, " ", 1);
+	if (!env_addr(o, m, "bcc"))
+		sb_str(o, "NIL");
+	sb_add(o, " ", 1);
+	env_text(o, m, "in-reply-to", 1, 0);
+	sb_add(o, " ", 1);
+	env_text(o, m, "message-id", 1, 0);
+	sb_add(o, ")", 1);
+}
+
+char *
+mime_envelope(const struct mime_part *root, size_t *len_r)
+{
+	struct sb	 o = { 0 };
+
+	envelope(&o, root);
+	return sb_finish(&o, len_r);
+}
+
+/* ------------------------------------------------------ bodystructure */
+
+/* An unstructured field as nstring (Content-ID, -Description, ...). */
+static void
+field_nstring(struct sb *o, const struct mime_part *m, const char *name)
+{
+	env_text(o, m, name, 0, 0);
+}
+
+/* Content-Disposition: ("type" (params)) or NIL (RFC 2183). */
+static void
+disposition(struct sb *o, const struct mime_part *m)
+{
+	struct plist	 l = { 0 };
+	const char	*v, *p, *e, *s;
+	size_t		 n;
+
+	if (!hdr_get(m, "content-disposition", &v, &n)) {
+		sb_str(o, "NIL");
+		return;
+	}
+	e = v + n;
+	s = p = skip_cfws(v, e);
+	while (p < e && is_token((unsigned char)*p))
+		p++;
+	if (p == s) {
+		sb_str(o, "NIL");
+		return;
+	}
+	sb_add(o, "(", 1);
+	sb_string(o, s, p - s, 0);
+	sb_add(o, " ", 1);
+	params_parse(&l, p, e);
+	if (l.oom)
+		o->oom = 1;
+	params_write(o, &l, 0);
+	plist_free(&l);
+	sb_add(o, ")", 1);
+}
+
+static void
+language(struct sb *o, const struct mime_part *m)
+{
+	const char	*v, *p, *e, *s;
+	size_t		 n;
+	int		 any = 0;
+
+	if (!hdr_get(m, "content-language", &v, &n)) {
+		sb_str(o, "NIL");
+		return;
+	}
+	e = v + n;
+	for (p = v;;) {
+		p = skip_cfws(p, e);
+		while (p < e && *p == ',')
+			p = skip_cfws(p + 1, e);
+		if (p >= e)
+			break;
+		for (s = p; p < e && *p != ',' && *p != '(' &&
+		    !is_wsp((unsigned char)*p) && *p != '\r' && *p != '\n'; p++)
+			;
+		sb_str(o, any ? " " : "(");
+		any = 1;
+		sb_string(o, s, p - s, 0);
+	}
+	sb_str(o, any ? ")" : "NIL");
+}
+
+/* The extension data after md5 or the multipart's parameters. */
+static void
+ext_single(struct sb *o, const struct mime_part *m)
+{
+	disposition(o, m);
+	sb_add(o, " ", 1);
+	language(o, m);
+	sb_add(o, " ", 1);
+	field_nstring(o, m, "content-location");
+}
+
+static void
+bodystructure(struct sb *o, const struct mime_part *m, int ext)
+{
+	struct ctype		 ct;
+	struct plist		 l = { 0 };
+	const struct mime_part	*k;
+	const char		*v;
+	size_t			 n;
+
+	ctype_get(m, &ct);
+	if (m->kind == MK_MULTI) {
+		sb_add(o, "(", 1);
+		for (k = m->child; k != NULL; k = k->next)
+			bodystructure(o, k, ext);
+		sb_add(o, " ", 1);
+		sb_string(o, ct.sub, ct.slen, 0);
+		if (ext) {
+			sb_add(o, " ", 1);
+			if (ct.rest != NULL)
+				params_parse(&l, ct.rest, ct.end);
+			if (l.oom)
+				o->oom = 1;
+			params_write(o, &l, 0);
+			plist_free(&l);
+			sb_add(o, " ", 1);
+			ext_single(o, m);
+		}
+		sb_add(o, ")", 1);
+		return;
+	}
+	sb_add(o, "(", 1);
+	if (m->kind == MK_MESSAGE)
+		sb_str(o, "\"message\" \"rfc822\"");	/* as Dovecot */
+	else if (m->opaque)
+		sb_str(o, "\"application\" \"octet-stream\"");
+	else {
+		sb_string(o, ct.type, ct.tlen, 0);
+		sb_add(o, " ", 1);
+		sb_string(o, ct.sub, ct.slen, 0);
+	}
+	sb_add(o, " ", 1);
+	if (ct.rest != NULL)
+		params_parse(&l, ct.rest, ct.end);
+	if (l.oom)
+		o->oom = 1;
+	params_write(o, &l, !m->opaque && name_is(ct.type, ct.tlen, "text"));
+	plist_free(&l);
+	sb_add(o, " ", 1);
+	field_nstring(o, m, "content-id");
+	sb_add(o, " ", 1);
+	field_nstring(o, m, "content-description");
+	sb_add(o, " ", 1);
+	if (hdr_get(m, "content-transfer-encoding", &v, &n) && n > 0) {
+		const char *e = v + n, *s = skip_cfws(v, e), *p = s;
+		while (p < e && is_token((unsigned char)*p))
+			p++;
+		if (p > s)
+			sb_string(o, s, p - s, 0);
+		else
+			sb_str(o, "\"7bit\"");
+	} else
+		sb_str(o, "\"7bit\"");
+	sb_add(o, " ", 1);
+	/* Octets as sent: Dovecot sends a bare LF as CRLF. */
+	sb_num(o, m->bodylen + m->bare);
+	if (m->kind == MK_MESSAGE && m->child != NULL) {
+		sb_add(o, " ", 1);
+		envelope(o, m->child);
+		sb_add(o, " ", 1);
+		bodystructure(o, m->child, ext);
+		sb_add(o, " ", 1);
+		sb_num(o, m->lines);
+	} else if (!m->opaque && name_is(ct.type, ct.tlen, "text")) {
+		sb_add(o, " ", 1);
+		sb_num(o, m->lines);
+	}
+	if (ext) {
+		sb_add(o, " ", 1);
+		field_nstring(o, m, "content-md5");
+		sb_add(o, " ", 1);
+		ext_single(o, m);
+	}
+	sb_add(o, ")", 1);
+}
+
+char *
+mime_bodystructure(const struct mime_part *root, int extended, size_t *len_r)
+{
+	struct sb	 o = { 0 };
+
+	bodystructure(&o, root, extended);
+	return sb_finish(&o, len_r);
+}
+
+/* ------------------------------------------------------------ sections */
+
+/*
+ * RFC 3501 6.4.5: the parts of a multipart are 1..n; a message that
+ * is not multipart has one part, its body; a message/rfc822 part's
+ * numbers go into the encapsulated message.
+ */
+const struct mime_part *
+mime_find(const struct mime_part *root, const uint32_t *path, size_t depth)
+{
+	const struct mime_part	*p = root, *k;
+	size_t			 i;
+	uint32_t		 n;
+	int			 msg = 1;
+
+	for (i = 0; i < depth && p != NULL; i++) {
+		if (!msg && p->kind == MK_MESSAGE && p->child != NULL) {
+			p = p->child;
+			msg = 1;
+		}
+		if (p->kind == MK_MULTI) {
+			for (k = p->child, n = 1; k != NULL && n < path[i];
+			    k = k->next)
+				n++;
+			p = path[i] == 0 ? NULL : k;
+		} else if (!msg || path[i] != 1)
+			p = NULL;
+		msg = 0;
+	}
+	return p;
+}
+
+const struct mime_part *
+mime_message(const struct mime_part *m)
+{
+	if (m == NULL)
+		return NULL;
+	if (m->parent == NULL)
+		return m;
+	if (m->kind == MK_MESSAGE)
+		return m->child;
+	return NULL;
+}
+
+void
+mime_header(const struct mime_part *m, const char **p_r, size_t *n_r)
+{
+	*p_r = m->hdr;
+	*n_r = m->hdrlen;
+}
+
+void
+mime_body(const struct mime_part *m, const char **p_r, size_t *n_r)
+{
+	*p_r = m->body;
+	*n_r = m->bodylen;
+}
+
+/* ------------------------------------------------------------- search */
+
+/*
+ * Case folding for search, done the same way on both sides: ASCII,
+ * and in UTF-8 the capitals of Latin-1, Greek and Cyrillic.  Every
+ * mapping keeps the length, so it is done in place.
+ */
+static void
+fold(char *s, size_t n)
+{
+	unsigned char	*p = (unsigned char *)s, *e = p + n;
+
+	for (; p < e; p++) {
+		if (*p >= 'A' && *p <= 'Z')
+			*p += 'a' - 'A';
+		else if (*p < 0xc0 || p + 1 >= e)
+			continue;
+		else if (*p == 0xc3 && p[1] >= 0x80 && p[1] <= 0x9e &&
+		    p[1] != 0x97)
+			p[1] += 0x20;		/* U+00C0..U+00DE */
+		else if (*p == 0xce && p[1] >= 0x91 && p[1] <= 0x9f)
+			p[1] += 0x20;		/* Greek Alpha..Omicron */
+		else if (*p == 0xce && p[1] >= 0xa0 && p[1] <= 0xab &&
+		    p[1] != 0xa2) {
+			p[0] = 0xcf;		/* Pi..Upsilon with dialytika */
+			p[1] -= 0x20;
+		} else if (*p == 0xd0 && p[1] >= 0x90 && p[1] <= 0x9f)
+			p[1] += 0x20;		/* Cyrillic A..Pe */
+		else if (*p == 0xd0 && p[1] >= 0xa0 && p[1] <= 0xaf) {
+			p[0] = 0xd1;		/* Er..Ya */
+			p[1] -= 0x20;
+		} else if (*p == 0xd0 && p[1] >= 0x80 && p[1] <= 0x8f) {
+			p[0] = 0xd1;		/* Io..Dzhe */
+			p[1] += 0x10;
+		}
+	}
+}
+
+static int
+contains(const char *h, size_t hn, const char *nd, size_t nn)
+{
+	const char	*p, *e;
+
+	if (nn == 0)
+		return 1;
+	if (hn < nn)
+		return 0;
+	e = h + (hn - nn) + 1;
+	for (p = h; (p = memchr(p, nd[0], e - p)) != NULL; p++)
+		if (memcmp(p, nd, nn) == 0)
+			return 1;
+	return 0;
+}
+
+static int
+cs_is(const char *cs, size_t n, const char *want)
+{
+	return name_is(cs, n, want);
+}
+
+/*
+ * Appends bytes in charset cs as UTF-8.  Unknown charsets, and
+ * conversions that fail, fall back to the raw bytes.
+ */
+static void
+to_utf8(struct sb *o, const char *cs, size_t csn, const char *s, size_t n)
+{
+	char		 name[64], out[1024], *ip, *op;
+	size_t		 il, ol, i, start = o->len;
+	iconv_t		 cd;
+
+	if (cs == NULL || csn == 0 || csn >= sizeof name ||
+	    cs_is(cs, csn, "utf-8") || cs_is(cs, csn, "us-ascii") ||
+	    cs_is(cs, csn, "utf8") || cs_is(cs, csn, "ascii")) {
+		sb_add(o, s, n);
+		return;
+	}
+	if (cs_is(cs, csn, "iso-8859-1") || cs_is(cs, csn, "latin1")) {
+		for (i = 0; i < n; i++) {
+			unsigned char c = s[i];
+			char t[2] = { (char)(0xc0 | c >> 6),
+			    (char)(0x80 | (c & 0x3f)) };
+			if (c < 0x80)
+				sb_add(o, s + i, 1);
+			else
+				sb_add(o, t, 2);
+		}
+		return;
+	}
+	memcpy(name, cs, csn);
+	name[csn] = '\0';
+	if ((cd = iconv_open("UTF-8", name)) == (iconv_t)-1) {
+		sb_add(o, s, n);
+		return;
+	}
+	ip = (char *)s;
+	il = n;
+	while (il > 0) {
+		op = out;
+		ol = sizeof out;
+		if (iconv(cd, &ip, &il, &op, &ol) == (size_t)-1 &&
+		    errno != E2BIG) {
+			sb_add(o, out, op - out);
+			if (errno == EINVAL)	/* a truncated sequence */
+				break;
+			/* An invalid byte: keep it and go on. */
+			sb_add(o, ip, 1);
+			ip++;
+			il--;
+			continue;
+		}
+		sb_add(o, out, op - out);
+	}
+	iconv_close(cd);
+	if (o->oom)
+		o->len = start;
+}
+
+static int
+hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+static void
+b64_decode(struct sb *o, const char *s, size_t n)
+{
+	static const char	 a[] =
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	unsigned long		 acc = 0;
+	int			 bits = 0;
+	const char		*c;
+	size_t			 i;
+	char			 t;
+
+	for (i = 0; i < n; i++) {
+		if (s[i] == '=' || s[i] == '\0' ||
+		    (c = strchr(a, s[i])) == NULL)
+			continue;
+		acc = (acc << 6 | (unsigned long)(c - a)) & 0xffffff;
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			t = (char)(acc >> bits & 0xff);
+			sb_add(o, &t, 1);
+		}
+	}
+}
+
+/* RFC 2045 6.7; with q set, RFC 2047 4.2's Q ("_" is a space). */
+static void
+qp_decode(struct sb *o, const char *s, size_t n, int q)
+{
+	size_t	 i, st = 0;
+	int	 h, l;
+	char	 t;
+
+	for (i = 0; i < n; i++) {
+		if (s[i] == '_' && q) {
+			sb_add(o, s + st, i - st);
+			sb_add(o, " ", 1);
+			st = i + 1;
+		} else if (s[i] == '=') {
+			sb_add(o, s + st, i - st);
+			if (i + 2 < n + 0 && (h = hexval((unsigned char)s[i + 1])) >= 0 &&
+			    (l = hexval((unsigned char)s[i + 2])) >= 0) {
+				t = (char)(h << 4 | l);
+				sb_add(o, &t, 1);
+				i += 2;
+			} else if (i + 1 < n && s[i + 1] == '\n')
+				i += 1;			/* soft line break */
+			else if (i + 2 < n && s[i + 1] == '\r' && s[i + 2] == '\n')
+				i += 2;
+			else
+				sb_add(o, "=", 1);
+			st = i + 1;
+		}
+	}
+	sb_add(o, s + st, n - st);
+}
+
+/* One encoded word "=?cs?e?text?=" at p (RFC 2047 2); 0 if not one. */
+static size_t
+ew_decode(struct sb *o, const char *p, const char *e)
+{
+	const char	*cs, *q1, *q2, *end, *star;
+	struct sb	 raw = { 0 };
+	int		 enc;
+
+	if (e - p < 8 || p[0] != '=' || p[1] != '?')
+		return 0;
+	cs = p + 2;
+	if ((q1 = memchr(cs, '?', e - cs)) == NULL || q1 + 3 >= e ||
+	    q1[2] != '?')
+		return 0;
+	enc = toupper((unsigned char)q1[1]);
+	if (enc != 'B' && enc != 'Q')
+		return 0;
+	for (q2 = q1 + 3; q2 + 1 < e; q2++)
+		if (q2[0] == '?' && q2[1] == '=')
+			break;
+		else if (q2[0] == ' ' || q2[0] == '\t' || q2[0] == '\n')
+			return 0;
+	if (q2 + 1 >= e)
+		return 0;
+	end = q2 + 2;
+	if (enc == 'B')
+		b64_decode(&raw, q1 + 3, q2 - (q1 + 3));
+	else
+		qp_decode(&raw, q1 + 3, q2 - (q1 + 3), 1);
+	/* RFC 2231 5: "charset*language". */
+	star = memchr(cs, '*', q1 - cs);
+	to_utf8(o, cs, (star ? star : q1) - cs, raw.p ? raw.p : "", raw.len);
+	if (raw.oom)
+		o->oom = 1;
+	free(raw.p);
+	return end - p;
+}
+
+/*
+ * A header value unfolded and with its encoded words decoded; white
+ * space between two encoded words goes (RFC 2047 6.2).
+ */
+static void
+hdr_decode(struct sb *o, const char *v, size_t n)
+{
+	struct sb	 u = { 0 };
+	const char	*p, *e, *ws = NULL;
+	size_t		 k, wsat = 0, before;
+	int		 after_ew = 0;
+
+	unfold(&u, v, n);
+	p = u.p ? u.p : "";
+	e = p + u.len;
+	while (p < e) {
+		before = o->len;
+		if (*p == '=' && p + 1 < e && p[1] == '?' &&
+		    (k = ew_decode(o, p, e)) > 0) {
+			if (after_ew && ws != NULL && !o->oom) {
+				/* Drop the white space between the words. */
+				memmove(o->p + wsat, o->p + before,
+				    o->len - before);
+				o->len = wsat + (o->len - before);
+			}
+			p += k;
+			after_ew = 1;
+			ws = NULL;
+			continue;
+		}
+		if (is_wsp((unsigned char)*p)) {
+			if (ws == NULL) {
+				ws = p;
+				wsat = o->len;
+			}
+		} else {
+			after_ew = 0;
+			ws = NULL;
+		}
+		sb_add(o, p++, 1);
+	}
+	if (u.oom)
+		o->oom = 1;
+	free(u.p);
+}
+
+static char *
+needle_fold(const char *needle, size_t *n_r)
+{
+	char	*s;
+
+	*n_r = strlen(needle);
+	if ((s = malloc(*n_r + 1)) == NULL)
+		return NULL;
+	memcpy(s, needle, *n_r + 1);
+	fold(s, *n_r);
+	return s;
+}
+
+int
+mime_search_header(const struct mime_part *root, const char *field,
+    const char *needle)
+{
+	struct hiter	 it = { root->hdr, root->hdr + root->hdrlen };
+	struct sb	 d = { 0 };
+	const char	*n, *v;
+	size_t		 nl, vl, nn;
+	char		*nd;
+	int		 found = 0;
+
+	if ((nd = needle_fold(needle, &nn)) == NULL)
+		return 0;
+	while (!found && hiter_next(&it, &n, &nl, &v, &vl)) {
+		if (!name_is(n, nl, field))
+			continue;
+		if (nn == 0) {
+			found = 1;
+			break;
+		}
+		d.len = 0;
+		hdr_decode(&d, v, vl);
+		if (d.oom)
+			break;
+		fold(d.p, d.len);
+		found = contains(d.p, d.len, nd, nn);
+	}
+	free(d.p);
+	free(nd);
+	return found;
+}
+
+/* A leaf body, transfer-decoded and in UTF-8, into o. */
+static void
+body_decode(struct sb *o, const struct mime_part *m)
+{
+	struct sb	 t = { 0 };
+	struct ctype	 ct;
+	struct plist	 l = { 0 };
+	const char	*v, *cs = NULL, *s, *p, *e;
+	size_t		 n, csn = 0;
+	int		 enc = 0;
+
+	if (hdr_get(m, "content-transfer-encoding", &v, &n)) {
+		e = v + n;
+		s = p = skip_cfws(v, e);
+		while (p < e && is_token((unsigned char)*p))
+			p++;
+		if (name_is(s, p - s, "base64"))
+			enc = 'B';
+		else if (name_is(s, p - s, "quoted-printable"))
+			enc = 'Q';
+	}
+	ctype_get(m, &ct);
+	if (ct.rest != NULL && name_is(ct.type, ct.tlen, "text")) {
+		params_parse(&l, ct.rest, ct.end);
+		cs = param_val(&l, "charset", &csn);
+	}
+	if (enc == 'B')
+		b64_decode(&t, m->body, m->bodylen);
+	else if (enc == 'Q')
+		qp_decode(&t, m->body, m->bodylen, 0);
+	if (enc != 0)
+		to_utf8(o, cs, csn, t.p ? t.p : "", t.len);
+	else
+		to_utf8(o, cs, csn, m->body, m->bodylen);
+	if (t.oom || l.oom)
+		o->oom = 1;
+	free(t.p);
+	plist_free(&l);
+}
+
+static int
+search_text(const struct mime_part *m, const char *nd, size_t nn,
+    int body_only, struct sb *buf)
+{
+	struct hiter		 it = { m->hdr, m->hdr + m->hdrlen };
+	const struct mime_part	*k;
+	const char		*n, *v;
+	size_t			 nl, vl;
+
+	if (!body_only) {
+		buf->len = 0;
+		while (hiter_next(&it, &n, &nl, &v, &vl)) {
+			sb_add(buf, n, nl);
+			sb_add(buf, ": ", 2);
+			hdr_decode(buf, v, vl);
+			sb_add(buf, "\n", 1);
+		}
+		if (buf->oom)
+			return 0;
+		fold(buf->p, buf->len);
+		if (contains(buf->p, buf->len, nd, nn))
+			return 1;
+	}
+	if (m->kind == MK_LEAF) {
+		buf->len = 0;
+		body_decode(buf, m);
+		if (buf->oom)
+			return 0;
+		fold(buf->p, buf->len);
+		return contains(buf->p, buf->len, nd, nn);
+	}
+	for (k = m->child; k != NULL; k = k->next)
+		if (search_text(k, nd, nn, body_only, buf))
+			return 1;
+	return 0;
+}
+
+int
+mime_search_text(const struct mime_part *root, const char *needle,
+    int body_only)
+{
+	struct sb	 buf = { 0 };
+	size_t		 nn;
+	char		*nd;
+	int		 r;
+
+	if ((nd = needle_fold(needle, &nn)) == NULL)
+		return 0;
+	sb_add(&buf, "", 0);
+	r = !buf.oom && search_text(root, nd, nn, body_only, &buf);
+	free(buf.p);
+	free(nd);
+	return r;
+}
+
+/* ----------------------------------------------------------- sent date */
+
+/* Days since 1970-01-01 of a proleptic Gregorian date. */
+static int64_t
+days_from_civil(int64_t y, int m, int d)
+{
+	int64_t	 era, yoe, doy, doe;
+
+	y -= m <= 2;
+	era = (y >= 0 ? y : y - 399) / 400;
+	yoe = y - era * 400;
+	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + doe - 719468;
+}
+
+/*
+ * RFC 5322 3.3 and 4.3: [day-of-week ","] day month year ...; the
+ * time and zone do not matter here (RFC 3501 6.4.4 SENTON and so on
+ * compare the date as written).  Two-digit years are 19xx from 50 on
+ * and 20xx below, three-digit ones add 1900.
+ */
+int
+mime_sent_date(const struct mime_part *root, int64_t *day_r)
+{
+	static const char	 mon[] = "janfebmaraprmayjunjulaugsepoctnovdec";
+	const char		*v, *p, *e, *s;
+	size_t			 n, i;
+	int64_t			 y = 0;
+	int			 d = 0, m = 0, nd;
+
+	if (!hdr_get(root, "date", &v, &n))
+		return -1;
+	e = v + n;
+	p = skip_cfws(v, e);
+	if (p < e && isalpha((unsigned char)*p)) {
+		while (p < e && isalpha((unsigned char)*p))
+			p++;
+		p = skip_cfws(p, e);
+		if (p < e && *p == ',')
+			p = skip_cfws(p + 1, e);
+	}
+	for (nd = 0; p < e && isdigit((unsigned char)*p) && nd < 3; p++, nd++)
+		d = d * 10 + (*p - '0');
+	if (nd == 0 || d < 1 || d > 31)
+		return -1;
+	while (p < e && (*p == '-' || is_wsp((unsigned char)*p) ||
+	    *p == '\r' || *p == '\n'))
+		p++;
+	p = skip_cfws(p, e);
+	if (e - p < 3)
+		return -1;
+	for (i = 0; i < 12; i++)
+		if (strncasecmp(p, mon + 3 * i, 3) == 0)
+			break;
+	if (i == 12)
+		return -1;
+	m = (int)i + 1;
+	for (p += 3; p < e && isalpha((unsigned char)*p); p++)
+		;	/* a month written out in full */
+	while (p < e && (*p == '-' || is_wsp((unsigned char)*p) ||
+	    *p == '\r' || *p == '\n'))
+		p++;
+	p = skip_cfws(p, e);
+	for (s = p; p < e && isdigit((unsigned char)*p) && p - s < 5; p++)
+		y = y * 10 + (*p - '0');
+	if (p - s < 2 || (p < e && isdigit((unsigned char)*p)))
+		return -1;
+	if (p - s == 2)
+		y += y < 50 ? 2000 : 1900;
+	else if (p - s == 3)
+		y += 1900;
+	if (d > 28) {
+		static const int mdays[] = { 31, 29, 31, 30, 31, 30, 31, 31,
+		    30, 31, 30, 31 };
+		int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+		if (d > mdays[m - 1] || (m == 2 && d == 29 && !leap))
+			return -1;
+	}
+	*day_r = days_from_civil(y, m, d) * 86400;
+	return 0;
+}
