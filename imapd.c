@@ -1868,8 +1868,9 @@ out_body(const struct fatt *f, struct msgctx *m)
 		outs(f->name);
 	outs(" ");
 	if (section_bytes(f, m, &p, &n) == -1) {
-		outs("NIL");
-		return;
+		/* No such part: nothing, as an empty string (RFC 3501 6.4.5). */
+		p = "";
+		n = 0;
 	}
 	if ((f->section == SEC_FIELDS || f->section == SEC_FIELDS_NOT) &&
 	    (p = sel = header_fields(f, p, n, &n)) == NULL)

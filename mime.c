@@ -9,7 +9,8 @@
  * once against the stack of open boundaries (innermost first, so that
  * an inner boundary that extends an outer one still wins), and every
  * entity ends at the first boundary line of any enclosing multipart.
- * Depth and part count are capped; past a cap the rest is a leaf.
+ * Depth and part count are capped; past a cap the rest is one opaque
+ * leaf, and nothing recurses deeper than MIME_DEPTH_MAX.
  *
  * Where RFC 3501 leaves a choice, the output follows what Dovecot
  * writes, so that clients see the same answers from both.
@@ -28,14 +29,17 @@
 enum { MK_LEAF, MK_MULTI, MK_MESSAGE };
 
 struct mime_part {
-	const char	*hdr, *body;
+	const char	*hdr, *body;	/* into the caller's buffer */
 	size_t		 hdrlen, bodylen;
+	size_t		 hdrcut;	/* line break hidden by a boundary */
 	size_t		 lines;		/* LF in the body */
 	size_t		 bare;		/* LF without CR before it */
-	int		 kind;
-	int		 defmsg;	/* child of multipart/digest */
+	int		 kind;		/* MK_* */
+	int		 defmsg;	/* 1: in a digest; 2: is a digest */
 	int		 opaque;	/* a container past MIME_DEPTH_MAX */
+	int		 isview;	/* a view (below): owns nothing */
 	char		*boundary;	/* MK_MULTI */
+	struct mime_part *view;		/* part 1 of a message not multipart */
 	struct mime_part *parent, *child, *next;
 };
 
@@ -47,30 +51,39 @@ struct sb {
 	int	 oom;
 };
 
-static void
-sb_add(struct sb *b, const char *s, size_t n)
+/* Room for n more bytes and a NUL; -1 when out of memory. */
+static int
+sb_reserve(struct sb *b, size_t n)
 {
 	char	*np;
 	size_t	 ncap;
 
 	if (b->oom)
-		return;
-	if (b->cap - b->len <= n) {
-		ncap = b->cap ? b->cap : 256;
-		while (ncap - b->len <= n) {
-			if (ncap > SIZE_MAX / 2) {
-				b->oom = 1;
-				return;
-			}
-			ncap *= 2;
-		}
-		if ((np = realloc(b->p, ncap)) == NULL) {
+		return -1;
+	if (b->cap - b->len > n)
+		return 0;
+	ncap = b->cap ? b->cap : 256;
+	while (ncap - b->len <= n) {
+		if (ncap > SIZE_MAX / 2) {
 			b->oom = 1;
-			return;
+			return -1;
 		}
-		b->p = np;
-		b->cap = ncap;
+		ncap *= 2;
 	}
+	if ((np = realloc(b->p, ncap)) == NULL) {
+		b->oom = 1;
+		return -1;
+	}
+	b->p = np;
+	b->cap = ncap;
+	return 0;
+}
+
+static void
+sb_add(struct sb *b, const char *s, size_t n)
+{
+	if (sb_reserve(b, n) == -1)
+		return;
 	memcpy(b->p + b->len, s, n);
 	b->len += n;
 	b->p[b->len] = '\0';
@@ -94,7 +107,9 @@ sb_num(struct sb *b, size_t n)
 static char *
 sb_finish(struct sb *b, size_t *len_r)
 {
-	if (b->oom || (b->p == NULL && (sb_add(b, "", 0), b->oom))) {
+	if (b->p == NULL)
+		sb_add(b, "", 0);	/* an empty result is still a string */
+	if (b->oom) {
 		free(b->p);
 		return NULL;
 	}
@@ -107,7 +122,7 @@ sb_finish(struct sb *b, size_t *len_r)
  * An IMAP string (RFC 3501 section 4.3): quoted when that is plain,
  * else a literal.  Dovecot's choice is followed: a literal for CR, LF
  * and 8-bit bytes, for more than four characters to escape, and when
- * "force" is set (a value rewritten for humans).  A literal cannot
+ * "force" is set (a folded subject or name).  A literal cannot
  * carry NUL either, so NULs are dropped.
  */
 static void
@@ -321,10 +336,13 @@ struct param {
 	size_t		 nlen;
 	char		*val;
 	size_t		 vlen;
+	size_t		 blen;		/* the name without "*N*" */
 	int		 sec;		/* RFC 2231 section number, or -1 */
 	int		 ext;		/* section is extended (name*N*) */
 	int		 used;
 };
+
+#define PARAMS_MAX	64	/* per field: bounds the joining below */
 
 struct plist {
 	struct param	*p;
@@ -409,6 +427,7 @@ param_split(struct param *pa)
 	int	 ext = 0, sec = 0;
 
 	pa->sec = -1;
+	pa->blen = n;
 	if (n > 0 && pa->name[n - 1] == '*') {
 		ext = 1;
 		n--;
@@ -417,6 +436,7 @@ param_split(struct param *pa)
 		;
 	if (d == n || d < 2 || pa->name[d - 1] != '*' || n - d > 4)
 		return;
+	pa->blen = d - 1;
 	for (; d < n; d++)
 		sec = sec * 10 + (pa->name[d] - '0');
 	pa->sec = sec;
@@ -452,6 +472,10 @@ params_parse(struct plist *l, const char *p, const char *e)
 			if (v.oom) {
 				l->oom = 1;
 				free(v.p);
+				return;
+			}
+			if (l->n == PARAMS_MAX) {
+				free(v.p);	/* no one needs more */
 				return;
 			}
 			if (l->n == l->cap) {
@@ -492,12 +516,7 @@ param_val(const struct plist *l, const char *name, size_t *n_r)
 static int
 base_eq(const struct param *a, const struct param *b)
 {
-	size_t	 la = memchr(a->name, '*', a->nlen) ? (size_t)((const char *)
-	    memchr(a->name, '*', a->nlen) - a->name) : a->nlen;
-	size_t	 lb = memchr(b->name, '*', b->nlen) ? (size_t)((const char *)
-	    memchr(b->name, '*', b->nlen) - b->name) : b->nlen;
-
-	return la == lb && strncasecmp(a->name, b->name, la) == 0;
+	return a->blen == b->blen && strncasecmp(a->name, b->name, a->blen) == 0;
 }
 
 /*
@@ -510,7 +529,7 @@ base_eq(const struct param *a, const struct param *b)
 static void
 params_write(struct sb *b, struct plist *l, int add_charset)
 {
-	size_t	 i, j, k, n = 0, dummy;
+	size_t	 i, j, k, dummy;
 	int	 any = 0, ext, sec;
 
 	for (i = 0; i < l->n; i++)
@@ -532,8 +551,6 @@ params_write(struct sb *b, struct plist *l, int add_charset)
 			continue;
 		ext = 0;
 		bn = l->p[i].name;
-		n = memchr(bn, '*', l->p[i].nlen) ? (size_t)((const char *)
-		    memchr(bn, '*', l->p[i].nlen) - bn) : l->p[i].nlen;
 		/* Join sections 0, 1, ... (each section once, by number). */
 		for (sec = 0; ; sec++) {
 			k = l->n;
@@ -565,7 +582,7 @@ params_write(struct sb *b, struct plist *l, int add_charset)
 		any = 1;
 		{
 			struct sb nm = { 0 };
-			sb_add(&nm, bn, n);
+			sb_add(&nm, bn, l->p[i].blen);
 			if (ext)
 				sb_add(&nm, "*", 1);
 			if (nm.oom)
@@ -826,6 +843,31 @@ count_lines(struct mime_part *m)
 }
 
 /*
+ * RFC 3501 6.4.5: a message that is not multipart has one part, its
+ * body, numbered 1; "1.MIME" is the message's header and "1.HEADER"
+ * only means something when that body is a message itself.  The view
+ * is that part 1: the same ranges, but a part rather than a message.
+ */
+static int
+add_view(struct pctx *c, struct mime_part *m)
+{
+	struct mime_part	*v;
+
+	if ((v = malloc(sizeof *v)) == NULL) {
+		c->oom = 1;
+		return -1;
+	}
+	*v = *m;
+	v->parent = m;
+	v->next = NULL;
+	v->boundary = NULL;
+	v->view = NULL;
+	v->isview = 1;
+	m->view = v;
+	return 0;
+}
+
+/*
  * One entity from s: its header to the first empty line (or to a
  * boundary line, or the end), then its body by its type.  Returns the
  * start of the boundary line that ended it, or the end.
@@ -849,7 +891,14 @@ parse_entity(struct pctx *c, struct mime_part *m, const char *s, int depth)
 			break;
 		}
 		if (*p == '-' && c->nb > 0 && is_boundary(c, p)) {
+			/*
+			 * A header cut short by a boundary: its last line
+			 * break is shown as the boundary's (as Dovecot does),
+			 * though it still counts in an enclosing part's size.
+			 */
 			m->body = p;
+			if (p > s && p[-1] == '\n')
+				m->hdrcut = p - 1 > s && p[-2] == '\r' ? 2 : 1;
 			break;
 		}
 		p = next_line(c, p);
@@ -899,6 +948,10 @@ parse_entity(struct pctx *c, struct mime_part *m, const char *s, int depth)
 	}
 	m->bodylen = p > m->body ? (size_t)(p - m->body) : 0;
 	count_lines(m);
+	if (m->kind != MK_MULTI &&
+	    (m->parent == NULL || m->parent->kind == MK_MESSAGE) &&
+	    add_view(c, m) == -1)
+		return c->end;
 	return stop;
 }
 
@@ -928,10 +981,12 @@ mime_free(struct mime_part *m)
 	/* Depth is bounded by MIME_DEPTH_MAX, so recursion is too. */
 	if (m == NULL)
 		return;
-	for (k = m->child; k != NULL; k = next) {
-		next = k->next;
-		mime_free(k);
-	}
+	if (!m->isview)
+		for (k = m->child; k != NULL; k = next) {
+			next = k->next;
+			mime_free(k);
+		}
+	mime_free(m->view);
 	free(m->boundary);
 	free(m);
 }
@@ -1110,18 +1165,32 @@ addr_list(struct sb *o, const char *v, size_t n)
 	struct addr	 ad;
 	struct sb	 words;
 	size_t		 count = 0;
-	int		 ingroup = 0, nw;
+	int		 ingroup = 0, nw, state = 0;
 	const char	*start;
 
+	/*
+	 * state: 0 at the start of the list or a group, 1 after a comma,
+	 * 2 after an address.  Like Dovecot, an empty element between
+	 * separators is kept as an address with both parts missing; an
+	 * empty group or a trailing comma is not.
+	 */
 	memset(&ad, 0, sizeof ad);
 	while (a.p < a.e && !o->oom) {
 		a.has_comment = 0;
 		alex_ws(&a);
 		if (a.p >= a.e)
 			break;
-		if (*a.p == ',') {
-			a.p++;
-			continue;
+		if (*a.p == ',' || (*a.p == ';' && ingroup && state == 1)) {
+			if (state != 2 || *a.p == ';') {
+				sb_str(o, count++ ? "" : "(");
+				sb_str(o, "(NIL NIL \"MISSING_MAILBOX\" "
+				    "\"MISSING_DOMAIN\")");
+			}
+			if (*a.p == ',') {
+				a.p++;
+				state = 1;
+				continue;
+			}
 		}
 		if (*a.p == ';') {
 			a.p++;
@@ -1130,8 +1199,10 @@ addr_list(struct sb *o, const char *v, size_t n)
 				sb_str(o, "(NIL NIL NIL NIL)");
 				ingroup = 0;
 			}
+			state = 2;
 			continue;
 		}
+		state = 2;
 		start = a.p;
 		memset(&words, 0, sizeof words);
 		nw = alex_words(&a, &words, 1);
@@ -1144,6 +1215,7 @@ addr_list(struct sb *o, const char *v, size_t n)
 			sb_str(o, " NIL)");
 			free(words.p);
 			ingroup = 1;
+			state = 0;
 			continue;
 		}
 		if (a.p < a.e && *a.p == '<') {
@@ -1502,6 +1574,8 @@ mime_find(const struct mime_part *root, const uint32_t *path, size_t depth)
 			p = path[i] == 0 ? NULL : k;
 		} else if (!msg || path[i] != 1)
 			p = NULL;
+		else if (p->view != NULL)
+			p = p->view;
 		msg = 0;
 	}
 	return p;
@@ -1523,7 +1597,7 @@ void
 mime_header(const struct mime_part *m, const char **p_r, size_t *n_r)
 {
 	*p_r = m->hdr;
-	*n_r = m->hdrlen;
+	*n_r = m->hdrlen - m->hdrcut;
 }
 
 void
@@ -1611,15 +1685,24 @@ to_utf8(struct sb *o, const char *cs, size_t csn, const char *s, size_t n)
 		return;
 	}
 	if (cs_is(cs, csn, "iso-8859-1") || cs_is(cs, csn, "latin1")) {
+		char *w;
+
+		if (n > SIZE_MAX / 2 - 1 || sb_reserve(o, 2 * n) == -1) {
+			o->oom = 1;
+			return;
+		}
+		w = o->p + o->len;
 		for (i = 0; i < n; i++) {
 			unsigned char c = s[i];
-			char t[2] = { (char)(0xc0 | c >> 6),
-			    (char)(0x80 | (c & 0x3f)) };
 			if (c < 0x80)
-				sb_add(o, s + i, 1);
-			else
-				sb_add(o, t, 2);
+				*w++ = (char)c;
+			else {
+				*w++ = (char)(0xc0 | c >> 6);
+				*w++ = (char)(0x80 | (c & 0x3f));
+			}
 		}
+		o->len = w - o->p;
+		o->p[o->len] = '\0';
 		return;
 	}
 	memcpy(name, cs, csn);
@@ -1668,24 +1751,33 @@ b64_decode(struct sb *o, const char *s, size_t n)
 {
 	static const char	 a[] =
 	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	static signed char	 val[256];
 	unsigned long		 acc = 0;
-	int			 bits = 0;
-	const char		*c;
 	size_t			 i;
-	char			 t;
+	char			*w;
+	int			 bits = 0, v;
 
+	if (val['B'] == 0) {
+		memset(val, -1, sizeof val);
+		for (i = 0; i < 64; i++)
+			val[(unsigned char)a[i]] = (signed char)i;
+	}
+	if (sb_reserve(o, n / 4 * 3 + 3) == -1)
+		return;
+	w = o->p + o->len;
+	/* Anything outside the alphabet (line breaks, "=") is skipped. */
 	for (i = 0; i < n; i++) {
-		if (s[i] == '=' || s[i] == '\0' ||
-		    (c = strchr(a, s[i])) == NULL)
+		if ((v = val[(unsigned char)s[i]]) < 0)
 			continue;
-		acc = (acc << 6 | (unsigned long)(c - a)) & 0xffffff;
+		acc = (acc << 6 | (unsigned long)v) & 0xffffff;
 		bits += 6;
 		if (bits >= 8) {
 			bits -= 8;
-			t = (char)(acc >> bits & 0xff);
-			sb_add(o, &t, 1);
+			*w++ = (char)(acc >> bits & 0xff);
 		}
 	}
+	o->len = w - o->p;
+	o->p[o->len] = '\0';
 }
 
 /* RFC 2045 6.7; with q set, RFC 2047 4.2's Q ("_" is a space). */
@@ -1703,7 +1795,8 @@ qp_decode(struct sb *o, const char *s, size_t n, int q)
 			st = i + 1;
 		} else if (s[i] == '=') {
 			sb_add(o, s + st, i - st);
-			if (i + 2 < n + 0 && (h = hexval((unsigned char)s[i + 1])) >= 0 &&
+			if (i + 2 < n &&
+			    (h = hexval((unsigned char)s[i + 1])) >= 0 &&
 			    (l = hexval((unsigned char)s[i + 2])) >= 0) {
 				t = (char)(h << 4 | l);
 				sb_add(o, &t, 1);
@@ -1770,6 +1863,14 @@ hdr_decode(struct sb *o, const char *v, size_t n)
 	size_t		 k, wsat = 0, before;
 	int		 after_ew = 0;
 
+	/* Most values hold no encoded word: just unfold them. */
+	for (p = v, e = v + n; (p = memchr(p, '=', e - p)) != NULL &&
+	    p + 1 < e && p[1] != '?'; p++)
+		;
+	if (p == NULL || p + 1 >= e) {
+		unfold(o, v, n);
+		return;
+	}
 	unfold(&u, v, n);
 	p = u.p ? u.p : "";
 	e = p + u.len;
@@ -1794,8 +1895,16 @@ hdr_decode(struct sb *o, const char *v, size_t n)
 				wsat = o->len;
 			}
 		} else {
+			const char *q = p + 1;
+
+			/* A run up to the next white space or "=". */
+			while (q < e && *q != '=' && !is_wsp((unsigned char)*q))
+				q++;
+			sb_add(o, p, q - p);
+			p = q;
 			after_ew = 0;
 			ws = NULL;
+			continue;
 		}
 		sb_add(o, p++, 1);
 	}

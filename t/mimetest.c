@@ -207,7 +207,7 @@ static const struct scase scases[] = {
 	    "text\" \"plain\" (\"charset\" \"us-ascii\") NIL NIL \"7bit\" "
 	    "4 0 NIL NIL NIL NIL) \"mixed\" (\"boundary\" \"zz\") NIL NIL "
 	    "NIL)" },
-	{ "folded subject and display names written for humans",
+	{ "folded subject; names keep their white space (RFC 3501 7.4.2, not Dovecot)",
 	    "Subject: folded\r\n"
 	    " line\r\n"
 	    "From: \"a  b\t c\" <x@y>, d\r\n"
@@ -217,14 +217,21 @@ static const struct scase scases[] = {
 	    "body\r\n",
 	    88,
 	    "ENVELOPE (NIL {11}\r\n"
-	    "folded line (({5}\r\n"
-	    "a b c NIL \"x\" \"y\")(\"d e\" NIL \"f\" \"g\")) (({5}\r\n"
-	    "a b c NIL \"x\" \"y\")(\"d e\" NIL \"f\" \"g\")) (({5}\r\n"
-	    "a b c NIL \"x\" \"y\")(\"d e\" NIL \"f\" \"g\")) ((\"plain\" "
-	    "NIL \"x\" \"y\")) NIL NIL NIL NIL) BODY (\"text\" \"plain\" ("
-	    "\"charset\" \"us-ascii\") NIL NIL \"7bit\" 6 1) BODYSTRUCTURE"
-	    " (\"text\" \"plain\" (\"charset\" \"us-ascii\") NIL NIL \"7bi"
-	    "t\" 6 1 NIL NIL NIL NIL)" },
+	    "folded line ((\"a  b\t c\" NIL \"x\" \"y\")(\"d e\" NIL \"f\""
+	    " \"g\")) ((\"a  b\t c\" NIL \"x\" \"y\")(\"d e\" NIL \"f\" \""
+	    "g\")) ((\"a  b\t c\" NIL \"x\" \"y\")(\"d e\" NIL \"f\" \"g\""
+	    ")) ((\"plain\" NIL \"x\" \"y\")) NIL NIL NIL NIL) BODY (\"tex"
+	    "t\" \"plain\" (\"charset\" \"us-ascii\") NIL NIL \"7bit\" 6 1"
+	    ") BODYSTRUCTURE (\"text\" \"plain\" (\"charset\" \"us-ascii\""
+	    ") NIL NIL \"7bit\" 6 1 NIL NIL NIL NIL)" },
+	{ "subject white space kept (RFC 3501 7.4.2, Dovecot squeezes it)",
+	    "Subject: two  spaces\tand tab\r\n"
+	    "\r\n",
+	    32,
+	    "ENVELOPE (NIL \"two  spaces\tand tab\" NIL NIL NIL NIL NIL NI"
+	    "L NIL NIL) BODY (\"text\" \"plain\" (\"charset\" \"us-ascii\""
+	    ") NIL NIL \"7bit\" 0 0) BODYSTRUCTURE (\"text\" \"plain\" (\""
+	    "charset\" \"us-ascii\") NIL NIL \"7bit\" 0 0 NIL NIL NIL NIL)" },
 	{ "no header/body separator",
 	    "Subject: no separator\r\n"
 	    "From: a@b",
@@ -418,6 +425,36 @@ static const struct scase scases[] = {
 	    " \"mixed\" (\"boundary\" \"c\") NIL NIL NIL)(\"text\" \"plain"
 	    "\" (\"charset\" \"us-ascii\") NIL NIL \"7bit\" 1 0 NIL NIL NI"
 	    "L NIL) \"digest\" (\"boundary\" \"a\") NIL NIL NIL)" },
+	{ "message/rfc822 in base64 is not looked into",
+	    "From: a@b\r\n"
+	    "Content-Type: multipart/mixed; boundary=z\r\n"
+	    "\r\n"
+	    "--z\r\n"
+	    "Content-Type: message/rfc822\r\n"
+	    "Content-Transfer-Encoding: base64\r\n"
+	    "\r\n"
+	    "U3ViamVjdDogeAoKYm9keQo=\r\n"
+	    "--z\r\n"
+	    "Content-Type: text/html\r\n"
+	    "Content-Type: text/xml\r\n"
+	    "Content-Transfer-Encoding: 8bit\r\n"
+	    "Content-Transfer-Encoding: binary\r\n"
+	    "\r\n"
+	    "x\r\n"
+	    "--z--\r\n",
+	    288,
+	    "ENVELOPE (NIL NIL ((NIL NIL \"a\" \"b\")) ((NIL NIL \"a\" \"b"
+	    "\")) ((NIL NIL \"a\" \"b\")) NIL NIL NIL NIL NIL) BODY ((\"me"
+	    "ssage\" \"rfc822\" NIL NIL NIL \"base64\" 26 (NIL NIL NIL NIL"
+	    " NIL NIL NIL NIL NIL NIL) (\"text\" \"plain\" (\"charset\" \""
+	    "us-ascii\") NIL NIL \"7bit\" 0 0) 1)(\"text\" \"html\" (\"cha"
+	    "rset\" \"us-ascii\") NIL NIL \"8bit\" 1 0) \"mixed\") BODYSTR"
+	    "UCTURE ((\"message\" \"rfc822\" NIL NIL NIL \"base64\" 26 (NI"
+	    "L NIL NIL NIL NIL NIL NIL NIL NIL NIL) (\"text\" \"plain\" (\""
+	    "charset\" \"us-ascii\") NIL NIL \"7bit\" 0 0 NIL NIL NIL NIL)"
+	    " 1 NIL NIL NIL NIL)(\"text\" \"html\" (\"charset\" \"us-ascii"
+	    "\") NIL NIL \"8bit\" 1 0 NIL NIL NIL NIL) \"mixed\" (\"bounda"
+	    "ry\" \"z\") NIL NIL NIL)" },
 	{ "encapsulated headers that end at a boundary",
 	    "From: a@b\r\n"
 	    "Content-Type: multipart/mixed; boundary=z\r\n"
@@ -454,6 +491,27 @@ static const struct scase scases[] = {
 	    "\" \"plain\" (\"charset\" \"us-ascii\") NIL NIL \"7bit\" 0 0 "
 	    "NIL NIL NIL NIL) 2 NIL NIL NIL NIL) \"mixed\" (\"boundary\" \""
 	    "z\") NIL NIL NIL)" },
+	{ "empty elements of address lists and groups",
+	    "From: a@b,\r\n"
+	    "To: , a@b\r\n"
+	    "Cc: a@b,,c@d\r\n"
+	    "Bcc: a@b , \r\n"
+	    "Reply-To: g: a@b, ;\r\n"
+	    "Sender: g: , a@b;\r\n"
+	    "\r\n"
+	    "body\r\n",
+	    98,
+	    "ENVELOPE (NIL NIL ((NIL NIL \"a\" \"b\")) ((NIL NIL \"g\" NIL"
+	    ")(NIL NIL \"MISSING_MAILBOX\" \"MISSING_DOMAIN\")(NIL NIL \"a"
+	    "\" \"b\")(NIL NIL NIL NIL)) ((NIL NIL \"g\" NIL)(NIL NIL \"a\""
+	    " \"b\")(NIL NIL \"MISSING_MAILBOX\" \"MISSING_DOMAIN\")(NIL N"
+	    "IL NIL NIL)) ((NIL NIL \"MISSING_MAILBOX\" \"MISSING_DOMAIN\""
+	    ")(NIL NIL \"a\" \"b\")) ((NIL NIL \"a\" \"b\")(NIL NIL \"MISS"
+	    "ING_MAILBOX\" \"MISSING_DOMAIN\")(NIL NIL \"c\" \"d\")) ((NIL"
+	    " NIL \"a\" \"b\")) NIL NIL) BODY (\"text\" \"plain\" (\"chars"
+	    "et\" \"us-ascii\") NIL NIL \"7bit\" 6 1) BODYSTRUCTURE (\"tex"
+	    "t\" \"plain\" (\"charset\" \"us-ascii\") NIL NIL \"7bit\" 6 1"
+	    " NIL NIL NIL NIL)" },
 };
 
 /* "ENVELOPE e BODY b BODYSTRUCTURE s", as a FETCH response has it. */
@@ -568,6 +626,47 @@ test_sections(void)
 	check(mime_message(mime_find(root, (uint32_t[]){ 1 }, 1)) == NULL,
 	    "sections: mime_message of a text part", NULL);
 	mime_free((struct mime_part *)root);
+
+	/* A message whose body is a message/rfc822 (RFC 3501 6.4.5). */
+	{
+		static const char top[] = "Subject: outer\r\n"
+		    "Content-Type: message/rfc822\r\n\r\n"
+		    "Subject: inner\r\n\r\nthe text\r\n";
+		const struct mime_part *msg;
+
+		root = mime_parse(top, sizeof top - 1);
+		p = mime_find(root, (uint32_t[]){ 1 }, 1);
+		msg = mime_message(p);
+		if (msg != NULL)
+			mime_header(msg, &d, &n);
+		check(msg != NULL && n == 18 &&
+		    memcmp(d, "Subject: inner\r\n\r\n", 18) == 0,
+		    "sections: 1.HEADER of a message/rfc822 message", NULL);
+		mime_header(p, &d, &n);
+		check(n == 48 && memcmp(d, "Subject: outer", 14) == 0,
+		    "sections: 1.MIME of a message/rfc822 message", NULL);
+		msg = mime_message(root);
+		mime_header(msg, &d, &n);
+		check(msg == root && n == 48, "sections: HEADER of it", NULL);
+		p = mime_find(root, (uint32_t[]){ 1, 1 }, 2);
+		mime_body(p, &d, &n);
+		check(p != NULL && n == 10 && memcmp(d, "the text\r\n", 10) == 0,
+		    "sections: 1.1 of a message/rfc822 message", NULL);
+		mime_free((struct mime_part *)root);
+	}
+
+	/* A header cut short by a boundary ends before its line break. */
+	{
+		static const char cut[] = "Content-Type: multipart/mixed; "
+		    "boundary=z\r\n\r\n--z\r\nX-A: b\r\n--z--\r\n";
+
+		root = mime_parse(cut, sizeof cut - 1);
+		p = mime_find(root, (uint32_t[]){ 1 }, 1);
+		mime_header(p, &d, &n);
+		check(p != NULL && n == 6 && memcmp(d, "X-A: b", 6) == 0,
+		    "sections: MIME header cut by a boundary", NULL);
+		mime_free((struct mime_part *)root);
+	}
 
 	/* A message that is not multipart: part 1 is its body. */
 	root = mime_parse("Subject: a\r\n\r\nbody\r\n", 20);
@@ -793,6 +892,12 @@ test_limits(void)
 	d = s ? paren_depth(s, n) : -1;
 	check(d > 0 && d <= MIME_DEPTH_MAX + 2,
 	    "limits: multipart bomb nesting is capped", NULL);
+	/* Dovecot 2.3 shows level 100 so (its limit is 100 as well). */
+	check(s != NULL && strstr(s, "(\"application\" \"octet-stream\" "
+	    "(\"boundary\" \"b99\") NIL NIL \"7bit\" 0 NIL NIL NIL NIL) "
+	    "\"mixed\" (\"boundary\" \"b98\")") != NULL,
+	    "limits: the container past the cap is application/octet-stream",
+	    NULL);
 	free(s);
 	check(mime_search_text(m, "leaf", 1) == 1,
 	    "limits: text past the depth cap is searchable", NULL);

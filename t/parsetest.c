@@ -338,7 +338,7 @@ static const struct fcase fcases[] = {
 	    "a1 LOGIN {15}\r\na2 NOOP\r\n", 0,
 	    "B a1 BAD Literal too big;D a2 NOOP;", L_SMALL },
 	{ "APPEND over APPEND limit", "a1 APPEND box {21}\r\na2 NOOP\r\n", 0,
-	    "B a1 NO [TOOBIG] Message too big;D a2 NOOP;", L_SMALL },
+	    "B a1 NO [TOOBIG] Literal too big;D a2 NOOP;", L_SMALL },
 	{ "APPEND nonsync over APPEND limit", "a1 APPEND box {21+}\r\nxx", 0,
 	    "F [TOOBIG] Literal too big;", L_SMALL },
 	{ "other command nonsync over literal limit",
