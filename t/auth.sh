@@ -208,12 +208,36 @@ a2 BAD Authentication cancelled"
 	assertResp a7 "a7 BAD Not allowed in this state"
 }
 
+# yescrypt (Debian's default) and bcrypt hashes work as well: imapd leaves
+# the hash to crypt(3). Made with perl's crypt(), which is crypt(3).
+testYescryptAndBcrypt() {
+	y=$(perl -e 'print crypt("y pass", q{$y$j9T$F5Jx5fExrKuPp53xLKQ..1$})')
+	b=$(perl -e 'print crypt("b pass", q{$2b$05$abcdefghijklmnopqrstuu})')
+	case $y$b in
+	'$y$'*'$2b$'*) ;;
+	*) startSkipping ;;	# this libc's crypt(3) lacks one of them
+	esac
+	printf 'ya:%s:::%s\nbc:%s:::%s\n' "$y" "$STORE" "$b" "$STORE" >"$PW"
+	session -p "$PW" <<EOF
+a1 LOGIN ya "b pass"
+a2 LOGIN bc "y pass"
+a3 LOGIN ya "y pass"
+EOF
+	assertResp a1 "a1 NO [AUTHENTICATIONFAILED] Authentication failed"
+	assertResp a2 "a2 NO [AUTHENTICATIONFAILED] Authentication failed"
+	assertResp a3 "a3 OK LOGIN completed"
+	session -p "$PW" <<EOF
+a1 LOGIN bc "b pass"
+EOF
+	assertResp a1 "a1 OK LOGIN completed"
+}
+
 # Root: a PREAUTH session must never be root's.
 testRootRefusedWithoutPasswordFile() {
 	if [ "$(id -u)" -ne 0 ]; then
 		startSkipping
 	fi
-	printf 'a1 NOOP\r\n' | timeout -k 2 "$T_LIMIT" "$IMAPD" -s -d "$STORE" \
+	printf 'a1 NOOP\r\n' | timeout -k 2 "$T_LIMIT" $T_VG "$IMAPD" -s -d "$STORE" \
 	    >"$T_TMP/out" 2>"$T_TMP/err"
 	rc=$?
 	assertEquals "exit status" 100 "$rc"
@@ -231,7 +255,7 @@ testRootTakesUidGid() {
 	mkpasswdfile "${T_OWNER%:*}" "${T_OWNER#*:}"
 	chown root:root "$PW"
 	printf 'a1 LOGIN testu secret\r\na2 CREATE foo\r\na3 APPEND INBOX {5+}\r\nHello\r\na4 LOGOUT\r\n' |
-	    timeout -k 2 "$T_LIMIT" "$IMAPD" -s -p "$PW" >"$T_TMP/out" \
+	    timeout -k 2 "$T_LIMIT" $T_VG "$IMAPD" -s -p "$PW" >"$T_TMP/out" \
 	    2>"$T_TMP/err"
 	rc=$?
 	tr -d '\r' <"$T_TMP/out" >"$T_TMP/out.lf"

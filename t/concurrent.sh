@@ -296,7 +296,7 @@ testKillAppender() {
 	gen_appends k 20000 >"$T_TMP/in.k"
 	maxuid=0
 	for round in 1 2 3; do
-		$T_RUNAS "$IMAPD" -s -d "$STORE" <"$T_TMP/in.k" \
+		$T_RUNAS $T_VG "$IMAPD" -s -d "$STORE" <"$T_TMP/in.k" \
 		    >"$T_TMP/out.k" 2>"$T_TMP/err.k" &
 		pid=$!
 		# Wait for a few acknowledgements, then a random moment.

@@ -15,6 +15,12 @@ shopt -s lastpipe
 
 T_TOP=$(cd "$(dirname "$0")/.." && pwd)
 IMAPD=${T_IMAPD:-$T_TOP/imapd}
+# T_VALGRIND=1: every imapd runs under valgrind; its reports go to files in
+# T_SANDIR, which t/run.sh counts as a failure.
+T_VG=
+if [ -n "${T_VALGRIND:-}" ]; then
+	T_VG="valgrind -q --vgdb=no --error-exitcode=99 --leak-check=full --log-file=${T_SANDIR:-${TMPDIR:-/tmp}}/vg.%p"
+fi
 : "${T_USER:=$(id -un)}"
 : "${T_RUNAS:=}"
 : "${T_OWNER:=}"
@@ -77,7 +83,7 @@ GREET_OK="* OK [CAPABILITY IMAP4rev1 LITERAL+ AUTH=PLAIN] imapd ready"
 
 # run_imapd ARGS...: imapd as the test user, logging to stderr.
 run_imapd() {
-	timeout -k 2 "$T_LIMIT" $T_RUNAS "$IMAPD" -s "$@"
+	timeout -k 2 "$T_LIMIT" $T_RUNAS $T_VG "$IMAPD" -s "$@"
 }
 
 # LF to CRLF on every line (the script text uses LF).
@@ -265,7 +271,7 @@ sess_open() {
 		done
 		# No timeout(1) here: $! must be imapd itself (setpriv and env
 		# exec it), so a test can kill it; sess_close bounds the wait.
-		exec $T_RUNAS "$IMAPD" -s -d "$STORE" "$@"
+		exec $T_RUNAS $T_VG "$IMAPD" -s -d "$STORE" "$@"
 	) <"$T_TMP/$t_n.in" >"$T_TMP/$t_n.out" 2>"$T_TMP/$t_n.err" &
 	eval "t_pid_$t_n=\$!"
 	exec {t_fd}>"$T_TMP/$t_n.in"

@@ -1,8 +1,10 @@
 #!/bin/sh
 # t/run.sh: the whole test suite (make check). Runs every shunit2 suite
-# t/*.sh and the C tests t/parsetest and t/storetest when they were built,
+# t/*.sh and the C tests t/parsetest, t/storetest and t/mimetest when built,
 # then prints one last line "N passed, N failed" and exits 1 if anything
 # failed. Run from the top of the tree, as root or as any user.
+#
+# T_VALGRIND=1 sh t/run.sh runs every imapd under valgrind.
 #
 # As root it installs shunit2 when missing and runs every imapd session as
 # the unprivileged user imapdtest (created when missing): imapd refuses a
@@ -54,6 +56,8 @@ T_COUNTS=$T_TMP/counts
 # (a leak found at exit, say) still fails the run.
 SAN_DIR=$T_TMP/san
 mkdir "$SAN_DIR" && chmod 1777 "$SAN_DIR"
+T_SANDIR=$SAN_DIR
+export T_SANDIR
 if [ -n "${ASAN_OPTIONS:-}" ]; then
 	ASAN_OPTIONS="$ASAN_OPTIONS:log_path=$SAN_DIR/asan"
 	export ASAN_OPTIONS
@@ -117,12 +121,14 @@ for t in t/*.sh; do
 	*) suite "$t" ;;
 	esac
 done
-for t in t/parsetest t/storetest; do
+for t in t/parsetest t/storetest t/mimetest; do
 	if [ -x "$t" ]; then
 		ctest "$t"
 	fi
 done
 
+# valgrind (T_VALGRIND=1) leaves an empty log when it found nothing.
+find "$SAN_DIR" -type f -size 0 -exec rm -f {} +
 if [ -n "$(ls -A "$SAN_DIR")" ]; then
 	cat "$SAN_DIR"/* | sed 's/^/	/'
 	echo "sanitizers: 0 passed, 1 failed"
