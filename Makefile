@@ -31,8 +31,7 @@ t/mimetest: t/mimetest.c mime.o imapd.h
 	$(CC) $(CFLAGS) -I. -o t/mimetest t/mimetest.c mime.o
 
 run: imapd
-	sh t/demo.sh demo
-	./imapd -d demo
+	sh t/demo.sh demo --session
 
 check: imapd t/parsetest t/storetest t/mimetest
 	sh t/run.sh

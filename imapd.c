@@ -1888,7 +1888,7 @@ static void
 fetch_one(uint32_t seq, const struct fatt *f, size_t n, int seen_added,
     int uid_first)
 {
-	const struct rec *r = store_rec(S.mb, seq);
+	const struct rec r = *store_rec(S.mb, seq);
 	struct msgctx m;
 	int flags_done = 0;
 	size_t i;
@@ -1900,7 +1900,7 @@ fetch_one(uint32_t seq, const struct fatt *f, size_t n, int seen_added,
 	/* RFC 3501 6.4.8: UID FETCH answers always carry the UID. */
 	if (uid_first) {
 		outs("UID ");
-		outu(r->uid);
+		outu(r.uid);
 		outs(" ");
 	}
 	for (i = 0; i < n; i++) {
@@ -1913,19 +1913,19 @@ fetch_one(uint32_t seq, const struct fatt *f, size_t n, int seen_added,
 			break;
 		case FA_UID:
 			outs("UID ");
-			outu(r->uid);
+			outu(r.uid);
 			break;
 		case FA_INTERNALDATE:
 			outs("INTERNALDATE ");
-			out_internaldate(r->internaldate);
+			out_internaldate(r.internaldate);
 			break;
 		case FA_SIZE:
 			outs("RFC822.SIZE ");
-			outu(r->size);
+			outu(r.size);
 			break;
 		case FA_MODSEQ:
 			outs("MODSEQ (");
-			outu(r->modseq);
+			outu(r.modseq);
 			outs(")");
 			break;
 		case FA_ENVELOPE:
@@ -2011,14 +2011,23 @@ cmd_fetch(struct arg *a)
 
 /* ------------------------------------------------------ STORE */
 
-/* Keyword names to bits of the selected mailbox, creating when adding. */
+/*
+ * Keyword names to bits of the selected mailbox, creating when adding;
+ * a STORE that would pass the limit creates none of its keywords.
+ */
 static int
 keyword_bits(const char **kw, size_t n, int create, uint64_t *bits_r)
 {
-	size_t i;
+	size_t i, unknown = 0;
 	int b;
 
 	*bits_r = 0;
+	for (i = 0; create && i < n; i++)
+		unknown += store_keyword(S.mb, kw[i], 0) < 0;
+	if (unknown > KEYWORDS_MAX - store_nkeywords(S.mb)) {
+		errno = ENOSPC;
+		return -1;
+	}
 	for (i = 0; i < n; i++) {
 		if ((b = store_keyword(S.mb, kw[i], create)) >= 0)
 			*bits_r |= (uint64_t)1 << b;
@@ -2358,25 +2367,25 @@ static int
 search_match(const struct skey *k, struct msgctx *m)
 {
 	uint32_t seq = m->seq;
-	const struct rec *r = store_rec(S.mb, seq);
+	const struct rec r = *store_rec(S.mb, seq);
 	int64_t sent;
-	int64_t day = r->internaldate - r->internaldate % 86400;
+	int64_t day = r.internaldate - r.internaldate % 86400;
 
-	if (r->internaldate < 0 && r->internaldate % 86400)
+	if (r.internaldate < 0 && r.internaldate % 86400)
 		day -= 86400;
 	switch (k->op) {
 	case SK_ALL:
 		return 1;
 	case SK_FLAG:
-		return (r->flags & k->flag) != 0;
+		return (r.flags & k->flag) != 0;
 	case SK_UNFLAG:
-		return (r->flags & k->flag) == 0;
+		return (r.flags & k->flag) == 0;
 	case SK_KEYWORD:
-		return (r->keywords & k->bits) != 0;
+		return (r.keywords & k->bits) != 0;
 	case SK_UNKEYWORD:
-		return (r->keywords & k->bits) == 0;
+		return (r.keywords & k->bits) == 0;
 	case SK_NEW:
-		return store_is_recent(S.mb, seq) && !(r->flags & FL_SEEN);
+		return store_is_recent(S.mb, seq) && !(r.flags & FL_SEEN);
 	case SK_OLD:
 		return !store_is_recent(S.mb, seq);
 	case SK_RECENT:
@@ -2388,11 +2397,11 @@ search_match(const struct skey *k, struct msgctx *m)
 	case SK_SINCE:
 		return day >= k->t;
 	case SK_LARGER:
-		return r->size > k->n;
+		return r.size > k->n;
 	case SK_SMALLER:
-		return r->size < k->n;
+		return r.size < k->n;
 	case SK_UID:
-		return parse_seqset_has(&k->set, r->uid);
+		return parse_seqset_has(&k->set, r.uid);
 	case SK_SEQ:
 		return parse_seqset_has(&k->set, seq);
 	case SK_HEADER:

@@ -1,21 +1,34 @@
 #!/bin/sh
-# t/demo.sh DIR: make a demo store in DIR for "make run": a few realistic
-# messages delivered with "imapd -d DIR -D MAILBOX" (plain text, a
-# multipart message with an attachment, a reply thread, RFC 2047 encoded
-# non-ASCII subjects) in INBOX and two other mailboxes. Does nothing when DIR
-# exists, so the store and what was done in it are kept between runs.
+# t/demo.sh DIR [--session]: make a demo store in DIR for "make run": a few
+# realistic messages delivered with "imapd -d DIR -D MAILBOX" (plain text,
+# a multipart message with an attachment, a reply thread, RFC 2047 encoded
+# non-ASCII subjects) in INBOX and two other mailboxes. Does nothing when
+# DIR exists, so the store and what was done in it are kept between runs.
+# With --session it then opens an interactive PREAUTH session on DIR.
+#
+# imapd serves no PREAUTH session (and delivers nothing) for root, so as
+# root the demo store belongs to, and the session runs as, the system user
+# imapdemo, made here when missing.
 
-dir=${1:?usage: t/demo.sh DIR}
-imapd=$(dirname "$0")/../imapd
+dir=${1:?usage: t/demo.sh DIR [--session]}
+imapd=$(cd "$(dirname "$0")/.." && pwd)/imapd
+runas=
 
-[ -e "$dir" ] && exit 0
 if [ "$(id -u)" -eq 0 ]; then
-	# A PREAUTH session (and a delivery without -p) is never root's.
-	echo "t/demo.sh: imapd does not serve root without -p;" \
-	    "run make run as an ordinary user" >&2
-	exit 1
+	id -u imapdemo >/dev/null 2>&1 ||
+	    useradd -r -M -d /nonexistent -s /usr/sbin/nologin imapdemo ||
+	    exit 1
+	runas="setpriv --reuid=imapdemo --regid=imapdemo --clear-groups env HOME=/nonexistent USER=imapdemo"
 fi
 
+session() {
+	[ "${1:-}" = --session ] || exit 0
+	echo "imapd demo: type commands such as 'a LIST \"\" *', 'b SELECT INBOX'," \
+	    "'c FETCH 1:* (FLAGS ENVELOPE)', 'd LOGOUT'." >&2
+	exec $runas "$imapd" -d "$dir"
+}
+
+[ -e "$dir" ] && session "${2:-}"
 log=$(mktemp "${TMPDIR:-/tmp}/demo.XXXXXX") || exit 1
 trap 'rm -f "$log"' EXIT
 
@@ -27,15 +40,21 @@ fail() {
 
 # put MAILBOX < message (LF line ends, as an MTA hands it over)
 put() {
-	"$imapd" -s -d "$dir" -D "$1" 2>"$log" ||
+	$runas "$imapd" -s -d "$dir" -D "$1" 2>"$log" ||
 	    fail "delivery to $1 failed ($?): $(cat "$log")"
 }
 
 mkdir -p "$dir" || exit 1
+if [ -n "$runas" ]; then
+	chown imapdemo:imapdemo "$dir" "$log" || exit 1
+	$runas test -w "$dir" ||
+	    fail "imapdemo cannot reach $dir; run make run from a directory" \
+	    "other users can enter"
+fi
 
 # An IMAP session creates the other mailboxes before anything is delivered.
 printf 'a1 CREATE Archive\r\na2 CREATE Lists/announce\r\na3 SUBSCRIBE Archive\r\na4 SUBSCRIBE Lists/announce\r\na5 LOGOUT\r\n' |
-    "$imapd" -s -d "$dir" >"$log" 2>&1
+    $runas "$imapd" -s -d "$dir" >"$log" 2>&1
 grep -q "^a2 OK" "$log" || fail "CREATE failed: $(cat "$log")"
 
 put INBOX <<'EOF'
@@ -188,5 +207,6 @@ EOF
 
 # Some state, as a mail client would leave it.
 printf 'a1 SELECT INBOX\r\na2 STORE 1 +FLAGS.SILENT (\\Seen)\r\na3 STORE 3:4 +FLAGS.SILENT (\\Seen \\Answered)\r\na4 STORE 2 +FLAGS.SILENT ($Important \\Flagged)\r\na5 LOGOUT\r\n' |
-    "$imapd" -s -d "$dir" >"$log" 2>&1
+    $runas "$imapd" -s -d "$dir" >"$log" 2>&1
 grep -q "^a4 OK" "$log" || fail "STORE failed: $(cat "$log")"
+session "${2:-}"
