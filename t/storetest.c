@@ -205,8 +205,10 @@ test_names(struct store *st)
 static void
 test_escape(struct store *st)
 {
-	static const char *bad[] = { "../x", "..", ".", "a/../../x", "/x",
-	    "../../etc", ".hidden", "x/..", "%2E%2E" };
+	/* A name unlikely to exist beside the test directory already. */
+	static const char *bad[] = { "../esc-probe", "..", ".",
+	    "a/../../esc-probe", "/esc-probe", "../../etc", ".hidden",
+	    "esc-probe/..", "%2E%2E" };
 	DIR		*d;
 	struct dirent	*de;
 	size_t		 i;
@@ -214,7 +216,7 @@ test_escape(struct store *st)
 
 	for (i = 0; i < sizeof bad / sizeof bad[0]; i++)
 		store_create(st, bad[i]);
-	ok(!exists(path("x")) && !exists(path("../x")) &&
+	ok(!exists(path("esc-probe")) && !exists(path("../esc-probe")) &&
 	    !exists(path("etc")), "names with .. create nothing outside box");
 	if ((d = opendir(path("box"))) == NULL)
 		die("opendir box");
