@@ -370,22 +370,30 @@ fill_input(void)
 	}
 }
 
-/* One raw line (an AUTHENTICATE response), without its line end. */
+/*
+ * One raw line (an AUTHENTICATE response), without its line end. A line
+ * longer than max is read to its end all the same, so the next command
+ * starts in step, and then refused.
+ */
 static int
 read_rawline(char *buf, size_t max)
 {
 	size_t n = 0;
+	int over = 0;
 
 	for (;;) {
 		if (ipos == ilen && fill_input() == -1)
-			return -1;
+			exit(0);
 		char c = ibuf[ipos++];
 		if (c == '\n')
 			break;
 		if (n + 1 >= max)
-			return -1;
-		buf[n++] = c;
+			over = 1;
+		else
+			buf[n++] = c;
 	}
+	if (over)
+		return -1;
 	if (n > 0 && buf[n - 1] == '\r')
 		n--;
 	buf[n] = '\0';

@@ -208,6 +208,21 @@ a2 BAD Authentication cancelled"
 	assertResp a7 "a7 BAD Not allowed in this state"
 }
 
+# The AUTHENTICATE response line has a limit (2048 bytes): a longer one is
+# read to its end and refused, and the next command is understood.
+testAuthenticateLineLimit() {
+	session -p "$PW" <<EOF
+a1 AUTHENTICATE PLAIN
+$(head -c 3000 /dev/zero | tr '\0' A)
+a2 NOOP
+EOF
+	assertResp a1 "+ 
+a1 BAD Authentication line too long"
+	assertResp a2 "a2 OK NOOP completed"
+	assertEquals "every line is the greeting or a1's or a2's" 0 \
+	    "$(grep -cv '^\* OK \[CAPABILITY\|^+ \|^a[12] ' "$OUT")"
+}
+
 # yescrypt (Debian's default) and bcrypt hashes work as well: imapd leaves
 # the hash to crypt(3). Made with perl's crypt(), which is crypt(3).
 testYescryptAndBcrypt() {
