@@ -1734,6 +1734,7 @@ struct msgctx {
 	const char	*p;
 	size_t		 len;
 	struct mime_part *root;
+	struct mime_part *hroot;	/* its header only */
 	char		*blob;		/* made here, not from the cache */
 };
 
@@ -1752,8 +1753,10 @@ static void
 msg_done(struct msgctx *m)
 {
 	mime_free(m->root);
+	mime_free(m->hroot);
 	free(m->blob);
 	m->root = NULL;
+	m->hroot = NULL;
 	m->blob = NULL;
 }
 
@@ -1763,6 +1766,18 @@ msg_root(struct msgctx *m)
 	if (m->root == NULL && (m->root = mime_parse(m->p, m->len)) == NULL)
 		die(EXIT_TEMP, "out of memory");
 	return m->root;
+}
+
+/* What the header-only functions of mime.c need. */
+static const struct mime_part *
+msg_header(struct msgctx *m)
+{
+	if (m->root != NULL)
+		return m->root;
+	if (m->hroot == NULL &&
+	    (m->hroot = mime_parse_header(m->p, m->len)) == NULL)
+		die(EXIT_TEMP, "out of memory");
+	return m->hroot;
 }
 
 /*
@@ -2368,7 +2383,7 @@ search_key(const struct arg **ap, int depth)
 static int
 sent_day(struct msgctx *m, int64_t *day_r)
 {
-	return mime_sent_date(msg_root(m), day_r);
+	return mime_sent_date(msg_header(m), day_r);
 }
 
 static int
@@ -2413,7 +2428,7 @@ search_match(const struct skey *k, struct msgctx *m)
 	case SK_SEQ:
 		return parse_seqset_has(&k->set, seq);
 	case SK_HEADER:
-		return mime_search_header(msg_root(m), k->field, k->str);
+		return mime_search_header(msg_header(m), k->field, k->str);
 	case SK_BODY:
 	case SK_TEXT:
 		return mime_search_text(msg_root(m), k->str, k->op == SK_BODY);

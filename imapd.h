@@ -157,6 +157,7 @@ struct mailbox	*store_select(struct store *, const char *name, int readonly);
 void		 store_unselect(struct mailbox *);
 uint32_t	 store_exists(const struct mailbox *);
 uint32_t	 store_recent_count(const struct mailbox *);
+uint32_t	 store_first_unseen(const struct mailbox *);
 int		 store_is_recent(const struct mailbox *, uint32_t seq);
 uint32_t	 store_uidvalidity(const struct mailbox *);
 uint32_t	 store_uidnext(const struct mailbox *);
@@ -214,6 +215,7 @@ ssize_t		 modseq_read(int fd, off_t from, off_t to, struct change **r);
 struct mime_part;
 
 struct mime_part *mime_parse(const char *msg, size_t len);
+struct mime_part *mime_parse_header(const char *msg, size_t len);
 void		 mime_free(struct mime_part *);
 char		*mime_envelope(const struct mime_part *, size_t *len_r);
 char		*mime_bodystructure(const struct mime_part *, int extended,

@@ -682,6 +682,7 @@ struct pctx {
 	size_t		 hit;		/* stack index of the last boundary */
 	int		 close;		/* it was "--b--" */
 	int		 oom;
+	int		 hdronly;	/* mime_parse_header: stop at the body */
 };
 
 /* Whether the line at p is "--b" for an open boundary (innermost first). */
@@ -905,6 +906,10 @@ parse_entity(struct pctx *c, struct mime_part *m, const char *s, int depth)
 	}
 	m->hdrlen = m->body - s;
 	m->kind = MK_LEAF;
+	if (c->hdronly) {
+		m->bodylen = (size_t)(c->end - m->body);
+		return c->end;
+	}
 	floor = m->body;
 	ctype_get(m, &ct);
 	if (depth < MIME_DEPTH_MAX && ct_is(&ct, "multipart", NULL)) {
@@ -955,14 +960,15 @@ parse_entity(struct pctx *c, struct mime_part *m, const char *s, int depth)
 	return stop;
 }
 
-struct mime_part *
-mime_parse(const char *msg, size_t len)
+static struct mime_part *
+parse_message(const char *msg, size_t len, int hdronly)
 {
 	struct pctx		 c;
 	struct mime_part	*root;
 
 	memset(&c, 0, sizeof c);
 	c.end = msg + len;
+	c.hdronly = hdronly;
 	if ((root = part_new(&c, NULL)) == NULL)
 		return NULL;
 	parse_entity(&c, root, msg, 1);	/* the message is level 1 */
@@ -971,6 +977,23 @@ mime_parse(const char *msg, size_t len)
 		return NULL;
 	}
 	return root;
+}
+
+struct mime_part *
+mime_parse(const char *msg, size_t len)
+{
+	return parse_message(msg, len, 0);
+}
+
+/*
+ * The top-level header only, for the functions that read nothing else
+ * (mime_envelope, mime_search_header, mime_sent_date): SEARCH FROM need
+ * not find every boundary of every message.
+ */
+struct mime_part *
+mime_parse_header(const char *msg, size_t len)
+{
+	return parse_message(msg, len, 1);
 }
 
 void
