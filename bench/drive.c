@@ -1,17 +1,20 @@
 /*
  * drive: time IMAP commands against a server run on a pair of pipes.
  *
- *	drive [-n reps] [-x messages] [-l log] MODE [ARGS] -- server [arg ...]
+ *	drive [-n reps] [-x messages] [-l log] [-c file] MODE [ARGS] --
+ *	    server [arg ...]
  *
  * Each repetition starts the server (which must greet with PREAUTH),
  * runs the mode's commands, sends LOGOUT and reaps the process with
  * wait4() for its peak RSS. The timed part of a mode is measured with
  * CLOCK_MONOTONIC from the first byte sent to the tagged reply. Untagged
  * data is read and discarded but counted, and checked where it can be
- * (EXISTS, the number of FETCH responses, flags after STORE), so a server
- * that answers wrongly fails the run instead of looking fast. -x sets the
- * number of messages SELECT must find; -l appends the server's stderr to
- * a log file instead of ours.
+ * (EXISTS, the number of FETCH responses, flags after STORE, one SEARCH
+ * response with the same hits every time), so a server that answers
+ * wrongly fails the run instead of looking fast. -x sets the number of
+ * messages SELECT must find; -l appends the server's stderr to a log file
+ * instead of ours; -c removes a file (a server's cache) before every
+ * repetition, so each one starts cold.
  *
  * Modes:
  *	populate LIST MAILDIR	APPEND every listed Maildir file, pipelined
@@ -25,9 +28,14 @@
  *	append LIST MAILDIR N	N APPENDs, one after the other
  *	session			the whole connection: start, SELECT, FETCH the
  *				newest 50 messages' BODY.PEEK[HEADER], LOGOUT
+ *	structure		FETCH 1:* (ENVELOPE BODYSTRUCTURE)
+ *	search CRITERIA		SEARCH CRITERIA (one argument, sent as is)
  *
- * Output, one line: "MODE seconds peak_rss_kb bytes reps" with the median
- * time, the largest peak RSS and the untagged bytes of the timed command.
+ * Output, one line: "MODE seconds peak_rss_kb bytes reps count sum" with
+ * the median time, the largest peak RSS, the untagged bytes of the timed
+ * command, for structure and search the FETCH responses or SEARCH hits it
+ * gave (else 0) and, for structure, a hash of its untagged bytes
+ * (else 0), so that runs and servers can be compared byte for byte.
  *
  * Linux carries a process's peak RSS across exec, and a forked child
  * starts with its parent's pages, so the driver keeps its own memory
@@ -67,8 +75,13 @@ struct conn {
 	int		 litplus;
 	uint32_t	 exists;
 	uint64_t	 bytes;		/* untagged bytes since reset_counts */
+	uint64_t	 sum;		/* hash of them, CRLFs left out */
+	uint64_t	 word;		/* bytes not yet in sum */
+	unsigned	 nword;		/* how many */
 	uint32_t	 nfetch;	/* "* n FETCH" since reset_counts */
 	uint32_t	 nseen;		/* of them, with \Seen */
+	uint32_t	 nsearch;	/* "* SEARCH" responses */
+	uint32_t	 nhits;		/* numbers in them */
 	struct rusage	 ru;
 };
 
@@ -81,6 +94,7 @@ struct msg {
 static char	**server_argv;
 static uint32_t	  expect;	/* -x: messages the mailbox must hold */
 static const char *server_log;	/* -l */
+static const char *cold_file;	/* -c */
 
 static void die(const char *, ...) __attribute__((noreturn, format(printf, 1, 2)));
 
@@ -312,6 +326,59 @@ literal_at_end(const char *s, size_t len)
 	return n;
 }
 
+/*
+ * FNV-1a over 8-byte words rather than bytes, so that hashing 50 MB of
+ * FETCH responses costs the driver little next to the server's time; a
+ * partial word waits for the next call, so how the bytes were cut into
+ * reads does not change the sum. It only tells answers apart.
+ */
+static void
+sum_word(struct conn *c, uint64_t w)
+{
+	c->sum ^= w;
+	c->sum *= 0x100000001b3ULL;
+}
+
+static void
+sum_bytes(struct conn *c, const char *p, size_t n)
+{
+	uint64_t w;
+
+	while (n > 0 && c->nword > 0) {
+		c->word |= (uint64_t)(unsigned char)*p++ << (8 * c->nword);
+		n--;
+		if (++c->nword == 8) {
+			sum_word(c, c->word);
+			c->word = 0;
+			c->nword = 0;
+		}
+	}
+	for (; n >= 8; p += 8, n -= 8) {
+		/* little-endian, like the partial words (one load) */
+		w = (uint64_t)(unsigned char)p[0] |
+		    (uint64_t)(unsigned char)p[1] << 8 |
+		    (uint64_t)(unsigned char)p[2] << 16 |
+		    (uint64_t)(unsigned char)p[3] << 24 |
+		    (uint64_t)(unsigned char)p[4] << 32 |
+		    (uint64_t)(unsigned char)p[5] << 40 |
+		    (uint64_t)(unsigned char)p[6] << 48 |
+		    (uint64_t)(unsigned char)p[7] << 56;
+		sum_word(c, w);
+	}
+	for (; n > 0; n--, c->nword++)
+		c->word |= (uint64_t)(unsigned char)*p++ << (8 * c->nword);
+}
+
+/* The sum with the bytes still waiting, and their count, folded in. */
+static uint64_t
+sum_end(struct conn *c)
+{
+	sum_word(c, c->word);
+	sum_word(c, c->nword);
+	return c->sum;
+}
+
+/* Skip a literal's n bytes, counting them into the sum. */
 static void
 skip_bytes(struct conn *c, unsigned long long n)
 {
@@ -323,20 +390,41 @@ skip_bytes(struct conn *c, unsigned long long n)
 		have = c->end - c->start;
 		if (have > n)
 			have = (size_t)n;
+		sum_bytes(c, c->buf + c->start, have);
 		c->start += have;
 		n -= have;
 	}
 }
 
+/*
+ * Whether w occurs in s. memchr() for its first byte keeps this cheap on
+ * the long lines of FETCH ENVELOPE: the driver must not be what is timed.
+ */
 static int
 has_word(const char *s, size_t len, const char *w)
 {
-	size_t wl = strlen(w), i;
+	size_t wl = strlen(w);
+	const char *p, *e;
 
-	for (i = 0; i + wl <= len; i++)
-		if (memcmp(s + i, w, wl) == 0)
+	if (wl == 0 || len < wl)
+		return wl == 0;
+	e = s + (len - wl) + 1;
+	for (p = s; (p = memchr(p, w[0], (size_t)(e - p))) != NULL; p++)
+		if (memcmp(p, w, wl) == 0)
 			return 1;
 	return 0;
+}
+
+/* The numbers of "* SEARCH n n ..." (RFC 3501 section 7.2.5). */
+static void
+search_hits(struct conn *c, const char *s, size_t len)
+{
+	size_t i;
+
+	c->nsearch++;
+	for (i = 8; i < len; i++)
+		if (s[i] >= '0' && s[i] <= '9' && s[i - 1] == ' ')
+			c->nhits++;
 }
 
 /* An untagged response: count and check what the modes rely on. */
@@ -346,6 +434,11 @@ untagged(struct conn *c, const char *s, size_t len)
 	unsigned long n;
 	char *end;
 
+	if (len >= 8 && memcmp(s, "* SEARCH", 8) == 0 &&
+	    (len == 8 || s[8] == ' ')) {
+		search_hits(c, s, len);
+		return;
+	}
 	if (len < 3 || s[2] < '0' || s[2] > '9') {
 		/* CAPABILITY, or its response code in the greeting */
 		if (has_word(s, len, "CAPABILITY") &&
@@ -391,6 +484,7 @@ wait_tagged(struct conn *c, unsigned tag, int plus)
 			die("unexpected response: %.*s", (int)(len > 200 ? 200 :
 			    len), s);
 		c->bytes += len + 2;
+		sum_bytes(c, s, len);
 		untagged(c, s, len);
 		/* A literal continues the response after its bytes. */
 		seg = s;
@@ -400,6 +494,7 @@ wait_tagged(struct conn *c, unsigned tag, int plus)
 			c->bytes += (uint64_t)lit;
 			seg = get_line(c, &seglen);
 			c->bytes += seglen + 2;
+			sum_bytes(c, seg, seglen);
 		}
 	}
 }
@@ -415,8 +510,13 @@ static void
 reset_counts(struct conn *c)
 {
 	c->bytes = 0;
+	c->sum = 0xcbf29ce484222325ULL;
+	c->word = 0;
+	c->nword = 0;
 	c->nfetch = 0;
 	c->nseen = 0;
+	c->nsearch = 0;
+	c->nhits = 0;
 }
 
 /* Greeting must be PREAUTH (the bench runs the server as its user). */
@@ -576,6 +676,8 @@ struct result {
 	double		 secs;
 	uint64_t	 bytes;
 	long		 rss_kb;
+	uint32_t	 count;		/* FETCH responses or SEARCH hits */
+	uint64_t	 sum;		/* of the untagged bytes */
 };
 
 static void
@@ -643,10 +745,11 @@ mode_warm(struct result *res)
 	res->rss_kb = c.ru.ru_maxrss;
 }
 
-enum { Q_SELECT, Q_FETCH, Q_UIDFETCH, Q_STORE };
+enum { Q_SELECT, Q_FETCH, Q_UIDFETCH, Q_STORE, Q_STRUCTURE, Q_SEARCH };
 
+/* crit: the SEARCH criteria for Q_SEARCH, else unused. */
 static void
-mode_query(struct result *res, int q)
+mode_query(struct result *res, int q, const char *crit)
 {
 	struct conn c;
 	double t0 = 0, t1 = 0;
@@ -676,6 +779,28 @@ mode_query(struct result *res, int q)
 		must(&c, tag, "UID FETCH");
 		t1 = now();
 		check_fetch(&c, c.exists, "UID FETCH");
+		break;
+	case Q_STRUCTURE:
+		t0 = now();
+		tag = send_cmd(&c, "FETCH 1:* (ENVELOPE BODYSTRUCTURE)");
+		must(&c, tag, "FETCH");
+		t1 = now();
+		check_fetch(&c, c.exists, "FETCH");
+		res->count = c.nfetch;
+		res->sum = sum_end(&c);
+		break;
+	case Q_SEARCH:
+		t0 = now();
+		tag = send_cmd(&c, "SEARCH %s", crit);
+		must(&c, tag, "SEARCH");
+		t1 = now();
+		if (c.nsearch != 1)
+			die("SEARCH %s: %u SEARCH responses, expected 1", crit,
+			    c.nsearch);
+		if (c.nhits > c.exists)
+			die("SEARCH %s: %u hits in %u messages", crit, c.nhits,
+			    c.exists);
+		res->count = c.nhits;
 		break;
 	case Q_STORE:
 		t0 = now();
@@ -808,10 +933,11 @@ cmp_double(const void *a, const void *b)
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: drive [-n reps] [-x messages] [-l log] MODE "
-	    "[ARGS] -- server [arg ...]\n"
+	fprintf(stderr, "usage: drive [-n reps] [-x messages] [-l log] "
+	    "[-c file] MODE [ARGS] --\n             server [arg ...]\n"
 	    "modes: populate LIST MAILDIR | warm | select | fetch | uidfetch |"
-	    " store |\n       append LIST MAILDIR N | session\n");
+	    " store |\n       append LIST MAILDIR N | session | structure |"
+	    " search CRITERIA\n");
 	exit(100);
 }
 
@@ -825,8 +951,11 @@ main(int argc, char **argv)
 	char **args, *end;
 	int i, nargs, opt;
 
-	while ((opt = getopt(argc, argv, "l:n:x:")) != -1) {
+	while ((opt = getopt(argc, argv, "c:l:n:x:")) != -1) {
 		switch (opt) {
+		case 'c':
+			cold_file = optarg;
+			break;
 		case 'l':
 			server_log = optarg;
 			break;
@@ -862,18 +991,21 @@ main(int argc, char **argv)
 	memset(&best, 0, sizeof(best));
 	for (i = 0; i < (int)reps; i++) {
 		memset(&res, 0, sizeof(res));
+		if (cold_file != NULL && unlink(cold_file) == -1 &&
+		    errno != ENOENT)
+			die("%s: %s", cold_file, strerror(errno));
 		if (strcmp(mode, "populate") == 0 && nargs == 2)
 			mode_populate(&res, args[0], args[1]);
 		else if (strcmp(mode, "warm") == 0 && nargs == 0)
 			mode_warm(&res);
 		else if (strcmp(mode, "select") == 0 && nargs == 0)
-			mode_query(&res, Q_SELECT);
+			mode_query(&res, Q_SELECT, NULL);
 		else if (strcmp(mode, "fetch") == 0 && nargs == 0)
-			mode_query(&res, Q_FETCH);
+			mode_query(&res, Q_FETCH, NULL);
 		else if (strcmp(mode, "uidfetch") == 0 && nargs == 0)
-			mode_query(&res, Q_UIDFETCH);
+			mode_query(&res, Q_UIDFETCH, NULL);
 		else if (strcmp(mode, "store") == 0 && nargs == 0)
-			mode_query(&res, Q_STORE);
+			mode_query(&res, Q_STORE, NULL);
 		else if (strcmp(mode, "append") == 0 && nargs == 3) {
 			ul = strtoul(args[2], &end, 10);
 			if (*end || ul == 0 || ul > 1000000)
@@ -881,15 +1013,26 @@ main(int argc, char **argv)
 			mode_append(&res, args[0], args[1], (uint32_t)ul);
 		} else if (strcmp(mode, "session") == 0 && nargs == 0)
 			mode_session(&res);
+		else if (strcmp(mode, "structure") == 0 && nargs == 0)
+			mode_query(&res, Q_STRUCTURE, NULL);
+		else if (strcmp(mode, "search") == 0 && nargs == 1)
+			mode_query(&res, Q_SEARCH, args[0]);
 		else
 			usage();
 		secs[i] = res.secs;
 		if (res.rss_kb > best.rss_kb)
 			best.rss_kb = res.rss_kb;
 		best.bytes = res.bytes;
+		/* The same question must get the same answer every time. */
+		if (i > 0 && (res.count != best.count || res.sum != best.sum))
+			die("%s: repetition %d answered differently", mode,
+			    i + 1);
+		best.count = res.count;
+		best.sum = res.sum;
 	}
 	qsort(secs, reps, sizeof(secs[0]), cmp_double);
-	printf("%s %.6f %ld %llu %lu\n", mode, secs[reps / 2], best.rss_kb,
-	    (unsigned long long)best.bytes, reps);
+	printf("%s %.6f %ld %llu %lu %u %016llx\n", mode, secs[reps / 2],
+	    best.rss_kb, (unsigned long long)best.bytes, reps, best.count,
+	    (unsigned long long)best.sum);
 	return 0;
 }

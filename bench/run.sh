@@ -12,12 +12,23 @@
 # there), the imapd store filled from it through imapd itself, and work/,
 # fresh copies of both taken at the start of every run so the mutating
 # steps (STORE, APPEND) never touch the kept data.
+#
+# The searches look for words of bench/gen.c's vocabulary that neither
+# server can find in an index (Dovecot's default has no full-text index),
+# so both read every message that does not match to its end:
+#   TEXT     a last name, in From/To/Cc of about one message in ten and
+#            in no body
+#   SUBJECT  a word of the body vocabulary, in about 3% of the subjects
+#   FROM     a first name, in about 3% of the From fields
 set -eu
 
 N=${BENCH_N:-100000}
 SEED=${BENCH_SEED:-1}
 REPS=${BENCH_REPS:-3}
 APPENDS=${BENCH_APPENDS:-1000}
+TEXT_WORD=Okafor
+SUBJECT_WORD=invoice
+FROM_NAME=Giulia
 TOP=$(pwd)
 DATA=$TOP/bench/data/$N-$SEED
 DOVECOT=/usr/lib/dovecot/imap
@@ -138,25 +149,48 @@ if [ $HAVE_DOVECOT = 1 ]; then
 fi
 IMAPD=$(imapd_cmd "$DATA/work/imapd-store")
 DOVE=$(dovecot_cmd "$DATA/work/dovecot-home")
+# The structure caches, removed before each cold repetition. imapd's index
+# records keep offsets into its cache, but an entry is used only when its
+# magic, UID and sum check out, so a missing file is simply rebuilt (the
+# check after step 7 shows it is).
+ICACHE=$DATA/work/imapd-store/box/INBOX/cache
+DCACHE=$WMAILDIR/dovecot.index.cache
+# Message bytes as IMAP counts them (RFC822.SIZE, CRLF line ends): the
+# W= field of each Maildir name; MB/s of the searches is this over time.
+MBYTES=$(awk -F'W=' '{ split($2, a, ":"); s += a[1] } END { printf "%.0f", s }' "$LIST")
 
 # ---------------------------------------------------------------- measure
 OUT=$DATA/results
 : > "$OUT"
-# measure NAME DRIVE-ARGS...: one line "NAME server secs rss bytes" each
+# measure NAME [cold] DRIVE-ARGS...: one line each
+# "NAME server secs rss bytes count sum"; cold removes the server's
+# structure cache before every repetition.
 measure() {
 	name=$1
 	shift
-	"$DRIVE" -n "$REPS" -l "$DATA/imapd.log" "$@" -- $IMAPD > "$OUT.1" ||
-	    die "imapd failed at $name (see $DATA/imapd.log)"
-	awk -v n="$name" '{ print n, "imapd", $2, $3, $4 }' "$OUT.1" >> "$OUT"
+	ic= dc=
+	if [ "$1" = cold ]; then
+		ic="-c $ICACHE" dc="-c $DCACHE"
+		shift
+	fi
+	"$DRIVE" -n "$REPS" -l "$DATA/imapd.log" $ic "$@" -- $IMAPD \
+	    > "$OUT.1" || die "imapd failed at $name (see $DATA/imapd.log)"
+	awk -v n="$name" '{ print n, "imapd", $2, $3, $4, $6, $7 }' \
+	    "$OUT.1" >> "$OUT"
 	if [ $HAVE_DOVECOT = 1 ]; then
-		"$DRIVE" -n "$REPS" -l "$DATA/dovecot.log" "$@" -- $DOVE \
+		"$DRIVE" -n "$REPS" -l "$DATA/dovecot.log" $dc "$@" -- $DOVE \
 		    > "$OUT.1" || die "dovecot failed at $name"
-		awk -v n="$name" '{ print n, "dovecot", $2, $3, $4 }' \
+		awk -v n="$name" '{ print n, "dovecot", $2, $3, $4, $6, $7 }' \
 		    "$OUT.1" >> "$OUT"
 	fi
 	rm -f "$OUT.1"
 }
+# field STEP SERVER N: field N (3 secs ... 7 sum) of a result line
+field() {
+	awk -v s="$1" -v v="$2" -v f="$3" \
+	    '$1 == s && $(NF - 5) == v { print $(NF - 7 + f) }' "$OUT"
+}
+size() { if [ -f "$1" ]; then wc -c < "$1" | tr -d ' '; else echo 0; fi; }
 
 # Dovecot cannot trust a Maildir directory's mtime within a second or so
 # of a change and rescans it on every SELECT until it can: let the fresh
@@ -177,6 +211,20 @@ measure "1 SELECT INBOX" -x "$N" select
 measure "2 FETCH 1:* (UID FLAGS)" -x "$N" fetch
 measure "3 UID FETCH 1:* (RFC822.SIZE INTERNALDATE)" -x "$N" uidfetch
 measure "6 connection: SELECT, 50 headers, LOGOUT" -x "$N" session
+measure "7 FETCH 1:* (ENVELOPE BODYSTRUCTURE) cold" cold -x "$N" structure
+icold=$(size "$ICACHE")
+dcold=$(size "$DCACHE")
+[ "$icold" -gt 0 ] || die "imapd wrote no structure cache ($ICACHE)"
+measure "8 FETCH 1:* (ENVELOPE BODYSTRUCTURE) warm" -x "$N" structure
+iwarm=$(size "$ICACHE")
+dwarm=$(size "$DCACHE")
+# A warm run that found every entry appends none.
+[ "$iwarm" = "$icold" ] ||
+    die "imapd's cache grew from $icold to $iwarm bytes in a warm run"
+measure "9 SEARCH TEXT \"$TEXT_WORD\"" -x "$N" search "TEXT \"$TEXT_WORD\""
+measure "10 SEARCH HEADER SUBJECT \"$SUBJECT_WORD\"" -x "$N" \
+    search "HEADER SUBJECT \"$SUBJECT_WORD\""
+measure "11 SEARCH FROM \"$FROM_NAME\"" -x "$N" search "FROM \"$FROM_NAME\""
 measure "4 STORE 1:* +FLAGS.SILENT (\\Seen)" -x "$N" store
 measure "5 $APPENDS x APPEND" append "$LIST" "$MAILDIR" "$APPENDS"
 
@@ -187,9 +235,9 @@ function ms(s) { return sprintf("%.1f", s * 1000) }
 function mib(k) { return sprintf("%.1f", k / 1024) }
 function ratio(a, b) { return b > 0 ? sprintf("%.2f", a / b) : "-" }
 {
-	srv = $(NF - 3); t = $(NF - 2); rss = $(NF - 1)
+	srv = $(NF - 5); t = $(NF - 4); rss = $(NF - 3)
 	name = $1
-	for (i = 2; i <= NF - 4; i++)
+	for (i = 2; i <= NF - 6; i++)
 		name = name " " $i
 	order[$1 + 0] = name
 	if ($1 + 0 > n)
@@ -215,3 +263,54 @@ END {
 }' "$OUT"
 echo "ms: median of $REPS; MiB: peak RSS of the server process (wait4 ru_maxrss)"
 echo "(the connection row times the whole process, start to exit)"
+echo "7: imapd without box/INBOX/cache, Dovecot without dovecot.index.cache"
+echo "   (each removed before every run; message files in the page cache)"
+echo "8: new connections after 7, caches filled"
+
+# The structure answers: cold against warm, imapd against Dovecot.
+same() { [ "$1" = "$2" ] && echo "identical" || echo "DIFFERENT"; }
+i7=$(field 7 imapd 7)
+i8=$(field 8 imapd 7)
+echo "structure cache: imapd $icold bytes after 7, $iwarm after 8;" \
+    "cold and warm answers $(same "$i7" "$i8")"
+if [ $HAVE_DOVECOT = 1 ]; then
+	d7=$(field 7 dovecot 7)
+	d8=$(field 8 dovecot 7)
+	echo "dovecot.index.cache: $dcold bytes after 7, $dwarm after 8;" \
+	    "cold and warm answers $(same "$d7" "$d8")"
+	echo "ENVELOPE BODYSTRUCTURE of imapd and Dovecot:" \
+	    "$(same "$i7" "$d7") ($(field 7 imapd 5) and" \
+	    "$(field 7 dovecot 5) bytes)"
+fi
+
+# The searches: hits of both servers, and read bandwidth.
+echo
+echo "searches over $(awk -v b="$MBYTES" 'BEGIN { printf "%.1f", b / 1e6 }') MB of messages (MB/s: that over the median time)"
+sfmt="%-44s %10s %10s %6s %9s %9s\n"
+printf "$sfmt" "operation" "imapd hits" "dove hits" "" "imapd MB/s" "dove MB/s"
+bad=0
+for step in 9 10 11; do
+	ih=$(field $step imapd 6)
+	it=$(field $step imapd 3)
+	dh=$(field $step dovecot 6)
+	dt=$(field $step dovecot 3)
+	if [ -n "$dh" ] && [ "$dh" != "$ih" ]; then
+		bad=1
+		say "bench: step $step: imapd finds $ih messages, Dovecot $dh"
+	fi
+	awk -v s=$step -v ih="$ih" -v it="$it" -v dh="${dh:--}" \
+	    -v dt="${dt:-0}" -v b="$MBYTES" -v hd=$HAVE_DOVECOT -v fmt="$sfmt" '
+	function rate(t) { return t > 0 ? sprintf("%.0f", b / 1e6 / t) : "-" }
+	$1 == s && $(NF - 5) == "imapd" {
+		name = $1
+		for (i = 2; i <= NF - 6; i++)
+			name = name " " $i
+		printf fmt, name, ih, dh,
+		    !hd ? "" : ih == dh ? "same" : "DIFFER", rate(it),
+		    hd ? rate(dt) : "-"
+	}' "$OUT"
+done
+echo "9-11 run after 7-8: Dovecot's index cache then holds the header fields"
+echo "of ENVELOPE (hdr.From, hdr.Subject, ...), which 10 and 11 read instead of"
+echo "the messages; imapd reads every message's header for them"
+[ $bad = 0 ] || die "the servers disagree on SEARCH hits (see above)"
