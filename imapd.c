@@ -46,6 +46,9 @@ static struct {
 	struct store	*store;
 	struct mailbox	*mb;
 	int		 readonly;
+	int		 deleted_one;	/* this command deleted a mailbox */
+	int		 appendok;	/* the parser takes APPEND-sized literals */
+	struct timespec	 started;
 	struct parser	*parser;
 	/* the reply of the command being run */
 	int		 res;
@@ -53,6 +56,7 @@ static struct {
 } S;
 
 static int	 uidcmd;	/* the command came as UID <command> */
+static void	 unselect(void);
 static char	 obuf[OUTBUF_SIZE];
 static size_t	 olen;
 static char	 ibuf[INBUF_SIZE];
@@ -163,10 +167,20 @@ outf(const char *fmt, ...)
 	n = vsnprintf(tmp, sizeof tmp, fmt, ap);
 	va_end(ap);
 	if (n < 0)
+		die(EXIT_TEMP, "output format error");
+	if ((size_t)n < sizeof tmp) {
+		out(tmp, (size_t)n);
 		return;
-	if ((size_t)n >= sizeof tmp)
-		n = sizeof tmp - 1;
-	out(tmp, (size_t)n);
+	}
+	/* Longer than tmp (a long tag, say): never cut a reply short. */
+	char *big = malloc((size_t)n + 1);
+	if (big == NULL)
+		die(EXIT_TEMP, "out of memory");
+	va_start(ap, fmt);
+	vsnprintf(big, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	out(big, (size_t)n);
+	free(big);
 }
 
 static void
@@ -231,7 +245,8 @@ out_astring(const char *s)
 		if (!parse_is_atom(s + i, 1) && c != ']')
 			quote = 1;
 	}
-	if (!quote) {
+	/* An atom NIL would read as nil (RFC 3501 4.5). */
+	if (!quote && strcasecmp(s, "NIL") != 0) {
 		out(s, n);
 		return;
 	}
@@ -339,12 +354,28 @@ no_store(int trycreate)
 
 /* ------------------------------------------------------------- input */
 
+/*
+ * What is left of the time to log in: counted from the start, not per
+ * read, so a client trickling bytes cannot stay unauthenticated for long.
+ */
+static int
+preauth_left(void)
+{
+	struct timespec now;
+	long long ms;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	ms = (now.tv_sec - S.started.tv_sec) * 1000LL +
+	    (now.tv_nsec - S.started.tv_nsec) / 1000000;
+	return ms >= TIMEOUT_PREAUTH_MS ? 0 : (int)(TIMEOUT_PREAUTH_MS - ms);
+}
+
 /* Wait for input with the deadline of the current state. */
 static int
 fill_input(void)
 {
 	struct pollfd pfd = { .fd = 0, .events = POLLIN };
-	int ms = S.state == ST_NOAUTH ? TIMEOUT_PREAUTH_MS : TIMEOUT_AUTH_MS;
+	int ms = S.state == ST_NOAUTH ? preauth_left() : TIMEOUT_AUTH_MS;
 	ssize_t n;
 
 	out_flush();
@@ -462,6 +493,20 @@ to_crlf(const char *p, size_t n, size_t *n_r)
 	return q;
 }
 
+/*
+ * A message's index record. The store reads records from disk; if that
+ * fails the session cannot go on with a true view, so it ends.
+ */
+static const struct rec *
+rec(uint32_t seq)
+{
+	const struct rec *r = store_rec(S.mb, seq);
+
+	if (r == NULL)
+		die(EXIT_TEMP, "read index: %s", store_error(S.store));
+	return r;
+}
+
 static const char *const sysflags[] = {
 	"\\Answered", "\\Flagged", "\\Deleted", "\\Seen", "\\Draft"
 };
@@ -499,7 +544,7 @@ out_flaglist(uint32_t flags, uint64_t kw, int recent)
 static void
 out_msgflags(uint32_t seq)
 {
-	const struct rec *r = store_rec(S.mb, seq);
+	const struct rec *r = rec(seq);
 
 	outs("FLAGS ");
 	out_flaglist(r->flags & FL_SYSTEM, r->keywords,
@@ -543,6 +588,12 @@ report_changes(int allow_expunge)
 		logmsg(LOG_ERR, "sync: %s", store_error(S.store));
 		return;
 	}
+	if (sy.deleted && S.deleted_one) {
+		/* This session deleted it: it is just no longer selected. */
+		store_sync_free(&sy);
+		unselect();
+		return;
+	}
 	if (sy.deleted) {
 		/* RFC 2180 3.3: the mailbox is gone, so is the session. */
 		outs("* BYE Mailbox deleted by another session\r\n");
@@ -582,7 +633,7 @@ last_uid(void)
 {
 	uint32_t n = store_exists(S.mb);
 
-	return n ? store_rec(S.mb, n)->uid : 0;
+	return n ? rec(n)->uid : 0;
 }
 
 /*
@@ -623,7 +674,7 @@ seqs_of(const char *text, int uid, uint32_t **seqs_r, size_t *n_r)
 	}
 	if (uid) {
 		for (seq = 1; seq <= exists; seq++)
-			if (parse_seqset_has(&set, store_rec(S.mb, seq)->uid))
+			if (parse_seqset_has(&set, rec(seq)->uid))
 				v[n++] = seq;
 	} else
 		for (i = 0; i < set.n; i++)
@@ -930,12 +981,12 @@ select_mailbox(struct arg *a, int readonly)
 	char *name;
 	uint32_t seq, n;
 
+	/* RFC 3501 6.3.1: even a failed SELECT deselects. */
+	unselect();
 	if (nargs(a) != 1)
 		return bad_args();
 	if ((name = mailbox_arg(a)) == NULL)
 		return no("[CANNOT] Invalid mailbox name");
-	/* RFC 3501 6.3.1: a failed SELECT leaves no mailbox selected. */
-	unselect();
 	S.mb = store_select(S.store, name, readonly);
 	free(name);
 	if (S.mb == NULL)
@@ -945,11 +996,8 @@ select_mailbox(struct arg *a, int readonly)
 	n = store_exists(S.mb);
 	out_mailbox_flags();
 	outf("* %u EXISTS\r\n* %u RECENT\r\n", n, store_recent_count(S.mb));
-	for (seq = 1; seq <= n; seq++)
-		if (!(store_rec(S.mb, seq)->flags & FL_SEEN)) {
-			outf("* OK [UNSEEN %u] First unseen\r\n", seq);
-			break;
-		}
+	if ((seq = store_first_unseen(S.mb)) != 0)
+		outf("* OK [UNSEEN %u] First unseen\r\n", seq);
 	outf("* OK [UIDVALIDITY %u] UIDs valid\r\n", store_uidvalidity(S.mb));
 	outf("* OK [UIDNEXT %u] Predicted next UID\r\n", store_uidnext(S.mb));
 	outf("* OK [HIGHESTMODSEQ %llu] Highest\r\n",
@@ -1011,6 +1059,7 @@ cmd_delete(struct arg *a)
 
 	if (r == RES_NO && errno == EPERM)
 		return no("[CANNOT] INBOX cannot be deleted");
+	S.deleted_one = r == RES_OK;
 	return r;
 }
 
@@ -1061,23 +1110,49 @@ cmd_rename(struct arg *a)
 	return r;
 }
 
-/* RFC 3501 6.3.8: '*' matches anything, '%' anything but the separator. */
+/*
+ * RFC 3501 6.3.8: '*' matches anything, '%' anything but the separator.
+ * INBOX, and so the first part of a name under it, matches in any case
+ * (RFC 3501 5.1). The set of name positions the pattern can have reached
+ * is carried along the pattern, so the time is pattern length times name
+ * length at worst, whatever the wildcards: no backtracking.
+ */
 static int
-match(const char *pat, const char *s)
+match(const char *pat, const char *name)
 {
-	for (; *pat; pat++) {
-		if (*pat == '*' || *pat == '%') {
-			for (;; s++) {
-				if (match(pat + 1, s))
-					return 1;
-				if (*s == '\0' || (*pat == '%' && *s == '/'))
-					return 0;
+	size_t n = strlen(name), i, lit = 0;
+	size_t nocase = strncmp(name, "INBOX", 5) == 0 &&
+	    (name[5] == '\0' || name[5] == '/') ? 5 : 0;
+	const char *p;
+	unsigned char *at, any;
+	int r;
+
+	for (p = pat; *p; p++)
+		lit += *p != '*' && *p != '%';
+	if (lit > n || (at = calloc(n + 1, 1)) == NULL)
+		return 0;
+	at[0] = 1;
+	for (p = pat, any = 1; *p && any; p++) {
+		unsigned char reach = 0;
+		if (*p == '*' || *p == '%') {
+			for (i = 0; i <= n; i++) {
+				if (*p == '%' && i > 0 && name[i - 1] == '/')
+					reach = 0;
+				reach |= at[i];
+				at[i] = reach;
 			}
+			continue;
 		}
-		if (*s++ != *pat)
-			return 0;
+		for (i = n, any = 0; i > 0; i--) {
+			at[i] = at[i - 1] && (name[i - 1] == *p || (i <= nocase &&
+			    toupper((unsigned char)*p) == name[i - 1]));
+			any |= at[i];
+		}
+		at[0] = 0;
 	}
-	return *s == '\0';
+	r = any && at[n];
+	free(at);
+	return r;
 }
 
 static int
@@ -1156,7 +1231,7 @@ list_names(const char *verb, char **names, size_t n, const char *pat)
 	free(all);
 }
 
-/* RFC 3501 5.1: INBOX is case-insensitive, in patterns too. */
+/* The pattern LIST matches: the reference name, then the mailbox name. */
 static char *
 list_pattern(const char *ref, const char *pat)
 {
@@ -1166,9 +1241,6 @@ list_pattern(const char *ref, const char *pat)
 	if (full == NULL)
 		return NULL;
 	snprintf(full, n, "%s%s", ref, pat);
-	if (strncasecmp(full, "INBOX", 5) == 0 &&
-	    (full[5] == '\0' || full[5] == '/'))
-		memcpy(full, "INBOX", 5);
 	return full;
 }
 
@@ -1191,7 +1263,8 @@ list_common(struct arg *a, const char *verb,
 		free(full);
 		return no_store(0);
 	}
-	qsort(v, n, sizeof *v, cmpstr);
+	if (n > 1)
+		qsort(v, n, sizeof *v, cmpstr);
 	list_names(verb, v, n, full);
 	store_names_free(v, n);
 	free(full);
@@ -1210,47 +1283,62 @@ cmd_lsub(struct arg *a)
 	return list_common(a, "LSUB", store_subscriptions);
 }
 
+static const char *const status_items[] = {
+	"MESSAGES", "RECENT", "UIDNEXT", "UIDVALIDITY", "UNSEEN", "HIGHESTMODSEQ"
+};
+#define NSTATUS	(sizeof status_items / sizeof status_items[0])
+
+static size_t
+status_item(const struct arg *it)
+{
+	size_t i;
+
+	for (i = 0; i < NSTATUS; i++)
+		if (parse_keyword_is(it, status_items[i]))
+			break;
+	return i;
+}
+
 static int
 cmd_status(struct arg *a)
 {
 	struct mbstatus st;
 	const struct arg *it;
+	uint64_t v[NSTATUS];
 	char *name;
-	int r = RES_OK;
 
 	if (nargs(a) != 2 || a->next->type != ARG_LIST || !a->next->child)
 		return bad_args();
+	/* Every item is checked before any of the answer is sent. */
+	for (it = a->next->child; it != NULL; it = it->next)
+		if (status_item(it) == NSTATUS)
+			return bad("Unknown STATUS item");
 	if ((name = mailbox_arg(a)) == NULL)
 		return no("[CANNOT] Invalid mailbox name");
 	if (store_status(S.store, name, &st) == -1) {
 		free(name);
 		return no_store(0);
 	}
+	v[0] = st.messages;
+	v[1] = st.recent;
+	v[2] = st.uidnext;
+	v[3] = st.uidvalidity;
+	v[4] = st.unseen;
+	v[5] = st.highestmodseq;
 	outs("* STATUS ");
 	out_astring(name);
 	outs(" (");
-	for (it = a->next->child; it != NULL && r == RES_OK; it = it->next) {
-		const char *sep = it == a->next->child ? "" : " ";
-		if (parse_keyword_is(it, "MESSAGES"))
-			outf("%sMESSAGES %u", sep, st.messages);
-		else if (parse_keyword_is(it, "RECENT"))
-			outf("%sRECENT %u", sep, st.recent);
-		else if (parse_keyword_is(it, "UIDNEXT"))
-			outf("%sUIDNEXT %u", sep, st.uidnext);
-		else if (parse_keyword_is(it, "UIDVALIDITY"))
-			outf("%sUIDVALIDITY %u", sep, st.uidvalidity);
-		else if (parse_keyword_is(it, "UNSEEN"))
-			outf("%sUNSEEN %u", sep, st.unseen);
-		else if (parse_keyword_is(it, "HIGHESTMODSEQ"))
-			outf("%sHIGHESTMODSEQ %llu", sep,
-			    (unsigned long long)st.highestmodseq);
-		else
-			r = bad("Unknown STATUS item");
+	for (it = a->next->child; it != NULL; it = it->next) {
+		size_t i = status_item(it);
+		outs(status_items[i]);
+		outs(" ");
+		outu(v[i]);
+		if (it->next != NULL)
+			outs(" ");
 	}
-	/* The line is already begun; end it even when an item was bad. */
 	outs(")\r\n");
 	free(name);
-	return r;
+	return RES_OK;
 }
 
 /*
@@ -1306,7 +1394,7 @@ cmd_append(struct arg *a)
 		date = msg;
 		msg = msg->next;
 	}
-	if (msg == NULL || msg->next != NULL || msg->type != ARG_STRING ||
+	if (msg == NULL || msg->next != NULL || !msg->literal ||
 	    (date && (date->type != ARG_STRING ||
 	    parse_datetime(date->s, &when) == -1)))
 		return bad_args();
@@ -1416,7 +1504,7 @@ struct fatt {
 static int
 fetch_partial(const char *s, struct fatt *f)
 {
-	char num[16], *dot;
+	char num[32], *dot;
 	size_t n = strlen(s);
 
 	if (n == 0)
@@ -1738,12 +1826,20 @@ struct msgctx {
 	char		*blob;		/* made here, not from the cache */
 };
 
+/* The bytes are read only when an item needs them (store_data copies). */
 static void
 msg_init(struct msgctx *m, uint32_t seq)
 {
 	memset(m, 0, sizeof *m);
 	m->seq = seq;
-	if ((m->p = store_data(S.mb, seq, &m->len)) == NULL) {
+}
+
+static void
+msg_bytes(struct msgctx *m)
+{
+	if (m->p != NULL)
+		return;
+	if ((m->p = store_data(S.mb, m->seq, &m->len)) == NULL) {
 		m->p = "";
 		m->len = 0;
 	}
@@ -1763,6 +1859,7 @@ msg_done(struct msgctx *m)
 static const struct mime_part *
 msg_root(struct msgctx *m)
 {
+	msg_bytes(m);
 	if (m->root == NULL && (m->root = mime_parse(m->p, m->len)) == NULL)
 		die(EXIT_TEMP, "out of memory");
 	return m->root;
@@ -1774,6 +1871,7 @@ msg_header(struct msgctx *m)
 {
 	if (m->root != NULL)
 		return m->root;
+	msg_bytes(m);
 	if (m->hroot == NULL &&
 	    (m->hroot = mime_parse_header(m->p, m->len)) == NULL)
 		die(EXIT_TEMP, "out of memory");
@@ -1852,7 +1950,10 @@ section_bytes(const struct fatt *f, struct msgctx *m, const char **p_r,
 	if (f->depth == 0 && f->section != SEC_FIELDS &&
 	    f->section != SEC_FIELDS_NOT) {
 		/* The whole message, its header or text: no parsing. */
-		size_t hlen = header_len(m->p, m->len);
+		size_t hlen;
+
+		msg_bytes(m);
+		hlen = header_len(m->p, m->len);
 		*p_r = m->p + (f->section == SEC_TEXT ? hlen : 0);
 		*n_r = f->section == SEC_HEADER ? hlen :
 		    f->section == SEC_TEXT ? m->len - hlen : m->len;
@@ -1911,7 +2012,7 @@ static void
 fetch_one(uint32_t seq, const struct fatt *f, size_t n, int seen_added,
     int uid_first)
 {
-	const struct rec r = *store_rec(S.mb, seq);
+	const struct rec r = *rec(seq);
 	struct msgctx m;
 	int flags_done = 0;
 	size_t i;
@@ -1986,7 +2087,7 @@ set_seen(const uint32_t *seqs, size_t n, uint8_t *added)
 	if ((v = calloc(n ? n : 1, sizeof *v)) == NULL)
 		return -1;
 	for (i = 0; i < n; i++)
-		if (!(store_rec(S.mb, seqs[i])->flags & FL_SEEN)) {
+		if (!(rec(seqs[i])->flags & FL_SEEN)) {
 			v[m++] = seqs[i];
 			added[i] = 1;
 		}
@@ -2105,13 +2206,19 @@ cmd_store(struct arg *a)
 	}
 	if (seqs_of(astring(a), uidcmd, &seqs, &n) == -1)
 		r = bad("Invalid sequence set");
-	else if (keyword_bits(kw, nkw, mode != STORE_REMOVE, &bits) == -1 ||
-	    store_flags(S.mb, seqs, n, mode, sys, bits) == -1)
+	else if (n == 0)
+		;	/* no message: no keyword is made either */
+	else if (keyword_bits(kw, nkw, mode != STORE_REMOVE, &bits) == -1)
+		r = errno == EINVAL ? bad("Invalid flag") : no_store(0);
+	else if (store_flags(S.mb, seqs, n, mode, sys, bits) == -1)
 		r = no_store(0);
+	/* New keywords: FLAGS announces them before a FETCH shows them. */
+	if (r == RES_OK && n > 0 && nkw > 0)
+		report_changes(0);
 	for (i = 0; r == RES_OK && !silent && i < n; i++) {
 		outf("* %u FETCH (", seqs[i]);
 		if (uidcmd)
-			outf("UID %u ", store_rec(S.mb, seqs[i])->uid);
+			outf("UID %u ", rec(seqs[i])->uid);
 		out_msgflags(seqs[i]);
 		outs(")\r\n");
 	}
@@ -2144,7 +2251,7 @@ cmd_copy(struct arg *a)
 	else if (n > 0) {
 		/* RFC 4315 section 3: COPYUID names both UID sets. */
 		for (i = 0; i < n; i++)
-			src[i] = store_rec(S.mb, seqs[i])->uid;
+			src[i] = rec(seqs[i])->uid;
 		if ((s1 = uidset_text(src, n)) == NULL ||
 		    (s2 = uidset_text(uids, n)) == NULL)
 			r = no("[SERVERBUG] Out of memory");
@@ -2390,7 +2497,7 @@ static int
 search_match(const struct skey *k, struct msgctx *m)
 {
 	uint32_t seq = m->seq;
-	const struct rec r = *store_rec(S.mb, seq);
+	const struct rec r = *rec(seq);
 	int64_t sent;
 	int64_t day = r.internaldate - r.internaldate % 86400;
 
@@ -2471,7 +2578,7 @@ cmd_search(struct arg *a)
 
 		msg_init(&m, seq);
 		if (search_match(k, &m))
-			outf(" %u", uidcmd ? store_rec(S.mb, seq)->uid : seq);
+			outf(" %u", uidcmd ? rec(seq)->uid : seq);
 		msg_done(&m);
 	}
 	outs("\r\n");
@@ -2552,6 +2659,7 @@ run_command(const char *tag, struct arg *args)
 	int res;
 
 	uidcmd = 0;
+	S.deleted_one = 0;
 	cur = c = find_cmd(args->type == ARG_ATOM ? args->s : "");
 	S.res = RES_OK;
 	if (c->name == NULL)
@@ -2560,9 +2668,11 @@ run_command(const char *tag, struct arg *args)
 		res = bad("Not allowed in this state");
 	else
 		res = c->fn(args->next);
-	if (S.state == ST_SELECTED)
+	/* Nothing follows BYE but the tagged OK (RFC 3501 6.1.3). */
+	if (S.state == ST_SELECTED && c->fn != cmd_logout)
 		report_changes(cur->expunge_ok);
-	outf("%s %s ", tag, res == RES_OK ? "OK" : res == RES_NO ? "NO" : "BAD");
+	outs(tag);
+	outs(res == RES_OK ? " OK " : res == RES_NO ? " NO " : " BAD ");
 	if (res != RES_OK)
 		outs(S.restext);
 	else {
@@ -2581,14 +2691,29 @@ run_command(const char *tag, struct arg *args)
 	}
 }
 
+/*
+ * Before login, no literal may be larger than LITERAL_MAX: an APPEND
+ * literal is refused like any other, so a client that has not logged in
+ * cannot make the process hold the APPEND limit (RFC 7888 section 9).
+ */
+static void
+new_parser(void)
+{
+	S.appendok = S.state != ST_NOAUTH;
+	if (S.parser != NULL)
+		parse_free(S.parser);
+	S.parser = parse_new(LINE_MAX_IMAP, LITERAL_MAX,
+	    S.appendok ? S.appendmax : LITERAL_MAX);
+	if (S.parser == NULL)
+		die(EXIT_TEMP, "out of memory");
+}
+
 static void
 serve(void)
 {
 	size_t used;
 
-	S.parser = parse_new(LINE_MAX_IMAP, LITERAL_MAX, S.appendmax);
-	if (S.parser == NULL)
-		die(EXIT_TEMP, "out of memory");
+	new_parser();
 	for (;;) {
 		if (ipos == ilen && fill_input() == -1)
 			break;
@@ -2603,10 +2728,16 @@ serve(void)
 			continue;
 		case PARSE_DONE:
 			run_command(parse_tag(S.parser), parse_args(S.parser));
+			if (S.state != ST_NOAUTH && !S.appendok) {
+				new_parser();
+				continue;
+			}
 			break;
 		case PARSE_BAD:
-			outf("%s %s\r\n", parse_tag(S.parser),
-			    parse_error(S.parser));
+			outs(parse_tag(S.parser));
+			outs(" ");
+			outs(parse_error(S.parser));
+			outs("\r\n");
 			break;
 		default:
 			outf("* BYE %s\r\n", parse_error(S.parser));
@@ -2759,6 +2890,7 @@ main(int argc, char *argv[])
 	int ch;
 
 	S.appendmax = APPEND_MAX_DEFAULT;
+	clock_gettime(CLOCK_MONOTONIC, &S.started);
 	while ((ch = getopt(argc, argv, "d:p:l:D:s")) != -1) {
 		switch (ch) {
 		case 'd':

@@ -10,6 +10,8 @@
  *	DIR/box/ENC/data.G	message bytes, append-only
  *	DIR/box/ENC/changes	change log (struct change), append-only
  *	DIR/box/ENC/keywords	keyword names, line i = bit i
+ *	DIR/box/ENC/cache	structure cache, append-only
+ *	DIR/box/ENC/expunged	tombstones moved out of the index by compaction
  *
  * fcntl(2) locks belong to a process and a file, not to a descriptor, and
  * closing any descriptor of a file drops all of the process's locks on
@@ -19,7 +21,6 @@
  */
 
 #include <sys/types.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 
 #include <dirent.h>
@@ -38,12 +39,14 @@
 #include "imapd.h"
 
 #define IX_MAGIC	"IMAPDIX1"
-#define IX_VERSION	1
+#define IX_VERSION	2
 #define IX_HDRSIZE	64
 #define RECSIZE		((off_t)sizeof(struct rec))
 #define HDR_DELETED	1
 #define ENC_MAX		255		/* NAME_MAX of common file systems */
 #define NAME_LEN_MAX	1000		/* decoded mailbox name */
+#define WIN_RECS	1024		/* records read with one pread */
+#define BUF_KEEP	(1024 * 1024)	/* larger read buffers go at a sync */
 
 enum { IX_BYTE_WRITE = 0, IX_BYTE_SELECT = 1 };	/* index locks */
 enum { CT_BYTE_NS = 2 };			/* counter: namespace */
@@ -57,12 +60,21 @@ struct ixhdr {
 	uint64_t	 generation;	/* names data.G */
 	uint64_t	 highestmodseq;
 	uint64_t	 created_modseq;
-	unsigned char	 pad[12];
+	uint32_t	 ntomb;		/* tombstones in the index, or more */
+	uint32_t	 seen_low;	/* records before it: \Seen or tombstones */
+	uint32_t	 uidmax;	/* highest UID compaction moved out */
 	uint32_t	 sum;
 };
 _Static_assert(sizeof(struct ixhdr) == IX_HDRSIZE, "index header size");
 _Static_assert(sizeof(struct rec) == 64, "record size");
 _Static_assert(sizeof(struct change) == 24, "change record size");
+
+struct xent {				/* an entry of the file "expunged" */
+	uint32_t	 uid;
+	uint32_t	 zero;
+	uint64_t	 modseq;		/* of the expunge */
+};
+_Static_assert(sizeof(struct xent) == 16, "expunged entry size");
 
 struct ixf {				/* one open index file */
 	int		 fd;
@@ -93,16 +105,16 @@ struct range {
 	uint32_t	 lo, hi;
 };
 
-struct fmap {				/* a read-only map of a growing file */
-	int			 fd;
-	const unsigned char	*p;
-	size_t			 len;
-};
-
-struct oldmap {				/* kept until the next store_sync */
-	void		*p;
-	size_t		 len;
-	struct oldmap	*next;
+/*
+ * What the const readers of a selected mailbox (store_rec and friends)
+ * may change: the window of index records and a memo.
+ */
+struct rstate {
+	struct rec	*win;		/* WIN_RECS records */
+	uint32_t	 first, n;	/* it holds records [first, first + n) */
+	uint32_t	 dlo, dhi;	/* changed, not yet written: [dlo, dhi) */
+	uint32_t	 recent;	/* store_recent_count(), if recent_ok */
+	int		 recent_ok;
 };
 
 /* A write-locked mailbox that is not (necessarily) selected. */
@@ -117,20 +129,24 @@ struct mailbox {
 	int		 readonly;
 	uint32_t	 pid;
 	int		 dirfd, chfd, kwfd;
+	int		 datafd;	/* data.G */
+	int		 cachefd;	/* cache, opened on first use */
 	struct ixf	*ix;
-	unsigned char	*ixmap;
-	size_t		 ixmaplen;
+	struct rstate	*rs;
 	off_t		 ixseen;	/* 64 + 64 * nrecs at the last look */
-	uint32_t	 nrecs;		/* intact records known */
-	struct fmap	 data;		/* data.G */
-	struct fmap	 cache;		/* cache, opened on first use */
-	struct oldmap	*old;
+	uint32_t	 nrecs;		/* intact records known, the ones read */
+	char		*dbuf;		/* store_data's answer */
+	size_t		 dcap;
+	char		*gbuf;		/* cache file bytes [goff, goff + glen) */
+	size_t		 gcap, glen;
+	off_t		 goff;
 	char		*cbuf;		/* cache entries not yet written */
 	size_t		 cbuflen, cbufcap;
 	uint32_t	*cpos;		/* their records */
 	size_t		 ncpos, capcpos;
 	off_t		 choff;		/* change log read up to here */
-	uint32_t	*view;		/* seq n is record view[n - 1] */
+	uint32_t	*view;		/* seq n is record view[n - 1]; */
+					/* NULL: record n - 1 (see mb_take_new) */
 	size_t		 nview, capview;
 	uint32_t	*pend;		/* expunged by others, not yet told */
 	size_t		 npend, cappend;
@@ -139,6 +155,7 @@ struct mailbox {
 	struct kwlist	 kw;
 	size_t		 kwtold;
 	uint32_t	 told;		/* EXISTS as the client knows it */
+	uint32_t	 unseen;	/* first seq without \Seen at SELECT */
 	uint32_t	 uidvalidity, uidnext;
 	uint64_t	 highestmodseq;
 	uint64_t	 generation;
@@ -202,8 +219,8 @@ fnv32(const void *p, size_t len)
 /*
  * A record's sum covers only the fields that never change in place (UID,
  * internal date, offset, size): flags, keywords, modseq and the cache
- * offset are rewritten through the map, and a process killed halfway through such a rewrite
- * must not make its record look torn, or the next appender would cut a
+ * offset are rewritten in place, and a process killed halfway through
+ * such a rewrite must not make its record look torn, or the next appender would cut a
  * message off the index.
  */
 static uint32_t
@@ -817,8 +834,10 @@ kw_open_load(int dirfd, struct kwlist *kl, int *fd_r)
 /* -------------------------------------------------------------- append */
 
 struct msgin {
-	const char	*p;
+	const char	*p;		/* the bytes, or NULL: those of */
 	size_t		 len;
+	struct mailbox	*src;		/* message seq of src (COPY) */
+	uint32_t	 seq;
 	uint32_t	 flags;
 	uint64_t	 keywords;
 	int64_t		 date;
@@ -846,7 +865,15 @@ append_locked(struct store *st, struct wbox *w, const struct msgin *m,
 		return 0;
 	if (ix_tail(w->ix->fd, 1, &nrec, &last) == -1)
 		goto fail;
-	uid = nrec > 0 ? last.uid : 0;
+	/* Compaction may have moved out tombstones above the last record. */
+	uid = nrec > 0 && last.uid > w->h.uidmax ? last.uid : w->h.uidmax;
+	/*
+	 * seen_low can only be past the end if records it counted were
+	 * lost (a power cut after an unsynced append): the new ones are not
+	 * \Seen for it.
+	 */
+	if (w->h.seen_low > nrec)
+		w->h.seen_low = nrec;
 	if (n > UINT32_MAX - 1 - uid || n > SIZE_MAX / sizeof *recs) {
 		errno = ENOSPC;
 		goto fail;
@@ -858,11 +885,18 @@ append_locked(struct store *st, struct wbox *w, const struct msgin *m,
 		goto fail;
 	off = sb.st_size;
 	for (i = 0; i < n; i++) {
-		if (pwrite_all(dfd, m[i].p, m[i].len, off) == -1)
+		const char	*p = m[i].p;
+		size_t		 len = m[i].len;
+
+		/* COPY reads one message at a time: store_data's buffer. */
+		if (p == NULL && (p = store_data(m[i].src, m[i].seq, &len)) ==
+		    NULL)
+			goto fail;
+		if (pwrite_all(dfd, p, len, off) == -1)
 			goto fail;
 		recs[i].offset = (uint64_t)off;
-		recs[i].size = m[i].len;
-		off += (off_t)m[i].len;
+		recs[i].size = len;
+		off += (off_t)len;
 	}
 	if (fdatasync(dfd) == -1)
 		goto fail;
@@ -914,6 +948,7 @@ store_append(struct store *st, const char *name, const char *msg,
 		seterrno(st, "APPEND");
 		return -1;
 	}
+	memset(&m, 0, sizeof m);
 	m.p = msg;
 	m.len = len;
 	m.flags = flags;
@@ -1416,16 +1451,14 @@ store_subscriptions(struct store *st, char ***names_r, size_t *n_r)
 	return 0;
 }
 
+/* STATUS reads every record: it is asked for counts of all of them. */
 int
 store_status(struct store *st, const char *name, struct mbstatus *s)
 {
-	struct wbox		 w;
-	const struct rec	*r;
-	struct rec		 last;
-	void			*map = MAP_FAILED;
-	size_t			 maplen = 0;
-	uint32_t		 n, i;
-	int			 ret = -1;
+	struct wbox	 w;
+	struct rec	*buf = NULL, last;
+	uint32_t	 n, i, k, cnt;
+	int		 ret = -1;
 
 	memset(s, 0, sizeof *s);
 	if (wbox_open(st, name, F_RDLCK, &w) == -1) {
@@ -1436,14 +1469,18 @@ store_status(struct store *st, const char *name, struct mbstatus *s)
 		goto fail;
 	s->uidvalidity = w.h.uidvalidity;
 	s->highestmodseq = w.h.highestmodseq;
-	s->uidnext = n > 0 ? last.uid + 1 : 1;
-	if (n > 0) {
-		maplen = IX_HDRSIZE + (size_t)n * sizeof *r;
-		map = mmap(NULL, maplen, PROT_READ, MAP_SHARED, w.ix->fd, 0);
-		if (map == MAP_FAILED)
+	s->uidnext = (n > 0 && last.uid > w.h.uidmax ? last.uid :
+	    w.h.uidmax) + 1;
+	if ((buf = xrealloc(NULL, WIN_RECS, sizeof *buf)) == NULL)
+		goto fail;
+	for (i = 0; i < n; i += cnt) {
+		cnt = n - i < WIN_RECS ? n - i : WIN_RECS;
+		if (pread_all(w.ix->fd, buf, (size_t)cnt * sizeof *buf,
+		    IX_HDRSIZE + (off_t)i * RECSIZE) == -1)
 			goto fail;
-		r = (const struct rec *)((char *)map + IX_HDRSIZE);
-		for (i = 0; i < n; i++, r++) {
+		for (k = 0; k < cnt; k++) {
+			const struct rec *r = &buf[k];
+
 			if (r->flags & FL_EXPUNGED)
 				continue;
 			s->messages++;
@@ -1458,8 +1495,7 @@ store_status(struct store *st, const char *name, struct mbstatus *s)
 fail:
 	if (ret == -1)
 		seterrno(st, "STATUS");
-	if (map != MAP_FAILED)
-		munmap(map, maplen);
+	free(buf);
 	wbox_close(st, &w);
 	return ret;
 }
@@ -1578,97 +1614,161 @@ store_error(const struct store *st)
 
 /* ------------------------------------------------------------ selected */
 
+/*
+ * Records are read with pread(2) into a window of WIN_RECS records at an
+ * aligned position, never mapped: a session touches only the records it
+ * needs (SELECT of a dense mailbox reads a few), and what it keeps does
+ * not grow with the index. A session's own changes are made in the
+ * window and written back as one pwrite(2) of the changed span. That is
+ * done only under index byte 0 exclusive, with the window read under the
+ * same lock (win_drop when taking it), so the unchanged records inside
+ * the span are current and writing them back loses nothing.
+ */
+static int
+win_flush(const struct mailbox *mb)
+{
+	struct rstate	*rs = mb->rs;
+	int		 r;
+
+	if (rs->dlo >= rs->dhi)
+		return 0;
+	r = pwrite_all(mb->ix->fd, &rs->win[rs->dlo - rs->first],
+	    (size_t)(rs->dhi - rs->dlo) * sizeof *rs->win,
+	    IX_HDRSIZE + (off_t)rs->dlo * RECSIZE);
+	rs->dlo = rs->dhi = 0;
+	if (r == -1)
+		rs->n = 0;	/* it no longer says what the file holds */
+	return r;
+}
+
+/* Forget the window, and any change in it not written. */
+static void
+win_drop(const struct mailbox *mb)
+{
+	mb->rs->n = 0;
+	mb->rs->dlo = mb->rs->dhi = 0;
+}
+
+/* Record pos (below mb->nrecs), in the window; NULL on a read error. */
 static struct rec *
 mb_rec(const struct mailbox *mb, uint32_t pos)
 {
-	return (struct rec *)(mb->ixmap + IX_HDRSIZE + (size_t)pos * 64);
-}
+	struct rstate	*rs = mb->rs;
+	uint32_t	 first, cnt;
 
-static const struct ixhdr *
-mb_hdr(const struct mailbox *mb)
-{
-	return (const struct ixhdr *)mb->ixmap;
-}
-
-static int
-mb_mapindex(struct mailbox *mb, off_t size)
-{
-	void	*p;
-
-	if ((uintmax_t)size > SIZE_MAX) {
-		errno = EFBIG;
-		return -1;
+	if (pos >= mb->nrecs) {
+		errno = EINVAL;
+		return NULL;
 	}
-	if (mb->ixmap != NULL && (size_t)size <= mb->ixmaplen)
+	if (pos - rs->first < rs->n)	/* wraps when pos < first */
+		return &rs->win[pos - rs->first];
+	if (win_flush(mb) == -1)
+		return NULL;
+	rs->n = 0;
+	first = pos - pos % WIN_RECS;
+	cnt = mb->nrecs - first < WIN_RECS ? mb->nrecs - first : WIN_RECS;
+	if (pread_all(mb->ix->fd, rs->win, (size_t)cnt * sizeof *rs->win,
+	    IX_HDRSIZE + (off_t)first * RECSIZE) == -1)
+		return NULL;
+	rs->first = first;
+	rs->n = cnt;
+	return &rs->win[pos - first];
+}
+
+/* Note that record pos, just changed in the window, must be written. */
+static void
+win_dirty(const struct mailbox *mb, uint32_t pos)
+{
+	struct rstate	*rs = mb->rs;
+
+	if (rs->dlo >= rs->dhi) {
+		rs->dlo = pos;
+		rs->dhi = pos + 1;
+		return;
+	}
+	if (pos < rs->dlo)
+		rs->dlo = pos;
+	if (pos >= rs->dhi)
+		rs->dhi = pos + 1;
+}
+
+/*
+ * A record's UID without moving the window: binary searches probe far
+ * apart, and one 64-byte pread each is cheaper than a window each.
+ */
+static int
+rec_uid(const struct mailbox *mb, uint32_t pos, uint32_t *uid_r)
+{
+	const struct rstate	*rs = mb->rs;
+	struct rec		 r;
+
+	if (pos - rs->first < rs->n) {
+		*uid_r = rs->win[pos - rs->first].uid;
 		return 0;
-	p = mmap(NULL, (size_t)size, PROT_READ | PROT_WRITE, MAP_SHARED,
-	    mb->ix->fd, 0);
-	if (p == MAP_FAILED)
+	}
+	if (pread_all(mb->ix->fd, &r, sizeof r,
+	    IX_HDRSIZE + (off_t)pos * RECSIZE) == -1)
 		return -1;
-	if (mb->ixmap != NULL)
-		munmap(mb->ixmap, mb->ixmaplen);
-	mb->ixmap = p;
-	mb->ixmaplen = (size_t)size;
+	*uid_r = r.uid;
+	return 0;
+}
+
+/* The record position of view index i (seq i + 1). */
+static uint32_t
+seq_pos(const struct mailbox *mb, size_t i)
+{
+	return mb->view != NULL ? mb->view[i] : (uint32_t)i;
+}
+
+/*
+ * Without an array the view is the identity, seq n = record n - 1, and
+ * then nview == nrecs. Make the array before the view loses that shape.
+ */
+static int
+view_own(struct mailbox *mb)
+{
+	size_t	 i, cap;
+
+	if (mb->view != NULL)
+		return 0;
+	cap = mb->nview > 1024 ? mb->nview : 1024;
+	if ((mb->view = xrealloc(NULL, cap, sizeof *mb->view)) == NULL)
+		return -1;
+	for (i = 0; i < mb->nview; i++)
+		mb->view[i] = (uint32_t)i;
+	mb->capview = cap;
 	return 0;
 }
 
 /*
- * Remap data.G (or the cache) when what is wanted lies beyond the
- * mapping. The old mapping stays until the next store_sync, so pointers
- * given out within one command stay valid.
+ * Reading message bytes: into a buffer of the mailbox, grown to the
+ * largest message read (data.G may be gigabytes; a map of it would show
+ * as the resident size of a FETCH or SEARCH over every message).
  */
-static int
-mb_map(struct mailbox *mb, struct fmap *m, uint64_t need)
+static char *
+buf_get(char **buf, size_t *cap, size_t need)
 {
-	struct oldmap	*om;
-	struct stat	 sb;
-	void		*p;
+	char	*nb;
 
-	if (need <= m->len)
-		return 0;
-	if (fstat(m->fd, &sb) == -1)
-		return -1;
-	if ((uint64_t)sb.st_size < need || (uintmax_t)sb.st_size > SIZE_MAX) {
-		errno = EIO;
-		return -1;
-	}
-	p = mmap(NULL, (size_t)sb.st_size, PROT_READ, MAP_SHARED, m->fd, 0);
-	if (p == MAP_FAILED)
-		return -1;
-	if (m->p != NULL) {
-		if ((om = malloc(sizeof *om)) == NULL) {
-			munmap(p, (size_t)sb.st_size);
-			return -1;
-		}
-		om->p = (void *)m->p;
-		om->len = m->len;
-		om->next = mb->old;
-		mb->old = om;
-	}
-	m->p = p;
-	m->len = (size_t)sb.st_size;
-	return 0;
+	if (need <= *cap)
+		return *buf;
+	/* Not realloc: the old bytes are of no use, so spare the copy. */
+	if ((nb = malloc(need)) == NULL)
+		return NULL;
+	free(*buf);
+	*buf = nb;
+	*cap = need;
+	return nb;
 }
 
+/* At a sync: a buffer grown by one large message need not stay. */
 static void
-fmap_close(struct fmap *m)
+buf_trim(char **buf, size_t *cap)
 {
-	if (m->p != NULL)
-		munmap((void *)m->p, m->len);
-	m->p = NULL;
-	m->len = 0;
-	closefd(&m->fd);
-}
-
-static void
-mb_freeold(struct mailbox *mb)
-{
-	struct oldmap	*om;
-
-	while ((om = mb->old) != NULL) {
-		mb->old = om->next;
-		munmap(om->p, om->len);
-		free(om);
+	if (*cap > BUF_KEEP) {
+		free(*buf);
+		*buf = NULL;
+		*cap = 0;
 	}
 }
 
@@ -1683,6 +1783,8 @@ mb_freeold(struct mailbox *mb)
  */
 #define CACHE_MAGIC	0x31434d49U	/* "IMC1" */
 #define CACHE_FLUSH_AT	(1024 * 1024)
+#define CACHE_WIN	(64 * 1024)	/* read ahead: entries of a FETCH 1:* */
+					/* lie one after the other */
 
 struct centry {
 	uint32_t	 magic;
@@ -1708,39 +1810,105 @@ centry_sum(const struct centry *e, const void *blob)
 static int
 cache_open(struct mailbox *mb)
 {
-	if (mb->cache.fd != -1)
+	if (mb->cachefd != -1)
 		return 0;
-	mb->cache.fd = openat(mb->dirfd, "cache", O_RDWR | O_CREAT | O_APPEND |
+	mb->cachefd = openat(mb->dirfd, "cache", O_RDWR | O_CREAT | O_APPEND |
 	    O_NOFOLLOW | O_CLOEXEC, 0600);
-	return mb->cache.fd == -1 ? -1 : 0;
+	return mb->cachefd == -1 ? -1 : 0;
 }
 
+/* Like pread_all, but the end of the file ends it early: *got_r bytes. */
+static int
+pread_upto(int fd, char *buf, size_t len, off_t off, size_t *got_r)
+{
+	ssize_t	 r;
+
+	*got_r = 0;
+	while (*got_r < len) {
+		r = pread(fd, buf + *got_r, len - *got_r, off + (off_t)*got_r);
+		if (r == -1) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		if (r == 0)
+			break;
+		*got_r += (size_t)r;
+	}
+	return 0;
+}
+
+/*
+ * Make cache bytes [off, off + len) readable in gbuf: a window of
+ * CACHE_WIN bytes from off, so that the next entries come without a
+ * system call, or the exact bytes of an entry larger than that (its
+ * length checked against the file first: it comes from the file).
+ */
+static const char *
+cache_bytes(struct mailbox *mb, uint64_t off, uint64_t len)
+{
+	struct stat	 sb;
+	size_t		 want;
+
+	if (off >= (uint64_t)mb->goff && off - (uint64_t)mb->goff <= mb->glen &&
+	    len <= mb->glen - (off - (uint64_t)mb->goff))
+		return mb->gbuf + (off - (uint64_t)mb->goff);
+	if (off > (uint64_t)INT64_MAX - len) {
+		errno = EIO;
+		return NULL;
+	}
+	if (len > CACHE_WIN && (fstat(mb->cachefd, &sb) == -1 ||
+	    off + len > (uint64_t)sb.st_size || len > SIZE_MAX)) {
+		errno = EIO;
+		return NULL;
+	}
+	want = len > CACHE_WIN ? (size_t)len : CACHE_WIN;
+	mb->glen = 0;
+	if (buf_get(&mb->gbuf, &mb->gcap, want) == NULL ||
+	    pread_upto(mb->cachefd, mb->gbuf, want, (off_t)off, &mb->glen)
+	    == -1)
+		return NULL;
+	mb->goff = (off_t)off;
+	if (mb->glen < len) {
+		errno = EIO;
+		return NULL;
+	}
+	return mb->gbuf;
+}
+
+/*
+ * The pointer is valid until the next store_cache_get, store_data,
+ * store_sync or store_unselect.
+ */
 const char *
 store_cache_get(struct mailbox *mb, uint32_t seq, size_t *len_r)
 {
 	const struct rec	*r = store_rec(mb, seq);
+	const char		*p;
 	struct centry		 e;
 	uint64_t		 off;
+	uint32_t		 uid;
 
 	if (r == NULL || r->reserved == 0 || cache_open(mb) == -1)
 		return NULL;
 	off = r->reserved - 1;
-	if (off > UINT64_MAX - sizeof e ||
-	    mb_map(mb, &mb->cache, off + sizeof e) == -1)
+	uid = r->uid;
+	if ((p = cache_bytes(mb, off, sizeof e)) == NULL)
 		return NULL;
-	memcpy(&e, mb->cache.p + off, sizeof e);
-	if (e.magic != CACHE_MAGIC || e.uid != r->uid ||
-	    mb_map(mb, &mb->cache, off + sizeof e + e.len) == -1 ||
-	    e.sum != centry_sum(&e, mb->cache.p + off + sizeof e))
+	memcpy(&e, p, sizeof e);
+	if (e.magic != CACHE_MAGIC || e.uid != uid ||
+	    (p = cache_bytes(mb, off, sizeof e + (uint64_t)e.len)) == NULL ||
+	    e.sum != centry_sum(&e, p + sizeof e))
 		return NULL;
 	*len_r = e.len;
-	return (const char *)mb->cache.p + off + sizeof e;
+	return p + sizeof e;
 }
 
 static void
 cache_flush(struct mailbox *mb)
 {
 	struct stat	 sb;
+	struct rec	*r;
 	uint64_t	 base;
 	size_t		 i, o;
 
@@ -1748,19 +1916,24 @@ cache_flush(struct mailbox *mb)
 		return;
 	if (cache_open(mb) == 0 &&
 	    modseq_lock(mb->ix->fd, F_WRLCK, IX_BYTE_WRITE, 1) == 0) {
-		if (fstat(mb->cache.fd, &sb) == 0 &&
-		    pwrite_all(mb->cache.fd, mb->cbuf, mb->cbuflen,
+		win_drop(mb);
+		if (fstat(mb->cachefd, &sb) == 0 &&
+		    pwrite_all(mb->cachefd, mb->cbuf, mb->cbuflen,
 		    sb.st_size) == 0) {
 			base = (uint64_t)sb.st_size;
 			for (i = 0, o = 0; i < mb->ncpos; i++) {
 				struct centry e;
 
 				memcpy(&e, mb->cbuf + o, sizeof e);
-				if (mb->cpos[i] < mb->nrecs)
-					mb_rec(mb, mb->cpos[i])->reserved =
-					    base + o + 1;
+				if ((r = mb_rec(mb, mb->cpos[i])) != NULL) {
+					r->reserved = base + o + 1;
+					win_dirty(mb, mb->cpos[i]);
+				}
 				o += sizeof e + ((e.len + 7) & ~(size_t)7);
 			}
+			/* Not synced: the cache is never trusted blindly. */
+			if (win_flush(mb) == -1)
+				win_drop(mb);
 		}
 		unlk(mb->ix->fd, IX_BYTE_WRITE);
 	}
@@ -1802,7 +1975,7 @@ store_cache_put(struct mailbox *mb, uint32_t seq, const char *blob, size_t len)
 	memcpy(mb->cbuf + mb->cbuflen + sizeof e, blob, len);
 	memset(mb->cbuf + mb->cbuflen + sizeof e + len, 0, pad);
 	mb->cbuflen = need;
-	mb->cpos[mb->ncpos++] = mb->view[seq - 1];
+	mb->cpos[mb->ncpos++] = seq_pos(mb, seq - 1);
 	if (mb->cbuflen >= CACHE_FLUSH_AT)
 		cache_flush(mb);
 	return 0;
@@ -1831,6 +2004,8 @@ view_lower(const struct mailbox *mb, uint32_t pos)
 {
 	size_t	 lo = 0, hi = mb->nview, mid;
 
+	if (mb->view == NULL)
+		return pos < mb->nview ? pos : mb->nview;
 	while (lo < hi) {
 		mid = lo + (hi - lo) / 2;
 		if (mb->view[mid] < pos)
@@ -1865,59 +2040,101 @@ recent_add(struct mailbox *mb, uint32_t lo, uint32_t hi)
 /*
  * Take in records [mb->nrecs, n): live ones join the view, and (RFC 3501
  * 2.3.2) the UIDs above the header's recent_uid are \Recent for this
- * session only; recent_uid moves past them so no other session claims
- * them. The caller holds byte 0 (exclusive unless read-only).
+ * session only; h->recent_uid moves past them (the caller writes h) so
+ * no other session claims them. dense: the header says the index holds
+ * no tombstone, so a view still the identity stays one and no record in
+ * between is read: SELECT of a dense mailbox reads the first and the
+ * last record only. The tombstones seen are counted in *ntomb_r. The
+ * caller holds byte 0 (exclusive unless read-only).
  */
 static int
-mb_take_new(struct mailbox *mb, uint32_t n)
+mb_take_new(struct mailbox *mb, uint32_t n, int dense, struct ixhdr *h,
+    uint32_t *ntomb_r)
 {
-	struct ixhdr	 h;
-	uint32_t	 i, first = 0, maxuid = 0;
+	const struct rec *r;
+	uint32_t	 i, old = mb->nrecs, first, maxuid, ntomb = 0;
+	size_t		 oldview = mb->nview;
 
-	for (i = mb->nrecs; i < n; i++) {
-		const struct rec *r = mb_rec(mb, i);
-
-		if (first == 0)
-			first = r->uid;
-		maxuid = r->uid;
-		if (!(r->flags & FL_EXPUNGED) && view_push(mb, i) == -1)
-			return -1;
-	}
-	if (n > 0)
-		mb->uidnext = mb_rec(mb, n - 1)->uid + 1;
-	mb->nrecs = n;
-	memcpy(&h, mb_hdr(mb), sizeof h);
-	if (maxuid == 0 || maxuid <= h.recent_uid)
+	*ntomb_r = 0;
+	if (n <= old)
 		return 0;
-	if (recent_add(mb, first > h.recent_uid ? first : h.recent_uid + 1,
-	    maxuid) == -1)
-		return -1;
-	if (mb->readonly)
-		return 0;	/* EXAMINE shows them but does not claim */
-	h.recent_uid = maxuid;
-	return hdr_write(mb->ix->fd, &h);
+	mb->nrecs = n;		/* so that mb_rec reads them */
+	mb->rs->recent_ok = 0;
+	if ((r = mb_rec(mb, old)) == NULL)
+		goto fail;
+	first = r->uid;
+	if ((r = mb_rec(mb, n - 1)) == NULL)
+		goto fail;
+	maxuid = r->uid;
+	if (dense && mb->view == NULL)
+		mb->nview = n;
+	else
+		for (i = old; i < n; i++) {
+			if ((r = mb_rec(mb, i)) == NULL)
+				goto fail;
+			if (r->flags & FL_EXPUNGED) {
+				ntomb++;
+				if (view_own(mb) == -1)
+					goto fail;
+			} else if (mb->view == NULL)
+				mb->nview++;
+			else if (view_push(mb, i) == -1)
+				goto fail;
+		}
+	mb->uidnext = (maxuid > h->uidmax ? maxuid : h->uidmax) + 1;
+	if (maxuid > h->recent_uid) {
+		if (recent_add(mb, first > h->recent_uid ? first :
+		    h->recent_uid + 1, maxuid) == -1)
+			goto fail;
+		if (!mb->readonly)	/* EXAMINE shows them, claims none */
+			h->recent_uid = maxuid;
+	}
+	*ntomb_r = ntomb;
+	return 0;
+fail:
+	mb->nrecs = old;
+	mb->nview = oldview;
+	win_drop(mb);
+	return -1;
 }
 
-/* Count intact records in the mapping (the tail may be torn). */
-static uint32_t
-mb_count(const struct mailbox *mb, off_t size)
+/*
+ * SELECT's UNSEEN: the first live record without \Seen. Every record
+ * before the header's seen_low is \Seen or a tombstone, so the scan
+ * starts there, and moves h->seen_low up to what it found (a read-write
+ * SELECT writes it: the next one starts there).
+ */
+static int
+mb_first_unseen(struct mailbox *mb, struct ixhdr *h)
 {
-	uint32_t	 n;
+	const struct rec *r;
+	uint32_t	 pos;
 
-	n = (uint32_t)((size - IX_HDRSIZE) / RECSIZE);
-	while (n > mb->nrecs && !rec_ok(mb_rec(mb, n - 1)))
-		n--;
-	return n;
+	mb->unseen = 0;
+	pos = h->seen_low < mb->nrecs ? h->seen_low : mb->nrecs;
+	for (; pos < mb->nrecs; pos++) {
+		if ((r = mb_rec(mb, pos)) == NULL)
+			return -1;
+		if (!(r->flags & (FL_SEEN | FL_EXPUNGED)))
+			break;
+	}
+	h->seen_low = pos;
+	/* A live record is in the view. */
+	if (pos < mb->nrecs)
+		mb->unseen = (uint32_t)view_lower(mb, pos) + 1;
+	return 0;
 }
 
 static void
 mb_free(struct mailbox *mb)
 {
-	if (mb->ixmap != NULL)
-		munmap(mb->ixmap, mb->ixmaplen);
-	fmap_close(&mb->data);
-	fmap_close(&mb->cache);
-	mb_freeold(mb);
+	if (mb->rs != NULL)
+		free(mb->rs->win);
+	free(mb->rs);
+	closefd(&mb->datafd);
+	closefd(&mb->cachefd);
+	free(mb->dbuf);
+	free(mb->gbuf);
 	free(mb->cbuf);
 	free(mb->cpos);
 	closefd(&mb->chfd);
@@ -1935,18 +2152,27 @@ store_select(struct store *st, const char *name, int readonly)
 {
 	struct mailbox	*mb;
 	struct stat	 sb;
-	struct ixhdr	 h;
-	uint32_t	 n;
+	struct ixhdr	 h, h0;
+	uint32_t	 n, ntomb;
 	int		 r, tries, locked = 0;
 
-	if ((mb = calloc(1, sizeof *mb)) == NULL) {
+	if ((mb = calloc(1, sizeof *mb)) == NULL ||
+	    (mb->rs = calloc(1, sizeof *mb->rs)) == NULL ||
+	    (mb->rs->win = xrealloc(NULL, WIN_RECS, sizeof *mb->rs->win))
+	    == NULL) {
 		seterrno(st, "SELECT");
+		if (mb != NULL) {
+			if (mb->rs != NULL)
+				free(mb->rs->win);
+			free(mb->rs);
+		}
+		free(mb);
 		return NULL;
 	}
 	mb->st = st;
 	mb->readonly = readonly;
 	mb->pid = (uint32_t)getpid();
-	mb->dirfd = mb->data.fd = mb->cache.fd = mb->chfd = mb->kwfd = -1;
+	mb->dirfd = mb->datafd = mb->cachefd = mb->chfd = mb->kwfd = -1;
 	for (tries = 0; ; tries++) {
 		if (tries == 100) {
 			errno = EAGAIN;
@@ -1976,21 +2202,15 @@ store_select(struct store *st, const char *name, int readonly)
 		errno = ENOENT;
 		goto fail;
 	}
+	h0 = h;
 	mb->uidvalidity = h.uidvalidity;
 	mb->highestmodseq = h.highestmodseq;
 	mb->generation = h.generation;
-	mb->uidnext = 1;
-	if (fstat(mb->ix->fd, &sb) == -1 || sb.st_size < IX_HDRSIZE ||
-	    (sb.st_size - IX_HDRSIZE) / RECSIZE > (off_t)UINT32_MAX) {
-		if (errno == 0)
-			errno = EIO;
+	mb->uidnext = h.uidmax + 1;
+	if (ix_tail(mb->ix->fd, 0, &n, NULL) == -1)
 		goto fail;
-	}
-	if (mb_mapindex(mb, sb.st_size) == -1)
-		goto fail;
-	n = mb_count(mb, sb.st_size);
 	mb->ixseen = IX_HDRSIZE + (off_t)n * RECSIZE;
-	if ((mb->data.fd = data_open(mb->dirfd, h.generation, O_RDONLY)) == -1)
+	if ((mb->datafd = data_open(mb->dirfd, h.generation, O_RDONLY)) == -1)
 		goto fail;
 	if ((mb->chfd = openat(mb->dirfd, "changes", O_RDWR | O_APPEND |
 	    O_NOFOLLOW | O_CLOEXEC)) == -1 || fstat(mb->chfd, &sb) == -1)
@@ -2000,7 +2220,15 @@ store_select(struct store *st, const char *name, int readonly)
 	if (kw_open_load(mb->dirfd, &mb->kw, &mb->kwfd) == -1)
 		goto fail;
 	mb->kwtold = mb->kw.n;
-	if (mb_take_new(mb, n) == -1)
+	if (mb_take_new(mb, n, h.ntomb == 0, &h, &ntomb) == -1)
+		goto fail;
+	/* All records were read: correct a count a crash left too high. */
+	if (h.ntomb != 0)
+		h.ntomb = ntomb;
+	if (mb_first_unseen(mb, &h) == -1)
+		goto fail;
+	if (!readonly && memcmp(&h, &h0, sizeof h) != 0 &&
+	    hdr_write(mb->ix->fd, &h) == -1)
 		goto fail;
 	unlk(mb->ix->fd, IX_BYTE_WRITE);
 	mb->told = (uint32_t)mb->nview;
@@ -2026,50 +2254,71 @@ store_exists(const struct mailbox *mb)
 	return (uint32_t)mb->nview;
 }
 
+/* Reads only the message's own record: store_rec's pointer stays. */
 int
 store_is_recent(const struct mailbox *mb, uint32_t seq)
 {
-	uint32_t	 uid;
+	const struct rec *r;
 	size_t		 i;
 
-	if (seq == 0 || seq > mb->nview)
+	if (seq == 0 || seq > mb->nview || mb->nrecent == 0 ||
+	    (r = mb_rec(mb, seq_pos(mb, seq - 1))) == NULL)
 		return 0;
-	uid = mb_rec(mb, mb->view[seq - 1])->uid;
 	for (i = 0; i < mb->nrecent; i++)
-		if (uid >= mb->recent[i].lo && uid <= mb->recent[i].hi)
+		if (r->uid >= mb->recent[i].lo && r->uid <= mb->recent[i].hi)
 			return 1;
 	return 0;
 }
 
 /* First index in the view whose UID is >= uid (UIDs grow with position). */
-static size_t
-view_lower_uid(const struct mailbox *mb, uint32_t uid)
+static int
+view_lower_uid(const struct mailbox *mb, uint32_t uid, size_t *i_r)
 {
-	size_t	 lo = 0, hi = mb->nview, mid;
+	size_t		 lo = 0, hi = mb->nview, mid;
+	uint32_t	 u;
 
 	while (lo < hi) {
 		mid = lo + (hi - lo) / 2;
-		if (mb_rec(mb, mb->view[mid])->uid < uid)
+		if (rec_uid(mb, seq_pos(mb, mid), &u) == -1)
+			return -1;
+		if (u < uid)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
-	return lo;
+	*i_r = lo;
+	return 0;
 }
 
+/* Two binary searches per \Recent range, remembered until the view changes. */
 uint32_t
 store_recent_count(const struct mailbox *mb)
 {
+	struct rstate	*rs = mb->rs;
 	size_t		 i, a, b;
 	uint32_t	 n = 0;
 
+	if (rs->recent_ok)
+		return rs->recent;
 	for (i = 0; i < mb->nrecent; i++) {
-		a = view_lower_uid(mb, mb->recent[i].lo);
-		b = mb->recent[i].hi == UINT32_MAX ? mb->nview :
-		    view_lower_uid(mb, mb->recent[i].hi + 1);
+		if (view_lower_uid(mb, mb->recent[i].lo, &a) == -1)
+			return n;
+		if (mb->recent[i].hi == UINT32_MAX)
+			b = mb->nview;
+		else if (view_lower_uid(mb, mb->recent[i].hi + 1, &b) == -1)
+			return n;
 		n += (uint32_t)(b - a);
 	}
+	rs->recent = n;
+	rs->recent_ok = 1;
 	return n;
+}
+
+/* The first message without \Seen when the mailbox was selected, or 0. */
+uint32_t
+store_first_unseen(const struct mailbox *mb)
+{
+	return mb->unseen;
 }
 
 uint32_t
@@ -2090,47 +2339,74 @@ store_highestmodseq(const struct mailbox *mb)
 	return mb->highestmodseq;
 }
 
+/*
+ * The record of message seq, or NULL (no such message, or a read
+ * error). The pointer is into the mailbox's window of records: it is
+ * valid until the next store_* call on the mailbox that reads another
+ * record or changes the mailbox. store_exists, store_is_recent,
+ * store_keyword_name and store_rec of the same message keep it valid;
+ * store_flags, store_expunge, store_cache_put, store_copy, store_sync
+ * and any call that reads other messages do not. Copy the record to keep
+ * it longer.
+ */
 const struct rec *
 store_rec(const struct mailbox *mb, uint32_t seq)
 {
+	const struct rec *r;
+
 	if (seq == 0 || seq > mb->nview)
 		return NULL;
-	return mb_rec(mb, mb->view[seq - 1]);
+	if ((r = mb_rec(mb, seq_pos(mb, seq - 1))) == NULL)
+		seterrno(mb->st, "FETCH");
+	return r;
 }
 
 uint32_t
 store_seq_of_uid(const struct mailbox *mb, uint32_t uid)
 {
-	size_t	 i;
+	size_t		 i;
+	uint32_t	 u;
 
-	i = view_lower_uid(mb, uid);
-	if (i < mb->nview && mb_rec(mb, mb->view[i])->uid == uid)
-		return (uint32_t)i + 1;
-	return 0;
+	if (view_lower_uid(mb, uid, &i) == -1 || i >= mb->nview ||
+	    rec_uid(mb, seq_pos(mb, i), &u) == -1 || u != uid)
+		return 0;
+	return (uint32_t)i + 1;
 }
 
+/*
+ * The bytes of message seq, read into the mailbox's buffer: valid until
+ * the next store_data, store_sync or store_unselect.
+ */
 const char *
 store_data(struct mailbox *mb, uint32_t seq, size_t *len_r)
 {
 	const struct rec	*r;
+	uint64_t		 off, size;
 
 	*len_r = 0;
-	if ((r = store_rec(mb, seq)) == NULL) {
+	if (seq == 0 || seq > mb->nview) {
 		errno = EINVAL;
 		return NULL;
 	}
-	if (r->size == 0)
-		return "";
-	if (r->offset > UINT64_MAX - r->size ||
-	    mb_map(mb, &mb->data, r->offset + r->size) == -1) {
-		errno = EIO;
-		seterrno(mb->st, "FETCH");
+	if ((r = store_rec(mb, seq)) == NULL)
 		return NULL;
+	off = r->offset;
+	size = r->size;
+	if (size == 0)
+		return "";
+	if (size > SIZE_MAX || off > (uint64_t)INT64_MAX - size) {
+		errno = EIO;
+		goto fail;
 	}
-	*len_r = (size_t)r->size;
-	return (const char *)mb->data.p + r->offset;
+	if (buf_get(&mb->dbuf, &mb->dcap, (size_t)size) == NULL ||
+	    pread_all(mb->datafd, mb->dbuf, (size_t)size, (off_t)off) == -1)
+		goto fail;
+	*len_r = (size_t)size;
+	return mb->dbuf;
+fail:
+	seterrno(mb->st, "FETCH");
+	return NULL;
 }
-
 size_t
 store_nkeywords(const struct mailbox *mb)
 {
@@ -2224,9 +2500,9 @@ view_collect(const struct mailbox *mb, const struct change *c, int seqs,
 	size_t		 i;
 
 	for (i = view_lower(mb, c->first); i < mb->nview &&
-	    mb->view[i] < end; i++)
-		if (u32_push(v, n, cap, seqs ? (uint32_t)i + 1 : mb->view[i])
-		    == -1)
+	    seq_pos(mb, i) < end; i++)
+		if (u32_push(v, n, cap, seqs ? (uint32_t)i + 1 :
+		    seq_pos(mb, i)) == -1)
 			return -1;
 	return 0;
 }
@@ -2241,9 +2517,11 @@ mb_apply_expunges(struct mailbox *mb, struct sync *s)
 	size_t	 i, o = 0, p = 0;
 
 	/* Room first: the view is rewritten in place and must not fail. */
-	if ((s->expunged = xrealloc(NULL, mb->npend, sizeof *s->expunged))
+	if (view_own(mb) == -1 ||
+	    (s->expunged = xrealloc(NULL, mb->npend, sizeof *s->expunged))
 	    == NULL)
 		return -1;
+	mb->rs->recent_ok = 0;
 	for (i = 0; i < mb->nview; i++) {
 		while (p < mb->npend && mb->pend[p] < mb->view[i])
 			p++;
@@ -2264,19 +2542,43 @@ mb_apply_expunges(struct mailbox *mb, struct sync *s)
 	return 0;
 }
 
+/*
+ * The header without a lock: a rewrite under way can show a bad sum;
+ * then it is read again under the lock.
+ */
+static int
+hdr_peek(struct mailbox *mb, struct ixhdr *h)
+{
+	int	 r;
+
+	if (hdr_read(mb->ix->fd, h) == 0)
+		return 0;
+	if (errno != EIO ||
+	    modseq_lock(mb->ix->fd, F_RDLCK, IX_BYTE_WRITE, 1) == -1)
+		return -1;
+	r = hdr_read(mb->ix->fd, h);
+	unlk(mb->ix->fd, IX_BYTE_WRITE);
+	return r;
+}
+
 int
 store_sync(struct mailbox *mb, int allow_expunge, struct sync *s)
 {
 	struct stat	 ixsb, chsb, kwsb;
 	struct change	*ch = NULL;
+	struct ixhdr	 h;
 	ssize_t		 nch = 0, k;
 	size_t		 cap = 0;
-	uint32_t	 n;
+	uint32_t	 n, ntomb, claimed;
 	int		 locked = 0, grew, claim;
 
 	memset(s, 0, sizeof *s);
 	cache_flush(mb);
-	mb_freeold(mb);
+	/* Others change flags in place: records are read afresh from here. */
+	win_drop(mb);
+	buf_trim(&mb->dbuf, &mb->dcap);
+	buf_trim(&mb->gbuf, &mb->gcap);
+	mb->glen = 0;		/* the cache read-ahead went with it, maybe */
 	if (fstat(mb->ix->fd, &ixsb) == -1 || fstat(mb->chfd, &chsb) == -1 ||
 	    fstat(mb->kwfd, &kwsb) == -1)
 		goto fail;
@@ -2286,8 +2588,12 @@ store_sync(struct mailbox *mb, int allow_expunge, struct sync *s)
 	 * tail (cut later, maybe to the same size) always takes the long way.
 	 */
 	grew = ixsb.st_size != mb->ixseen;
-	if (!grew && chsb.st_size == mb->choff && kwsb.st_size == mb->kw.size)
+	if (!grew && chsb.st_size == mb->choff && kwsb.st_size == mb->kw.size) {
+		/* DELETE changes only the header. */
+		if (hdr_peek(mb, &h) == -1)
+			goto fail;
 		goto report;
+	}
 
 	/*
 	 * New records are taken in only under the exclusive lock when this
@@ -2305,10 +2611,16 @@ store_sync(struct mailbox *mb, int allow_expunge, struct sync *s)
 		errno = EIO;
 		goto fail;
 	}
+	if (hdr_read(mb->ix->fd, &h) == -1)
+		goto fail;
+	claimed = h.recent_uid;
 	if (claim || mb->readonly) {
-		if (mb_mapindex(mb, ixsb.st_size) == -1)
+		if (ix_tail(mb->ix->fd, 0, &n, NULL) == -1)
 			goto fail;
-		n = mb_count(mb, ixsb.st_size);
+		if (n < mb->nrecs) {	/* records we read are gone */
+			errno = EIO;
+			goto fail;
+		}
 		mb->ixseen = IX_HDRSIZE + (off_t)n * RECSIZE;
 	} else
 		n = mb->nrecs;
@@ -2329,9 +2641,12 @@ store_sync(struct mailbox *mb, int allow_expunge, struct sync *s)
 		    &mb->cappend)
 		    == -1)
 			goto fail;
-	if (mb_take_new(mb, n) == -1)
+	if (mb_take_new(mb, n, 0, &h, &ntomb) == -1)
 		goto fail;
-	mb->highestmodseq = mb_hdr(mb)->highestmodseq;
+	/* The claim is not synced: after a crash a message may be recent again. */
+	if (h.recent_uid != claimed && hdr_write(mb->ix->fd, &h) == -1)
+		goto fail;
+	mb->highestmodseq = h.highestmodseq;
 	locked = 0;
 	unlk(mb->ix->fd, IX_BYTE_WRITE);
 
@@ -2354,7 +2669,7 @@ report:
 	s->recent = store_recent_count(mb);
 	s->keywords_changed = mb->kw.n != mb->kwtold;
 	mb->kwtold = mb->kw.n;
-	s->deleted = (mb_hdr(mb)->hflags & HDR_DELETED) != 0;
+	s->deleted = (h.hflags & HDR_DELETED) != 0;
 	return 0;
 fail:
 	seterrno(mb->st, "sync");
@@ -2401,27 +2716,18 @@ change_add(struct change *v, size_t *n, uint64_t ms, uint32_t pos,
 }
 
 /*
- * Make changed records durable: msync the mapped pages between the
- * lowest and highest position touched, log the runs (the log is only read
- * by live sessions, so it is not fsynced), raise the header's
- * HIGHESTMODSEQ and fdatasync. The caller holds byte 0 exclusive.
+ * Make changed records durable: write what is left of them in the
+ * window, log the runs (the log is only read by live sessions, so it is
+ * not fsynced), raise the header's HIGHESTMODSEQ and fdatasync. The
+ * caller holds byte 0 exclusive.
  */
 static int
-mb_commit(struct mailbox *mb, uint64_t ms, uint32_t lo, uint32_t hi,
-    const struct change *ch, size_t nch)
+mb_commit(struct mailbox *mb, uint64_t ms, const struct change *ch,
+    size_t nch)
 {
 	struct ixhdr	 h;
-	long		 pg = sysconf(_SC_PAGESIZE);
-	size_t		 a, b;
 
-	if (pg <= 0)
-		pg = 4096;
-	a = IX_HDRSIZE + (size_t)lo * 64;
-	a -= a % (size_t)pg;
-	b = IX_HDRSIZE + ((size_t)hi + 1) * 64;
-	if (msync(mb->ixmap + a, b - a, MS_SYNC) == -1)
-		return -1;
-	if (modseq_log(mb->chfd, ch, nch) == -1)
+	if (win_flush(mb) == -1 || modseq_log(mb->chfd, ch, nch) == -1)
 		return -1;
 	if (hdr_read(mb->ix->fd, &h) == -1)
 		return -1;
@@ -2432,6 +2738,18 @@ mb_commit(struct mailbox *mb, uint64_t ms, uint32_t lo, uint32_t hi,
 	if (ms > mb->highestmodseq)
 		mb->highestmodseq = ms;
 	return 0;
+}
+
+/*
+ * Change header fields that describe records (ntomb, seen_low) before
+ * the records, with a sync between: after a crash at any point ntomb may
+ * count too many tombstones, seen_low may be too low, never the other
+ * way (a dense SELECT trusts ntomb == 0 and reads no record).
+ */
+static int
+hdr_first(struct mailbox *mb, struct ixhdr *h)
+{
+	return hdr_write(mb->ix->fd, h) == -1 ? -1 : fdatasync(mb->ix->fd);
 }
 
 /* The flags and keywords a record gets from STORE; 0 if unchanged. */
@@ -2461,17 +2779,20 @@ flags_new(const struct rec *r, int mode, uint32_t flags, uint64_t keywords,
 /*
  * Two passes under the write lock: count what will change (so every
  * allocation and the MODSEQ come before the first record is touched),
- * then change the mapped records. No system call per message.
+ * then change the records in the window, written back one span per
+ * window: STORE 1:* on 100,000 messages is about 100 pwrite calls and
+ * one fdatasync.
  */
 int
 store_flags(struct mailbox *mb, const uint32_t *seqs, size_t n, int mode,
     uint32_t flags, uint64_t keywords)
 {
 	struct change	*ch = NULL;
-	struct rec	*r, t;
+	struct ixhdr	 h;
+	struct rec	*r;
 	size_t		 i, nch = 0, nchg = 0;
 	uint64_t	 ms = 0, nk;
-	uint32_t	 pos, lo = UINT32_MAX, hi = 0, nf;
+	uint32_t	 pos, nf, low = UINT32_MAX;
 	int		 ret = -1;
 
 	if (mb->readonly) {
@@ -2484,11 +2805,22 @@ store_flags(struct mailbox *mb, const uint32_t *seqs, size_t n, int mode,
 		seterrno(mb->st, "STORE");
 		return -1;
 	}
-	for (i = 0; i < n; i++)
-		if (seqs[i] > 0 && seqs[i] <= mb->nview &&
-		    flags_new(mb_rec(mb, mb->view[seqs[i] - 1]), mode, flags,
-		    keywords, &nf, &nk))
-			nchg++;
+	win_drop(mb);
+	if (hdr_read(mb->ix->fd, &h) == -1)
+		goto out;
+	for (i = 0; i < n; i++) {
+		if (seqs[i] == 0 || seqs[i] > mb->nview)
+			continue;
+		pos = seq_pos(mb, seqs[i] - 1);
+		if ((r = mb_rec(mb, pos)) == NULL)
+			goto out;
+		if (!flags_new(r, mode, flags, keywords, &nf, &nk))
+			continue;
+		nchg++;
+		if ((r->flags & FL_SEEN) && !(nf & FL_SEEN) &&
+		    pos < h.seen_low && pos < low)
+			low = pos;
+	}
 	if (nchg == 0) {
 		ret = 0;
 		goto out;
@@ -2498,31 +2830,33 @@ store_flags(struct mailbox *mb, const uint32_t *seqs, size_t n, int mode,
 	/* One MODSEQ for the whole command (RFC 7162 3.1). */
 	if ((ms = modseq_next(mb->st->ctr)) == 0)
 		goto out;
+	if (low != UINT32_MAX) {
+		h.seen_low = low;
+		if (hdr_first(mb, &h) == -1)
+			goto out;
+	}
 	for (i = 0; i < n; i++) {
 		if (seqs[i] == 0 || seqs[i] > mb->nview)
 			continue;
-		pos = mb->view[seqs[i] - 1];
-		r = mb_rec(mb, pos);
+		pos = seq_pos(mb, seqs[i] - 1);
+		if ((r = mb_rec(mb, pos)) == NULL)
+			goto out;
 		if (!flags_new(r, mode, flags, keywords, &nf, &nk))
 			continue;	/* unchanged records keep their MODSEQ */
-		t = *r;
-		t.flags = nf;
-		t.keywords = nk;
-		t.modseq = ms;
-		rec_seal(&t);
-		*r = t;
+		r->flags = nf;
+		r->keywords = nk;
+		r->modseq = ms;
+		win_dirty(mb, pos);
 		change_add(ch, &nch, ms, pos, mb->pid, CHANGE_FLAGS);
-		if (pos < lo)
-			lo = pos;
-		if (pos > hi)
-			hi = pos;
 	}
-	if (mb_commit(mb, ms, lo, hi, ch, nch) == -1)
+	if (mb_commit(mb, ms, ch, nch) == -1)
 		goto out;
 	ret = 0;
 out:
-	if (ret == -1)
+	if (ret == -1) {
 		seterrno(mb->st, "STORE");
+		win_drop(mb);
+	}
 	unlk(mb->ix->fd, IX_BYTE_WRITE);
 	free(ch);
 	return ret;
@@ -2541,9 +2875,10 @@ store_expunge(struct mailbox *mb, const struct seqset *uids, uint32_t **seqs_r,
     size_t *n_r)
 {
 	struct change	*ch = NULL;
-	struct rec	*r, t;
-	uint32_t	*seqs = NULL, pos, lo = UINT32_MAX, hi = 0;
-	size_t		 i, o, nch = 0, ns = 0, cnt = 0;
+	struct ixhdr	 h;
+	struct rec	*r;
+	uint32_t	*seqs = NULL, pos;
+	size_t		 i, o, k, nch = 0, ns = 0, cnt = 0;
 	uint64_t	 ms;
 
 	*seqs_r = NULL;
@@ -2557,42 +2892,56 @@ store_expunge(struct mailbox *mb, const struct seqset *uids, uint32_t **seqs_r,
 		seterrno(mb->st, "EXPUNGE");
 		return -1;
 	}
-	for (i = 0; i < mb->nview; i++)
-		if (expungeable(mb_rec(mb, mb->view[i]), uids))
+	win_drop(mb);
+	for (i = 0; i < mb->nview; i++) {
+		if ((r = mb_rec(mb, seq_pos(mb, i))) == NULL)
+			goto fail;
+		if (expungeable(r, uids))
 			cnt++;
+	}
 	if (cnt == 0) {
 		unlk(mb->ix->fd, IX_BYTE_WRITE);
 		return 0;
 	}
 	if ((seqs = xrealloc(NULL, cnt, sizeof *seqs)) == NULL ||
 	    (ch = xrealloc(NULL, cnt, sizeof *ch)) == NULL ||
+	    view_own(mb) == -1 ||
 	    (ms = modseq_next(mb->st->ctr)) == 0)
 		goto fail;
+	if (hdr_read(mb->ix->fd, &h) == -1)
+		goto fail;
+	h.ntomb = h.ntomb > UINT32_MAX - cnt ? UINT32_MAX :
+	    h.ntomb + (uint32_t)cnt;
+	if (hdr_first(mb, &h) == -1)
+		goto fail;
 	/* Tombstones: the UID and the expunge MODSEQ stay for VANISHED. */
-	for (i = 0, o = 0; i < mb->nview; i++) {
+	for (i = 0; i < mb->nview; i++) {
 		pos = mb->view[i];
-		r = mb_rec(mb, pos);
-		if (!expungeable(r, uids)) {
-			mb->view[o++] = pos;
+		if ((r = mb_rec(mb, pos)) == NULL)
+			goto fail;
+		if (!expungeable(r, uids) || ns == cnt)
 			continue;
-		}
-		t = *r;
-		t.flags |= FL_EXPUNGED;
-		t.modseq = ms;
-		rec_seal(&t);
-		*r = t;
+		r->flags |= FL_EXPUNGED;
+		r->modseq = ms;
+		win_dirty(mb, pos);
 		change_add(ch, &nch, ms, pos, mb->pid, CHANGE_EXPUNGE);
 		seqs[ns++] = (uint32_t)i + 1;
-		if (pos < lo)
-			lo = pos;
-		if (pos > hi)
-			hi = pos;
+	}
+	/* Out of the view (seqs is ascending here). */
+	for (i = 0, o = 0, k = 0; i < mb->nview; i++) {
+		if (k < ns && seqs[k] == i + 1) {
+			k++;
+			continue;
+		}
+		mb->view[o++] = mb->view[i];
 	}
 	mb->nview = o;
 	mb->told -= (uint32_t)ns;
-	if (mb_commit(mb, ms, lo, hi, ch, nch) == -1) {
+	mb->rs->recent_ok = 0;
+	if (mb_commit(mb, ms, ch, nch) == -1) {
 		/* The records changed; report them, the error is logged. */
 		seterrno(mb->st, "EXPUNGE");
+		win_drop(mb);
 	}
 	unlk(mb->ix->fd, IX_BYTE_WRITE);
 	/* Descending, so each "* n EXPUNGE" needs no renumbering. */
@@ -2608,6 +2957,7 @@ store_expunge(struct mailbox *mb, const struct seqset *uids, uint32_t **seqs_r,
 	return 0;
 fail:
 	seterrno(mb->st, "EXPUNGE");
+	win_drop(mb);
 	unlk(mb->ix->fd, IX_BYTE_WRITE);
 	free(ch);
 	free(seqs);
@@ -2616,6 +2966,7 @@ fail:
 
 /* ---------------------------------------------------------------- copy */
 
+/* The bytes are read one message at a time, while appending. */
 int
 store_copy(struct mailbox *mb, const uint32_t *seqs, size_t n,
     const char *dest, uint32_t *uidvalidity_r, uint32_t *uids_r)
@@ -2647,12 +2998,14 @@ store_copy(struct mailbox *mb, const uint32_t *seqs, size_t n,
 		return -1;
 	}
 	for (i = 0; i < n; i++) {
-		if ((r = store_rec(mb, seqs[i])) == NULL) {
+		if (seqs[i] == 0 || seqs[i] > mb->nview) {
 			errno = EINVAL;
 			goto fail;
 		}
-		if ((m[i].p = store_data(mb, seqs[i], &m[i].len)) == NULL)
+		if ((r = store_rec(mb, seqs[i])) == NULL)
 			goto fail;
+		m[i].src = mb;
+		m[i].seq = seqs[i];
 		m[i].flags = r->flags & FL_SYSTEM;
 		m[i].date = r->internaldate;
 		/* Keywords go by name: bit numbers differ between mailboxes. */
@@ -2709,23 +3062,109 @@ unlink_stale(int dirfd, uint64_t gen)
 	closedir(d);
 }
 
+/* Whether uid is a tombstone among the n records of the index fd. */
+static int
+ix_has_tomb(int fd, uint32_t n, uint32_t uid)
+{
+	struct rec	 r;
+	uint32_t	 lo = 0, hi = n, mid;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (pread_all(fd, &r, sizeof r, IX_HDRSIZE + (off_t)mid *
+		    RECSIZE) == -1)
+			return -1;
+		if (r.uid == uid)
+			return (r.flags & FL_EXPUNGED) != 0;
+		if (r.uid < uid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return 0;
+}
+
 /*
- * Rewrite the mailbox without the bytes of expunged messages. Only when
- * no other process has it selected (byte 1 exclusive), so no session can
- * still need a ghost (RFC 2180 4.1.1). Tombstones stay, with offset and
- * size 0, for QRESYNC's VANISHED. New files are written beside the old
- * ones; renaming index.new over index is the step that switches.
+ * Where this compaction's entries go in "expunged": at the end, less
+ * what a compaction that died before its rename left there. Those
+ * entries are tombstones still in the index, while the UIDs written by
+ * every finished compaction are gone from it (and UIDs are never used
+ * again): they are the run at the end whose UIDs the index holds.
+ */
+static int
+xp_start(int xfd, int ifd, uint32_t n, off_t *off_r)
+{
+	struct stat	 sb;
+	struct xent	 e;
+	off_t		 off;
+	int		 r;
+
+	if (fstat(xfd, &sb) == -1)
+		return -1;
+	off = sb.st_size - sb.st_size % (off_t)sizeof e;
+	while (off > 0) {
+		if (pread_all(xfd, &e, sizeof e, off - (off_t)sizeof e) == -1 ||
+		    (r = ix_has_tomb(ifd, n, e.uid)) == -1)
+			return -1;
+		if (r == 0)
+			break;
+		off -= (off_t)sizeof e;
+	}
+	*off_r = off;
+	return 0;
+}
+
+/* Copy one message from data.G to data.G+1; *off_r: where it goes. */
+static int
+copy_msg(int from, int to, struct rec *r, uint64_t *off_r, off_t oldsize,
+    char *buf, size_t bufsz)
+{
+	uint64_t	 left, src, dst = *off_r;
+
+	if (r->offset > (uint64_t)oldsize ||
+	    r->size > (uint64_t)oldsize - r->offset) {
+		errno = EIO;
+		return -1;
+	}
+	for (left = r->size, src = r->offset; left > 0; ) {
+		size_t k = left < bufsz ? (size_t)left : bufsz;
+
+		if (pread_all(from, buf, k, (off_t)src) == -1 ||
+		    pwrite_all(to, buf, k, (off_t)dst) == -1)
+			return -1;
+		left -= k;
+		src += k;
+		dst += k;
+	}
+	r->offset = *off_r;
+	*off_r = dst;
+	return 0;
+}
+
+/*
+ * Rewrite the mailbox without the bytes of expunged messages and without
+ * their records. Only when no other process has it selected (byte 1
+ * exclusive), so no session can still need a ghost (RFC 2180 4.1.1) or
+ * know a record position. Tombstones go to the end of "expunged" as
+ * (UID, MODSEQ), so QRESYNC's VANISHED can still be exact; the new index
+ * holds live records only, ntomb 0, and uidmax keeps UIDNEXT from going
+ * back below a UID moved out. New files are written beside the old
+ * ones; renaming index.new over index is the step that switches. It
+ * streams: WIN_RECS records and 64 kB of bytes at a time.
  */
 static void
 mb_compact(struct mailbox *mb)
 {
 	struct ixhdr	 h;
-	struct rec	*recs = NULL;
+	struct rec	*in = NULL, *out = NULL, last;
+	struct xent	*xv = NULL;
 	struct stat	 sb;
-	uint32_t	 n, i;
+	uint32_t	 n, i, k, cnt, nout = 0, nx = 0, live = 0;
+	uint32_t	 seen_low = UINT32_MAX;
 	uint64_t	 off = 0, newgen;
+	off_t		 xoff, ioff = IX_HDRSIZE;
 	char		 oldname[32], newname[32];
-	int		 dfd = -1, ifd = -1, oldfd = -1, done = 0;
+	int		 dfd = -1, ifd = -1, oldfd = -1, xfd = -1, done = 0;
 	char		*buf = NULL;
 	const size_t	 bufsz = 65536;
 
@@ -2735,13 +3174,12 @@ mb_compact(struct mailbox *mb)
 		return;		/* the close in ix_put drops both */
 	if (hdr_read(mb->ix->fd, &h) == -1 || (h.hflags & HDR_DELETED))
 		return;
-	if (ix_tail(mb->ix->fd, 1, &n, NULL) == -1)
+	if (ix_tail(mb->ix->fd, 1, &n, &last) == -1)
 		return;
-	if ((recs = calloc(n ? n : 1, sizeof *recs)) == NULL ||
+	if ((in = xrealloc(NULL, WIN_RECS, sizeof *in)) == NULL ||
+	    (out = xrealloc(NULL, WIN_RECS, sizeof *out)) == NULL ||
+	    (xv = xrealloc(NULL, WIN_RECS, sizeof *xv)) == NULL ||
 	    (buf = malloc(bufsz)) == NULL)
-		goto out;
-	if (n > 0 && pread_all(mb->ix->fd, recs, (size_t)n * sizeof *recs,
-	    IX_HDRSIZE) == -1)
 		goto out;
 	unlink_stale(mb->dirfd, h.generation);
 	newgen = h.generation + 1;
@@ -2755,51 +3193,73 @@ mb_compact(struct mailbox *mb)
 	if ((dfd = data_open(mb->dirfd, newgen, O_WRONLY | O_CREAT |
 	    O_TRUNC)) == -1)
 		goto out;
-	for (i = 0; i < n; i++) {
-		struct rec	*r = &recs[i];
-		uint64_t	 left, from;
-
-		r->reserved = 0;	/* the cache starts again */
-		if (r->flags & FL_EXPUNGED) {
-			r->offset = r->size = 0;
-			rec_seal(r);
-			continue;
-		}
-		if (r->offset + r->size > (uint64_t)sb.st_size) {
-			errno = EIO;
-			goto out;
-		}
-		for (left = r->size, from = r->offset; left > 0; ) {
-			size_t k = left < bufsz ? (size_t)left : bufsz;
-
-			if (pread_all(oldfd, buf, k, (off_t)from) == -1 ||
-			    pwrite_all(dfd, buf, k, (off_t)(off + r->size -
-			    left)) == -1)
-				goto out;
-			left -= k;
-			from += k;
-		}
-		r->offset = off;
-		off += r->size;
-		rec_seal(r);
-	}
-	if (fsync(dfd) == -1)
-		goto out;
-	h.generation = newgen;
-	hdr_seal(&h);
 	if ((ifd = openat(mb->dirfd, "index.new", O_WRONLY | O_CREAT |
 	    O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600)) == -1)
 		goto out;
-	if (pwrite_all(ifd, &h, sizeof h, 0) == -1 || (n > 0 &&
-	    pwrite_all(ifd, recs, (size_t)n * sizeof *recs, IX_HDRSIZE) == -1)
-	    || fsync(ifd) == -1)
+	if ((xfd = openat(mb->dirfd, "expunged", O_RDWR | O_CREAT |
+	    O_NOFOLLOW | O_CLOEXEC, 0600)) == -1 ||
+	    xp_start(xfd, mb->ix->fd, n, &xoff) == -1)
+		goto out;
+	if (n > 0 && last.uid > h.uidmax)
+		h.uidmax = last.uid;
+	for (i = 0; i < n; i += cnt) {
+		cnt = n - i < WIN_RECS ? n - i : WIN_RECS;
+		if (pread_all(mb->ix->fd, in, (size_t)cnt * sizeof *in,
+		    IX_HDRSIZE + (off_t)i * RECSIZE) == -1)
+			goto out;
+		for (k = 0; k < cnt; k++) {
+			struct rec *r = &in[k];
+
+			if (r->flags & FL_EXPUNGED) {
+				memset(&xv[nx], 0, sizeof xv[nx]);
+				xv[nx].uid = r->uid;
+				xv[nx].modseq = r->modseq;
+				if (++nx < WIN_RECS)
+					continue;
+				if (pwrite_all(xfd, xv, nx * sizeof *xv, xoff)
+				    == -1)
+					goto out;
+				xoff += (off_t)(nx * sizeof *xv);
+				nx = 0;
+				continue;
+			}
+			if (copy_msg(oldfd, dfd, r, &off, sb.st_size, buf,
+			    bufsz) == -1)
+				goto out;
+			r->reserved = 0;	/* the cache starts again */
+			rec_seal(r);
+			if (seen_low == UINT32_MAX && !(r->flags & FL_SEEN))
+				seen_low = live;
+			live++;
+			out[nout++] = *r;
+			if (nout < WIN_RECS)
+				continue;
+			if (pwrite_all(ifd, out, nout * sizeof *out, ioff) == -1)
+				goto out;
+			ioff += (off_t)(nout * sizeof *out);
+			nout = 0;
+		}
+	}
+	if ((nx > 0 && pwrite_all(xfd, xv, nx * sizeof *xv, xoff) == -1) ||
+	    (nout > 0 && pwrite_all(ifd, out, nout * sizeof *out, ioff) == -1))
+		goto out;
+	if (fsync(dfd) == -1 || fsync(xfd) == -1)
+		goto out;
+	h.generation = newgen;
+	h.ntomb = 0;
+	h.seen_low = seen_low == UINT32_MAX ? live : seen_low;
+	hdr_seal(&h);
+	if (pwrite_all(ifd, &h, sizeof h, 0) == -1 || fsync(ifd) == -1)
+		goto out;
+	/* "expunged" may be new: its name must not be lost with the switch. */
+	if (fsync(mb->dirfd) == -1)
 		goto out;
 	/*
 	 * The change log is emptied before the switch: a session selecting
 	 * the new index must not note a size that then shrinks.
 	 */
 	if (ftruncate(mb->chfd, 0) == -1 || (cache_open(mb) == 0 &&
-	    ftruncate(mb->cache.fd, 0) == -1))
+	    ftruncate(mb->cachefd, 0) == -1))
 		goto out;
 	if (renameat(mb->dirfd, "index.new", mb->dirfd, "index") == -1)
 		goto out;
@@ -2814,7 +3274,10 @@ out:
 	closefd(&dfd);
 	closefd(&ifd);
 	closefd(&oldfd);
-	free(recs);
+	closefd(&xfd);
+	free(in);
+	free(out);
+	free(xv);
 	free(buf);
 }
 
@@ -2822,33 +3285,39 @@ out:
 static uint64_t
 mb_dead_bytes(const struct mailbox *mb)
 {
+	const struct rec *r;
 	uint64_t	 dead = 0;
 	uint32_t	 i;
 
 	for (i = 0; i < mb->nrecs; i++) {
-		const struct rec *r = mb_rec(mb, i);
-
+		if ((r = mb_rec(mb, i)) == NULL)
+			return 0;
 		if (r->flags & FL_EXPUNGED)
 			dead += r->size;
 	}
 	return dead;
 }
 
+/*
+ * Compaction is tried when a read-write session leaves a mailbox whose
+ * header counts tombstones (none: nothing to read) and whose expunged
+ * bytes are more than half of data.G.
+ */
 void
 store_unselect(struct mailbox *mb)
 {
+	struct ixhdr	 h;
 	struct stat	 sb;
 
 	if (mb == NULL)
 		return;
 	cache_flush(mb);
-	if (!mb->readonly && mb->ix->refs == 1 && fstat(mb->data.fd, &sb) == 0 &&
-	    sb.st_size > 0 && mb_dead_bytes(mb) > (uint64_t)sb.st_size / 2) {
-		if (mb->ixmap != NULL)
-			munmap(mb->ixmap, mb->ixmaplen);
-		mb->ixmap = NULL;
+	win_drop(mb);
+	if (!mb->readonly && mb->ix->refs == 1 &&
+	    hdr_peek(mb, &h) == 0 && h.ntomb > 0 &&
+	    fstat(mb->datafd, &sb) == 0 && sb.st_size > 0 &&
+	    mb_dead_bytes(mb) > (uint64_t)sb.st_size / 2)
 		mb_compact(mb);
-	}
 	ix_put(mb->st, mb->ix);		/* drops byte 1 if we were the last */
 	mb->ix = NULL;
 	mb_free(mb);

@@ -129,6 +129,31 @@ data_is(struct mailbox *mb, uint32_t seq, const char *p, size_t len)
 	return d != NULL && dl == len && memcmp(d, p, len) == 0;
 }
 
+/* The index header's fields past created_modseq (imapd-store(5)). */
+struct hdrtail {
+	uint32_t	 version, ntomb, seen_low, uidmax;
+};
+
+static int
+hdr_tail(const char *box, struct hdrtail *t)
+{
+	unsigned char	 h[64];
+	int		 fd, r = -1;
+
+	if ((fd = open(path("box/%s/index", box), O_RDONLY)) == -1)
+		return -1;
+	if (pread(fd, h, sizeof h, 0) == (ssize_t)sizeof h &&
+	    memcmp(h, "IMAPDIX1", 8) == 0) {
+		memcpy(&t->version, h + 8, 4);
+		memcpy(&t->ntomb, h + 48, 4);
+		memcpy(&t->seen_low, h + 52, 4);
+		memcpy(&t->uidmax, h + 56, 4);
+		r = 0;
+	}
+	close(fd);
+	return r;
+}
+
 /* ---------------------------------------------------------------- names */
 
 static void
@@ -680,6 +705,118 @@ test_torn(struct store *st)
 		store_unselect(mb);
 }
 
+/* ------------------------------------------------------------ dense */
+
+#define M2	"Subject: 2\r\n\r\nbody 2\r\n"
+#define M10	"Subject: 10\r\n\r\nbody 10\r\n"
+
+static void
+test_dense(struct store *st)
+{
+	struct mailbox		*mb;
+	struct hdrtail		 t;
+	struct sync		 s;
+	const struct rec	*r;
+	const char		*d, *c;
+	char			 msg[64];
+	uint32_t		 uv, uid, seq;
+	size_t			 len, clen;
+	char			*big;
+	int			 i, good;
+
+	store_create(st, "dense");
+	for (i = 1; i <= 10; i++) {
+		snprintf(msg, sizeof msg, "Subject: %d\r\n\r\nbody %d\r\n", i, i);
+		store_append(st, "dense", msg, strlen(msg), i <= 4 ? FL_SEEN : 0,
+		    NULL, 0, i, &uv, &uid);
+	}
+	ok(hdr_tail("dense", &t) == 0 && t.version == 2 && t.ntomb == 0 &&
+	    t.seen_low == 0 && t.uidmax == 0, "index version 2, ntomb 0");
+	mb = store_select(st, "dense", 1);
+	ok(mb != NULL && store_exists(mb) == 10 &&
+	    store_recent_count(mb) == 10 && store_first_unseen(mb) == 5,
+	    "EXAMINE of a dense mailbox: EXISTS 10, RECENT 10, UNSEEN 5");
+	if (mb != NULL)
+		store_unselect(mb);
+	ok(hdr_tail("dense", &t) == 0 && t.seen_low == 0,
+	    "EXAMINE does not write seen_low");
+	mb = store_select(st, "dense", 0);
+	ok(mb != NULL && store_exists(mb) == 10 &&
+	    store_recent_count(mb) == 10 && store_first_unseen(mb) == 5 &&
+	    store_uidnext(mb) == 11, "SELECT: EXISTS 10, RECENT 10, UNSEEN 5");
+	if (mb == NULL)
+		return;
+	ok(hdr_tail("dense", &t) == 0 && t.seen_low == 4,
+	    "SELECT raised seen_low to 4");
+	ok(store_seq_of_uid(mb, 7) == 7 && store_seq_of_uid(mb, 11) == 0,
+	    "seq of uid in the identity view");
+
+	/* store_rec's pointer (see store_rec in store.c). */
+	r = store_rec(mb, 3);
+	ok(r != NULL && store_is_recent(mb, 3) && store_exists(mb) == 10 &&
+	    store_keyword_name(mb, 0) == NULL && store_rec(mb, 3) == r &&
+	    r->uid == 3 && r->internaldate == 3,
+	    "store_rec's pointer survives store_is_recent, store_exists, "
+	    "store_keyword_name and store_rec of the same message");
+	/* store_data's pointer: not moved by records or the cache. */
+	d = store_data(mb, 2, &len);
+	ok(d != NULL && store_cache_put(mb, 2, "blob", 4) == 0 &&
+	    store_rec(mb, 9) != NULL && len == strlen(M2) &&
+	    memcmp(d, M2, len) == 0,
+	    "store_data's pointer survives store_rec and store_cache_put");
+	ok(store_sync(mb, 1, &s) == 0, "sync writes the cache entry");
+	store_sync_free(&s);
+	d = store_data(mb, 2, &len);
+	c = store_cache_get(mb, 2, &clen);
+	ok(d != NULL && c != NULL && clen == 4 && memcmp(c, "blob", 4) == 0 &&
+	    len == strlen(M2) && memcmp(d, M2, len) == 0,
+	    "store_cache_get reads the entry, store_data's bytes stay");
+	ok(data_is(mb, 10, M10, strlen(M10)),
+	    "store_data of another message");
+
+	/* Entries one after the other, one larger than the read-ahead. */
+	if ((big = malloc(100000)) == NULL)
+		die("malloc");
+	for (i = 3; i <= 10; i++) {
+		len = i == 5 ? 100000 : (size_t)i * 1000;
+		memset(big, 'a' + i, len);
+		store_cache_put(mb, (uint32_t)i, big, len);
+	}
+	ok(store_sync(mb, 1, &s) == 0, "sync writes 8 more cache entries");
+	store_sync_free(&s);
+	good = 1;
+	for (i = 10; i >= 3; i--) {
+		len = i == 5 ? 100000 : (size_t)i * 1000;
+		c = store_cache_get(mb, (uint32_t)i, &clen);
+		if (c == NULL || clen != len || c[0] != 'a' + i ||
+		    c[len - 1] != 'a' + i)
+			good = 0;
+	}
+	for (i = 3; i <= 10; i++) {
+		len = i == 5 ? 100000 : (size_t)i * 1000;
+		c = store_cache_get(mb, (uint32_t)i, &clen);
+		if (c == NULL || clen != len || c[len / 2] != 'a' + i)
+			good = 0;
+	}
+	free(big);
+	ok(good, "cache entries read back, backwards and forwards");
+
+	seq = 2;
+	ok(store_flags(mb, &seq, 1, STORE_REMOVE, FL_SEEN, 0) == 0 &&
+	    hdr_tail("dense", &t) == 0 && t.seen_low == 1,
+	    "-FLAGS \\Seen on record 1 lowers seen_low to 1");
+	seq = 1;
+	ok(store_flags(mb, &seq, 1, STORE_ADD, FL_DELETED, 0) == 0 &&
+	    hdr_tail("dense", &t) == 0 && t.seen_low == 1,
+	    "other flags leave seen_low alone");
+	store_unselect(mb);
+	mb = store_select(st, "dense", 0);
+	ok(mb != NULL && store_first_unseen(mb) == 2 &&
+	    store_recent_count(mb) == 0, "next SELECT: UNSEEN 2, RECENT 0");
+	if (mb != NULL)
+		store_unselect(mb);
+}
+
 /* -------------------------------------------------------- compaction */
 
 static void
@@ -692,7 +829,14 @@ test_compact(struct store *st)
 	uint64_t	 mods[10];
 	uint32_t	 uv, uid, seqs[7], *ex;
 	size_t		 nex, i;
-	int		 good = 1;
+	int		 good = 1, fd;
+	struct hdrtail	 t;
+	struct stat	 sb;
+	struct {
+		uint32_t uid, zero;
+		uint64_t modseq;
+	}		 xe[8];
+	uint64_t	 xmod;
 
 	store_create(st, "cmp");
 	for (i = 0; i < 10; i++) {
@@ -716,6 +860,8 @@ test_compact(struct store *st)
 	free(ex);
 	for (i = 0; i < 3; i++)
 		mods[i] = store_rec(mb, (uint32_t)i + 1)->modseq;
+	xmod = store_highestmodseq(mb);
+	ok(hdr_tail("cmp", &t) == 0 && t.ntomb == 7, "ntomb 7");
 
 	/* Another session has it selected: no compaction. */
 	ok(peer_start(&p, "cmp") == 3, "another process selects cmp");
@@ -749,11 +895,103 @@ test_compact(struct store *st)
 	ok(store_rec(mb, 2)->flags == FL_ANSWERED, "flags kept");
 	ok(store_uidnext(mb) == 11, "uidnext still 11");
 	store_unselect(mb);
+	ok(hdr_tail("cmp", &t) == 0 && t.ntomb == 0 && t.uidmax == 10 &&
+	    t.seen_low == 0, "after compaction: ntomb 0, uidmax 10");
+	ok(stat(path("box/cmp/index"), &sb) == 0 && sb.st_size == 64 + 3 * 64,
+	    "the index holds the 3 live records only");
+	good = (fd = open(path("box/cmp/expunged"), O_RDONLY)) != -1 &&
+	    read(fd, xe, sizeof xe) == 7 * 16;
+	for (i = 0; good && i < 7; i++)
+		if (xe[i].uid != i + 1 || xe[i].zero != 0 ||
+		    xe[i].modseq != xmod)
+			good = 0;
+	if (fd != -1)
+		close(fd);
+	ok(good, "expunged holds the 7 tombstones with their MODSEQ");
 	ok(store_status(st, "cmp", &ms) == 0 && ms.messages == 3 &&
 	    ms.uidnext == 11 && ms.size == 2400 + 2600 + 2800,
 	    "status after compaction");
 	ok(append_text(st, "cmp", "new\r\n", &uid) == 0 && uid == 11,
 	    "append after compaction: UID 11");
+}
+
+/*
+ * Compaction moves out the tombstones at the top of the UIDs: UIDNEXT
+ * must not go back. A compaction that died before its rename left its
+ * entries in "expunged": they are written once, not twice.
+ */
+static void
+test_compact_top(struct store *st)
+{
+	struct mailbox	*mb;
+	struct mbstatus	 ms;
+	struct hdrtail	 t;
+	struct stat	 sb;
+	struct {
+		uint32_t uid, zero;
+		uint64_t modseq;
+	}		 xe[5];
+	char		 big[3000];
+	uint32_t	 uv, uid, seqs[3] = { 3, 4, 5 }, *ex;
+	uint64_t	 xmod;
+	size_t		 nex, i;
+	int		 fd, good;
+
+	memset(big, 'b', sizeof big);
+	store_create(st, "top");
+	for (i = 0; i < 5; i++)
+		store_append(st, "top", i < 2 ? "a\r\n" : big, i < 2 ? 3 :
+		    sizeof big, 0, NULL, 0, 0, &uv, &uid);
+	if ((mb = store_select(st, "top", 0)) == NULL) {
+		ok(0, "select top");
+		return;
+	}
+	store_flags(mb, seqs, 3, STORE_ADD, FL_DELETED, 0);
+	ok(store_expunge(mb, NULL, &ex, &nex) == 0 && nex == 3,
+	    "expunge UIDs 3, 4, 5");
+	free(ex);
+	xmod = store_highestmodseq(mb);
+	/* What an earlier compaction wrote, and one that died later. */
+	memset(xe, 0, sizeof xe);
+	xe[0].uid = 100;
+	xe[0].modseq = 9;
+	xe[1].uid = 3;
+	xe[2].uid = 4;
+	if ((fd = open(path("box/top/expunged"), O_WRONLY | O_CREAT, 0600)) ==
+	    -1 || write(fd, xe, 3 * sizeof xe[0]) != 3 * sizeof xe[0])
+		die("expunged");
+	close(fd);
+	store_unselect(mb);
+	ok(exists(path("box/top/data.2")) && hdr_tail("top", &t) == 0 &&
+	    t.ntomb == 0 && t.uidmax == 5 && t.seen_low == 0,
+	    "compacted: ntomb 0, uidmax 5");
+	ok(stat(path("box/top/index"), &sb) == 0 && sb.st_size == 64 + 2 * 64,
+	    "index of 2 live records");
+	memset(xe, 0, sizeof xe);
+	good = (fd = open(path("box/top/expunged"), O_RDONLY)) != -1 &&
+	    read(fd, xe, sizeof xe) == 4 * sizeof xe[0] &&
+	    xe[0].uid == 100 && xe[0].modseq == 9;
+	for (i = 1; good && i < 4; i++)
+		if (xe[i].uid != i + 2 || xe[i].modseq != xmod)
+			good = 0;
+	if (fd != -1)
+		close(fd);
+	ok(good, "expunged: the old entry, then 3, 4, 5 once each");
+	ok(store_status(st, "top", &ms) == 0 && ms.messages == 2 &&
+	    ms.uidnext == 6, "STATUS: 2 messages, UIDNEXT 6");
+	mb = store_select(st, "top", 0);
+	ok(mb != NULL && store_exists(mb) == 2 && store_uidnext(mb) == 6,
+	    "SELECT: EXISTS 2, UIDNEXT 6");
+	if (mb != NULL)
+		store_unselect(mb);
+	ok(append_text(st, "top", "new\r\n", &uid) == 0 && uid == 6,
+	    "append after compaction: UID 6, not 3");
+	mb = store_select(st, "top", 0);
+	ok(mb != NULL && store_exists(mb) == 3 && store_uidnext(mb) == 7 &&
+	    store_rec(mb, 3)->uid == 6 && data_is(mb, 2, "a\r\n", 3),
+	    "SELECT: EXISTS 3, UIDNEXT 7");
+	if (mb != NULL)
+		store_unselect(mb);
 }
 
 /* ---------------------------------------------------------- keywords */
@@ -841,6 +1079,24 @@ test_scale(struct store *st)
 	    "nothing");
 	peer_stop(&p);
 	store_unselect(mb);
+	for (i = 0; i < 3; i++) {
+		t0 = now();
+		mb = store_select(st, "big", 0);
+		t1 = now();
+		ok(mb != NULL && store_exists(mb) == n &&
+		    store_first_unseen(mb) == 0 && store_recent_count(mb) == 0 &&
+		    t1 - t0 < 0.5, "SELECT %zu (all \\Seen) took %.3f ms", n,
+		    (t1 - t0) * 1000);
+		if (mb != NULL)
+			store_unselect(mb);
+	}
+	ok(append_text(st, "big", "Subject: new\r\n\r\nx\r\n", NULL) == 0 &&
+	    (mb = store_select(st, "big", 0)) != NULL &&
+	    store_exists(mb) == n + 1 && store_recent_count(mb) == 1 &&
+	    store_first_unseen(mb) == n + 1, "after an append: RECENT 1, "
+	    "UNSEEN %zu", n + 1);
+	if (mb != NULL)
+		store_unselect(mb);
 	free(seqs);
 	free(uids);
 }
@@ -861,7 +1117,9 @@ main(void)
 	test_readback(st);
 	test_two_views(st);
 	test_torn(st);
+	test_dense(st);
 	test_compact(st);
+	test_compact_top(st);
 	test_keywords(st);
 	test_scale(st);
 	store_close(st);
