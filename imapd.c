@@ -1823,6 +1823,7 @@ struct msgctx {
 	size_t		 len;
 	struct mime_part *root;
 	struct mime_part *hroot;	/* its header only */
+	int		 whole;		/* p holds the whole message */
 	char		*blob;		/* made here, not from the cache */
 };
 
@@ -1834,15 +1835,29 @@ msg_init(struct msgctx *m, uint32_t seq)
 	m->seq = seq;
 }
 
+/*
+ * Read the message, or at least its first max bytes. A header tree made
+ * from a prefix points into bytes that a longer read replaces, so it
+ * goes first.
+ */
 static void
-msg_bytes(struct msgctx *m)
+msg_read(struct msgctx *m, size_t max)
 {
-	if (m->p != NULL)
+	if (m->p != NULL && (m->whole || m->len >= max))
 		return;
-	if ((m->p = store_data(S.mb, m->seq, &m->len)) == NULL) {
+	mime_free(m->hroot);
+	m->hroot = NULL;
+	if ((m->p = store_data(S.mb, m->seq, max, &m->len)) == NULL) {
 		m->p = "";
 		m->len = 0;
 	}
+	m->whole = max == SIZE_MAX || m->len < max;
+}
+
+static void
+msg_bytes(struct msgctx *m)
+{
+	msg_read(m, SIZE_MAX);
 }
 
 static void
@@ -1865,15 +1880,23 @@ msg_root(struct msgctx *m)
 	return m->root;
 }
 
-/* What the header-only functions of mime.c need. */
+/*
+ * What the header-only functions of mime.c need: most headers are in the
+ * first HEAD_READ bytes, so SEARCH FROM does not read whole messages.
+ */
+#define HEAD_READ	8192
+
 static const struct mime_part *
 msg_header(struct msgctx *m)
 {
 	if (m->root != NULL)
 		return m->root;
-	msg_bytes(m);
-	if (m->hroot == NULL &&
-	    (m->hroot = mime_parse_header(m->p, m->len)) == NULL)
+	if (m->hroot != NULL)
+		return m->hroot;
+	msg_read(m, HEAD_READ);
+	if (!m->whole && header_len(m->p, m->len) == m->len)
+		msg_bytes(m);	/* the header goes on past the prefix */
+	if ((m->hroot = mime_parse_header(m->p, m->len)) == NULL)
 		die(EXIT_TEMP, "out of memory");
 	return m->hroot;
 }

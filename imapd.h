@@ -164,7 +164,8 @@ uint32_t	 store_uidnext(const struct mailbox *);
 uint64_t	 store_highestmodseq(const struct mailbox *);
 const struct rec *store_rec(const struct mailbox *, uint32_t seq);
 uint32_t	 store_seq_of_uid(const struct mailbox *, uint32_t uid);
-const char	*store_data(struct mailbox *, uint32_t seq, size_t *len_r);
+const char	*store_data(struct mailbox *, uint32_t seq, size_t max,
+		    size_t *len_r);
 const char	*store_cache_get(struct mailbox *, uint32_t seq, size_t *len_r);
 int		 store_cache_put(struct mailbox *, uint32_t seq, const char *,
 		    size_t);

@@ -889,7 +889,7 @@ append_locked(struct store *st, struct wbox *w, const struct msgin *m,
 		size_t		 len = m[i].len;
 
 		/* COPY reads one message at a time: store_data's buffer. */
-		if (p == NULL && (p = store_data(m[i].src, m[i].seq, &len)) ==
+		if (p == NULL && (p = store_data(m[i].src, m[i].seq, SIZE_MAX, &len)) ==
 		    NULL)
 			goto fail;
 		if (pwrite_all(dfd, p, len, off) == -1)
@@ -2374,11 +2374,12 @@ store_seq_of_uid(const struct mailbox *mb, uint32_t uid)
 }
 
 /*
- * The bytes of message seq, read into the mailbox's buffer: valid until
- * the next store_data, store_sync or store_unselect.
+ * The bytes of message seq, at most max of them (SIZE_MAX: all), read
+ * into the mailbox's buffer: valid until the next store_data, store_sync
+ * or store_unselect.
  */
 const char *
-store_data(struct mailbox *mb, uint32_t seq, size_t *len_r)
+store_data(struct mailbox *mb, uint32_t seq, size_t max, size_t *len_r)
 {
 	const struct rec	*r;
 	uint64_t		 off, size;
@@ -2398,6 +2399,8 @@ store_data(struct mailbox *mb, uint32_t seq, size_t *len_r)
 		errno = EIO;
 		goto fail;
 	}
+	if (size > max)
+		size = max;
 	if (buf_get(&mb->dbuf, &mb->dcap, (size_t)size) == NULL ||
 	    pread_all(mb->datafd, mb->dbuf, (size_t)size, (off_t)off) == -1)
 		goto fail;
@@ -2407,6 +2410,7 @@ fail:
 	seterrno(mb->st, "FETCH");
 	return NULL;
 }
+
 size_t
 store_nkeywords(const struct mailbox *mb)
 {

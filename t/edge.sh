@@ -144,4 +144,36 @@ EOF
 a3 OK STATUS completed"
 }
 
+# Header searches read a prefix of each message first; a header longer
+# than that prefix is still searched to its end.
+testSearchLongHeader() {
+	filler=$(for i in $(seq 1 200); do
+		printf 'X-Filler-%03d: %s\n' "$i" \
+		    "0123456789012345678901234567890123456789012345678901"
+	done)
+	big="$filler
+Subject: needle in a long header
+From: far@example.org
+
+body text
+"
+	session <<EOF
+a1 APPEND INBOX $(lit "$M1")
+a2 APPEND INBOX $(lit "$big")
+a3 SELECT INBOX
+a4 SEARCH SUBJECT needle
+a5 SEARCH FROM far@example
+a6 SEARCH HEADER X-Filler-200 0123
+a7 SEARCH BODY "body text"
+EOF
+	assertResp a4 "* SEARCH 2
+a4 OK SEARCH completed"
+	assertResp a5 "* SEARCH 2
+a5 OK SEARCH completed"
+	assertResp a6 "* SEARCH 2
+a6 OK SEARCH completed"
+	assertResp a7 "* SEARCH 2
+a7 OK SEARCH completed"
+}
+
 . "${SHUNIT2:-/usr/share/shunit2/shunit2}"

@@ -125,7 +125,7 @@ data_is(struct mailbox *mb, uint32_t seq, const char *p, size_t len)
 	const char	*d;
 	size_t		 dl;
 
-	d = store_data(mb, seq, &dl);
+	d = store_data(mb, seq, SIZE_MAX, &dl);
 	return d != NULL && dl == len && memcmp(d, p, len) == 0;
 }
 
@@ -759,14 +759,14 @@ test_dense(struct store *st)
 	    "store_rec's pointer survives store_is_recent, store_exists, "
 	    "store_keyword_name and store_rec of the same message");
 	/* store_data's pointer: not moved by records or the cache. */
-	d = store_data(mb, 2, &len);
+	d = store_data(mb, 2, SIZE_MAX, &len);
 	ok(d != NULL && store_cache_put(mb, 2, "blob", 4) == 0 &&
 	    store_rec(mb, 9) != NULL && len == strlen(M2) &&
 	    memcmp(d, M2, len) == 0,
 	    "store_data's pointer survives store_rec and store_cache_put");
 	ok(store_sync(mb, 1, &s) == 0, "sync writes the cache entry");
 	store_sync_free(&s);
-	d = store_data(mb, 2, &len);
+	d = store_data(mb, 2, SIZE_MAX, &len);
 	c = store_cache_get(mb, 2, &clen);
 	ok(d != NULL && c != NULL && clen == 4 && memcmp(c, "blob", 4) == 0 &&
 	    len == strlen(M2) && memcmp(d, M2, len) == 0,
