@@ -25,7 +25,8 @@
 #include "imapd.h"
 
 #define TIMEOUT_PREAUTH_MS	(60 * 1000)
-#define TIMEOUT_AUTH_MS		(30 * 60 * 1000)	/* RFC 3501 5.4 */
+/* RFC 3501 5.4: at least 30 minutes once authenticated. */
+#define TIMEOUT_AUTH_MS		(30 * 60 * 1000)
 #define OUTBUF_SIZE		(64 * 1024)
 #define INBUF_SIZE		(64 * 1024)
 #define PWLINE_MAX		4096
@@ -46,8 +47,8 @@ static struct {
 	struct store	*store;
 	struct mailbox	*mb;
 	int		 readonly;
-	int		 deleted_one;	/* this command deleted a mailbox */
-	int		 appendok;	/* the parser takes APPEND-sized literals */
+	int		 deleted_one;	/* this command deleted one */
+	int		 appendok;	/* APPEND literals may be large */
 	struct timespec	 started;
 	struct parser	*parser;
 	/* the reply of the command being run */
@@ -659,7 +660,8 @@ seqs_of(const char *text, int uid, uint32_t **seqs_r, size_t *n_r)
 	 */
 	if (!uid)
 		for (i = 0; i < set.n; i++)
-			if (set.r[i].lo != SEQ_STAR && set.r[i].hi != SEQ_STAR &&
+			if (set.r[i].lo != SEQ_STAR &&
+			    set.r[i].hi != SEQ_STAR &&
 			    (set.r[i].lo > exists || set.r[i].hi > exists)) {
 				parse_seqset_free(&set);
 				return -1;
@@ -700,10 +702,11 @@ uidset_text(const uint32_t *uids, size_t n)
 	while (i < n) {
 		for (j = i; j + 1 < n && uids[j + 1] == uids[j] + 1; j++)
 			;
-		len += (size_t)snprintf(t + len, cap - len, "%s%u", i ? "," : "",
-		    uids[i]);
+		len += (size_t)snprintf(t + len, cap - len, "%s%u",
+		    i ? "," : "", uids[i]);
 		if (j > i)
-			len += (size_t)snprintf(t + len, cap - len, ":%u", uids[j]);
+			len += (size_t)snprintf(t + len, cap - len, ":%u",
+			    uids[j]);
 		i = j + 1;
 	}
 	return t;
@@ -954,7 +957,8 @@ cmd_capability(struct arg *a)
 {
 	if (a != NULL)
 		return bad_args();
-	outf("* CAPABILITY %s\r\n", S.state == ST_NOAUTH ? CAPS_PRE : CAPS_AUTH);
+	outf("* CAPABILITY %s\r\n",
+	    S.state == ST_NOAUTH ? CAPS_PRE : CAPS_AUTH);
 	return RES_OK;
 }
 
@@ -1104,7 +1108,8 @@ cmd_rename(struct arg *a)
 	    (to[n] == '/' || to[n] == '\0'))
 		r = no("[CANNOT] Cannot rename a mailbox into itself");
 	else
-		r = store_rename(S.store, from, to) == -1 ? no_store(0) : RES_OK;
+		r = store_rename(S.store, from, to) == -1 ? no_store(0) :
+		    RES_OK;
 	free(from);
 	free(to);
 	return r;
@@ -1144,7 +1149,8 @@ match(const char *pat, const char *name)
 			continue;
 		}
 		for (i = n, any = 0; i > 0; i--) {
-			at[i] = at[i - 1] && (name[i - 1] == *p || (i <= nocase &&
+			at[i] = at[i - 1] && (name[i - 1] == *p ||
+			    (i <= nocase &&
 			    toupper((unsigned char)*p) == name[i - 1]));
 			any |= at[i];
 		}
@@ -1163,7 +1169,7 @@ cmpstr(const void *a, const void *b)
 
 struct node {
 	char	*name;
-	int	 real;		/* a mailbox (subscription), not only a parent */
+	int	 real;		/* not only a parent */
 };
 
 static int
@@ -1259,7 +1265,8 @@ list_common(struct arg *a, const char *verb,
 		outf("* %s (\\Noselect) \"/\" \"\"\r\n", verb);
 		return RES_OK;
 	}
-	if ((full = list_pattern(ref, pat)) == NULL || names(S.store, &v, &n) == -1) {
+	if ((full = list_pattern(ref, pat)) == NULL ||
+	    names(S.store, &v, &n) == -1) {
 		free(full);
 		return no_store(0);
 	}
@@ -1284,7 +1291,8 @@ cmd_lsub(struct arg *a)
 }
 
 static const char *const status_items[] = {
-	"MESSAGES", "RECENT", "UIDNEXT", "UIDVALIDITY", "UNSEEN", "HIGHESTMODSEQ"
+	"MESSAGES", "RECENT", "UIDNEXT", "UIDVALIDITY", "UNSEEN",
+	"HIGHESTMODSEQ"
 };
 #define NSTATUS	(sizeof status_items / sizeof status_items[0])
 
@@ -1674,8 +1682,10 @@ fetch_atts(const struct arg *a, struct fatt **f_r, size_t *n_r)
 {
 	static const struct arg macro[] = {
 		{ ARG_ATOM, 0, "FLAGS", 5, NULL, (struct arg *)&macro[1] },
-		{ ARG_ATOM, 0, "INTERNALDATE", 12, NULL, (struct arg *)&macro[2] },
-		{ ARG_ATOM, 0, "RFC822.SIZE", 11, NULL, (struct arg *)&macro[3] },
+		{ ARG_ATOM, 0, "INTERNALDATE", 12, NULL,
+		    (struct arg *)&macro[2] },
+		{ ARG_ATOM, 0, "RFC822.SIZE", 11, NULL,
+		    (struct arg *)&macro[3] },
 		{ ARG_ATOM, 0, "ENVELOPE", 8, NULL, (struct arg *)&macro[4] },
 		{ ARG_ATOM, 0, "BODY", 4, NULL, NULL },
 	};
@@ -1793,7 +1803,8 @@ static void
 out_section_name(const struct fatt *f)
 {
 	static const char *const names[] = {
-		"", "HEADER", "TEXT", "HEADER.FIELDS", "HEADER.FIELDS.NOT", "MIME"
+		"", "HEADER", "TEXT", "HEADER.FIELDS", "HEADER.FIELDS.NOT",
+		"MIME"
 	};
 	size_t i;
 
@@ -1823,8 +1834,8 @@ struct msgctx {
 	size_t		 len;
 	struct mime_part *root;
 	struct mime_part *hroot;	/* its header only */
-	int		 whole;		/* p holds the whole message */
-	char		*blob;		/* made here, not from the cache */
+	int		 whole;		/* p is the whole message */
+	char		*blob;		/* made here, not cached */
 };
 
 /* The bytes are read only when an item needs them (store_data copies). */
@@ -1884,7 +1895,7 @@ msg_root(struct msgctx *m)
  * What the header-only functions of mime.c need: most headers are in the
  * first HEAD_READ bytes, so SEARCH FROM does not read whole messages.
  */
-#define HEAD_READ	8192
+#define HEAD_READ	4096
 
 static const struct mime_part *
 msg_header(struct msgctx *m)
@@ -1992,7 +2003,7 @@ section_bytes(const struct fatt *f, struct msgctx *m, const char **p_r,
 		mime_header(part, p_r, n_r);
 		return 0;
 	}
-	/* HEADER, TEXT and HEADER.FIELDS name a message/rfc822 part's message. */
+	/* HEADER, TEXT, HEADER.FIELDS: of a message/rfc822 part's message. */
 	if ((msg = mime_message(part)) == NULL)
 		return -1;
 	if (f->section == SEC_TEXT)
@@ -2015,7 +2026,7 @@ out_body(const struct fatt *f, struct msgctx *m)
 		outs(f->name);
 	outs(" ");
 	if (section_bytes(f, m, &p, &n) == -1) {
-		/* No such part: nothing, as an empty string (RFC 3501 6.4.5). */
+		/* No such part: an empty string (RFC 3501 6.4.5). */
 		p = "";
 		n = 0;
 	}
@@ -2304,13 +2315,13 @@ enum {
 struct skey {
 	int		 op;
 	uint32_t	 flag;
-	uint64_t	 bits;		/* keyword bits; 0 for an unknown keyword */
+	uint64_t	 bits;		/* keywords (0: unknown) */
 	int64_t		 t;
 	uint64_t	 n;
 	struct seqset	 set;
 	const char	*field;		/* SK_HEADER: the field name */
 	const char	*str;		/* SK_HEADER, SK_BODY, SK_TEXT */
-	struct skey	*a, *b;		/* NOT: a; OR: a, b; AND: a, then b */
+	struct skey	*a, *b;		/* operands of NOT, OR, AND */
 };
 
 static void
@@ -2450,7 +2461,8 @@ search_atom_key(const struct arg **ap, struct skey *k, int depth)
 		k->op = a->s[0] == 'N' || a->s[0] == 'n' ? SK_NOT : SK_OR;
 		*ap = a->next;
 		if ((k->a = search_key(ap, depth + 1)) == NULL ||
-		    (k->op == SK_OR && (k->b = search_key(ap, depth + 1)) == NULL))
+		    (k->op == SK_OR &&
+		    (k->b = search_key(ap, depth + 1)) == NULL))
 			goto fail;
 		return k;
 	}
@@ -2622,7 +2634,8 @@ struct cmd {
 static int cmd_uid(struct arg *);
 
 static const struct cmd cmds[] = {
-	{ "CAPABILITY", ST_NOAUTH | ST_AUTH | ST_SELECTED, cmd_capability, 0, 1 },
+	{ "CAPABILITY", ST_NOAUTH | ST_AUTH | ST_SELECTED, cmd_capability,
+	    0, 1 },
 	{ "NOOP", ST_NOAUTH | ST_AUTH | ST_SELECTED, cmd_noop, 0, 1 },
 	{ "LOGOUT", ST_NOAUTH | ST_AUTH | ST_SELECTED, cmd_logout, 0, 1 },
 	{ "LOGIN", ST_NOAUTH, cmd_login, 0, 1 },
@@ -2858,7 +2871,8 @@ deliver(const char *mailbox)
 		r = store_append(S.store, name, msg, len, 0, NULL, 0,
 		    time(NULL), &uidv, &uid);
 	if (r == -1)
-		logmsg(LOG_ERR, "deliver to %s: %s", name, store_error(S.store));
+		logmsg(LOG_ERR, "deliver to %s: %s", name,
+		    store_error(S.store));
 	else
 		logmsg(LOG_INFO, "delivered to %s uid %u", name, uid);
 	free(msg);
@@ -2956,8 +2970,8 @@ main(int argc, char *argv[])
 			return deliver(deliver_to);
 		S.user = invoking_user();
 		S.state = ST_AUTH;
-		outf("* PREAUTH [CAPABILITY %s] imapd ready, logged in as %s\r\n",
-		    CAPS_AUTH, S.user);
+		outf("* PREAUTH [CAPABILITY %s] imapd ready, "
+		    "logged in as %s\r\n", CAPS_AUTH, S.user);
 		logmsg(LOG_INFO, "preauth user=%s remote=%s", S.user, remote());
 	} else {
 		S.state = ST_NOAUTH;
