@@ -14,15 +14,19 @@
 #include <sys/types.h>
 #include <time.h>
 
-/* Caps on what a client controls (RFC 2683 section 3.2.1.5 asks for >= 8000). */
-#define LINE_MAX_IMAP		(64 * 1024)	/* command text, literals excluded */
-#define LITERAL_MAX		(64 * 1024)	/* a literal outside APPEND */
+/*
+ * Caps on what a client controls (RFC 2683 section 3.2.1.5 asks for
+ * >= 8000). LINE_MAX_IMAP counts command text, literals excluded;
+ * LITERAL_MAX caps a literal outside APPEND.
+ */
+#define LINE_MAX_IMAP		(64 * 1024)
+#define LITERAL_MAX		(64 * 1024)
 #define APPEND_MAX_DEFAULT	(64UL * 1024 * 1024)
 #define PAREN_DEPTH_MAX		32
 #define ARGS_MAX		10000	/* tokens in one command */
 #define SEQSET_MAX		10000	/* ranges in one sequence set */
 #define KEYWORDS_MAX		64	/* user keywords per mailbox */
-#define LOCK_WAIT_SECS		10	/* then the command fails with NO */
+#define LOCK_WAIT_SECS		10	/* then the command gets NO */
 
 /* Exit codes (qmail and skalibs habit; sysexits for delivery). */
 #define EXIT_PERM	100
@@ -46,23 +50,25 @@ struct arg {
 	char		*s;
 	size_t		 len;
 	struct arg	*child;		/* LIST: first element */
-	struct arg	*next;		/* next sibling, NULL at the end */
+	struct arg	*next;		/* next sibling or NULL */
 };
 
 enum {
 	PARSE_MORE,	/* all input consumed, the command is not complete */
-	PARSE_DONE,	/* a command is complete: parse_tag(), parse_args() */
-	PARSE_LITERAL,	/* a synchronizing literal was announced: send "+" */
+	PARSE_DONE,	/* command complete: parse_tag(), parse_args() */
+	PARSE_LITERAL,	/* synchronizing literal announced: send "+" */
 	PARSE_BAD,	/* reject the command with parse_error(), go on */
 	PARSE_FATAL	/* the stream cannot be resynchronized: BYE */
 };
 
 struct parser;
 
-struct parser	*parse_new(size_t line_max, size_t literal_max, size_t append_max);
+struct parser	*parse_new(size_t line_max, size_t literal_max,
+		    size_t append_max);
 void		 parse_free(struct parser *);
 void		 parse_reset(struct parser *);
-int		 parse_feed(struct parser *, const char *, size_t, size_t *used_r);
+int		 parse_feed(struct parser *, const char *, size_t,
+		    size_t *used_r);
 const char	*parse_tag(const struct parser *);
 struct arg	*parse_args(const struct parser *);
 const char	*parse_error(const struct parser *);
@@ -112,7 +118,7 @@ struct rec {
 	uint64_t	 size;
 	uint64_t	 reserved;
 	uint32_t	 reserved2;
-	uint32_t	 sum;		/* checksum of the 60 bytes before it */
+	uint32_t	 sum;		/* checksum of bytes 0-59 */
 };
 
 struct store;
@@ -127,7 +133,7 @@ struct mbstatus {
 struct sync {
 	uint32_t	*expunged;	/* sequence numbers, descending */
 	size_t		 nexpunged;
-	uint32_t	*changed;	/* sequence numbers whose flags changed */
+	uint32_t	*changed;	/* seq numbers whose flags changed */
 	size_t		 nchanged;
 	uint32_t	 exists, recent;
 	int		 exists_changed;
@@ -143,17 +149,22 @@ const char	*store_error(const struct store *);
 
 int		 store_create(struct store *, const char *name);
 int		 store_delete(struct store *, const char *name);
-int		 store_rename(struct store *, const char *from, const char *to);
+int		 store_rename(struct store *, const char *from,
+		    const char *to);
 int		 store_list(struct store *, char ***names_r, size_t *n_r);
 int		 store_subscribe(struct store *, const char *name, int on);
-int		 store_subscriptions(struct store *, char ***names_r, size_t *n_r);
+int		 store_subscriptions(struct store *, char ***names_r,
+		    size_t *n_r);
 void		 store_names_free(char **, size_t);
-int		 store_status(struct store *, const char *name, struct mbstatus *);
-int		 store_append(struct store *, const char *name, const char *msg,
-		    size_t len, uint32_t flags, char **keywords, size_t nkeywords,
-		    time_t internaldate, uint32_t *uidvalidity_r, uint32_t *uid_r);
+int		 store_status(struct store *, const char *name,
+		    struct mbstatus *);
+int		 store_append(struct store *, const char *name,
+		    const char *msg, size_t len, uint32_t flags,
+		    char **keywords, size_t nkeywords, time_t internaldate,
+		    uint32_t *uidvalidity_r, uint32_t *uid_r);
 
-struct mailbox	*store_select(struct store *, const char *name, int readonly);
+struct mailbox	*store_select(struct store *, const char *name,
+		    int readonly);
 void		 store_unselect(struct mailbox *);
 uint32_t	 store_exists(const struct mailbox *);
 uint32_t	 store_recent_count(const struct mailbox *);
@@ -166,20 +177,24 @@ const struct rec *store_rec(const struct mailbox *, uint32_t seq);
 uint32_t	 store_seq_of_uid(const struct mailbox *, uint32_t uid);
 const char	*store_data(struct mailbox *, uint32_t seq, size_t max,
 		    size_t *len_r);
-const char	*store_cache_get(struct mailbox *, uint32_t seq, size_t *len_r);
-int		 store_cache_put(struct mailbox *, uint32_t seq, const char *,
-		    size_t);
+const char	*store_cache_get(struct mailbox *, uint32_t seq,
+		    size_t *len_r);
+int		 store_cache_put(struct mailbox *, uint32_t seq,
+		    const char *, size_t);
 size_t		 store_nkeywords(const struct mailbox *);
 const char	*store_keyword_name(const struct mailbox *, size_t);
-int		 store_keyword(struct mailbox *, const char *name, int create);
-int		 store_sync(struct mailbox *, int allow_expunge, struct sync *);
+int		 store_keyword(struct mailbox *, const char *name,
+		    int create);
+int		 store_sync(struct mailbox *, int allow_expunge,
+		    struct sync *);
 void		 store_sync_free(struct sync *);
-int		 store_flags(struct mailbox *, const uint32_t *seqs, size_t n,
-		    int mode, uint32_t flags, uint64_t keywords);
+int		 store_flags(struct mailbox *, const uint32_t *seqs,
+		    size_t n, int mode, uint32_t flags, uint64_t keywords);
 int		 store_expunge(struct mailbox *, const struct seqset *uids,
 		    uint32_t **seqs_r, size_t *n_r);
-int		 store_copy(struct mailbox *, const uint32_t *seqs, size_t n,
-		    const char *dest, uint32_t *uidvalidity_r, uint32_t *uids_r);
+int		 store_copy(struct mailbox *, const uint32_t *seqs,
+		    size_t n, const char *dest, uint32_t *uidvalidity_r,
+		    uint32_t *uids_r);
 
 /* --------------------------------------------------------------- modseq.c */
 
@@ -188,10 +203,10 @@ struct counter;
 /* One entry of a mailbox's change log. */
 struct change {
 	uint64_t	 modseq;
-	uint32_t	 first;		/* record position in the index */
+	uint32_t	 first;		/* record's index position */
 	uint32_t	 count;		/* of consecutive records */
-	uint32_t	 pid;		/* writer, so a session skips its own */
-	uint32_t	 type;		/* CHANGE_FLAGS or CHANGE_EXPUNGE */
+	uint32_t	 pid;		/* writer, to skip one's own */
+	uint32_t	 type;		/* CHANGE_FLAGS, CHANGE_EXPUNGE */
 };
 enum { CHANGE_FLAGS = 1, CHANGE_EXPUNGE = 2 };
 
@@ -201,11 +216,12 @@ uint64_t	 modseq_next(struct counter *);
 uint32_t	 modseq_uidvalidity(struct counter *);
 int		 modseq_lock(int fd, short type, off_t byte, int wait);
 int		 modseq_log(int fd, const struct change *, size_t n);
-ssize_t		 modseq_read(int fd, off_t from, off_t to, struct change **r);
+ssize_t		 modseq_read(int fd, off_t from, off_t to,
+		    struct change **r);
 
 /* ----------------------------------------------------------------- mime.c */
 
-#define MIME_DEPTH_MAX		100	/* nested multiparts and messages */
+#define MIME_DEPTH_MAX		100	/* nested multipart/message */
 #define MIME_PARTS_MAX		2000	/* parts in one message */
 
 /*
@@ -221,17 +237,17 @@ void		 mime_free(struct mime_part *);
 char		*mime_envelope(const struct mime_part *, size_t *len_r);
 char		*mime_bodystructure(const struct mime_part *, int extended,
 		    size_t *len_r);
-const struct mime_part *mime_find(const struct mime_part *, const uint32_t *path,
-		    size_t depth);
+const struct mime_part *mime_find(const struct mime_part *,
+		    const uint32_t *path, size_t depth);
 const struct mime_part *mime_message(const struct mime_part *);
 void		 mime_header(const struct mime_part *, const char **p_r,
 		    size_t *n_r);
 void		 mime_body(const struct mime_part *, const char **p_r,
 		    size_t *n_r);
-int		 mime_search_header(const struct mime_part *, const char *field,
-		    const char *needle);
-int		 mime_search_text(const struct mime_part *, const char *needle,
-		    int body_only);
+int		 mime_search_header(const struct mime_part *,
+		    const char *field, const char *needle);
+int		 mime_search_text(const struct mime_part *,
+		    const char *needle, int body_only);
 int		 mime_sent_date(const struct mime_part *, int64_t *day_r);
 
 #endif

@@ -31,15 +31,16 @@ enum { MK_LEAF, MK_MULTI, MK_MESSAGE };
 struct mime_part {
 	const char	*hdr, *body;	/* into the caller's buffer */
 	size_t		 hdrlen, bodylen;
-	size_t		 hdrcut;	/* line break hidden by a boundary */
+	size_t		 hdrcut;	/* newline hidden by a boundary */
 	size_t		 lines;		/* LF in the body */
-	size_t		 bare;		/* LF without CR before it */
+	size_t		 bare;		/* LF not preceded by CR */
 	int		 kind;		/* MK_* */
 	int		 defmsg;	/* 1: in a digest; 2: is a digest */
 	int		 opaque;	/* a container past MIME_DEPTH_MAX */
 	int		 isview;	/* a view (below): owns nothing */
 	char		*boundary;	/* MK_MULTI */
-	struct mime_part *view;		/* part 1 of a message not multipart */
+	/* part 1 of a message not multipart */
+	struct mime_part *view;
 	struct mime_part *parent, *child, *next;
 };
 
@@ -230,7 +231,7 @@ hiter_next(struct hiter *it, const char **name_r, size_t *nlen_r,
 			continue;
 		nlen = colon - p;
 		while (nlen > 0 && is_wsp((unsigned char)p[nlen - 1]))
-			nlen--;	/* RFC 5322 4.5.3: WSP before the colon */
+			nlen--;	/* RFC 5322 4.5.3: WSP before colon */
 		colon++;
 		while (colon < fe && (is_wsp((unsigned char)*colon) ||
 		    *colon == '\r' || *colon == '\n'))
@@ -337,8 +338,8 @@ struct param {
 	char		*val;
 	size_t		 vlen;
 	size_t		 blen;		/* the name without "*N*" */
-	int		 sec;		/* RFC 2231 section number, or -1 */
-	int		 ext;		/* section is extended (name*N*) */
+	int		 sec;		/* RFC 2231 section #, or -1 */
+	int		 ext;		/* extended section (name*N*) */
 	int		 used;
 };
 
@@ -457,7 +458,8 @@ params_parse(struct plist *l, const char *p, const char *e)
 		if (p >= e)
 			return;
 		p = skip_cfws(p + 1, e);
-		for (n = p; p < e && is_token((unsigned char)*p) && *p != '='; p++)
+		for (n = p; p < e && is_token((unsigned char)*p) &&
+		    *p != '='; p++)
 			;
 		if (p == n)
 			continue;
@@ -506,7 +508,8 @@ param_val(const struct plist *l, const char *name, size_t *n_r)
 	size_t	 i;
 
 	for (i = 0; i < l->n; i++)
-		if (l->p[i].sec < 0 && name_is(l->p[i].name, l->p[i].nlen, name)) {
+		if (l->p[i].sec < 0 &&
+		    name_is(l->p[i].name, l->p[i].nlen, name)) {
 			*n_r = l->p[i].vlen;
 			return l->p[i].val ? l->p[i].val : "";
 		}
@@ -516,7 +519,8 @@ param_val(const struct plist *l, const char *name, size_t *n_r)
 static int
 base_eq(const struct param *a, const struct param *b)
 {
-	return a->blen == b->blen && strncasecmp(a->name, b->name, a->blen) == 0;
+	return a->blen == b->blen &&
+	    strncasecmp(a->name, b->name, a->blen) == 0;
 }
 
 /*
@@ -566,7 +570,8 @@ params_write(struct sb *b, struct plist *l, int add_charset)
 			if (sec == 0)
 				bn = l->p[k].name;
 			ext |= l->p[k].ext;
-			sb_add(&v, l->p[k].val ? l->p[k].val : "", l->p[k].vlen);
+			sb_add(&v, l->p[k].val ? l->p[k].val : "",
+			    l->p[k].vlen);
 		}
 		/* Sections past a gap are dropped (RFC 2231 has no gaps). */
 		for (j = i; j < l->n; j++)
@@ -679,10 +684,12 @@ struct pctx {
 	size_t		 nparts;
 	struct bnd	 stack[MIME_DEPTH_MAX + 2];
 	size_t		 nb;
-	size_t		 hit;		/* stack index of the last boundary */
+	/* stack index of the last boundary */
+	size_t		 hit;
 	int		 close;		/* it was "--b--" */
 	int		 oom;
-	int		 hdronly;	/* mime_parse_header: stop at the body */
+	/* mime_parse_header: stop at the body */
+	int		 hdronly;
 };
 
 /* Whether the line at p is "--b" for an open boundary (innermost first). */
@@ -1081,7 +1088,8 @@ alex_words(struct alex *a, struct sb *b, int spaces)
 		alex_ws(a);
 		if (a->p >= a->e)
 			break;
-		if (*a->p != '"' && *a->p != '.' && !is_atext((unsigned char)*a->p))
+		if (*a->p != '"' && *a->p != '.' &&
+		    !is_atext((unsigned char)*a->p))
 			break;
 		if (n > 0 && spaces && a->p != before)
 			sb_add(b, " ", 1);
@@ -1654,7 +1662,8 @@ fold(char *s, size_t n)
 			p[1] += 0x20;		/* Greek Alpha..Omicron */
 		else if (*p == 0xce && p[1] >= 0xa0 && p[1] <= 0xab &&
 		    p[1] != 0xa2) {
-			p[0] = 0xcf;		/* Pi..Upsilon with dialytika */
+			/* Pi..Upsilon with dialytika */
+			p[0] = 0xcf;
 			p[1] -= 0x20;
 		} else if (*p == 0xd0 && p[1] >= 0x90 && p[1] <= 0x9f)
 			p[1] += 0x20;		/* Cyrillic A..Pe */
@@ -1825,8 +1834,10 @@ qp_decode(struct sb *o, const char *s, size_t n, int q)
 				sb_add(o, &t, 1);
 				i += 2;
 			} else if (i + 1 < n && s[i + 1] == '\n')
-				i += 1;			/* soft line break */
-			else if (i + 2 < n && s[i + 1] == '\r' && s[i + 2] == '\n')
+				/* soft line break */
+				i += 1;
+			else if (i + 2 < n && s[i + 1] == '\r' &&
+			    s[i + 2] == '\n')
 				i += 2;
 			else
 				sb_add(o, "=", 1);
@@ -2101,7 +2112,8 @@ days_from_civil(int64_t y, int m, int d)
 int
 mime_sent_date(const struct mime_part *root, int64_t *day_r)
 {
-	static const char	 mon[] = "janfebmaraprmayjunjulaugsepoctnovdec";
+	static const char	 mon[] =
+	    "janfebmaraprmayjunjulaugsepoctnovdec";
 	const char		*v, *p, *e, *s;
 	size_t			 n, i;
 	int64_t			 y = 0;

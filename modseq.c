@@ -5,7 +5,8 @@
  *
  *	0	magic "IMAPDCT1"
  *	8	uint64 next		the next mod-sequence to hand out
- *	16	uint64 ceiling		no value >= ceiling was ever handed out
+ *	16	uint64 ceiling		no value >= ceiling was
+ *					ever handed out
  *	24	uint32 last_uidvalidity
  *	28	padding
  *

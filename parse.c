@@ -46,7 +46,7 @@ enum pstate {
 	PS_LITDATA,	/* the bytes of a literal */
 	PS_SKIP,	/* rejected: skipping to the end of the command */
 	PS_SKIPLIT,	/* skipping a {n+} literal of a rejected command */
-	PS_END,		/* a result was returned; reset before going on */
+	PS_END,		/* result returned; reset before going on */
 	PS_FATAL
 };
 
@@ -66,16 +66,17 @@ struct parser {
 	enum pstate	 state;
 	struct buf	 tag;
 	int		 tagbad;
-	struct buf	 tok;		/* text of the token being read */
+	struct buf	 tok;		/* token text read so far */
 	struct arg	*args;
-	struct arg	**tail[PAREN_DEPTH_MAX + 1];	/* per open list */
+	/* per open list */
+	struct arg	**tail[PAREN_DEPTH_MAX + 1];
 	int		 depth;
 	int		 need_sep;	/* a token just ended */
 	int		 brdepth;
 	int		 append;	/* the command is APPEND */
 	int		 lit8;
 	size_t		 nargs;
-	size_t		 linelen;	/* command text, literals excluded */
+	size_t		 linelen;	/* command text, no literals */
 	struct arg	*lit;		/* literal being filled */
 	size_t		 litgot;
 	enum litdet	 ld;

@@ -3,15 +3,16 @@
  *
  * The layout and the reasons behind it are in imapd-store(5); in short:
  *
- *	DIR/counter		mod-sequence counter (modseq.c); byte 2 of it
- *				is the namespace lock taken here
+ *	DIR/counter		mod-sequence counter (modseq.c); byte 2
+ *				of it is the namespace lock taken here
  *	DIR/subscriptions	one mailbox name per line
  *	DIR/box/ENC/index	64-byte header, then 64-byte records by UID
  *	DIR/box/ENC/data.G	message bytes, append-only
  *	DIR/box/ENC/changes	change log (struct change), append-only
  *	DIR/box/ENC/keywords	keyword names, line i = bit i
  *	DIR/box/ENC/cache	structure cache, append-only
- *	DIR/box/ENC/expunged	tombstones moved out of the index by compaction
+ *	DIR/box/ENC/expunged	tombstones moved out of the index
+ *				by compaction
  *
  * fcntl(2) locks belong to a process and a file, not to a descriptor, and
  * closing any descriptor of a file drops all of the process's locks on
@@ -43,10 +44,11 @@
 #define IX_HDRSIZE	64
 #define RECSIZE		((off_t)sizeof(struct rec))
 #define HDR_DELETED	1
-#define ENC_MAX		255		/* NAME_MAX of common file systems */
+#define ENC_MAX		255		/* the usual NAME_MAX */
 #define NAME_LEN_MAX	1000		/* decoded mailbox name */
 #define WIN_RECS	1024		/* records read with one pread */
-#define BUF_KEEP	(1024 * 1024)	/* larger read buffers go at a sync */
+/* Read buffers larger than this are freed at a sync. */
+#define BUF_KEEP	(1024 * 1024)
 
 enum { IX_BYTE_WRITE = 0, IX_BYTE_SELECT = 1 };	/* index locks */
 enum { CT_BYTE_NS = 2 };			/* counter: namespace */
@@ -60,8 +62,9 @@ struct ixhdr {
 	uint64_t	 generation;	/* names data.G */
 	uint64_t	 highestmodseq;
 	uint64_t	 created_modseq;
-	uint32_t	 ntomb;		/* tombstones in the index, or more */
-	uint32_t	 seen_low;	/* records before it: \Seen or tombstones */
+	uint32_t	 ntomb;		/* index tombstones, or more */
+	/* records below seen_low: \Seen or tombstones */
+	uint32_t	 seen_low;
 	uint32_t	 uidmax;	/* highest UID compaction moved out */
 	uint32_t	 sum;
 };
@@ -69,7 +72,7 @@ _Static_assert(sizeof(struct ixhdr) == IX_HDRSIZE, "index header size");
 _Static_assert(sizeof(struct rec) == 64, "record size");
 _Static_assert(sizeof(struct change) == 24, "change record size");
 
-struct xent {				/* an entry of the file "expunged" */
+struct xent {				/* entry of the file "expunged" */
 	uint32_t	 uid;
 	uint32_t	 zero;
 	uint64_t	 modseq;		/* of the expunge */
@@ -86,7 +89,8 @@ struct ixf {				/* one open index file */
 
 struct store {
 	int		 dirfd, boxfd;
-	int		 nsfd;		/* DIR/counter, for the namespace lock */
+	/* DIR/counter, for the namespace lock */
+	int		 nsfd;
 	struct counter	*ctr;
 	struct ixf	*ixfs;
 	unsigned	 tmpseq;
@@ -111,8 +115,8 @@ struct range {
  */
 struct rstate {
 	struct rec	*win;		/* WIN_RECS records */
-	uint32_t	 first, n;	/* it holds records [first, first + n) */
-	uint32_t	 dlo, dhi;	/* changed, not yet written: [dlo, dhi) */
+	uint32_t	 first, n;	/* holds records [first, first + n) */
+	uint32_t	 dlo, dhi;	/* changed, unwritten: [dlo, dhi) */
 	uint32_t	 recent;	/* store_recent_count(), if recent_ok */
 	int		 recent_ok;
 };
@@ -133,28 +137,29 @@ struct mailbox {
 	int		 cachefd;	/* cache, opened on first use */
 	struct ixf	*ix;
 	struct rstate	*rs;
-	off_t		 ixseen;	/* 64 + 64 * nrecs at the last look */
-	uint32_t	 nrecs;		/* intact records known, the ones read */
+	off_t		 ixseen;	/* 64 + 64 * nrecs at last look */
+	uint32_t	 nrecs;		/* intact records read so far */
 	char		*dbuf;		/* store_data's answer */
 	size_t		 dcap;
-	char		*gbuf;		/* cache file bytes [goff, goff + glen) */
+	/* cache file bytes [goff, goff + glen) */
+	char		*gbuf;
 	size_t		 gcap, glen;
 	off_t		 goff;
-	char		*cbuf;		/* cache entries not yet written */
+	char		*cbuf;		/* unwritten cache entries */
 	size_t		 cbuflen, cbufcap;
 	uint32_t	*cpos;		/* their records */
 	size_t		 ncpos, capcpos;
-	off_t		 choff;		/* change log read up to here */
+	off_t		 choff;		/* change log read so far */
 	uint32_t	*view;		/* seq n is record view[n - 1]; */
-					/* NULL: record n - 1 (see mb_take_new) */
+					/* NULL: record n - 1 (mb_take_new) */
 	size_t		 nview, capview;
-	uint32_t	*pend;		/* expunged by others, not yet told */
+	uint32_t	*pend;		/* expunged by others, untold */
 	size_t		 npend, cappend;
 	struct range	*recent;
 	size_t		 nrecent;
 	struct kwlist	 kw;
 	size_t		 kwtold;
-	uint32_t	 told;		/* EXISTS as the client knows it */
+	uint32_t	 told;		/* EXISTS the client knows */
 	uint32_t	 unseen;	/* first seq without \Seen at SELECT */
 	uint32_t	 uidvalidity, uidnext;
 	uint64_t	 highestmodseq;
@@ -220,8 +225,8 @@ fnv32(const void *p, size_t len)
  * A record's sum covers only the fields that never change in place (UID,
  * internal date, offset, size): flags, keywords, modseq and the cache
  * offset are rewritten in place, and a process killed halfway through
- * such a rewrite must not make its record look torn, or the next appender would cut a
- * message off the index.
+ * such a rewrite must not make its record look torn, or the next
+ * appender would cut a message off the index.
  */
 static uint32_t
 rec_sum(const struct rec *r)
@@ -836,7 +841,7 @@ kw_open_load(int dirfd, struct kwlist *kl, int *fd_r)
 struct msgin {
 	const char	*p;		/* the bytes, or NULL: those of */
 	size_t		 len;
-	struct mailbox	*src;		/* message seq of src (COPY) */
+	struct mailbox	*src;		/* msg seq of src (COPY) */
 	uint32_t	 seq;
 	uint32_t	 flags;
 	uint64_t	 keywords;
@@ -889,8 +894,8 @@ append_locked(struct store *st, struct wbox *w, const struct msgin *m,
 		size_t		 len = m[i].len;
 
 		/* COPY reads one message at a time: store_data's buffer. */
-		if (p == NULL && (p = store_data(m[i].src, m[i].seq, SIZE_MAX, &len)) ==
-		    NULL)
+		if (p == NULL && (p = store_data(m[i].src, m[i].seq,
+		    SIZE_MAX, &len)) == NULL)
 			goto fail;
 		if (pwrite_all(dfd, p, len, off) == -1)
 			goto fail;
@@ -1783,8 +1788,8 @@ buf_trim(char **buf, size_t *cap)
  */
 #define CACHE_MAGIC	0x31434d49U	/* "IMC1" */
 #define CACHE_FLUSH_AT	(1024 * 1024)
-#define CACHE_WIN	(64 * 1024)	/* read ahead: entries of a FETCH 1:* */
-					/* lie one after the other */
+/* Read ahead: the entries of a FETCH 1:* lie one after the other. */
+#define CACHE_WIN	(64 * 1024)
 
 struct centry {
 	uint32_t	 magic;
@@ -2182,7 +2187,7 @@ store_select(struct store *st, const char *name, int readonly)
 			goto fail;
 		if ((mb->ix = ix_get(st, mb->dirfd)) == NULL)
 			goto fail;
-		/* Byte 1 shared for as long as it is selected: no compaction. */
+		/* Byte 1 shared while it is selected: no compaction. */
 		if ((r = ix_lock(mb->ix, mb->dirfd, F_RDLCK, IX_BYTE_SELECT))
 		    == -1)
 			goto fail;
@@ -2192,8 +2197,8 @@ store_select(struct store *st, const char *name, int readonly)
 		mb->ix = NULL;
 		closefd(&mb->dirfd);
 	}
-	if (modseq_lock(mb->ix->fd, readonly ? F_RDLCK : F_WRLCK, IX_BYTE_WRITE, 1)
-	    == -1)
+	if (modseq_lock(mb->ix->fd, readonly ? F_RDLCK : F_WRLCK,
+	    IX_BYTE_WRITE, 1) == -1)
 		goto fail;
 	locked = 1;
 	if (hdr_read(mb->ix->fd, &h) == -1)
@@ -2582,7 +2587,7 @@ store_sync(struct mailbox *mb, int allow_expunge, struct sync *s)
 	win_drop(mb);
 	buf_trim(&mb->dbuf, &mb->dcap);
 	buf_trim(&mb->gbuf, &mb->gcap);
-	mb->glen = 0;		/* the cache read-ahead went with it, maybe */
+	mb->glen = 0;		/* cache read-ahead went with it, maybe */
 	if (fstat(mb->ix->fd, &ixsb) == -1 || fstat(mb->chfd, &chsb) == -1 ||
 	    fstat(mb->kwfd, &kwsb) == -1)
 		goto fail;
@@ -2605,7 +2610,8 @@ store_sync(struct mailbox *mb, int allow_expunge, struct sync *s)
 	 * wait for the next sync (ixseen is left behind for that).
 	 */
 	claim = grew && !mb->readonly;
-	if (modseq_lock(mb->ix->fd, claim ? F_WRLCK : F_RDLCK, IX_BYTE_WRITE, 1) == -1)
+	if (modseq_lock(mb->ix->fd, claim ? F_WRLCK : F_RDLCK,
+	    IX_BYTE_WRITE, 1) == -1)
 		goto fail;
 	locked = 1;
 	if (fstat(mb->ix->fd, &ixsb) == -1 || fstat(mb->chfd, &chsb) == -1)
@@ -2647,7 +2653,7 @@ store_sync(struct mailbox *mb, int allow_expunge, struct sync *s)
 			goto fail;
 	if (mb_take_new(mb, n, 0, &h, &ntomb) == -1)
 		goto fail;
-	/* The claim is not synced: after a crash a message may be recent again. */
+	/* Claim not synced: after a crash a message may be recent again. */
 	if (h.recent_uid != claimed && hdr_write(mb->ix->fd, &h) == -1)
 		goto fail;
 	mb->highestmodseq = h.highestmodseq;
@@ -2846,7 +2852,7 @@ store_flags(struct mailbox *mb, const uint32_t *seqs, size_t n, int mode,
 		if ((r = mb_rec(mb, pos)) == NULL)
 			goto out;
 		if (!flags_new(r, mode, flags, keywords, &nf, &nk))
-			continue;	/* unchanged records keep their MODSEQ */
+			continue;	/* unchanged records keep MODSEQ */
 		r->flags = nf;
 		r->keywords = nk;
 		r->modseq = ms;
@@ -3238,7 +3244,8 @@ mb_compact(struct mailbox *mb)
 			out[nout++] = *r;
 			if (nout < WIN_RECS)
 				continue;
-			if (pwrite_all(ifd, out, nout * sizeof *out, ioff) == -1)
+			if (pwrite_all(ifd, out, nout * sizeof *out,
+			    ioff) == -1)
 				goto out;
 			ioff += (off_t)(nout * sizeof *out);
 			nout = 0;
@@ -3322,7 +3329,8 @@ store_unselect(struct mailbox *mb)
 	    fstat(mb->datafd, &sb) == 0 && sb.st_size > 0 &&
 	    mb_dead_bytes(mb) > (uint64_t)sb.st_size / 2)
 		mb_compact(mb);
-	ix_put(mb->st, mb->ix);		/* drops byte 1 if we were the last */
+	/* Drops byte 1 if we were the last. */
+	ix_put(mb->st, mb->ix);
 	mb->ix = NULL;
 	mb_free(mb);
 }
