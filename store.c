@@ -47,6 +47,7 @@
 #define ENC_MAX		255		/* the usual NAME_MAX */
 #define NAME_LEN_MAX	1000		/* decoded mailbox name */
 #define WIN_RECS	1024		/* records read with one pread */
+#define WIN_PAGE	64		/* records read for a jump: 4 KiB */
 /* Read buffers larger than this are freed at a sync. */
 #define BUF_KEEP	(1024 * 1024)
 
@@ -1620,8 +1621,8 @@ store_error(const struct store *st)
 /* ------------------------------------------------------------ selected */
 
 /*
- * Records are read with pread(2) into a window of WIN_RECS records at an
- * aligned position, never mapped: a session touches only the records it
+ * Records are read with pread(2) into a window of up to WIN_RECS
+ * records, never mapped: a session touches only the records it
  * needs (SELECT of a dense mailbox reads a few), and what it keeps does
  * not grow with the index. A session's own changes are made in the
  * window and written back as one pwrite(2) of the changed span. That is
@@ -1669,9 +1670,20 @@ mb_rec(const struct mailbox *mb, uint32_t pos)
 		return &rs->win[pos - rs->first];
 	if (win_flush(mb) == -1)
 		return NULL;
+	/*
+	 * Reading on from the window (a scan) reads a whole window; a jump
+	 * (SELECT's few records, FETCH of one message) a page of records.
+	 */
+	if (rs->n > 0 && pos == rs->first + rs->n) {
+		first = pos;
+		cnt = WIN_RECS;
+	} else {
+		first = pos - pos % WIN_PAGE;
+		cnt = WIN_PAGE;
+	}
 	rs->n = 0;
-	first = pos - pos % WIN_RECS;
-	cnt = mb->nrecs - first < WIN_RECS ? mb->nrecs - first : WIN_RECS;
+	if (cnt > mb->nrecs - first)
+		cnt = mb->nrecs - first;
 	if (pread_all(mb->ix->fd, rs->win, (size_t)cnt * sizeof *rs->win,
 	    IX_HDRSIZE + (off_t)first * RECSIZE) == -1)
 		return NULL;
