@@ -51,9 +51,7 @@ static struct {
 	int		 appendok;	/* APPEND literals may be large */
 	struct timespec	 started;
 	struct parser	*parser;
-	/* the reply of the command being run */
-	int		 res;
-	char		*restext;
+	char		*restext;	/* text of the command's reply */
 } S;
 
 static int	 uidcmd;	/* the command came as UID <command> */
@@ -278,7 +276,6 @@ reply(int res, const char *fmt, va_list ap)
 	if (n < 0 || (S.restext = malloc((size_t)n + 1)) == NULL)
 		die(EXIT_TEMP, "out of memory");
 	vsnprintf(S.restext, (size_t)n + 1, fmt, ap);
-	S.res = res;
 	return res;
 }
 
@@ -2697,7 +2694,6 @@ run_command(const char *tag, struct arg *args)
 	uidcmd = 0;
 	S.deleted_one = 0;
 	cur = c = find_cmd(args->type == ARG_ATOM ? args->s : "");
-	S.res = RES_OK;
 	if (c->name == NULL)
 		res = bad("Unknown command");
 	else if (!(c->states & S.state))
@@ -2712,7 +2708,7 @@ run_command(const char *tag, struct arg *args)
 	if (res != RES_OK)
 		outs(S.restext);
 	else {
-		if (S.res == RES_OK && S.restext && *S.restext)
+		if (S.restext != NULL)
 			outf("%s ", S.restext);
 		outf("%s%s completed", uidcmd ? "UID " : "", cur->name);
 	}
