@@ -1911,42 +1911,65 @@ msg_header(struct msgctx *m)
 
 /*
  * The structure blob of a message: the lengths of its ENVELOPE, BODY and
- * BODYSTRUCTURE texts (3 x uint32), then the texts. It comes from the
- * store's cache or is made here and cached.
+ * BODYSTRUCTURE texts and of its header search fields (mime.c), 4 x
+ * uint32, then those. It comes from the store's cache or is made here and
+ * cached.
  */
-#define BLOB_HEAD	(3 * sizeof(uint32_t))
+enum { B_ENVELOPE, B_BODY, B_BODYSTRUCTURE, B_SEARCH, B_ITEMS };
+#define BLOB_HEAD	(B_ITEMS * sizeof(uint32_t))
 
 static int
 blob_ok(const char *b, size_t n)
 {
-	uint32_t len[3];
+	uint32_t len[B_ITEMS];
+	uint64_t sum = BLOB_HEAD;
+	int i;
 
 	if (n < BLOB_HEAD)
 		return 0;
 	memcpy(len, b, sizeof len);
-	return (uint64_t)len[0] + len[1] + len[2] + BLOB_HEAD == n;
+	for (i = 0; i < B_ITEMS; i++)
+		sum += len[i];
+	return sum == n;
+}
+
+/* The blob if the cache has it; NULL, not made, if not. */
+static const char *
+msg_cached_blob(struct msgctx *m)
+{
+	const char *c;
+	size_t n;
+
+	if (m->blob != NULL)
+		return m->blob;
+	if ((c = store_cache_get(S.mb, m->seq, &n)) != NULL && blob_ok(c, n))
+		return c;
+	return NULL;
 }
 
 static const char *
 msg_blob(struct msgctx *m)
 {
 	const char *c;
-	char *t[3];
-	size_t l[3], i, n, off = BLOB_HEAD;
+	char *t[B_ITEMS];
+	size_t l[B_ITEMS], i, n = BLOB_HEAD, off = BLOB_HEAD;
 	uint32_t len;
 
-	if (m->blob != NULL)
-		return m->blob;
-	if ((c = store_cache_get(S.mb, m->seq, &n)) != NULL && blob_ok(c, n))
+	if ((c = msg_cached_blob(m)) != NULL)
 		return c;
-	t[0] = mime_envelope(msg_root(m), &l[0]);
-	t[1] = mime_bodystructure(msg_root(m), 0, &l[1]);
-	t[2] = mime_bodystructure(msg_root(m), 1, &l[2]);
-	n = BLOB_HEAD + l[0] + l[1] + l[2];
-	if (t[0] == NULL || t[1] == NULL || t[2] == NULL ||
-	    (m->blob = malloc(n)) == NULL)
+	t[B_ENVELOPE] = mime_envelope(msg_root(m), &l[B_ENVELOPE]);
+	t[B_BODY] = mime_bodystructure(msg_root(m), 0, &l[B_BODY]);
+	t[B_BODYSTRUCTURE] = mime_bodystructure(msg_root(m), 1,
+	    &l[B_BODYSTRUCTURE]);
+	t[B_SEARCH] = mime_search_fields(msg_root(m), &l[B_SEARCH]);
+	for (i = 0; i < B_ITEMS; i++) {
+		if (t[i] == NULL)
+			die(EXIT_TEMP, "out of memory");
+		n += l[i];
+	}
+	if ((m->blob = malloc(n)) == NULL)
 		die(EXIT_TEMP, "out of memory");
-	for (i = 0; i < 3; i++) {
+	for (i = 0; i < B_ITEMS; i++) {
 		len = (uint32_t)l[i];
 		memcpy(m->blob + i * sizeof len, &len, sizeof len);
 		memcpy(m->blob + off, t[i], l[i]);
@@ -1957,18 +1980,29 @@ msg_blob(struct msgctx *m)
 	return m->blob;
 }
 
-/* Item 0 (ENVELOPE), 1 (BODY) or 2 (BODYSTRUCTURE) of the blob. */
-static void
-out_structure(struct msgctx *m, int item)
+/* One item of a blob: where it starts and its length. */
+static const char *
+blob_item(const char *b, int item, size_t *n_r)
 {
-	const char *b = msg_blob(m), *p = b + BLOB_HEAD;
-	uint32_t len[3];
+	const char *p = b + BLOB_HEAD;
+	uint32_t len[B_ITEMS];
 	int i;
 
 	memcpy(len, b, sizeof len);
 	for (i = 0; i < item; i++)
 		p += len[i];
-	out(p, len[item]);
+	*n_r = len[item];
+	return p;
+}
+
+static void
+out_structure(struct msgctx *m, int item)
+{
+	const char *p;
+	size_t n;
+
+	p = blob_item(msg_blob(m), item, &n);
+	out(p, n);
 }
 
 /* The bytes of a section inside a part (RFC 3501 6.4.5). */
@@ -2085,15 +2119,15 @@ fetch_one(uint32_t seq, const struct fatt *f, size_t n, int seen_added,
 			break;
 		case FA_ENVELOPE:
 			outs("ENVELOPE ");
-			out_structure(&m, 0);
+			out_structure(&m, B_ENVELOPE);
 			break;
 		case FA_STRUCTURE:
 			outs("BODY ");
-			out_structure(&m, 1);
+			out_structure(&m, B_BODY);
 			break;
 		case FA_BODYSTRUCTURE:
 			outs("BODYSTRUCTURE ");
-			out_structure(&m, 2);
+			out_structure(&m, B_BODYSTRUCTURE);
 			break;
 		default:
 			out_body(&f[i], &m);
@@ -2519,6 +2553,26 @@ search_key(const struct arg **ap, int depth)
 	return search_atom_key(ap, k, depth);
 }
 
+/*
+ * FROM, TO, CC, BCC and SUBJECT are answered from the structure cache
+ * where it holds the message (as after a FETCH ENVELOPE); the rest, and
+ * messages not cached, from the message's header.
+ */
+static int
+search_header(struct msgctx *m, const char *field, const char *needle)
+{
+	const char *b = msg_cached_blob(m), *f;
+	size_t n;
+	int r;
+
+	if (b != NULL) {
+		f = blob_item(b, B_SEARCH, &n);
+		if ((r = mime_search_cached(f, n, field, needle)) != -1)
+			return r;
+	}
+	return mime_search_header(msg_header(m), field, needle);
+}
+
 static int
 sent_day(struct msgctx *m, int64_t *day_r)
 {
@@ -2567,7 +2621,7 @@ search_match(const struct skey *k, struct msgctx *m)
 	case SK_SEQ:
 		return parse_seqset_has(&k->set, seq);
 	case SK_HEADER:
-		return mime_search_header(msg_header(m), k->field, k->str);
+		return search_header(m, k->field, k->str);
 	case SK_BODY:
 	case SK_TEXT:
 		return mime_search_text(msg_root(m), k->str, k->op == SK_BODY);

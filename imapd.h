@@ -248,6 +248,9 @@ int		 mime_search_header(const struct mime_part *,
 		    const char *field, const char *needle);
 int		 mime_search_text(const struct mime_part *,
 		    const char *needle, int body_only);
+char		*mime_search_fields(const struct mime_part *, size_t *len_r);
+int		 mime_search_cached(const char *, size_t, const char *field,
+		    const char *needle);
 int		 mime_sent_date(const struct mime_part *, int64_t *day_r);
 
 #endif

@@ -1992,6 +1992,84 @@ mime_search_header(const struct mime_part *root, const char *field,
 	return found;
 }
 
+/*
+ * The header fields SEARCH FROM, TO, CC, BCC and SUBJECT read, for
+ * imapd's structure cache: every value of each, decoded and folded as
+ * mime_search_header compares them, as a record of the field's place in
+ * search_fields (one byte), a 32-bit length and the text. With it cached,
+ * those keys need not read the message again.
+ */
+static const char *const search_fields[] = {
+	"FROM", "TO", "CC", "BCC", "SUBJECT"
+};
+#define NSEARCH_FIELDS	(sizeof search_fields / sizeof search_fields[0])
+
+char *
+mime_search_fields(const struct mime_part *root, size_t *len_r)
+{
+	struct hiter	 it = { root->hdr, root->hdr + root->hdrlen };
+	struct sb	 o = { 0 }, d = { 0 };
+	const char	*n, *v;
+	size_t		 nl, vl, i;
+	unsigned char	 idx;
+	uint32_t	 len;
+
+	sb_reserve(&o, 0);
+	while (!o.oom && !d.oom && hiter_next(&it, &n, &nl, &v, &vl)) {
+		for (i = 0; i < NSEARCH_FIELDS; i++)
+			if (name_is(n, nl, search_fields[i]))
+				break;
+		if (i == NSEARCH_FIELDS)
+			continue;
+		d.len = 0;
+		hdr_decode(&d, v, vl);
+		fold(d.p, d.len);
+		idx = (unsigned char)i;
+		len = (uint32_t)d.len;
+		sb_add(&o, (const char *)&idx, 1);
+		sb_add(&o, (const char *)&len, sizeof len);
+		if (d.len > 0)
+			sb_add(&o, d.p, d.len);
+	}
+	free(d.p);
+	if (o.oom || d.oom) {
+		free(o.p);
+		return NULL;
+	}
+	*len_r = o.len;
+	return o.p;
+}
+
+/*
+ * mime_search_header over what mime_search_fields made: 1 or 0, or -1
+ * for a field that is not there to be read.
+ */
+int
+mime_search_cached(const char *f, size_t n, const char *field,
+    const char *needle)
+{
+	size_t		 i, nn, off = 0;
+	uint32_t	 len;
+	char		*nd;
+	int		 found = 0;
+
+	for (i = 0; i < NSEARCH_FIELDS; i++)
+		if (strcasecmp(field, search_fields[i]) == 0)
+			break;
+	if (i == NSEARCH_FIELDS || (nd = needle_fold(needle, &nn)) == NULL)
+		return -1;
+	while (!found && n - off > sizeof len) {
+		memcpy(&len, f + off + 1, sizeof len);
+		if (len > n - off - 1 - sizeof len)
+			break;
+		found = (unsigned char)f[off] == i &&
+		    (nn == 0 || contains(f + off + 1 + sizeof len, len, nd, nn));
+		off += 1 + sizeof len + len;
+	}
+	free(nd);
+	return found;
+}
+
 /* A leaf body, transfer-decoded and in UTF-8, into o. */
 static void
 body_decode(struct sb *o, const struct mime_part *m)

@@ -176,4 +176,56 @@ a6 OK SEARCH completed"
 a7 OK SEARCH completed"
 }
 
+# FROM, TO, CC, BCC and SUBJECT answer from the structure cache once a
+# FETCH ENVELOPE has filled it: the answers must be the same as from the
+# messages themselves (every value of a repeated field, encoded words).
+testSearchFromCacheSameAsMessage() {
+	m2="From: =?UTF-8?Q?Ren=C3=A9e?= <renee@example.fr>
+To: a@example.org
+Cc: c@example.org
+Subject: first subject
+Subject: second subject
+
+text
+"
+	m3="From: Bob <bob@example.com>
+To: b@example.org
+Bcc: hidden@example.org
+Subject: =?ISO-8859-1?Q?caf=E9?= time
+
+text
+"
+	q='SEARCH SUBJECT first
+SEARCH SUBJECT second
+SEARCH FROM renee
+SEARCH FROM bob
+SEARCH TO example.org
+SEARCH CC c@
+SEARCH BCC hidden
+SEARCH HEADER SUBJECT ""
+SEARCH OR FROM bob SUBJECT first'
+	session <<EOF
+a1 APPEND INBOX $(lit "$M1")
+a2 APPEND INBOX $(lit "$m2")
+a3 APPEND INBOX $(lit "$m3")
+a4 SELECT INBOX
+$(printf '%s\n' "$q" | awk '{print "c" NR " " $0}')
+b1 FETCH 1:* ENVELOPE
+$(printf '%s\n' "$q" | awk '{print "w" NR " " $0}')
+s1 SEARCH CHARSET UTF-8 FROM $(litp "renée")
+s2 SEARCH CHARSET UTF-8 SUBJECT $(litp "café")
+EOF
+	for i in 1 2 3 4 5 6 7 8 9; do
+		cold=$(resp c$i | sed -n '1p')
+		warm=$(resp w$i | sed -n '1p')
+		assertEquals "search $i cold vs warm" "$cold" "$warm"
+	done
+	assertEquals "first" "* SEARCH 2" "$(resp w1 | sed -n 1p)"
+	assertEquals "second" "* SEARCH 2" "$(resp w2 | sed -n 1p)"
+	assertEquals "bob" "* SEARCH 3" "$(resp w4 | sed -n 1p)"
+	assertEquals "bcc" "* SEARCH 3" "$(resp w7 | sed -n 1p)"
+	assertEquals "decoded from" "* SEARCH 2" "$(resp s1 | sed -n 1p)"
+	assertEquals "decoded subject" "* SEARCH 3" "$(resp s2 | sed -n 1p)"
+}
+
 . "${SHUNIT2:-/usr/share/shunit2/shunit2}"
