@@ -310,7 +310,7 @@ for step in 9 10 11; do
 		    hd ? rate(dt) : "-"
 	}' "$OUT"
 done
-echo "9-11 run after 7-8: Dovecot's index cache then holds the header fields"
-echo "of ENVELOPE (hdr.From, hdr.Subject, ...), which 10 and 11 read instead of"
-echo "the messages; imapd reads every message's header for them"
+echo "9-11 run after 7-8: both structure caches then hold the header fields"
+echo "that 10 and 11 read (Dovecot's hdr.From, hdr.Subject, ...; imapd's"
+echo "decoded search fields), so neither reads the messages for them"
 [ $bad = 0 ] || die "the servers disagree on SEARCH hits (see above)"
