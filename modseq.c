@@ -238,7 +238,8 @@ modseq_next(struct counter *c)
 	if (ct_read(c->fd, &h) == -1)
 		goto out;
 	v = h.next ? h.next : 1;
-	if (v >= UINT64_MAX - CT_STEP) {
+	/* RFC 7162 3.1: mod-sequences are 63-bit. */
+	if (v >= ((uint64_t)1 << 63) - CT_STEP) {
 		errno = EOVERFLOW;
 		v = 0;
 		goto out;
