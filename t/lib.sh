@@ -14,6 +14,7 @@
 shopt -s lastpipe
 
 T_TOP=$(cd "$(dirname "$0")/.." && pwd)
+LIT_AWK=$(cat "$T_TOP/t/literal.awk")
 IMAPD=${T_IMAPD:-$T_TOP/imapd}
 # T_VALGRIND=1: every imapd runs under valgrind; its reports go to files in
 # T_SANDIR, which t/run.sh counts as a failure.
@@ -153,39 +154,18 @@ mkmsg() {
 # reply, LF line ends. Literals in the output are skipped byte-exactly so a
 # message line can never pass for a tagged reply.
 resp() {
-	LC_ALL=C awk -v tag="$1" '
+	LC_ALL=C awk -v tag="$1" "$LIT_AWK"'
 	function add(s) { buf = buf s "\n" }
-	# cont: this line goes on with the response a literal interrupted.
 	{
-		sub(/\r$/, "")
 		if (NR == 1 && $0 ~ /^\* (OK|PREAUTH|BYE) /)
 			next	# the greeting
-		cont = 0
-		if (left > 0) {
-			if (left >= length($0) + 2) {
-				left -= length($0) + 2
-				add($0)
-				if (left == 0)
-					contnext = 1
-				next
-			}
-			rest = substr($0, left + 1)
-			left = 0
-			cont = 1
-		} else {
-			rest = $0
-			cont = contnext
-		}
-		contnext = 0
-		add($0)
-		if (match(rest, /\{[0-9]+\}$/)) {
-			left = substr(rest, RSTART + 1, RLENGTH - 2) + 0
-			if (left == 0)
-				contnext = 1
-			next
-		}
-		if (cont || substr(rest, 1, 2) == "* " ||
-		    substr(rest, 1, 2) == "+ " || rest == "+")
+		rest = lit_line($0)
+		line = $0
+		sub(/\r$/, "", line)
+		add(line)
+		if (LIT_IN || LIT_OPEN || LIT_CONT ||
+		    substr(rest, 1, 2) == "* " || substr(rest, 1, 2) == "+ " ||
+		    rest == "+")
 			next
 		if (index(rest, tag " ") == 1) {
 			printf "%s", buf

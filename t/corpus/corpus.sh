@@ -15,6 +15,8 @@
 # command about message NN, "s.label" for the searches.
 
 CORPUS=${CORPUS:-$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)}
+# The awk function that skips literals, shared with t/lib.sh.
+LIT_AWK=$(cat "$CORPUS/../literal.awk")
 
 # The message names, in order (file names without .eml).
 corpus_names() {
@@ -140,7 +142,7 @@ corpus_split() {
 	rm -rf "$2"
 	mkdir -p "$2/cmd" || return 1
 	corpus_names >"$2/cmd/.names"
-	LC_ALL=C awk -v dir="$2" '
+	LC_ALL=C awk -v dir="$2" "$LIT_AWK"'
 	BEGIN {
 		while ((getline n <(dir "/cmd/.names")) > 0)
 			name[substr(n, 1, index(n, "-") - 1)] = n
@@ -148,33 +150,10 @@ corpus_split() {
 	function add(s) { buf = buf s "\n" }
 	NR == 1 { next }	# the greeting
 	{
-		cont = 0
-		if (left > 0) {
-			if (left >= length($0) + 1) {
-				left -= length($0) + 1
-				add($0)
-				if (left == 0)
-					contnext = 1
-				next
-			}
-			rest = substr($0, left + 1)
-			left = 0
-			cont = 1
-		} else {
-			rest = $0
-			cont = contnext
-		}
-		contnext = 0
+		rest = lit_line($0)
 		line = $0
-		sub(/\r$/, "", rest)
-		if (match(rest, /\{[0-9]+\+?\}$/)) {
-			add(line)
-			left = substr(rest, RSTART + 1, RLENGTH - 2) + 0
-			if (left == 0)
-				contnext = 1
-			next
-		}
-		if (cont || substr(rest, 1, 2) == "* " || substr(rest, 1, 1) == "+") {
+		if (LIT_IN || LIT_OPEN || LIT_CONT ||
+		    substr(rest, 1, 2) == "* " || substr(rest, 1, 1) == "+") {
 			add(line)
 			next
 		}
@@ -207,35 +186,13 @@ corpus_split() {
 # DIR/TAG, one file per command (the inverse of corpus_split's joining).
 corpus_cmds() {
 	mkdir -p "$2" || return 1
-	LC_ALL=C awk -v dir="$2" '
+	LC_ALL=C awk -v dir="$2" "$LIT_AWK"'
 	function add(s) { buf = buf s "\n" }
 	{
-		cont = 0
-		if (left > 0) {
-			if (left >= length($0) + 1) {
-				left -= length($0) + 1
-				add($0)
-				if (left == 0)
-					contnext = 1
-				next
-			}
-			rest = substr($0, left + 1)
-			left = 0
-			cont = 1
-		} else {
-			rest = $0
-			cont = contnext
-		}
-		contnext = 0
+		rest = lit_line($0)
 		add($0)
-		sub(/\r$/, "", rest)
-		if (match(rest, /\{[0-9]+\+?\}$/)) {
-			left = substr(rest, RSTART + 1, RLENGTH - 2) + 0
-			if (left == 0)
-				contnext = 1
-			next
-		}
-		if (cont || substr(rest, 1, 2) == "* " || substr(rest, 1, 1) == "+")
+		if (LIT_IN || LIT_OPEN || LIT_CONT ||
+		    substr(rest, 1, 2) == "* " || substr(rest, 1, 1) == "+")
 			next
 		split(rest, w, " ")
 		printf "%s", buf >(dir "/" w[1])
