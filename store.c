@@ -40,8 +40,8 @@
 #include "imapd.h"
 
 #define IX_MAGIC	"IMAPDIX1"
-#define IX_VERSION	2
-#define IX_HDRSIZE	64
+#define IX_VERSION	3
+#define IX_HDRSIZE	128
 #define RECSIZE		((off_t)sizeof(struct rec))
 #define HDR_DELETED	1
 #define ENC_MAX		255		/* the usual NAME_MAX */
@@ -67,6 +67,9 @@ struct ixhdr {
 	/* records below seen_low: \Seen or tombstones */
 	uint32_t	 seen_low;
 	uint32_t	 uidmax;	/* highest UID compaction moved out */
+	/* records synced before this was written: whole, never torn */
+	uint32_t	 committed;
+	char		 pad[60];
 	uint32_t	 sum;
 };
 _Static_assert(sizeof(struct ixhdr) == IX_HDRSIZE, "index header size");
@@ -620,19 +623,22 @@ hdr_write(int fd, struct ixhdr *h)
 }
 
 /*
- * Count the intact records of an index. A writer that died (or a power
- * cut) can leave a partial record, or records whose sum is wrong, at the
- * tail only: appends go at the end with one write. With fix (the caller
- * holds the write lock) the tail is cut back to the last good record.
+ * Count the intact records of an index. Records below the header's
+ * committed count were synced before it was written. Past it, a writer
+ * that died or a power cut can have left records partial or torn, and a
+ * disk may have written the later pages of a long write and not the
+ * earlier ones: the records are kept up to the first whose sum is wrong.
+ * With fix (the caller holds the write lock) the rest is cut off.
  */
 static int
 ix_tail(int fd, int fix, uint32_t *n_r, struct rec *last_r)
 {
 	struct stat	 sb;
+	struct ixhdr	 h;
 	struct rec	 r;
-	off_t		 n;
+	off_t		 n, i;
 
-	if (fstat(fd, &sb) == -1)
+	if (fstat(fd, &sb) == -1 || hdr_read(fd, &h) == -1)
 		return -1;
 	if (sb.st_size < IX_HDRSIZE) {
 		errno = EIO;
@@ -643,16 +649,24 @@ ix_tail(int fd, int fix, uint32_t *n_r, struct rec *last_r)
 		errno = EFBIG;
 		return -1;
 	}
-	memset(&r, 0, sizeof r);
-	while (n > 0) {
-		if (pread_all(fd, &r, sizeof r, IX_HDRSIZE + (n - 1) * RECSIZE)
-		    == -1)
+	for (i = h.committed < n ? h.committed : n; i < n; i++) {
+		if (pread_all(fd, &r, sizeof r, IX_HDRSIZE + i * RECSIZE) == -1)
 			return -1;
-		if (rec_ok(&r))
+		if (!rec_ok(&r))
 			break;
-		n--;
-		memset(&r, 0, sizeof r);
 	}
+	n = i;
+	/*
+	 * Whole records past the count were written by a writer that died
+	 * before its sync: make them durable before anyone reports them, or a
+	 * power cut could take back UIDs a client has seen.
+	 */
+	if (!fix && n > (off_t)h.committed && fdatasync(fd) == -1)
+		return -1;
+	memset(&r, 0, sizeof r);
+	if (n > 0 && last_r != NULL &&
+	    pread_all(fd, &r, sizeof r, IX_HDRSIZE + (n - 1) * RECSIZE) == -1)
+		return -1;
 	if (fix && sb.st_size != IX_HDRSIZE + n * RECSIZE &&
 	    ftruncate(fd, IX_HDRSIZE + n * RECSIZE) == -1)
 		return -1;
@@ -929,6 +943,13 @@ append_locked(struct store *st, struct wbox *w, const struct msgin *m,
 		w->h.highestmodseq = ms;
 	if (hdr_write(w->ix->fd, &w->h) == -1 || fdatasync(w->ix->fd) == -1)
 		goto fail;
+	/*
+	 * Only now are the records known whole; the count reaches the disk
+	 * with the next sync, and until then readers check the records.
+	 */
+	w->h.committed = nrec + (uint32_t)n;
+	if (hdr_write(w->ix->fd, &w->h) == -1)
+		goto fail;
 	for (i = 0; i < n; i++)
 		uids_r[i] = recs[i].uid;
 	ret = 0;
@@ -1018,6 +1039,43 @@ mkfile(int dirfd, const char *name, const void *p, size_t len)
  * Build the mailbox in DIR/box/.new.PID, then rename it into place: the
  * rename is the step that makes it exist. Caller holds the namespace lock.
  */
+/*
+ * Take a mailbox directory out of the namespace with one rename, then
+ * remove it; what the removal leaves is the sweep's at the next open.
+ */
+static int
+remove_box(struct store *st, const char *enc)
+{
+	char	 tmp[64];
+
+	snprintf(tmp, sizeof tmp, ".del.%ld.%u", (long)getpid(),
+	    st->tmpseq++);
+	if (renameat(st->boxfd, enc, st->boxfd, tmp) == -1 ||
+	    fsync(st->boxfd) == -1)
+		return -1;
+	(void)rmtree(st->boxfd, tmp);
+	return 0;
+}
+
+/* A directory whose index is marked deleted: a DELETE died half-way. */
+static int
+box_half_deleted(struct store *st, const char *enc)
+{
+	struct ixhdr	 h;
+	int		 dfd, fd, r = 0;
+
+	if ((dfd = openat(st->boxfd, enc, O_RDONLY | O_DIRECTORY |
+	    O_NOFOLLOW | O_CLOEXEC)) == -1)
+		return 0;
+	if ((fd = openat(dfd, "index", O_RDONLY | O_NOFOLLOW |
+	    O_CLOEXEC)) != -1) {
+		r = hdr_read(fd, &h) == 0 && (h.hflags & HDR_DELETED);
+		close(fd);
+	}
+	close(dfd);
+	return r;
+}
+
 static int
 create_locked(struct store *st, const char *name)
 {
@@ -1027,9 +1085,14 @@ create_locked(struct store *st, const char *name)
 
 	if (enc_name(name, enc, sizeof enc) == -1)
 		return -1;
+	/* A half-deleted mailbox of the name is finished off first. */
 	if (box_exists(st, enc)) {
-		errno = EEXIST;
-		return -1;
+		if (!box_half_deleted(st, enc)) {
+			errno = EEXIST;
+			return -1;
+		}
+		if (remove_box(st, enc) == -1)
+			return -1;
 	}
 	snprintf(tmp, sizeof tmp, ".new.%ld", (long)getpid());
 	if (rmtree(st->boxfd, tmp) == -1)
@@ -1095,7 +1158,7 @@ int
 store_delete(struct store *st, const char *name)
 {
 	struct wbox	 w;
-	char		 enc[ENC_MAX + 4], tmp[64];
+	char		 enc[ENC_MAX + 4];
 	int		 ret = -1;
 
 	if (strcmp(name, "INBOX") == 0) {
@@ -1113,24 +1176,28 @@ store_delete(struct store *st, const char *name)
 	}
 	/*
 	 * Mark it deleted first: sessions that have it selected see the mark
-	 * at their next sync (RFC 2180 3.3) through their open files.
+	 * at their next sync (RFC 2180 3.3) through their open files. One
+	 * marked already is a DELETE that died before its rename: finish it.
 	 */
-	if (wbox_open(st, name, F_WRLCK, &w) == -1)
-		goto fail;
-	w.h.hflags |= HDR_DELETED;
-	if (hdr_write(w.ix->fd, &w.h) == -1 || fdatasync(w.ix->fd) == -1) {
+	if (wbox_open(st, name, F_WRLCK, &w) == 0) {
+		w.h.hflags |= HDR_DELETED;
+		if (hdr_write(w.ix->fd, &w.h) == -1 ||
+		    fdatasync(w.ix->fd) == -1) {
+			wbox_close(st, &w);
+			goto fail;
+		}
 		wbox_close(st, &w);
-		goto fail;
+	} else {
+		int e = errno;
+
+		if (!box_half_deleted(st, enc)) {
+			errno = e;
+			goto fail;
+		}
 	}
-	wbox_close(st, &w);
-	snprintf(tmp, sizeof tmp, ".del.%ld.%u", (long)getpid(),
-	    st->tmpseq++);
-	if (renameat(st->boxfd, enc, st->boxfd, tmp) == -1 ||
-	    fsync(st->boxfd) == -1)
+	if (remove_box(st, enc) == -1)
 		goto fail;
 	ret = 0;
-	if (rmtree(st->boxfd, tmp) == -1)
-		(void)0;	/* left for the sweep at the next store_open */
 fail:
 	if (ret == -1)
 		seterrno(st, "DELETE");
@@ -1553,7 +1620,7 @@ struct store *
 store_open(const char *dir)
 {
 	struct store	*st;
-	int		 e;
+	int		 e, fresh;
 
 	if ((st = calloc(1, sizeof *st)) == NULL)
 		return NULL;
@@ -1562,7 +1629,8 @@ store_open(const char *dir)
 		goto fail;
 	if ((st->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
 		goto fail;
-	if (mkdirat(st->dirfd, "box", 0700) == -1 && errno != EEXIST)
+	if ((fresh = mkdirat(st->dirfd, "box", 0700) == 0) == 0 &&
+	    errno != EEXIST)
 		goto fail;
 	if ((st->boxfd = openat(st->dirfd, "box", O_RDONLY | O_DIRECTORY |
 	    O_NOFOLLOW | O_CLOEXEC)) == -1)
@@ -1576,6 +1644,9 @@ store_open(const char *dir)
 	 */
 	if ((st->nsfd = openat(st->dirfd, "counter", O_RDWR | O_NOFOLLOW |
 	    O_CLOEXEC)) == -1)
+		goto fail;
+	/* A new store's box and counter must not vanish in a power cut. */
+	if (fresh && fsync(st->dirfd) == -1)
 		goto fail;
 	sweep(st);
 	if (ns_lock(st) == -1)
@@ -2652,6 +2723,15 @@ store_sync(struct mailbox *mb, int allow_expunge, struct sync *s)
 	if ((nch = modseq_read(mb->chfd, mb->choff, chsb.st_size, &ch)) == -1)
 		goto fail;
 	mb->choff += nch * (off_t)sizeof *ch;
+	/*
+	 * A change another process logged is on disk before it is reported
+	 * (its writer syncs, unless it died first), so no client sees a
+	 * MODSEQ that a power cut could take back.
+	 */
+	for (k = 0; k < nch && ch[k].pid == mb->pid; k++)
+		;
+	if (k < nch && fdatasync(mb->ix->fd) == -1)
+		goto fail;
 	if (fstat(mb->kwfd, &kwsb) == -1)
 		goto fail;
 	if (kwsb.st_size != mb->kw.size && kw_load(mb->kwfd, &mb->kw) == -1)
@@ -3270,6 +3350,7 @@ mb_compact(struct mailbox *mb)
 		goto out;
 	h.generation = newgen;
 	h.ntomb = 0;
+	h.committed = live;	/* fsync'd below, before the rename */
 	h.seen_low = seen_low == UINT32_MAX ? live : seen_low;
 	hdr_seal(&h);
 	if (pwrite_all(ifd, &h, sizeof h, 0) == -1 || fsync(ifd) == -1)
@@ -3287,8 +3368,9 @@ mb_compact(struct mailbox *mb)
 	if (renameat(mb->dirfd, "index.new", mb->dirfd, "index") == -1)
 		goto out;
 	done = 1;
-	fsync(mb->dirfd);
-	unlinkat(mb->dirfd, oldname, 0);
+	/* The old data goes only once the switch is sure to stay. */
+	if (fsync(mb->dirfd) == 0)
+		unlinkat(mb->dirfd, oldname, 0);
 out:
 	if (!done && dfd != -1) {
 		unlinkat(mb->dirfd, "index.new", 0);

@@ -131,13 +131,13 @@ data_is(struct mailbox *mb, uint32_t seq, const char *p, size_t len)
 
 /* The index header's fields past created_modseq (imapd-store(5)). */
 struct hdrtail {
-	uint32_t	 version, ntomb, seen_low, uidmax;
+	uint32_t	 version, ntomb, seen_low, uidmax, committed;
 };
 
 static int
 hdr_tail(const char *box, struct hdrtail *t)
 {
-	unsigned char	 h[64];
+	unsigned char	 h[128];
 	int		 fd, r = -1;
 
 	if ((fd = open(path("box/%s/index", box), O_RDONLY)) == -1)
@@ -148,6 +148,7 @@ hdr_tail(const char *box, struct hdrtail *t)
 		memcpy(&t->ntomb, h + 48, 4);
 		memcpy(&t->seen_low, h + 52, 4);
 		memcpy(&t->uidmax, h + 56, 4);
+		memcpy(&t->committed, h + 60, 4);
 		r = 0;
 	}
 	close(fd);
@@ -672,6 +673,91 @@ test_kill(void)
 
 /* --------------------------------------------------------- torn tail */
 
+/*
+ * Set a 32-bit field of an index header (offset: imapd-store(5)) and
+ * reseal it (FNV-1a of bytes 0-123), as a crash could have left it.
+ */
+static void
+hdr_set(const char *box, size_t off, uint32_t v)
+{
+	unsigned char	 h[128];
+	uint32_t	 sum = 2166136261U;
+	size_t		 i;
+	int		 fd;
+
+	if ((fd = open(path("box/%s/index", box), O_RDWR)) == -1 ||
+	    pread(fd, h, sizeof h, 0) != (ssize_t)sizeof h)
+		die("read header");
+	memcpy(h + off, &v, 4);
+	for (i = 0; i < 124; i++) {
+		sum ^= h[i];
+		sum *= 16777619U;
+	}
+	memcpy(h + 124, &sum, 4);
+	if (pwrite(fd, h, sizeof h, 0) != (ssize_t)sizeof h)
+		die("write header");
+	close(fd);
+}
+
+/*
+ * A power cut in the middle of a long, unsynced write can leave a torn
+ * record before good ones (the disk wrote a later page first): records
+ * past the committed count are kept only up to the first bad one.
+ */
+static void
+test_torn_middle(struct store *st)
+{
+	struct mailbox	*mb;
+	struct stat	 sb;
+	unsigned char	 junk[64];
+	uint32_t	 uid;
+	int		 fd, i;
+
+	store_create(st, "tornmid");
+	for (i = 0; i < 40; i++)
+		append_text(st, "tornmid", "m\r\n", NULL);
+	/* As if records 10-39 were one write not yet synced, 25 torn. */
+	hdr_set("tornmid", 60, 10);	/* committed */
+	memset(junk, 0, sizeof junk);
+	if ((fd = open(path("box/tornmid/index"), O_WRONLY)) == -1 ||
+	    pwrite(fd, junk, sizeof junk, 128 + 25 * 64) != (ssize_t)sizeof junk)
+		die("tear a record");
+	close(fd);
+	mb = store_select(st, "tornmid", 1);
+	ok(mb != NULL && store_exists(mb) == 25 &&
+	    store_rec(mb, 25)->uid == 25 && store_seq_of_uid(mb, 20) == 20,
+	    "records after a torn one are not taken in");
+	if (mb != NULL)
+		store_unselect(mb);
+	ok(append_text(st, "tornmid", "n\r\n", &uid) == 0 && uid == 26,
+	    "the next append follows the last whole record");
+	ok(stat(path("box/tornmid/index"), &sb) == 0 &&
+	    sb.st_size == 128 + 26 * 64, "the torn part was cut off");
+}
+
+/*
+ * A DELETE that died after marking the index deleted and before its
+ * rename leaves a directory: DELETE and CREATE of the name finish it.
+ */
+static void
+test_half_deleted(struct store *st)
+{
+	struct mailbox	*mb;
+
+	store_create(st, "wedge1");
+	store_create(st, "wedge2");
+	append_text(st, "wedge2", "old\r\n", NULL);
+	hdr_set("wedge1", 12, 1);	/* hflags: deleted */
+	hdr_set("wedge2", 12, 1);
+	ok(store_delete(st, "wedge1") == 0 && !exists(path("box/wedge1")),
+	    "DELETE finishes a half-deleted mailbox");
+	ok(store_create(st, "wedge2") == 0, "CREATE over a half-deleted one");
+	mb = store_select(st, "wedge2", 1);
+	ok(mb != NULL && store_exists(mb) == 0, "and it is new and empty");
+	if (mb != NULL)
+		store_unselect(mb);
+}
+
 static void
 test_torn(struct store *st)
 {
@@ -696,7 +782,7 @@ test_torn(struct store *st)
 		store_unselect(mb);
 	ok(append_text(st, "torn", "m3\r\n", &uid) == 0 && uid == 3,
 	    "next append gets UID 3");
-	ok(stat(path("box/torn/index"), &sb) == 0 && sb.st_size == 64 + 3 * 64,
+	ok(stat(path("box/torn/index"), &sb) == 0 && sb.st_size == 128 + 3 * 64,
 	    "the torn record was cut off");
 	mb = store_select(st, "torn", 1);
 	ok(mb != NULL && store_exists(mb) == 3 && data_is(mb, 3, "m3\r\n", 4),
@@ -730,8 +816,8 @@ test_dense(struct store *st)
 		store_append(st, "dense", msg, strlen(msg), i <= 4 ? FL_SEEN : 0,
 		    NULL, 0, i, &uv, &uid);
 	}
-	ok(hdr_tail("dense", &t) == 0 && t.version == 2 && t.ntomb == 0 &&
-	    t.seen_low == 0 && t.uidmax == 0, "index version 2, ntomb 0");
+	ok(hdr_tail("dense", &t) == 0 && t.version == 3 && t.ntomb == 0 &&
+	    t.seen_low == 0 && t.uidmax == 0, "index version 3, ntomb 0");
 	mb = store_select(st, "dense", 1);
 	ok(mb != NULL && store_exists(mb) == 10 &&
 	    store_recent_count(mb) == 10 && store_first_unseen(mb) == 5,
@@ -897,7 +983,7 @@ test_compact(struct store *st)
 	store_unselect(mb);
 	ok(hdr_tail("cmp", &t) == 0 && t.ntomb == 0 && t.uidmax == 10 &&
 	    t.seen_low == 0, "after compaction: ntomb 0, uidmax 10");
-	ok(stat(path("box/cmp/index"), &sb) == 0 && sb.st_size == 64 + 3 * 64,
+	ok(stat(path("box/cmp/index"), &sb) == 0 && sb.st_size == 128 + 3 * 64,
 	    "the index holds the 3 live records only");
 	good = (fd = open(path("box/cmp/expunged"), O_RDONLY)) != -1 &&
 	    read(fd, xe, sizeof xe) == 7 * 16;
@@ -965,7 +1051,7 @@ test_compact_top(struct store *st)
 	ok(exists(path("box/top/data.2")) && hdr_tail("top", &t) == 0 &&
 	    t.ntomb == 0 && t.uidmax == 5 && t.seen_low == 0,
 	    "compacted: ntomb 0, uidmax 5");
-	ok(stat(path("box/top/index"), &sb) == 0 && sb.st_size == 64 + 2 * 64,
+	ok(stat(path("box/top/index"), &sb) == 0 && sb.st_size == 128 + 2 * 64,
 	    "index of 2 live records");
 	memset(xe, 0, sizeof xe);
 	good = (fd = open(path("box/top/expunged"), O_RDONLY)) != -1 &&
@@ -1117,6 +1203,8 @@ main(void)
 	test_readback(st);
 	test_two_views(st);
 	test_torn(st);
+	test_torn_middle(st);
+	test_half_deleted(st);
 	test_dense(st);
 	test_compact(st);
 	test_compact_top(st);
