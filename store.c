@@ -3110,6 +3110,10 @@ store_copy(struct mailbox *mb, const uint32_t *seqs, size_t n,
 		m[i].seq = seqs[i];
 		m[i].flags = r->flags & FL_SYSTEM;
 		m[i].date = r->internaldate;
+		/* A keyword another process added since this one's sync. */
+		if (mb->kw.n < KEYWORDS_MAX && (r->keywords >> mb->kw.n) != 0 &&
+		    kw_load(mb->kwfd, &mb->kw) == -1)
+			goto fail;
 		/* Keywords go by name: bit numbers differ between mailboxes. */
 		for (b = 0; b < mb->kw.n; b++) {
 			if (!(r->keywords & ((uint64_t)1 << b)))

@@ -758,6 +758,40 @@ test_half_deleted(struct store *st)
 		store_unselect(mb);
 }
 
+/* COPY carries a keyword another process added since the last sync. */
+static void
+test_copy_new_keyword(struct store *st)
+{
+	struct mailbox	*a, *b, *d;
+	struct sync	 sy;
+	uint32_t	 seq = 1, uv, uid;
+	int		 bit;
+
+	store_create(st, "kwsrc");
+	store_create(st, "kwdst");
+	append_text(st, "kwsrc", "m\r\n", NULL);
+	a = store_select(st, "kwsrc", 0);
+	b = store_select(st, "kwsrc", 0);
+	if (a == NULL || b == NULL)
+		die("select kwsrc");
+	/* As imapd does at the end of each command: a's window is dropped. */
+	if (store_sync(a, 1, &sy) == -1)
+		die("sync");
+	store_sync_free(&sy);
+	bit = store_keyword(b, "late", 1);
+	ok(bit >= 0 && store_flags(b, &seq, 1, STORE_ADD, 0,
+	    (uint64_t)1 << bit) == 0, "the other view sets a new keyword");
+	ok(store_copy(a, &seq, 1, "kwdst", &uv, &uid) == 0, "copy");
+	store_unselect(b);
+	store_unselect(a);
+	d = store_select(st, "kwdst", 1);
+	ok(d != NULL && store_nkeywords(d) == 1 &&
+	    strcmp(store_keyword_name(d, 0), "late") == 0 &&
+	    store_rec(d, 1)->keywords == 1, "the copy has the keyword");
+	if (d != NULL)
+		store_unselect(d);
+}
+
 static void
 test_torn(struct store *st)
 {
@@ -1205,6 +1239,7 @@ main(void)
 	test_torn(st);
 	test_torn_middle(st);
 	test_half_deleted(st);
+	test_copy_new_keyword(st);
 	test_dense(st);
 	test_compact(st);
 	test_compact_top(st);
