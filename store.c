@@ -2583,19 +2583,33 @@ u32_uniq(uint32_t *v, size_t n)
 	return o;
 }
 
-/* Positions of the view within [first, first + count), appended to v. */
+/*
+ * The view's messages within [first, first + count) of a change, appended
+ * to v: for a flag change their sequence numbers; for an expunge their
+ * positions, and only those that really are tombstones (the log entry is
+ * written before the records, and its writer may have died in between).
+ */
 static int
-view_collect(const struct mailbox *mb, const struct change *c, int seqs,
+view_collect(const struct mailbox *mb, const struct change *c,
     uint32_t **v, size_t *n, size_t *cap)
 {
-	uint64_t	 end = (uint64_t)c->first + c->count;
-	size_t		 i;
+	uint64_t		 end = (uint64_t)c->first + c->count;
+	const struct rec	*r;
+	size_t			 i;
+	uint32_t		 pos;
 
 	for (i = view_lower(mb, c->first); i < mb->nview &&
-	    seq_pos(mb, i) < end; i++)
-		if (u32_push(v, n, cap, seqs ? (uint32_t)i + 1 :
-		    seq_pos(mb, i)) == -1)
+	    (pos = seq_pos(mb, i)) < end; i++) {
+		if (c->type != CHANGE_EXPUNGE) {
+			if (u32_push(v, n, cap, (uint32_t)i + 1) == -1)
+				return -1;
+			continue;
+		}
+		if ((r = mb_rec(mb, pos)) == NULL)
 			return -1;
+		if ((r->flags & FL_EXPUNGED) && u32_push(v, n, cap, pos) == -1)
+			return -1;
+	}
 	return 0;
 }
 
@@ -2739,9 +2753,8 @@ store_sync(struct mailbox *mb, int allow_expunge, struct sync *s)
 	/* Expunges are matched against the view as it was before new ones. */
 	for (k = 0; k < nch; k++)
 		if (ch[k].type == CHANGE_EXPUNGE && ch[k].pid != mb->pid &&
-		    view_collect(mb, &ch[k], 0, &mb->pend, &mb->npend,
-		    &mb->cappend)
-		    == -1)
+		    view_collect(mb, &ch[k], &mb->pend, &mb->npend,
+		    &mb->cappend) == -1)
 			goto fail;
 	if (mb_take_new(mb, n, 0, &h, &ntomb) == -1)
 		goto fail;
@@ -2759,7 +2772,7 @@ report:
 	/* Flag changes, numbered after the expunges just reported. */
 	for (k = 0; k < nch; k++)
 		if (ch[k].type == CHANGE_FLAGS && ch[k].pid != mb->pid &&
-		    view_collect(mb, &ch[k], 1, &s->changed, &s->nchanged,
+		    view_collect(mb, &ch[k], &s->changed, &s->nchanged,
 		    &cap) == -1)
 			goto fail;
 	s->nchanged = u32_uniq(s->changed, s->nchanged);
@@ -2829,7 +2842,12 @@ mb_commit(struct mailbox *mb, uint64_t ms, const struct change *ch,
 {
 	struct ixhdr	 h;
 
-	if (win_flush(mb) == -1 || modseq_log(mb->chfd, ch, nch) == -1)
+	/*
+	 * The log first: a writer that dies between the two leaves entries
+	 * whose records did not change, which readers check, rather than
+	 * changes no session would ever hear of.
+	 */
+	if (modseq_log(mb->chfd, ch, nch) == -1 || win_flush(mb) == -1)
 		return -1;
 	if (hdr_read(mb->ix->fd, &h) == -1)
 		return -1;

@@ -720,7 +720,8 @@ test_torn_middle(struct store *st)
 	hdr_set("tornmid", 60, 10);	/* committed */
 	memset(junk, 0, sizeof junk);
 	if ((fd = open(path("box/tornmid/index"), O_WRONLY)) == -1 ||
-	    pwrite(fd, junk, sizeof junk, 128 + 25 * 64) != (ssize_t)sizeof junk)
+	    pwrite(fd, junk, sizeof junk, 128 + 25 * 64) !=
+	    (ssize_t)sizeof junk)
 		die("tear a record");
 	close(fd);
 	mb = store_select(st, "tornmid", 1);
@@ -790,6 +791,41 @@ test_copy_new_keyword(struct store *st)
 	    store_rec(d, 1)->keywords == 1, "the copy has the keyword");
 	if (d != NULL)
 		store_unselect(d);
+}
+
+/*
+ * A writer logs a change before it writes the records; one that died in
+ * between left an entry for records it never changed: a session must not
+ * report an expunge of a message that is still there.
+ */
+static void
+test_log_without_records(struct store *st)
+{
+	struct mailbox	*mb;
+	struct change	 c;
+	struct sync	 sy;
+	int		 fd;
+
+	store_create(st, "logfirst");
+	append_text(st, "logfirst", "a\r\n", NULL);
+	append_text(st, "logfirst", "b\r\n", NULL);
+	if ((mb = store_select(st, "logfirst", 0)) == NULL)
+		die("select logfirst");
+	memset(&c, 0, sizeof c);
+	c.modseq = 999999;
+	c.first = 0;
+	c.count = 1;
+	c.pid = 1;
+	c.type = CHANGE_EXPUNGE;
+	if ((fd = open(path("box/logfirst/changes"), O_WRONLY | O_APPEND))
+	    == -1 || write(fd, &c, sizeof c) != (ssize_t)sizeof c)
+		die("write change");
+	close(fd);
+	ok(store_sync(mb, 1, &sy) == 0 && sy.nexpunged == 0 &&
+	    store_exists(mb) == 2,
+	    "a logged expunge with no tombstone is not one");
+	store_sync_free(&sy);
+	store_unselect(mb);
 }
 
 static void
@@ -1240,6 +1276,7 @@ main(void)
 	test_torn_middle(st);
 	test_half_deleted(st);
 	test_copy_new_keyword(st);
+	test_log_without_records(st);
 	test_dense(st);
 	test_compact(st);
 	test_compact_top(st);
