@@ -672,8 +672,11 @@ seqs_of(const char *text, int uid, uint32_t **seqs_r, size_t *n_r)
 		return exists == 0 ? 0 : -1;
 	}
 	if (uid) {
-		for (seq = 1; seq <= exists; seq++)
-			if (parse_seqset_has(&set, rec(seq)->uid))
+		/* Each UID range starts where a binary search puts it. */
+		for (i = 0; i < set.n; i++)
+			for (seq = store_seq_at_uid(S.mb, set.r[i].lo);
+			    seq >= 1 && seq <= exists &&
+			    rec(seq)->uid <= set.r[i].hi; seq++)
 				v[n++] = seq;
 	} else
 		for (i = 0; i < set.n; i++)

@@ -2450,15 +2450,24 @@ store_rec(const struct mailbox *mb, uint32_t seq)
 }
 
 uint32_t
-store_seq_of_uid(const struct mailbox *mb, uint32_t uid)
+store_seq_at_uid(const struct mailbox *mb, uint32_t uid)
 {
 	size_t		 i;
-	uint32_t	 u;
 
-	if (view_lower_uid(mb, uid, &i) == -1 || i >= mb->nview ||
-	    rec_uid(mb, seq_pos(mb, i), &u) == -1 || u != uid)
+	if (view_lower_uid(mb, uid, &i) == -1)
 		return 0;
 	return (uint32_t)i + 1;
+}
+
+uint32_t
+store_seq_of_uid(const struct mailbox *mb, uint32_t uid)
+{
+	uint32_t	 seq = store_seq_at_uid(mb, uid), u;
+
+	if (seq == 0 || seq > mb->nview ||
+	    rec_uid(mb, seq_pos(mb, seq - 1), &u) == -1 || u != uid)
+		return 0;
+	return seq;
 }
 
 /*
