@@ -176,7 +176,6 @@ uint64_t	 store_highestmodseq(const struct mailbox *);
 const struct rec *store_rec(const struct mailbox *, uint32_t seq);
 /* the first message whose UID is at least uid; store_exists + 1 if none */
 uint32_t	 store_seq_at_uid(const struct mailbox *, uint32_t uid);
-uint32_t	 store_seq_of_uid(const struct mailbox *, uint32_t uid);
 const char	*store_data(struct mailbox *, uint32_t seq, size_t max,
 		    size_t *len_r);
 const char	*store_cache_get(struct mailbox *, uint32_t seq,

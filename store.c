@@ -2459,17 +2459,6 @@ store_seq_at_uid(const struct mailbox *mb, uint32_t uid)
 	return (uint32_t)i + 1;
 }
 
-uint32_t
-store_seq_of_uid(const struct mailbox *mb, uint32_t uid)
-{
-	uint32_t	 seq = store_seq_at_uid(mb, uid), u;
-
-	if (seq == 0 || seq > mb->nview ||
-	    rec_uid(mb, seq_pos(mb, seq - 1), &u) == -1 || u != uid)
-		return 0;
-	return seq;
-}
-
 /*
  * The bytes of message seq, at most max of them (SIZE_MAX: all), read
  * into the mailbox's buffer: valid until the next store_data, store_sync
