@@ -211,7 +211,14 @@ struct change {
 };
 enum { CHANGE_FLAGS = 1, CHANGE_EXPUNGE = 2 };
 
-struct counter	*modseq_open(const char *dir);
+/*
+ * The largest HIGHESTMODSEQ and UIDVALIDITY the store's mailboxes hold,
+ * from which a lost or damaged counter is recovered (0s for none).
+ */
+typedef int	 modseq_floor_fn(void *arg, uint64_t *modseq_r,
+		    uint32_t *uidvalidity_r);
+
+struct counter	*modseq_open(const char *dir, modseq_floor_fn *, void *arg);
 void		 modseq_close(struct counter *);
 uint64_t	 modseq_next(struct counter *);
 uint32_t	 modseq_uidvalidity(struct counter *);

@@ -20,6 +20,15 @@
  * that gets byte 1 exclusively) jumps next to the ceiling, so no value
  * that may have been handed out is ever handed out again (RFC 7162
  * section 3.1.2 wants mod-sequences to only grow).
+ *
+ * The file itself can be lost or damaged (deleted, cut short, zeroed,
+ * replaced by an old copy). Then the values are recovered from the
+ * mailboxes, through the store's floor function: past the largest
+ * HIGHESTMODSEQ and UIDVALIDITY in use, plus CT_MARGIN for values that
+ * running processes took and had not yet written. A damaged header is
+ * recovered under byte 0 (so two processes cannot recover differently),
+ * a stale one by the process that opens the store alone; a process
+ * whose file was deleted or renamed over takes nothing more from it.
  */
 
 #include <sys/types.h>
@@ -40,6 +49,7 @@
 #define CT_MAGIC	"IMAPDCT1"
 #define CT_HDRSIZE	64
 #define CT_STEP		4096	/* values per fsync of the ceiling */
+#define CT_MARGIN	65536	/* added to values recovered from mailboxes */
 
 enum { CT_BYTE_TAKE = 0, CT_BYTE_ALIVE = 1 };
 
@@ -54,6 +64,8 @@ _Static_assert(sizeof(struct ctrhdr) == CT_HDRSIZE, "counter header size");
 
 struct counter {
 	int		 fd;
+	modseq_floor_fn	*floor;		/* largest values in use */
+	void		*arg;
 };
 
 /*
@@ -103,21 +115,6 @@ modseq_lock(int fd, short type, off_t byte, int wait)
 }
 
 static int
-ct_read(int fd, struct ctrhdr *h)
-{
-	ssize_t	 n;
-
-	n = pread(fd, h, sizeof *h, 0);
-	if (n == -1)
-		return -1;
-	if (n != (ssize_t)sizeof *h || memcmp(h->magic, CT_MAGIC, 8) != 0) {
-		errno = EINVAL;
-		return -1;
-	}
-	return 0;
-}
-
-static int
 ct_write(int fd, const struct ctrhdr *h)
 {
 	ssize_t	 n;
@@ -133,69 +130,154 @@ ct_write(int fd, const struct ctrhdr *h)
 }
 
 /*
- * We hold byte 1 exclusively: no other process has the store open, so
- * the last one may have died with a power loss and an unsynced "next".
- * Jump to the ceiling. A new file gets its header here too.
+ * Raise h past the values the mailboxes use, if it is not already: the
+ * file was lost, damaged or replaced by an old copy. Returns 1 if h
+ * changed, 0 if not, -1 on error.
  */
 static int
-ct_recover(int fd)
+ct_floor(struct counter *c, struct ctrhdr *h)
 {
-	struct ctrhdr	 h;
-	struct stat	 sb;
+	uint64_t	 ms = 0;
+	uint32_t	 uv = 0;
+	int		 changed = 0;
 
-	if (fstat(fd, &sb) == -1)
+	if (c->floor(c->arg, &ms, &uv) == -1)
 		return -1;
-	if (sb.st_size < CT_HDRSIZE) {
-		/* New, or torn while being created: nothing was handed out. */
-		memset(&h, 0, sizeof h);
-		memcpy(h.magic, CT_MAGIC, 8);
-		h.next = 1;
-		h.ceiling = 1;
-	} else if (ct_read(fd, &h) == -1)
+	if (ms > 0 && h->next <= ms) {
+		if (ms >= ((uint64_t)1 << 63) - CT_MARGIN) {
+			errno = EOVERFLOW;
+			return -1;
+		}
+		h->next = h->ceiling = ms + CT_MARGIN;
+		changed = 1;
+	}
+	if (uv > 0 && h->last_uidvalidity < uv) {
+		h->last_uidvalidity = uv < UINT32_MAX - CT_MARGIN ?
+		    uv + CT_MARGIN : UINT32_MAX;
+		changed = 1;
+	}
+	return changed;
+}
+
+/* A header that was never written, or cannot have been written by us. */
+static int
+ct_damaged(const struct ctrhdr *h)
+{
+	return memcmp(h->magic, CT_MAGIC, 8) != 0 || h->next == 0 ||
+	    h->next > h->ceiling;
+}
+
+/*
+ * Read the header, checking that the file is still the store's counter
+ * (a process that kept a deleted one would hand out values nobody else
+ * sees). A header that is short or damaged is made again from the
+ * mailboxes; the caller holds byte 0 or byte 1 exclusively, so only one
+ * process does it and the others read its result.
+ */
+static int
+ct_get(struct counter *c, struct ctrhdr *h)
+{
+	struct stat	 sb;
+	ssize_t		 n;
+
+	if (fstat(c->fd, &sb) == -1)
 		return -1;
-	if (h.next < h.ceiling)
-		h.next = h.ceiling;
-	if (h.next == 0)
-		h.next = 1;
-	if (ct_write(fd, &h) == -1 || fsync(fd) == -1)
+	if (sb.st_nlink == 0) {
+		errno = ESTALE;
+		return -1;
+	}
+	if ((n = pread(c->fd, h, sizeof *h, 0)) == -1)
+		return -1;
+	if (n == (ssize_t)sizeof *h && !ct_damaged(h))
+		return 0;
+	/* New, torn, or damaged: nothing is known but the mailboxes. */
+	memset(h, 0, sizeof *h);
+	memcpy(h->magic, CT_MAGIC, 8);
+	h->next = h->ceiling = 1;
+	if (ct_floor(c, h) == -1 || ct_write(c->fd, h) == -1 ||
+	    fsync(c->fd) == -1)
 		return -1;
 	return 0;
 }
 
-struct counter *
-modseq_open(const char *dir)
+/*
+ * We hold byte 1 exclusively: no other process has the store open, so
+ * the last one may have died with a power loss and an unsynced "next".
+ * Jump to the ceiling, and past the mailboxes' values in case the file
+ * is an old copy. A new file gets its header here too.
+ */
+static int
+ct_recover(struct counter *c)
 {
-	struct counter	*c = NULL;
+	struct ctrhdr	 h;
+
+	if (ct_get(c, &h) == -1)
+		return -1;
+	if (h.next < h.ceiling)
+		h.next = h.ceiling;
+	if (ct_floor(c, &h) == -1)
+		return -1;
+	if (ct_write(c->fd, &h) == -1 || fsync(c->fd) == -1)
+		return -1;
+	return 0;
+}
+
+/* Take byte 0 and read the header into h. */
+static int
+ct_begin(struct counter *c, struct ctrhdr *h)
+{
+	int	 e;
+
+	if (modseq_lock(c->fd, F_WRLCK, CT_BYTE_TAKE, 1) == -1)
+		return -1;
+	if (ct_get(c, h) == -1) {
+		e = errno;
+		modseq_lock(c->fd, F_UNLCK, CT_BYTE_TAKE, 0);
+		errno = e;
+		return -1;
+	}
+	return 0;
+}
+
+struct counter *
+modseq_open(const char *dir, modseq_floor_fn *floor, void *arg)
+{
+	struct counter	*c;
+	struct ctrhdr	 h;
 	struct timespec	 nap = { 0, 1000000 };
 	char		 path[PATH_MAX];
-	int		 fd = -1, r, tries;
+	int		 r, tries;
 
 	r = snprintf(path, sizeof path, "%s/counter", dir);
 	if (r < 0 || (size_t)r >= sizeof path) {
 		errno = ENAMETOOLONG;
 		return NULL;
 	}
-	if ((fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC,
+	if ((c = malloc(sizeof *c)) == NULL)
+		return NULL;
+	c->floor = floor;
+	c->arg = arg;
+	if ((c->fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC,
 	    0600)) == -1)
 		goto fail;
 	/*
 	 * Alone: recover, then downgrade to shared (one F_SETLK converts the
 	 * lock atomically). Not alone: a shared lock is enough, and waiting
-	 * for it also waits out a recovery running in another process.
+	 * for it also waits out a recovery running in another process; a
+	 * header damaged meanwhile is recovered under byte 0 (ct_begin).
 	 */
 	for (tries = 0; ; tries++) {
-		if (modseq_lock(fd, F_WRLCK, CT_BYTE_ALIVE, 0) == 0) {
-			if (ct_recover(fd) == -1)
+		if (modseq_lock(c->fd, F_WRLCK, CT_BYTE_ALIVE, 0) == 0) {
+			if (ct_recover(c) == -1)
 				goto fail;
-			if (modseq_lock(fd, F_RDLCK, CT_BYTE_ALIVE, 0) == -1)
+			if (modseq_lock(c->fd, F_RDLCK, CT_BYTE_ALIVE, 0) == -1)
 				goto fail;
 			break;
 		}
-		if (modseq_lock(fd, F_RDLCK, CT_BYTE_ALIVE, 0) == 0) {
-			struct ctrhdr	 h;
-
-			if (ct_read(fd, &h) == -1)
+		if (modseq_lock(c->fd, F_RDLCK, CT_BYTE_ALIVE, 0) == 0) {
+			if (ct_begin(c, &h) == -1)
 				goto fail;
+			modseq_lock(c->fd, F_UNLCK, CT_BYTE_TAKE, 0);
 			break;
 		}
 		if (tries >= LOCK_WAIT_SECS * 1000) {
@@ -204,14 +286,12 @@ modseq_open(const char *dir)
 		}
 		nanosleep(&nap, NULL);
 	}
-	if ((c = malloc(sizeof *c)) == NULL)
-		goto fail;
-	c->fd = fd;
 	return c;
 fail:
 	r = errno;
-	if (fd != -1)
-		close(fd);
+	if (c->fd != -1)
+		close(c->fd);
+	free(c);
 	errno = r;
 	return NULL;
 }
@@ -233,11 +313,9 @@ modseq_next(struct counter *c)
 	uint64_t	 v = 0;
 	int		 e;
 
-	if (modseq_lock(c->fd, F_WRLCK, CT_BYTE_TAKE, 1) == -1)
+	if (ct_begin(c, &h) == -1)
 		return 0;
-	if (ct_read(c->fd, &h) == -1)
-		goto out;
-	v = h.next ? h.next : 1;
+	v = h.next;
 	/* RFC 7162 3.1: mod-sequences are 63-bit. */
 	if (v >= ((uint64_t)1 << 63) - CT_STEP) {
 		errno = EOVERFLOW;
@@ -276,10 +354,8 @@ modseq_uidvalidity(struct counter *c)
 	time_t		 now;
 	int		 e;
 
-	if (modseq_lock(c->fd, F_WRLCK, CT_BYTE_TAKE, 1) == -1)
+	if (ct_begin(c, &h) == -1)
 		return 0;
-	if (ct_read(c->fd, &h) == -1)
-		goto out;
 	now = time(NULL);
 	v = now > 0 && (uint64_t)now < UINT32_MAX ? (uint32_t)now : 1;
 	if (v <= h.last_uidvalidity) {

@@ -204,6 +204,9 @@ seterrno(struct store *st, const char *what)
 	case ENOSPC:
 		why = "limit reached";
 		break;
+	case ESTALE:
+		why = "the counter file was removed or replaced while in use";
+		break;
 	default:
 		why = strerror(errno);
 		break;
@@ -1616,6 +1619,55 @@ sweep(struct store *st)
 	ns_unlock(st);
 }
 
+/*
+ * The counter's floor (modseq_floor_fn): the largest HIGHESTMODSEQ and
+ * UIDVALIDITY of every mailbox directory, those being created or deleted
+ * included. Headers are read without a lock; one written meanwhile fails
+ * its sum and is read again. A header that stays damaged belongs to a
+ * mailbox nobody can open, and is passed over.
+ */
+static int
+box_floor(void *arg, uint64_t *modseq_r, uint32_t *uidvalidity_r)
+{
+	struct store	*st = arg;
+	struct ixhdr	 h;
+	struct dirent	*de;
+	DIR		*d;
+	int		 fd, dfd, tries, r;
+
+	*modseq_r = 0;
+	*uidvalidity_r = 0;
+	if ((fd = openat(st->boxfd, ".", O_RDONLY | O_DIRECTORY |
+	    O_CLOEXEC)) == -1)
+		return -1;
+	if ((d = fdopendir(fd)) == NULL) {
+		closefd(&fd);
+		return -1;
+	}
+	while ((de = readdir(d)) != NULL) {
+		if (strcmp(de->d_name, ".") == 0 ||
+		    strcmp(de->d_name, "..") == 0 ||
+		    (dfd = openat(st->boxfd, de->d_name, O_RDONLY |
+		    O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) == -1)
+			continue;
+		fd = openat(dfd, "index", O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+		closefd(&dfd);
+		if (fd == -1)
+			continue;
+		for (tries = 0, r = -1; tries < 3 && r == -1; tries++)
+			r = hdr_read(fd, &h);
+		closefd(&fd);
+		if (r == -1)
+			continue;
+		if (h.highestmodseq > *modseq_r)
+			*modseq_r = h.highestmodseq;
+		if (h.uidvalidity > *uidvalidity_r)
+			*uidvalidity_r = h.uidvalidity;
+	}
+	closedir(d);
+	return 0;
+}
+
 struct store *
 store_open(const char *dir)
 {
@@ -1635,7 +1687,7 @@ store_open(const char *dir)
 	if ((st->boxfd = openat(st->dirfd, "box", O_RDONLY | O_DIRECTORY |
 	    O_NOFOLLOW | O_CLOEXEC)) == -1)
 		goto fail;
-	if ((st->ctr = modseq_open(dir)) == NULL)
+	if ((st->ctr = modseq_open(dir, box_floor, st)) == NULL)
 		goto fail;
 	/*
 	 * A second descriptor of the counter for the namespace lock. It is
