@@ -263,6 +263,24 @@ rec_ok(const struct rec *r)
 	return r->sum == rec_sum(r);
 }
 
+/*
+ * Damaged records must not carry a date nobody can compute with or send:
+ * RFC 3501's date-year has four digits, so an INTERNALDATE is clamped to
+ * 01-Jan-0000 00:00:00 .. 31-Dec-9999 23:59:59 UTC when it is read (and
+ * resealed, so that a record written back is whole).
+ */
+#define DATE_MIN	(-62167219200LL)
+#define DATE_MAX	253402300799LL
+
+static void
+rec_clamp(struct rec *r)
+{
+	if (r->internaldate >= DATE_MIN && r->internaldate <= DATE_MAX)
+		return;
+	r->internaldate = r->internaldate < DATE_MIN ? DATE_MIN : DATE_MAX;
+	rec_seal(r);
+}
+
 static void
 hdr_seal(struct ixhdr *h)
 {
@@ -1783,7 +1801,7 @@ static struct rec *
 mb_rec(const struct mailbox *mb, uint32_t pos)
 {
 	struct rstate	*rs = mb->rs;
-	uint32_t	 first, cnt;
+	uint32_t	 first, cnt, i;
 
 	if (pos >= mb->nrecs) {
 		errno = EINVAL;
@@ -1810,6 +1828,8 @@ mb_rec(const struct mailbox *mb, uint32_t pos)
 	if (pread_all(mb->ix->fd, rs->win, (size_t)cnt * sizeof *rs->win,
 	    IX_HDRSIZE + (off_t)first * RECSIZE) == -1)
 		return NULL;
+	for (i = 0; i < cnt; i++)
+		rec_clamp(&rs->win[i]);
 	rs->first = first;
 	rs->n = cnt;
 	return &rs->win[pos - first];
