@@ -1026,10 +1026,17 @@ fail:
 
 /* ----------------------------------------------------------- namespace */
 
+static int	 rn_finish(struct store *);
+
+/* A RENAME that died half-way is finished by the next one to get here. */
 static int
 ns_lock(struct store *st)
 {
-	return modseq_lock(st->nsfd, F_WRLCK, CT_BYTE_NS, 1);
+	if (modseq_lock(st->nsfd, F_WRLCK, CT_BYTE_NS, 1) == -1)
+		return -1;
+	/* Best effort: if it fails, its plan stays for the next try. */
+	(void)rn_finish(st);
+	return 0;
 }
 
 static void
@@ -1321,6 +1328,111 @@ store_list(struct store *st, char ***names_r, size_t *n_r)
 }
 
 /*
+ * A RENAME writes its plan to DIR/rename before it moves anything: one
+ * line "ENCFROM ENCTO" per directory, the mailbox first, then its
+ * inferiors, and a last line ".". The file is synced (and the directory)
+ * before the first rename, so a plan without its last line moved nothing.
+ */
+#define RN_FILE		"rename"
+
+static int
+rn_write(struct store *st, const char *from, const char *to, char **v,
+    char **tv, size_t nt)
+{
+	char		 encf[ENC_MAX + 4], enct[ENC_MAX + 4], *buf;
+	size_t		 cap, len = 0, i;
+	int		 r = -1;
+
+	if (nt > (SIZE_MAX - 3) / (2 * ENC_MAX + 4) - 1) {
+		errno = EOVERFLOW;
+		return -1;
+	}
+	cap = (nt + 1) * (2 * ENC_MAX + 4) + 3;
+	if ((buf = malloc(cap)) == NULL)
+		return -1;
+	for (i = 0; i <= nt; i++) {
+		if (enc_name(i == 0 ? from : v[i - 1], encf, sizeof encf) == -1 ||
+		    enc_name(i == 0 ? to : tv[i - 1], enct, sizeof enct) == -1)
+			goto out;
+		len += (size_t)snprintf(buf + len, cap - len, "%s %s\n", encf,
+		    enct);
+	}
+	memcpy(buf + len, ".\n", 2);
+	len += 2;
+	if (mkfile(st->dirfd, RN_FILE, buf, len) == 0 && fsync(st->dirfd) == 0)
+		r = 0;
+out:
+	free(buf);
+	return r;
+}
+
+/* One line of a plan: move from to to, unless that was done already. */
+static int
+rn_move(struct store *st, char *line)
+{
+	char	*to, *name;
+
+	if ((to = strchr(line, ' ')) == NULL)
+		return 0;
+	*to++ = '\0';
+	/* Only names of mailboxes: nothing outside DIR/box is touched. */
+	if ((name = dec_name(line)) == NULL)
+		return 0;
+	free(name);
+	if ((name = dec_name(to)) == NULL)
+		return 0;
+	free(name);
+	if (!box_exists(st, line) || box_exists(st, to))
+		return 0;
+	return renameat(st->boxfd, line, st->boxfd, to);
+}
+
+/*
+ * Carry out the plan in DIR/rename, if there is one: by the RENAME that
+ * wrote it, or, if that died, by the next process to take the namespace
+ * lock. Each move is done only where the source is still there and the
+ * target is not, so doing it again is harmless. Caller holds the lock.
+ */
+static int
+rn_finish(struct store *st)
+{
+	struct stat	 sb;
+	char		*buf = NULL, *p, *nl;
+	size_t		 len;
+	int		 fd, r = -1;
+
+	if ((fd = openat(st->dirfd, RN_FILE, O_RDONLY | O_NOFOLLOW |
+	    O_CLOEXEC)) == -1)
+		return errno == ENOENT ? 0 : -1;
+	if (fstat(fd, &sb) == -1 || (uintmax_t)sb.st_size >= SIZE_MAX ||
+	    (buf = malloc((size_t)sb.st_size + 1)) == NULL ||
+	    pread_all(fd, buf, (size_t)sb.st_size, 0) == -1)
+		goto out;
+	len = (size_t)sb.st_size;
+	buf[len] = '\0';
+	if (len >= 2 && memcmp(buf + len - 2, ".\n", 2) == 0 &&
+	    (len == 2 || buf[len - 3] == '\n')) {
+		buf[len - 2] = '\0';
+		for (p = buf; (nl = strchr(p, '\n')) != NULL; p = nl + 1) {
+			*nl = '\0';
+			if (rn_move(st, p) == -1)
+				goto out;
+		}
+		/* RENAME INBOX leaves an empty INBOX (RFC 3501 6.3.5). */
+		if (fsync(st->boxfd) == -1 || (!box_exists(st, "INBOX") &&
+		    create_locked(st, "INBOX") == -1))
+			goto out;
+	}
+	if (unlinkat(st->dirfd, RN_FILE, 0) == -1 || fsync(st->dirfd) == -1)
+		goto out;
+	r = 0;
+out:
+	closefd(&fd);
+	free(buf);
+	return r;
+}
+
+/*
  * Rename one directory, and (except for INBOX, RFC 3501 6.3.5) all the
  * mailboxes below it. Every target is checked before anything moves.
  */
@@ -1382,19 +1494,11 @@ store_rename(struct store *st, const char *from, const char *to)
 			}
 		}
 	}
-	enc_name(to, enct, sizeof enct);
-	if (renameat(st->boxfd, encf, st->boxfd, enct) == -1)
-		goto fail;
-	for (i = 0; i < nt; i++) {
-		if (enc_name(v[i], encf, sizeof encf) == -1 ||
-		    enc_name(tv[i], enct, sizeof enct) == -1 ||
-		    renameat(st->boxfd, encf, st->boxfd, enct) == -1)
-			goto fail;
-	}
-	if (fsync(st->boxfd) == -1)
-		goto fail;
-	/* RENAME INBOX moves the messages and leaves an empty INBOX. */
-	if (inbox && create_locked(st, "INBOX") == -1)
+	/*
+	 * Written down first, so that a RENAME killed half-way is finished
+	 * by the next process (rn_finish), not left half done.
+	 */
+	if (rn_write(st, from, to, v, tv, nt) == -1 || rn_finish(st) == -1)
 		goto fail;
 	ret = 0;
 fail:

@@ -1267,6 +1267,242 @@ test_scale(struct store *st)
 	free(uids);
 }
 
+/* ------------------------------------------------ recovery (issue 6) */
+
+/* The HIGHESTMODSEQ and UIDVALIDITY of a mailbox, or 0s. */
+static void
+box_values(struct store *st, const char *box, uint64_t *hm_r, uint32_t *uv_r)
+{
+	struct mailbox	*mb;
+
+	*hm_r = 0;
+	*uv_r = 0;
+	if ((mb = store_select(st, box, 1)) == NULL)
+		return;
+	*hm_r = store_highestmodseq(mb);
+	*uv_r = store_uidvalidity(mb);
+	store_unselect(mb);
+}
+
+/*
+ * A counter file deleted while a process has the store open: the next
+ * process to open it recovers the values from the mailboxes, and the
+ * first process hands out nothing more from the file it holds.
+ */
+static void
+test_counter_deleted_live(void)
+{
+	struct store	*a, *b;
+	struct mailbox	*mb;
+	uint64_t	 hm, hm2;
+	uint32_t	 uv, uv2, seq = 1, i;
+
+	if ((a = store_open(dir)) == NULL)
+		die("store_open");
+	store_create(a, "ctrlive");
+	append_text(a, "ctrlive", "m\r\n", NULL);
+	if ((mb = store_select(a, "ctrlive", 0)) == NULL)
+		die("select ctrlive");
+	for (i = 0; i < 5; i++)
+		store_flags(mb, &seq, 1, i % 2 ? STORE_REMOVE : STORE_ADD,
+		    FL_SEEN, 0);
+	hm = store_highestmodseq(mb);
+	store_unselect(mb);
+	box_values(a, "ctrlive", &hm, &uv);
+	if (unlink(path("counter")) == -1)
+		die("unlink counter");
+	b = store_open(dir);
+	ok(b != NULL, "a store whose counter was deleted opens");
+	if (b == NULL) {
+		store_close(a);
+		return;
+	}
+	ok(store_create(b, "ctrlive2") == 0, "CREATE after the loss");
+	box_values(b, "ctrlive2", &hm2, &uv2);
+	ok(hm2 > hm && uv2 > uv, "new mailbox: HIGHESTMODSEQ %llu > %llu, "
+	    "UIDVALIDITY %u > %u", (unsigned long long)hm2,
+	    (unsigned long long)hm, uv2, uv);
+	mb = store_select(a, "ctrlive", 0);
+	ok(mb != NULL && store_flags(mb, &seq, 1, STORE_ADD, FL_FLAGGED, 0)
+	    == -1, "the old process takes no value from a deleted counter");
+	if (mb != NULL)
+		store_unselect(mb);
+	store_close(a);
+	store_close(b);
+}
+
+/* A damaged INTERNALDATE (with a good sum) is clamped when read. */
+static void
+test_bad_date(struct store *st)
+{
+	struct mailbox	*mb;
+	unsigned char	 r[64];
+	int64_t		 d = INT64_MIN + 1;
+	uint32_t	 sum = 2166136261U;
+	size_t		 i;
+	int		 fd;
+
+	store_create(st, "baddate");
+	append_text(st, "baddate", "m\r\n", NULL);
+	append_text(st, "baddate", "n\r\n", NULL);
+	if ((fd = open(path("box/baddate/index"), O_RDWR)) == -1 ||
+	    pread(fd, r, sizeof r, 128) != (ssize_t)sizeof r)
+		die("read record");
+	memcpy(r + 24, &d, 8);
+	for (i = 0; i < 48; i++) {
+		if (i == 4)
+			i = 24;
+		sum ^= r[i];
+		sum *= 16777619U;
+	}
+	memcpy(r + 60, &sum, 4);
+	if (pwrite(fd, r, sizeof r, 128) != (ssize_t)sizeof r)
+		die("write record");
+	d = (int64_t)1 << 62;
+	if (pread(fd, r, sizeof r, 192) != (ssize_t)sizeof r)
+		die("read record");
+	memcpy(r + 24, &d, 8);
+	for (sum = 2166136261U, i = 0; i < 48; i++) {
+		if (i == 4)
+			i = 24;
+		sum ^= r[i];
+		sum *= 16777619U;
+	}
+	memcpy(r + 60, &sum, 4);
+	if (pwrite(fd, r, sizeof r, 192) != (ssize_t)sizeof r)
+		die("write record");
+	close(fd);
+	mb = store_select(st, "baddate", 0);
+	ok(mb != NULL && store_exists(mb) == 2, "select baddate");
+	if (mb == NULL)
+		return;
+	/* 0000-01-01 00:00:00 to 9999-12-31 23:59:59 UTC */
+	ok(store_rec(mb, 1)->internaldate == -62167219200LL,
+	    "a date near INT64_MIN reads as 01-Jan-0000: %lld",
+	    (long long)store_rec(mb, 1)->internaldate);
+	ok(store_rec(mb, 2)->internaldate == 253402300799LL,
+	    "a date near 2^62 reads as 31-Dec-9999: %lld",
+	    (long long)store_rec(mb, 2)->internaldate);
+	store_unselect(mb);
+}
+
+/*
+ * RENAME of a hierarchy killed at random points: the next open finds
+ * every mailbox under exactly one of the two names, messages and all.
+ */
+#define RN_BOXES	120
+
+/* How many of the hierarchy's mailboxes are under each root. */
+static void
+rn_count(struct store *st, size_t *a_r, size_t *b_r, int *msgs_ok_r)
+{
+	char		**v;
+	size_t		 n, i;
+	struct mailbox	*mb;
+
+	*a_r = *b_r = 0;
+	*msgs_ok_r = 1;
+	if (store_list(st, &v, &n) == -1)
+		die("list");
+	for (i = 0; i < n; i++) {
+		if (strcmp(v[i], "rna") == 0 || strncmp(v[i], "rna/", 4) == 0)
+			(*a_r)++;
+		else if (strcmp(v[i], "rnb") == 0 ||
+		    strncmp(v[i], "rnb/", 4) == 0)
+			(*b_r)++;
+		else
+			continue;
+		if (strchr(v[i], '/') != NULL && strcmp(strchr(v[i], '/'),
+		    "/7") != 0)
+			continue;
+		mb = store_select(st, v[i], 1);
+		if (mb == NULL || store_exists(mb) != 1)
+			*msgs_ok_r = 0;
+		if (mb != NULL)
+			store_unselect(mb);
+	}
+	store_names_free(v, n);
+}
+
+static void
+test_rename_kill(void)
+{
+	struct store	*st;
+	struct timespec	 t0, t1, nap;
+	char		 name[64];
+	const char	*from = "rna", *to = "rnb";
+	size_t		 na, nb;
+	long		 span;
+	int		 i, msgs, split = 0, lost = 0, fds[2], status;
+	pid_t		 pid;
+
+	if ((st = store_open(dir)) == NULL)
+		die("store_open");
+	store_create(st, "rna");
+	append_text(st, "rna", "top\r\n", NULL);
+	for (i = 0; i < RN_BOXES; i++) {
+		snprintf(name, sizeof name, "rna/%d", i);
+		store_create(st, name);
+	}
+	append_text(st, "rna/7", "seven\r\n", NULL);
+	/* One rename that is not killed: how long the kills have to aim. */
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	ok(store_rename(st, "rna", "rnb") == 0, "RENAME rna rnb");
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	store_close(st);
+	span = (t1.tv_sec - t0.tv_sec) * 1000000000L + t1.tv_nsec -
+	    t0.tv_nsec;
+	srand((unsigned)getpid());
+	for (i = 0; i < 12; i++) {
+		st = store_open(dir);
+		if (st == NULL)
+			die("store_open");
+		rn_count(st, &na, &nb, &msgs);
+		store_close(st);
+		from = na > 0 ? "rna" : "rnb";
+		to = na > 0 ? "rnb" : "rna";
+		if (pipe(fds) == -1)
+			die("pipe");
+		fflush(stdout);
+		if ((pid = fork()) == -1)
+			die("fork");
+		if (pid == 0) {
+			struct store *cs = store_open(dir);
+			char c = 0;
+
+			close(fds[0]);
+			if (cs == NULL || write(fds[1], &c, 1) != 1)
+				_exit(2);
+			store_rename(cs, from, to);
+			_exit(0);
+		}
+		close(fds[1]);
+		if (read(fds[0], name, 1) != 1)
+			die("child");
+		close(fds[0]);
+		nap.tv_sec = 0;
+		nap.tv_nsec = span > 1 ? rand() % span : 0;
+		nanosleep(&nap, NULL);
+		kill(pid, SIGKILL);
+		waitpid(pid, &status, 0);
+		if ((st = store_open(dir)) == NULL)
+			die("store_open");
+		rn_count(st, &na, &nb, &msgs);
+		store_close(st);
+		if (na != 0 && nb != 0)
+			split++;
+		if (na + nb != RN_BOXES + 1 || !msgs)
+			lost++;
+		if (na != 0 && nb != 0)
+			printf("# kill %d after %ld us: %zu under rna, %zu "
+			    "under rnb\n", i, (long)nap.tv_nsec / 1000, na, nb);
+	}
+	ok(split == 0, "RENAME killed 12 times: never left half-done "
+	    "(%d times split)", split);
+	ok(lost == 0, "every mailbox and message is there (%d times not)",
+	    lost);
+}
+
 int
 main(void)
 {
@@ -1295,6 +1531,12 @@ main(void)
 	store_close(st);
 	test_parallel();
 	test_kill();
+	test_counter_deleted_live();
+	if ((st = store_open(dir)) == NULL)
+		die("store_open");
+	test_bad_date(st);
+	store_close(st);
+	test_rename_kill();
 	rmrf(dir);
 	printf("storetest: %d passed, %d failed\n", npass, nfail);
 	return nfail > 0;
