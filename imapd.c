@@ -338,6 +338,8 @@ no_store(int trycreate)
 		return no("[ALREADYEXISTS] Mailbox exists");
 	case EINVAL:
 		return no("[CANNOT] Invalid mailbox name");
+	case ENAMETOOLONG:
+		return no("[CANNOT] Mailbox name too long");
 	case ENOSPC:
 		return no("[LIMIT] Too many keywords");
 	case EAGAIN:
@@ -449,14 +451,19 @@ astring(const struct arg *a)
 	return a->s;
 }
 
-/* A mailbox argument, canonical (parse_mailbox_name), malloc'd. */
+/*
+ * A mailbox argument, canonical (parse_mailbox_name), malloc'd. A name
+ * that ends in the separator names no mailbox: only CREATE may drop it
+ * (RFC 3501 6.3.3, see cmd_create), or SELECT "a/" would select a.
+ */
 static char *
 mailbox_arg(const struct arg *a)
 {
 	const char *s = astring(a);
 	char *name;
 
-	if (s == NULL || parse_mailbox_name(s, &name) == -1)
+	if (s == NULL || (a->len > 1 && s[a->len - 1] == '/') ||
+	    parse_mailbox_name(s, &name) == -1)
 		return NULL;
 	return name;
 }
@@ -1043,6 +1050,10 @@ with_mailbox(struct arg *a, int (*fn)(struct store *, const char *))
 static int
 cmd_create(struct arg *a)
 {
+	/* RFC 3501 6.3.3: "CREATE a/" creates a (inferiors may follow). */
+	if (a != NULL && a->type != ARG_LIST && a->len > 1 &&
+	    a->s[a->len - 1] == '/')
+		a->s[--a->len] = '\0';
 	return with_mailbox(a, store_create);
 }
 
@@ -2923,14 +2934,19 @@ deliver(const char *mailbox)
 	if (r == -1 && errno == ENOENT && store_create(S.store, name) == 0)
 		r = store_append(S.store, name, msg, len, 0, NULL, 0,
 		    time(NULL), &uidv, &uid);
-	if (r == -1)
+	/* A name the store can never hold is the sender's error, not ours. */
+	if (r == -1 && errno == ENAMETOOLONG)
+		r = EX_DATAERR_;
+	else if (r == -1)
+		r = EX_TEMPFAIL_;
+	if (r != 0)
 		logmsg(LOG_ERR, "deliver to %s: %s", name,
 		    store_error(S.store));
 	else
 		logmsg(LOG_INFO, "delivered to %s uid %u", name, uid);
 	free(msg);
 	free(name);
-	return r == -1 ? EX_TEMPFAIL_ : 0;
+	return r;
 }
 
 /* ------------------------------------------------------ main */
