@@ -73,10 +73,15 @@ const char	*parse_tag(const struct parser *);
 struct arg	*parse_args(const struct parser *);
 const char	*parse_error(const struct parser *);
 
+/*
+ * A range of a sequence set. The bounds are 64-bit so that "*" (SEQ_STAR
+ * until parse_seqset_resolve) is no number a client can write: 4294967295
+ * is a number like any other (RFC 3501 section 9, seq-number).
+ */
 struct seqrange {
-	uint32_t	 lo, hi;	/* hi == SEQ_STAR for "*" */
+	uint64_t	 lo, hi;
 };
-#define SEQ_STAR	UINT32_MAX
+#define SEQ_STAR	UINT64_MAX
 
 struct seqset {
 	struct seqrange	*r;
