@@ -112,23 +112,67 @@ die(int code, const char *fmt, ...)
 
 /* ------------------------------------------------------------- output */
 
+static int	 preauth_left(void);
+static int	 out_flags = -1;	/* fd 1's flags before out_nonblock */
+
+static long long
+ms_since(const struct timespec *t)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (now.tv_sec - t->tv_sec) * 1000LL +
+	    (now.tv_nsec - t->tv_nsec) / 1000000;
+}
+
+static void
+out_restore(void)
+{
+	fcntl(1, F_SETFL, out_flags);
+}
+
+/*
+ * Output never blocks, so the deadline of write_all holds even when the
+ * client reads nothing. The flags belong to the open file, which others
+ * (a terminal's shell) may share: they get them back at exit.
+ */
+static void
+out_nonblock(void)
+{
+	if ((out_flags = fcntl(1, F_GETFL)) == -1 ||
+	    fcntl(1, F_SETFL, out_flags | O_NONBLOCK) == -1)
+		die(EXIT_TEMP, "output: %s", strerror(errno));
+	atexit(out_restore);
+}
+
+/*
+ * Every write has a deadline: before login what is left of the minute to
+ * log in, after it 30 minutes for each flush (what a read gets).
+ */
 static void
 write_all(const char *p, size_t n)
 {
 	struct pollfd pfd = { .fd = 1, .events = POLLOUT };
+	struct timespec t0;
+	long long ms;
 	ssize_t w;
 
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	while (n > 0) {
-		if (poll(&pfd, 1, TIMEOUT_AUTH_MS) <= 0)
-			die(EXIT_TEMP, "output timed out");
-		if ((w = write(1, p, n)) == -1) {
-			if (errno == EINTR || errno == EAGAIN)
-				continue;
-			/* The client went away: nothing left to do. */
-			exit(0);
+		if ((w = write(1, p, n)) >= 0) {
+			p += w;
+			n -= (size_t)w;
+			continue;
 		}
-		p += w;
-		n -= (size_t)w;
+		if (errno == EINTR)
+			continue;
+		/* The client went away: nothing left to do. */
+		if (errno != EAGAIN && errno != EWOULDBLOCK)
+			exit(0);
+		ms = S.state == ST_NOAUTH ? preauth_left() :
+		    TIMEOUT_AUTH_MS - ms_since(&t0);
+		if (ms <= 0 || poll(&pfd, 1, (int)ms) == 0)
+			die(EXIT_TEMP, "output timed out");
 	}
 }
 
@@ -359,12 +403,8 @@ no_store(int trycreate)
 static int
 preauth_left(void)
 {
-	struct timespec now;
-	long long ms;
+	long long ms = ms_since(&S.started);
 
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	ms = (now.tv_sec - S.started.tv_sec) * 1000LL +
-	    (now.tv_nsec - S.started.tv_nsec) / 1000000;
 	return ms >= TIMEOUT_PREAUTH_MS ? 0 : (int)(TIMEOUT_PREAUTH_MS - ms);
 }
 
@@ -3030,6 +3070,7 @@ main(int argc, char *argv[])
 		S.state = ST_NOAUTH;
 		outf("* OK [CAPABILITY %s] imapd ready\r\n", CAPS_PRE);
 	}
+	out_nonblock();
 	serve();
 	return 0;
 }
