@@ -1876,6 +1876,7 @@ struct msgctx {
 	struct mime_part *hroot;	/* its header only */
 	int		 whole;		/* p is the whole message */
 	char		*blob;		/* made here, not cached */
+	struct mime_text *text;		/* what BODY and TEXT search */
 };
 
 /* The bytes are read only when an item needs them (store_data copies). */
@@ -1917,9 +1918,11 @@ msg_done(struct msgctx *m)
 	mime_free(m->root);
 	mime_free(m->hroot);
 	free(m->blob);
+	mime_text_free(m->text);
 	m->root = NULL;
 	m->hroot = NULL;
 	m->blob = NULL;
+	m->text = NULL;
 }
 
 static const struct mime_part *
@@ -1929,6 +1932,15 @@ msg_root(struct msgctx *m)
 	if (m->root == NULL && (m->root = mime_parse(m->p, m->len)) == NULL)
 		die(EXIT_TEMP, "out of memory");
 	return m->root;
+}
+
+/* Decoded once, however many BODY and TEXT keys a SEARCH has. */
+static const struct mime_text *
+msg_text(struct msgctx *m)
+{
+	if (m->text == NULL && (m->text = mime_text(msg_root(m))) == NULL)
+		die(EXIT_TEMP, "out of memory");
+	return m->text;
 }
 
 /*
@@ -2667,7 +2679,7 @@ search_match(const struct skey *k, struct msgctx *m)
 		return search_header(m, k->field, k->str);
 	case SK_BODY:
 	case SK_TEXT:
-		return mime_search_text(msg_root(m), k->str, k->op == SK_BODY);
+		return mime_text_search(msg_text(m), k->str, k->op == SK_BODY);
 	case SK_SENTBEFORE:
 		return sent_day(m, &sent) == 0 && sent < k->t;
 	case SK_SENTON:

@@ -252,8 +252,11 @@ void		 mime_body(const struct mime_part *, const char **p_r,
 		    size_t *n_r);
 int		 mime_search_header(const struct mime_part *,
 		    const char *field, const char *needle);
-int		 mime_search_text(const struct mime_part *,
+struct mime_text;
+struct mime_text *mime_text(const struct mime_part *);
+int		 mime_text_search(const struct mime_text *,
 		    const char *needle, int body_only);
+void		 mime_text_free(struct mime_text *);
 char		*mime_search_fields(const struct mime_part *, size_t *len_r);
 int		 mime_search_cached(const char *, size_t, const char *field,
 		    const char *needle);
