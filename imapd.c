@@ -1392,7 +1392,8 @@ cmd_status(struct arg *a)
 /*
  * Flags as in a flag-list (RFC 3501 section 9: flag-list, or the flags of
  * STORE given without parentheses). System flags become bits, keywords are
- * collected by name. \Recent cannot be set by a client.
+ * collected by name. \Recent cannot be set by a client. -1 for what is
+ * no flag, -2 for a keyword longer than the store keeps.
  */
 static int
 flag_args(const struct arg *a, uint32_t *sys_r, const char **kw, size_t *nkw_r)
@@ -1407,6 +1408,8 @@ flag_args(const struct arg *a, uint32_t *sys_r, const char **kw, size_t *nkw_r)
 		if (a->s[0] != '\\') {
 			if (!parse_is_atom(a->s, a->len))
 				return -1;
+			if (a->len > KEYWORD_LEN_MAX)
+				return -2;
 			kw[(*nkw_r)++] = a->s;
 			continue;
 		}
@@ -1418,6 +1421,14 @@ flag_args(const struct arg *a, uint32_t *sys_r, const char **kw, size_t *nkw_r)
 		*sys_r |= sysflag_bits[i];
 	}
 	return 0;
+}
+
+/* A failure of flag_args as the reply (-2: a keyword too long to keep). */
+static int
+flag_error(int e)
+{
+	return e == -2 ? no("[LIMIT] Keyword longer than %d bytes",
+	    KEYWORD_LEN_MAX) : bad("Invalid flag");
 }
 
 static int
@@ -1452,8 +1463,8 @@ cmd_append(struct arg *a)
 		return no("[CANNOT] Invalid mailbox name");
 	if (flags && (kw = calloc(nargs(flags->child) + 1, sizeof *kw)) == NULL)
 		r = no("[SERVERBUG] Out of memory");
-	else if (flags && flag_args(flags->child, &sys, kw, &nkw) == -1)
-		r = bad("Invalid flag");
+	else if (flags && (r = flag_args(flags->child, &sys, kw, &nkw)) < 0)
+		r = flag_error(r);
 	else if ((text = to_crlf(msg->s, msg->len, &len)) == NULL)
 		r = no("[SERVERBUG] Out of memory");
 	else if (store_append(S.store, name, text, len, sys, (char **)kw, nkw,
@@ -2320,9 +2331,9 @@ cmd_store(struct arg *a)
 	}
 	if ((kw = calloc(nargs(fl) + 1, sizeof *kw)) == NULL)
 		return no("[SERVERBUG] Out of memory");
-	if (flag_args(fl, &sys, kw, &nkw) == -1) {
+	if ((r = flag_args(fl, &sys, kw, &nkw)) < 0) {
 		free(kw);
-		return bad("Invalid flag");
+		return flag_error(r);
 	}
 	if (seqs_of(astring(a), uidcmd, &seqs, &n) == -1)
 		r = bad("Invalid sequence set");
@@ -2476,8 +2487,11 @@ search_arg_key(struct skey *k, const struct arg *v)
 	case SK_HEADER:
 	case SK_BODY:
 	case SK_TEXT:
-		k->str = v->s;
-		return 0;
+		/*
+		 * A NUL cannot be in a string (RFC 3501 section 9, CHAR8);
+		 * cut there, the string would match what it does not say.
+		 */
+		return (k->str = astring(v)) == NULL ? -1 : 0;
 	case SK_BEFORE:
 	case SK_ON:
 	case SK_SINCE:
