@@ -112,23 +112,67 @@ die(int code, const char *fmt, ...)
 
 /* ------------------------------------------------------------- output */
 
+static int	 preauth_left(void);
+static int	 out_flags = -1;	/* fd 1's flags before out_nonblock */
+
+static long long
+ms_since(const struct timespec *t)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (now.tv_sec - t->tv_sec) * 1000LL +
+	    (now.tv_nsec - t->tv_nsec) / 1000000;
+}
+
+static void
+out_restore(void)
+{
+	fcntl(1, F_SETFL, out_flags);
+}
+
+/*
+ * Output never blocks, so the deadline of write_all holds even when the
+ * client reads nothing. The flags belong to the open file, which others
+ * (a terminal's shell) may share: they get them back at exit.
+ */
+static void
+out_nonblock(void)
+{
+	if ((out_flags = fcntl(1, F_GETFL)) == -1 ||
+	    fcntl(1, F_SETFL, out_flags | O_NONBLOCK) == -1)
+		die(EXIT_TEMP, "output: %s", strerror(errno));
+	atexit(out_restore);
+}
+
+/*
+ * Every write has a deadline: before login what is left of the minute to
+ * log in, after it 30 minutes for each flush (what a read gets).
+ */
 static void
 write_all(const char *p, size_t n)
 {
 	struct pollfd pfd = { .fd = 1, .events = POLLOUT };
+	struct timespec t0;
+	long long ms;
 	ssize_t w;
 
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	while (n > 0) {
-		if (poll(&pfd, 1, TIMEOUT_AUTH_MS) <= 0)
-			die(EXIT_TEMP, "output timed out");
-		if ((w = write(1, p, n)) == -1) {
-			if (errno == EINTR || errno == EAGAIN)
-				continue;
-			/* The client went away: nothing left to do. */
-			exit(0);
+		if ((w = write(1, p, n)) >= 0) {
+			p += w;
+			n -= (size_t)w;
+			continue;
 		}
-		p += w;
-		n -= (size_t)w;
+		if (errno == EINTR)
+			continue;
+		/* The client went away: nothing left to do. */
+		if (errno != EAGAIN && errno != EWOULDBLOCK)
+			exit(0);
+		ms = S.state == ST_NOAUTH ? preauth_left() :
+		    TIMEOUT_AUTH_MS - ms_since(&t0);
+		if (ms <= 0 || poll(&pfd, 1, (int)ms) == 0)
+			die(EXIT_TEMP, "output timed out");
 	}
 }
 
@@ -361,12 +405,8 @@ no_store(int trycreate)
 static int
 preauth_left(void)
 {
-	struct timespec now;
-	long long ms;
+	long long ms = ms_since(&S.started);
 
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	ms = (now.tv_sec - S.started.tv_sec) * 1000LL +
-	    (now.tv_nsec - S.started.tv_nsec) / 1000000;
 	return ms >= TIMEOUT_PREAUTH_MS ? 0 : (int)(TIMEOUT_PREAUTH_MS - ms);
 }
 
@@ -1363,7 +1403,8 @@ cmd_status(struct arg *a)
 /*
  * Flags as in a flag-list (RFC 3501 section 9: flag-list, or the flags of
  * STORE given without parentheses). System flags become bits, keywords are
- * collected by name. \Recent cannot be set by a client.
+ * collected by name. \Recent cannot be set by a client. -1 for what is
+ * no flag, -2 for a keyword longer than the store keeps.
  */
 static int
 flag_args(const struct arg *a, uint32_t *sys_r, const char **kw, size_t *nkw_r)
@@ -1378,6 +1419,8 @@ flag_args(const struct arg *a, uint32_t *sys_r, const char **kw, size_t *nkw_r)
 		if (a->s[0] != '\\') {
 			if (!parse_is_atom(a->s, a->len))
 				return -1;
+			if (a->len > KEYWORD_LEN_MAX)
+				return -2;
 			kw[(*nkw_r)++] = a->s;
 			continue;
 		}
@@ -1389,6 +1432,14 @@ flag_args(const struct arg *a, uint32_t *sys_r, const char **kw, size_t *nkw_r)
 		*sys_r |= sysflag_bits[i];
 	}
 	return 0;
+}
+
+/* A failure of flag_args as the reply (-2: a keyword too long to keep). */
+static int
+flag_error(int e)
+{
+	return e == -2 ? no("[LIMIT] Keyword longer than %d bytes",
+	    KEYWORD_LEN_MAX) : bad("Invalid flag");
 }
 
 static int
@@ -1423,8 +1474,8 @@ cmd_append(struct arg *a)
 		return no("[CANNOT] Invalid mailbox name");
 	if (flags && (kw = calloc(nargs(flags->child) + 1, sizeof *kw)) == NULL)
 		r = no("[SERVERBUG] Out of memory");
-	else if (flags && flag_args(flags->child, &sys, kw, &nkw) == -1)
-		r = bad("Invalid flag");
+	else if (flags && (r = flag_args(flags->child, &sys, kw, &nkw)) < 0)
+		r = flag_error(r);
 	else if ((text = to_crlf(msg->s, msg->len, &len)) == NULL)
 		r = no("[SERVERBUG] Out of memory");
 	else if (store_append(S.store, name, text, len, sys, (char **)kw, nkw,
@@ -1847,6 +1898,7 @@ struct msgctx {
 	struct mime_part *hroot;	/* its header only */
 	int		 whole;		/* p is the whole message */
 	char		*blob;		/* made here, not cached */
+	struct mime_text *text;		/* what BODY and TEXT search */
 };
 
 /* The bytes are read only when an item needs them (store_data copies). */
@@ -1888,9 +1940,11 @@ msg_done(struct msgctx *m)
 	mime_free(m->root);
 	mime_free(m->hroot);
 	free(m->blob);
+	mime_text_free(m->text);
 	m->root = NULL;
 	m->hroot = NULL;
 	m->blob = NULL;
+	m->text = NULL;
 }
 
 static const struct mime_part *
@@ -1900,6 +1954,15 @@ msg_root(struct msgctx *m)
 	if (m->root == NULL && (m->root = mime_parse(m->p, m->len)) == NULL)
 		die(EXIT_TEMP, "out of memory");
 	return m->root;
+}
+
+/* Decoded once, however many BODY and TEXT keys a SEARCH has. */
+static const struct mime_text *
+msg_text(struct msgctx *m)
+{
+	if (m->text == NULL && (m->text = mime_text(msg_root(m))) == NULL)
+		die(EXIT_TEMP, "out of memory");
+	return m->text;
 }
 
 /*
@@ -2279,9 +2342,9 @@ cmd_store(struct arg *a)
 	}
 	if ((kw = calloc(nargs(fl) + 1, sizeof *kw)) == NULL)
 		return no("[SERVERBUG] Out of memory");
-	if (flag_args(fl, &sys, kw, &nkw) == -1) {
+	if ((r = flag_args(fl, &sys, kw, &nkw)) < 0) {
 		free(kw);
-		return bad("Invalid flag");
+		return flag_error(r);
 	}
 	if (seqs_of(astring(a), uidcmd, &seqs, &n) == -1)
 		r = bad("Invalid sequence set");
@@ -2435,8 +2498,11 @@ search_arg_key(struct skey *k, const struct arg *v)
 	case SK_HEADER:
 	case SK_BODY:
 	case SK_TEXT:
-		k->str = v->s;
-		return 0;
+		/*
+		 * A NUL cannot be in a string (RFC 3501 section 9, CHAR8);
+		 * cut there, the string would match what it does not say.
+		 */
+		return (k->str = astring(v)) == NULL ? -1 : 0;
 	case SK_BEFORE:
 	case SK_ON:
 	case SK_SINCE:
@@ -2638,7 +2704,7 @@ search_match(const struct skey *k, struct msgctx *m)
 		return search_header(m, k->field, k->str);
 	case SK_BODY:
 	case SK_TEXT:
-		return mime_search_text(msg_root(m), k->str, k->op == SK_BODY);
+		return mime_text_search(msg_text(m), k->str, k->op == SK_BODY);
 	case SK_SENTBEFORE:
 		return sent_day(m, &sent) == 0 && sent < k->t;
 	case SK_SENTON:
@@ -3046,6 +3112,7 @@ main(int argc, char *argv[])
 		S.state = ST_NOAUTH;
 		outf("* OK [CAPABILITY %s] imapd ready\r\n", CAPS_PRE);
 	}
+	out_nonblock();
 	serve();
 	return 0;
 }

@@ -26,6 +26,7 @@
 #define ARGS_MAX		10000	/* tokens in one command */
 #define SEQSET_MAX		10000	/* ranges in one sequence set */
 #define KEYWORDS_MAX		64	/* user keywords per mailbox */
+#define KEYWORD_LEN_MAX		1000	/* bytes in a keyword's name */
 #define LOCK_WAIT_SECS		10	/* then the command gets NO */
 
 /* Exit codes (qmail and skalibs habit; sysexits for delivery). */
@@ -73,10 +74,15 @@ const char	*parse_tag(const struct parser *);
 struct arg	*parse_args(const struct parser *);
 const char	*parse_error(const struct parser *);
 
+/*
+ * A range of a sequence set. The bounds are 64-bit so that "*" (SEQ_STAR
+ * until parse_seqset_resolve) is no number a client can write: 4294967295
+ * is a number like any other (RFC 3501 section 9, seq-number).
+ */
 struct seqrange {
-	uint32_t	 lo, hi;	/* hi == SEQ_STAR for "*" */
+	uint64_t	 lo, hi;
 };
-#define SEQ_STAR	UINT32_MAX
+#define SEQ_STAR	UINT64_MAX
 
 struct seqset {
 	struct seqrange	*r;
@@ -254,8 +260,11 @@ void		 mime_body(const struct mime_part *, const char **p_r,
 		    size_t *n_r);
 int		 mime_search_header(const struct mime_part *,
 		    const char *field, const char *needle);
-int		 mime_search_text(const struct mime_part *,
+struct mime_text;
+struct mime_text *mime_text(const struct mime_part *);
+int		 mime_text_search(const struct mime_text *,
 		    const char *needle, int body_only);
+void		 mime_text_free(struct mime_text *);
 char		*mime_search_fields(const struct mime_part *, size_t *len_r);
 int		 mime_search_cached(const char *, size_t, const char *field,
 		    const char *needle);

@@ -741,7 +741,7 @@ parse_error(const struct parser *p)
 
 /* nz-number or "*" (RFC 3501 seq-number); advances *sp. */
 static int
-seq_number(const char **sp, uint32_t *r)
+seq_number(const char **sp, uint64_t *r)
 {
 	const char	*s = *sp;
 	uint32_t	 v = 0;
@@ -837,8 +837,8 @@ parse_seqset_resolve(struct seqset *set, uint32_t max)
 	}
 	qsort(v, set->n, sizeof *v, range_cmp);
 	for (n = 0, i = 1; i < set->n; i++) {
-		/* Overlapping or adjacent; hi + 1 cannot overflow below max. */
-		if (v[n].hi == UINT32_MAX || v[i].lo <= v[n].hi + 1) {
+		/* Overlapping or adjacent; hi + 1 cannot overflow in 64 bits. */
+		if (v[i].lo <= v[n].hi + 1) {
 			if (v[i].hi > v[n].hi)
 				v[n].hi = v[i].hi;
 		} else

@@ -781,7 +781,7 @@ kw_load(int fd, struct kwlist *kl)
 	kw_free(kl);
 	if (fstat(fd, &sb) == -1)
 		return -1;
-	if (sb.st_size > (off_t)KEYWORDS_MAX * (NAME_LEN_MAX + 2)) {
+	if (sb.st_size > (off_t)KEYWORDS_MAX * (KEYWORD_LEN_MAX + 2)) {
 		errno = EFBIG;
 		return -1;
 	}
@@ -829,7 +829,7 @@ kw_add(int fd, struct kwlist *kl, const char *name)
 
 	if ((r = kw_find(kl, name)) != -1)
 		return r;
-	if (len == 0 || len > NAME_LEN_MAX || strchr(name, '\n') != NULL) {
+	if (len == 0 || len > KEYWORD_LEN_MAX || strchr(name, '\n') != NULL) {
 		errno = EINVAL;
 		return -1;
 	}

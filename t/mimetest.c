@@ -708,6 +708,18 @@ static const char search_msg[] =
     "--S--\r\n"
     "epilogue words\r\n";
 
+/* SEARCH BODY (body_only) or TEXT on a message's text made once. */
+static int
+text_search(const struct mime_part *m, const char *needle, int body_only)
+{
+	struct mime_text	*t = mime_text(m);
+	int			 r;
+
+	r = t != NULL && mime_text_search(t, needle, body_only);
+	mime_text_free(t);
+	return r;
+}
+
 static void
 test_search(void)
 {
@@ -742,16 +754,19 @@ test_search(void)
 		{ NULL, "", 1 },
 	};
 	struct mime_part	*m;
+	struct mime_text	*t;
 	size_t			 i;
 	char			 name[128];
 	int			 r;
 
+	/* One text serves every key, as for one message in a SEARCH. */
 	m = mime_parse(search_msg, sizeof search_msg - 1);
+	t = mime_text(m);
 	for (i = 0; i < sizeof s / sizeof s[0]; i++) {
 		if (s[i].field == NULL)
-			r = mime_search_text(m, s[i].needle, 0);
+			r = t != NULL && mime_text_search(t, s[i].needle, 0);
 		else if (*s[i].field == '\0')
-			r = mime_search_text(m, s[i].needle, 1);
+			r = t != NULL && mime_text_search(t, s[i].needle, 1);
 		else
 			r = mime_search_header(m, s[i].field, s[i].needle);
 		snprintf(name, sizeof name, "search: %s \"%s\" -> %d",
@@ -759,6 +774,7 @@ test_search(void)
 		    s[i].needle, s[i].want);
 		check(r == s[i].want, name, NULL);
 	}
+	mime_text_free(t);
 	mime_free(m);
 }
 
@@ -899,7 +915,7 @@ test_limits(void)
 	    "limits: the container past the cap is application/octet-stream",
 	    NULL);
 	free(s);
-	check(mime_search_text(m, "leaf", 1) == 1,
+	check(text_search(m, "leaf", 1) == 1,
 	    "limits: text past the depth cap is searchable", NULL);
 	mime_free(m);
 
@@ -970,7 +986,7 @@ test_truncation(void)
 			if (s == NULL || paren_depth(s, n) < 1)
 				bad++;
 			free(s);
-			mime_search_text(m, "zz", 0);
+			text_search(m, "zz", 0);
 			mime_free(m);
 			free(lf);
 		}

@@ -472,9 +472,13 @@ test_seqsets(void)
 		{ "3,1:2,7:9,8", "1:3,7:9" },
 		{ "2:4,3:6,12", "2:6,12:12" },
 		{ "15:*", "10:15" },
-		/* 4294967295 is SEQ_STAR, as in "1:4294967295" for all UIDs. */
-		{ "4294967295", "10:10" },
+		/* 4294967295 is a number, not "*" (RFC 3501 section 9). */
+		{ "4294967295", "4294967295:4294967295" },
 		{ "1:4294967294,4294967294", "1:4294967294" },
+		{ "1:4294967295,4294967295", "1:4294967295" },
+		{ "4294967295:*", "10:4294967295" },
+		{ "11:4294967295", "11:4294967295" },
+		{ "4294967294,4294967295,*", "10:10,4294967294:4294967295" },
 		{ "", NULL },
 		{ "0", NULL },
 		{ "1:0", NULL },
@@ -514,8 +518,9 @@ test_seqsets(void)
 		memset(&o, 0, sizeof o);
 		out_str(&o, "");
 		for (j = 0; j < s.n; j++) {
-			snprintf(tmp, sizeof tmp, "%s%lu:%lu", j ? "," : "",
-			    (unsigned long)s.r[j].lo, (unsigned long)s.r[j].hi);
+			snprintf(tmp, sizeof tmp, "%s%llu:%llu", j ? "," : "",
+			    (unsigned long long)s.r[j].lo,
+			    (unsigned long long)s.r[j].hi);
 			out_str(&o, tmp);
 		}
 		check(strcmp(o.p, c[i].want) == 0, name, o.p);
