@@ -2784,6 +2784,9 @@ run_command(const char *tag, struct arg *args)
  * Before login, no literal may be larger than LITERAL_MAX: an APPEND
  * literal is refused like any other, so a client that has not logged in
  * cannot make the process hold the APPEND limit (RFC 7888 section 9).
+ * Nor can many literals in one command add up: before login the whole
+ * command is capped at CMD_MAX_NOAUTH, after it at one APPEND limit
+ * past the line cap.
  */
 static void
 new_parser(void)
@@ -2792,7 +2795,8 @@ new_parser(void)
 	if (S.parser != NULL)
 		parse_free(S.parser);
 	S.parser = parse_new(LINE_MAX_IMAP, LITERAL_MAX,
-	    S.appendok ? S.appendmax : LITERAL_MAX);
+	    S.appendok ? S.appendmax : LITERAL_MAX,
+	    S.appendok ? LINE_MAX_IMAP + S.appendmax : CMD_MAX_NOAUTH);
 	if (S.parser == NULL)
 		die(EXIT_TEMP, "out of memory");
 }
