@@ -471,27 +471,6 @@ wipe(void *p, size_t n)
 }
 
 /*
- * LF line ends become CRLF, as RFC 5322 and IMAP want them (APPEND and
- * delivery alike, so RFC822.SIZE counts what FETCH sends).
- */
-static char *
-to_crlf(const char *p, size_t n, size_t *n_r)
-{
-	char *q = malloc(2 * n + 1);
-	size_t i, m = 0;
-
-	if (q == NULL)
-		return NULL;
-	for (i = 0; i < n; i++) {
-		if (p[i] == '\n' && (i == 0 || p[i - 1] != '\r'))
-			q[m++] = '\r';
-		q[m++] = p[i];
-	}
-	*n_r = m;
-	return q;
-}
-
-/*
  * A message's index record. The store reads records from disk; if that
  * fails the session cannot go on with a true view, so it ends.
  */
@@ -1386,9 +1365,9 @@ cmd_append(struct arg *a)
 	const struct arg *flags = NULL, *date = NULL, *msg;
 	const char **kw = NULL;
 	uint32_t sys = 0, uidv, uid;
-	size_t n = nargs(a), nkw = 0, len;
+	size_t n = nargs(a), nkw = 0;
 	time_t when = time(NULL);
-	char *name, *text = NULL;
+	char *name;
 	int r;
 
 	if (n < 2 || n > 4)
@@ -1414,14 +1393,14 @@ cmd_append(struct arg *a)
 		r = no("[SERVERBUG] Out of memory");
 	else if (flags && flag_args(flags->child, &sys, kw, &nkw) == -1)
 		r = bad("Invalid flag");
-	else if ((text = to_crlf(msg->s, msg->len, &len)) == NULL)
-		r = no("[SERVERBUG] Out of memory");
-	else if (store_append(S.store, name, text, len, sys, (char **)kw, nkw,
-	    when, &uidv, &uid) == -1)
+	/* The limit is on what is stored: LF line ends become CRLF. */
+	else if (store_crlf_size(msg->s, msg->len) > S.appendmax)
+		r = no("[TOOBIG] Message too big");
+	else if (store_append(S.store, name, msg->s, msg->len, sys | STORE_CRLF,
+	    (char **)kw, nkw, when, &uidv, &uid) == -1)
 		r = no_store(1);
 	else
 		r = ok_code("[APPENDUID %u %u]", uidv, uid);
-	free(text);
 	free(kw);
 	free(name);
 	return r;
@@ -2892,7 +2871,7 @@ looks_like_message(const char *p, size_t n)
 static int
 deliver(const char *mailbox)
 {
-	char *raw, *msg, *name;
+	char *raw, *name;
 	const char *p;
 	size_t n, len;
 	uint32_t uidv, uid;
@@ -2911,28 +2890,34 @@ deliver(const char *mailbox)
 		p += len;
 		n -= len;
 	}
-	if (!looks_like_message(p, n) || (msg = to_crlf(p, n, &len)) == NULL) {
+	if (!looks_like_message(p, n)) {
 		free(raw);
 		logmsg(LOG_ERR, "deliver: input is not a message");
 		return EX_DATAERR_;
 	}
-	free(raw);
+	/* The limit is on what is stored: LF line ends become CRLF. */
+	if (store_crlf_size(p, n) > S.appendmax) {
+		free(raw);
+		logmsg(LOG_ERR, "deliver: message over %zu bytes once stored",
+		    S.appendmax);
+		return EX_DATAERR_;
+	}
 	if (parse_mailbox_name(mailbox, &name) == -1) {
-		free(msg);
+		free(raw);
 		logmsg(LOG_ERR, "deliver: invalid mailbox name %s", mailbox);
 		return EX_DATAERR_;
 	}
-	r = store_append(S.store, name, msg, len, 0, NULL, 0, time(NULL), &uidv,
-	    &uid);
+	r = store_append(S.store, name, p, n, STORE_CRLF, NULL, 0, time(NULL),
+	    &uidv, &uid);
 	if (r == -1 && errno == ENOENT && store_create(S.store, name) == 0)
-		r = store_append(S.store, name, msg, len, 0, NULL, 0,
+		r = store_append(S.store, name, p, n, STORE_CRLF, NULL, 0,
 		    time(NULL), &uidv, &uid);
 	if (r == -1)
 		logmsg(LOG_ERR, "deliver to %s: %s", name,
 		    store_error(S.store));
 	else
 		logmsg(LOG_INFO, "delivered to %s uid %u", name, uid);
-	free(msg);
+	free(raw);
 	free(name);
 	return r == -1 ? EX_TEMPFAIL_ : 0;
 }

@@ -165,6 +165,9 @@ int		 store_append(struct store *, const char *name,
 		    const char *msg, size_t len, uint32_t flags,
 		    char **keywords, size_t nkeywords, time_t internaldate,
 		    uint32_t *uidvalidity_r, uint32_t *uid_r);
+/* in store_append's flags: bare LF becomes CRLF as it is written */
+#define STORE_CRLF	0x10000
+size_t		 store_crlf_size(const char *, size_t len);
 
 struct mailbox	*store_select(struct store *, const char *name,
 		    int readonly);
