@@ -536,7 +536,10 @@ step_lit(struct parser *p, unsigned char c)
 /*
  * Skip the rest of a rejected command.  A {n+} literal at the line end
  * is already on its way, so its bytes are skipped and the command goes
- * on; a {n} literal is not sent before our "+", so the command ends.
+ * on, unless it is over a cap: skipping it all would only let the
+ * client keep the process busy, so the session ends with BYE (RFC 7888
+ * section 4, choice 2).  A {n} literal is not sent before our "+", so
+ * the command ends.
  */
 static int
 step_skip(struct parser *p, unsigned char c)
