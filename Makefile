@@ -30,10 +30,13 @@ t/storetest: t/storetest.c store.o modseq.o parse.o imapd.h
 t/mimetest: t/mimetest.c mime.o imapd.h
 	$(CC) $(CFLAGS) -I. -o t/mimetest t/mimetest.c mime.o
 
+t/maxrss: t/maxrss.c
+	$(CC) $(CFLAGS) -o t/maxrss t/maxrss.c
+
 run: imapd
 	sh t/demo.sh demo --session
 
-check: imapd t/parsetest t/storetest t/mimetest
+check: imapd t/parsetest t/storetest t/mimetest t/maxrss
 	sh t/run.sh
 
 bench/gen: bench/gen.c
@@ -53,6 +56,6 @@ install: imapd
 	cp man/imapd-store.5 $(DESTDIR)$(PREFIX)/share/man/man5/imapd-store.5
 
 clean:
-	rm -f imapd $(OBJS) t/parsetest t/storetest t/mimetest
+	rm -f imapd $(OBJS) t/parsetest t/storetest t/mimetest t/maxrss
 
 .PHONY: all run check bench install clean

@@ -518,27 +518,6 @@ wipe(void *p, size_t n)
 }
 
 /*
- * LF line ends become CRLF, as RFC 5322 and IMAP want them (APPEND and
- * delivery alike, so RFC822.SIZE counts what FETCH sends).
- */
-static char *
-to_crlf(const char *p, size_t n, size_t *n_r)
-{
-	char *q = malloc(2 * n + 1);
-	size_t i, m = 0;
-
-	if (q == NULL)
-		return NULL;
-	for (i = 0; i < n; i++) {
-		if (p[i] == '\n' && (i == 0 || p[i - 1] != '\r'))
-			q[m++] = '\r';
-		q[m++] = p[i];
-	}
-	*n_r = m;
-	return q;
-}
-
-/*
  * A message's index record. The store reads records from disk; if that
  * fails the session cannot go on with a true view, so it ends.
  */
@@ -1448,9 +1427,9 @@ cmd_append(struct arg *a)
 	const struct arg *flags = NULL, *date = NULL, *msg;
 	const char **kw = NULL;
 	uint32_t sys = 0, uidv, uid;
-	size_t n = nargs(a), nkw = 0, len;
+	size_t n = nargs(a), nkw = 0;
 	time_t when = time(NULL);
-	char *name, *text = NULL;
+	char *name;
 	int r;
 
 	if (n < 2 || n > 4)
@@ -1476,14 +1455,14 @@ cmd_append(struct arg *a)
 		r = no("[SERVERBUG] Out of memory");
 	else if (flags && (r = flag_args(flags->child, &sys, kw, &nkw)) < 0)
 		r = flag_error(r);
-	else if ((text = to_crlf(msg->s, msg->len, &len)) == NULL)
-		r = no("[SERVERBUG] Out of memory");
-	else if (store_append(S.store, name, text, len, sys, (char **)kw, nkw,
-	    when, &uidv, &uid) == -1)
+	/* The limit is on what is stored: LF line ends become CRLF. */
+	else if (store_crlf_size(msg->s, msg->len) > S.appendmax)
+		r = no("[TOOBIG] Message too big");
+	else if (store_append(S.store, name, msg->s, msg->len, sys | STORE_CRLF,
+	    (char **)kw, nkw, when, &uidv, &uid) == -1)
 		r = no_store(1);
 	else
 		r = ok_code("[APPENDUID %u %u]", uidv, uid);
-	free(text);
 	free(kw);
 	free(name);
 	return r;
@@ -2861,6 +2840,9 @@ run_command(const char *tag, struct arg *args)
  * Before login, no literal may be larger than LITERAL_MAX: an APPEND
  * literal is refused like any other, so a client that has not logged in
  * cannot make the process hold the APPEND limit (RFC 7888 section 9).
+ * Nor can many literals in one command add up: before login the whole
+ * command is capped at CMD_MAX_NOAUTH, after it at one APPEND limit
+ * past the line cap.
  */
 static void
 new_parser(void)
@@ -2869,7 +2851,8 @@ new_parser(void)
 	if (S.parser != NULL)
 		parse_free(S.parser);
 	S.parser = parse_new(LINE_MAX_IMAP, LITERAL_MAX,
-	    S.appendok ? S.appendmax : LITERAL_MAX);
+	    S.appendok ? S.appendmax : LITERAL_MAX,
+	    S.appendok ? LINE_MAX_IMAP + S.appendmax : CMD_MAX_NOAUTH);
 	if (S.parser == NULL)
 		die(EXIT_TEMP, "out of memory");
 }
@@ -2965,7 +2948,7 @@ looks_like_message(const char *p, size_t n)
 static int
 deliver(const char *mailbox)
 {
-	char *raw, *msg, *name;
+	char *raw, *name;
 	const char *p;
 	size_t n, len;
 	uint32_t uidv, uid;
@@ -2984,21 +2967,27 @@ deliver(const char *mailbox)
 		p += len;
 		n -= len;
 	}
-	if (!looks_like_message(p, n) || (msg = to_crlf(p, n, &len)) == NULL) {
+	if (!looks_like_message(p, n)) {
 		free(raw);
 		logmsg(LOG_ERR, "deliver: input is not a message");
 		return EX_DATAERR_;
 	}
-	free(raw);
+	/* The limit is on what is stored: LF line ends become CRLF. */
+	if (store_crlf_size(p, n) > S.appendmax) {
+		free(raw);
+		logmsg(LOG_ERR, "deliver: message over %zu bytes once stored",
+		    S.appendmax);
+		return EX_DATAERR_;
+	}
 	if (parse_mailbox_name(mailbox, &name) == -1) {
-		free(msg);
+		free(raw);
 		logmsg(LOG_ERR, "deliver: invalid mailbox name %s", mailbox);
 		return EX_DATAERR_;
 	}
-	r = store_append(S.store, name, msg, len, 0, NULL, 0, time(NULL), &uidv,
-	    &uid);
+	r = store_append(S.store, name, p, n, STORE_CRLF, NULL, 0, time(NULL),
+	    &uidv, &uid);
 	if (r == -1 && errno == ENOENT && store_create(S.store, name) == 0)
-		r = store_append(S.store, name, msg, len, 0, NULL, 0,
+		r = store_append(S.store, name, p, n, STORE_CRLF, NULL, 0,
 		    time(NULL), &uidv, &uid);
 	/* A name the store can never hold is the sender's error, not ours. */
 	if (r == -1 && errno == ENAMETOOLONG)
@@ -3010,7 +2999,7 @@ deliver(const char *mailbox)
 		    store_error(S.store));
 	else
 		logmsg(LOG_INFO, "delivered to %s uid %u", name, uid);
-	free(msg);
+	free(raw);
 	free(name);
 	return r;
 }

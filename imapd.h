@@ -17,10 +17,13 @@
 /*
  * Caps on what a client controls (RFC 2683 section 3.2.1.5 asks for
  * >= 8000). LINE_MAX_IMAP counts command text, literals excluded;
- * LITERAL_MAX caps a literal outside APPEND.
+ * LITERAL_MAX caps a literal outside APPEND. CMD_MAX_NOAUTH caps the
+ * whole of one command, text and literals, before login; after it the
+ * whole is at most LINE_MAX_IMAP more than the literal cap.
  */
 #define LINE_MAX_IMAP		(64 * 1024)
 #define LITERAL_MAX		(64 * 1024)
+#define CMD_MAX_NOAUTH		(64 * 1024)
 #define APPEND_MAX_DEFAULT	(64UL * 1024 * 1024)
 #define PAREN_DEPTH_MAX		32
 #define ARGS_MAX		10000	/* tokens in one command */
@@ -65,7 +68,7 @@ enum {
 struct parser;
 
 struct parser	*parse_new(size_t line_max, size_t literal_max,
-		    size_t append_max);
+		    size_t append_max, size_t cmd_max);
 void		 parse_free(struct parser *);
 void		 parse_reset(struct parser *);
 int		 parse_feed(struct parser *, const char *, size_t,
@@ -168,6 +171,9 @@ int		 store_append(struct store *, const char *name,
 		    const char *msg, size_t len, uint32_t flags,
 		    char **keywords, size_t nkeywords, time_t internaldate,
 		    uint32_t *uidvalidity_r, uint32_t *uid_r);
+/* in store_append's flags: bare LF becomes CRLF as it is written */
+#define STORE_CRLF	0x10000
+size_t		 store_crlf_size(const char *, size_t len);
 
 struct mailbox	*store_select(struct store *, const char *name,
 		    int readonly);

@@ -62,7 +62,7 @@ struct buf {
 };
 
 struct parser {
-	size_t		 line_max, literal_max, append_max;
+	size_t		 line_max, literal_max, append_max, cmd_max;
 	enum pstate	 state;
 	struct buf	 tag;
 	int		 tagbad;
@@ -77,6 +77,7 @@ struct parser {
 	int		 lit8;
 	size_t		 nargs;
 	size_t		 linelen;	/* command text, no literals */
+	uint64_t	 litbytes;	/* literal bytes, skipped ones too */
 	struct arg	*lit;		/* literal being filled */
 	size_t		 litgot;
 	enum litdet	 ld;
@@ -90,6 +91,7 @@ static const char E_NOTAG[] = "BAD Missing tag";
 static const char E_TAG[] = "BAD Invalid tag";
 static const char E_NOCMD[] = "BAD Missing command";
 static const char E_LONG[] = "BAD Command line too long";
+static const char E_CMDLONG[] = "BAD Command too long";
 static const char E_CHAR[] = "BAD Invalid character";
 static const char E_SEP[] = "BAD Missing space between arguments";
 static const char E_CR[] = "BAD CR not followed by LF";
@@ -101,6 +103,7 @@ static const char E_TOOBIG[] = "BAD Literal too big";
 static const char E_TOOBIG_APPEND[] = "NO [TOOBIG] Literal too big";
 /* The text of the untagged BYE for PARSE_FATAL (RFC 7888 section 4). */
 static const char E_FATAL[] = "[TOOBIG] Literal too big";
+static const char E_FATAL_CMD[] = "[TOOBIG] Command too long";
 static const char E_OPEN[] = "BAD Missing )";
 static const char E_CLOSE[] = "BAD Unexpected )";
 static const char E_DEPTH[] = "BAD Lists nested too deeply";
@@ -215,6 +218,29 @@ static uint64_t
 lit_limit(const struct parser *p)
 {
 	return p->append ? p->append_max : p->literal_max;
+}
+
+/*
+ * The cap on the whole command, text and literals together: cmd_max,
+ * and no more than one literal's worth past the text cap, so that no
+ * number of literals in one command holds more than one limit.  A
+ * literal read or skipped stays counted until the command ends.
+ */
+static uint64_t
+cmd_limit(const struct parser *p)
+{
+	uint64_t	 lim = (uint64_t)p->line_max + lit_limit(p);
+
+	return lim < p->cmd_max ? lim : p->cmd_max;
+}
+
+/* What is left of it for the next literal. */
+static uint64_t
+cmd_room(const struct parser *p)
+{
+	uint64_t	 used = p->linelen + p->litbytes;
+
+	return used >= cmd_limit(p) ? 0 : cmd_limit(p) - used;
 }
 
 /*
@@ -360,6 +386,8 @@ announce(struct parser *p)
 
 	if (p->ldn > lit_limit(p))
 		return fail(p, p->append ? E_TOOBIG_APPEND : E_TOOBIG);
+	if (p->ldn > cmd_room(p))
+		return fail(p, p->append ? E_TOOBIG_APPEND : E_CMDLONG);
 	if ((a = add_arg(p, ARG_STRING)) == NULL)
 		return fail(p, p->error);
 	a->literal = p->lit8 ? 2 : 1;
@@ -367,6 +395,7 @@ announce(struct parser *p)
 		return fail(p, E_NOMEM);
 	a->len = p->ldn;
 	p->lit = a;
+	p->litbytes += p->ldn;
 	p->litgot = 0;
 	p->state = PS_LITDATA;
 	if (a->len == 0)
@@ -507,7 +536,10 @@ step_lit(struct parser *p, unsigned char c)
 /*
  * Skip the rest of a rejected command.  A {n+} literal at the line end
  * is already on its way, so its bytes are skipped and the command goes
- * on; a {n} literal is not sent before our "+", so the command ends.
+ * on, unless it is over a cap: skipping it all would only let the
+ * client keep the process busy, so the session ends with BYE (RFC 7888
+ * section 4, choice 2).  A {n} literal is not sent before our "+", so
+ * the command ends.
  */
 static int
 step_skip(struct parser *p, unsigned char c)
@@ -515,12 +547,15 @@ step_skip(struct parser *p, unsigned char c)
 	if (c != '\n')
 		return ST_NEXT;
 	if ((p->ld == LD_CLOSE || p->ld == LD_CLOSECR) && p->ldplus) {
-		if (p->ldn > lit_limit(p)) {
-			p->error = E_FATAL;
+		if (p->ldn > lit_limit(p) || p->ldn > cmd_room(p)) {
+			p->error = E_FATAL_CMD;
+			if (p->ldn > lit_limit(p))
+				p->error = E_FATAL;
 			p->state = PS_FATAL;
 			return PARSE_FATAL;
 		}
 		p->skipn = p->ldn;
+		p->litbytes += p->ldn;
 		if (p->skipn > 0)
 			p->state = PS_SKIPLIT;
 		return ST_NEXT;
@@ -652,6 +687,9 @@ parse_feed(struct parser *p, const char *buf, size_t len, size_t *used_r)
 		if (c != '\r' && c != '\n' && p->state != PS_SKIP &&
 		    ++p->linelen > p->line_max)
 			r = fail(p, E_LONG);
+		else if (p->state != PS_SKIP && c != '\r' && c != '\n' &&
+		    p->linelen + p->litbytes > cmd_limit(p))
+			r = fail(p, E_CMDLONG);
 		while (r == ST_AGAIN)
 			r = step(p, c);
 		if (c == '\n')
@@ -682,6 +720,7 @@ parse_reset(struct parser *p)
 	p->append = 0;
 	p->lit8 = 0;
 	p->linelen = 0;
+	p->litbytes = 0;
 	p->lit = NULL;
 	p->litgot = 0;
 	p->ld = LD_NONE;
@@ -692,7 +731,8 @@ parse_reset(struct parser *p)
 }
 
 struct parser *
-parse_new(size_t line_max, size_t literal_max, size_t append_max)
+parse_new(size_t line_max, size_t literal_max, size_t append_max,
+    size_t cmd_max)
 {
 	struct parser	*p;
 
@@ -701,6 +741,7 @@ parse_new(size_t line_max, size_t literal_max, size_t append_max)
 	p->line_max = line_max;
 	p->literal_max = literal_max;
 	p->append_max = append_max;
+	p->cmd_max = cmd_max;
 	parse_reset(p);
 	return p;
 }

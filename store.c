@@ -877,12 +877,58 @@ kw_open_load(int dirfd, struct kwlist *kl, int *fd_r)
 struct msgin {
 	const char	*p;		/* the bytes, or NULL: those of */
 	size_t		 len;
+	int		 crlf;		/* store bare LF as CRLF */
 	struct mailbox	*src;		/* msg seq of src (COPY) */
 	uint32_t	 seq;
 	uint32_t	 flags;
 	uint64_t	 keywords;
 	int64_t		 date;
 };
+
+/* An LF at p[i] that is not the end of a CRLF. */
+static int
+bare_lf(const char *p, size_t i)
+{
+	return p[i] == '\n' && (i == 0 || p[i - 1] != '\r');
+}
+
+size_t
+store_crlf_size(const char *p, size_t len)
+{
+	size_t		 i, n = len;
+
+	for (i = 0; i < len; i++)
+		n += bare_lf(p, i);
+	return n;
+}
+
+/*
+ * Write a message with its bare LFs made CRLF (RFC 5322 line ends, so
+ * RFC822.SIZE counts what FETCH sends), through a small buffer: the
+ * caller's copy is the only one, whatever the message's size.
+ */
+static int
+pwrite_crlf(int fd, const char *p, size_t len, off_t off, size_t *len_r)
+{
+	char		 buf[16384];
+	size_t		 i, n = 0, done = 0;
+
+	for (i = 0; i < len; i++) {
+		if (n > sizeof buf - 2) {
+			if (pwrite_all(fd, buf, n, off + (off_t)done) == -1)
+				return -1;
+			done += n;
+			n = 0;
+		}
+		if (bare_lf(p, i))
+			buf[n++] = '\r';
+		buf[n++] = p[i];
+	}
+	if (n > 0 && pwrite_all(fd, buf, n, off + (off_t)done) == -1)
+		return -1;
+	*len_r = done + n;
+	return 0;
+}
 
 /*
  * Append messages to a write-locked mailbox: bytes to data.G, fdatasync,
@@ -933,7 +979,8 @@ append_locked(struct store *st, struct wbox *w, const struct msgin *m,
 		if (p == NULL && (p = store_data(m[i].src, m[i].seq,
 		    SIZE_MAX, &len)) == NULL)
 			goto fail;
-		if (pwrite_all(dfd, p, len, off) == -1)
+		if (m[i].crlf ? pwrite_crlf(dfd, p, len, off, &len) == -1 :
+		    pwrite_all(dfd, p, len, off) == -1)
 			goto fail;
 		recs[i].offset = (uint64_t)off;
 		recs[i].size = len;
@@ -999,6 +1046,7 @@ store_append(struct store *st, const char *name, const char *msg,
 	memset(&m, 0, sizeof m);
 	m.p = msg;
 	m.len = len;
+	m.crlf = (flags & STORE_CRLF) != 0;
 	m.flags = flags;
 	m.keywords = 0;
 	m.date = internaldate;

@@ -187,9 +187,10 @@ feed_case(const char *name, const char *in, size_t len, const char *want,
 
 	for (i = 0; i < 3; i++) {
 		if (limits == L_SMALL)
-			p = parse_new(40, 10, 20);
+			p = parse_new(40, 10, 20, SIZE_MAX);
 		else
-			p = parse_new(LINE_MAX_IMAP, LITERAL_MAX, 100000);
+			p = parse_new(LINE_MAX_IMAP, LITERAL_MAX, 100000,
+			    SIZE_MAX);
 		if (p == NULL) {
 			perror("parse_new");
 			exit(2);
@@ -415,7 +416,7 @@ feed_bytewise_login(void)
 	size_t			 i, used;
 	int			 r, ok = 1;
 
-	if ((p = parse_new(LINE_MAX_IMAP, LITERAL_MAX, 1000)) == NULL)
+	if ((p = parse_new(LINE_MAX_IMAP, LITERAL_MAX, 1000, SIZE_MAX)) == NULL)
 		exit(2);
 	for (i = 0; i < 13; i++) {
 		r = parse_feed(p, in + i, 1, &used);
@@ -445,7 +446,7 @@ feed_bytewise_login(void)
 	parse_free(p);
 
 	/* After FATAL nothing more is taken. */
-	if ((p = parse_new(100, 10, 10)) == NULL)
+	if ((p = parse_new(100, 10, 10, SIZE_MAX)) == NULL)
 		exit(2);
 	r = parse_feed(p, "a1 X {11+}\r\n", 12, &used);
 	check(r == PARSE_FATAL, "fatal", NULL);
