@@ -72,6 +72,11 @@ int		 parse_feed(struct parser *, const char *, size_t,
 const char	*parse_tag(const struct parser *);
 struct arg	*parse_args(const struct parser *);
 const char	*parse_error(const struct parser *);
+/*
+ * Every byte of a command is wiped when the parser is done with it, so
+ * a password lives no longer than its command; imapd.c uses it too.
+ */
+void		 parse_wipe(void *, size_t);
 
 struct seqrange {
 	uint32_t	 lo, hi;	/* hi == SEQ_STAR for "*" */
