@@ -30,6 +30,7 @@
 #define OUTBUF_SIZE		(64 * 1024)
 #define INBUF_SIZE		(64 * 1024)
 #define PWLINE_MAX		4096
+#define LOGIN_FAILURES_MAX	3	/* per connection, then BYE */
 
 #define CAPS_PRE	"IMAP4rev1 LITERAL+ AUTH=PLAIN"
 #define CAPS_AUTH	"IMAP4rev1 LITERAL+ UIDPLUS UNSELECT"
@@ -43,12 +44,14 @@ static struct {
 	const char	*pwfile;
 	const char	*dir;
 	size_t		 appendmax;
-	char		*user;
+	char		*user;		/* as logged: a LOGIN name esc()'d */
 	struct store	*store;
 	struct mailbox	*mb;
 	int		 readonly;
 	int		 deleted_one;	/* this command deleted one */
 	int		 appendok;	/* APPEND literals may be large */
+	unsigned	 failures;	/* failed logins */
+	int		 bye;		/* end the session after this reply */
 	struct timespec	 started;
 	struct parser	*parser;
 	char		*restext;	/* text of the command's reply */
@@ -63,32 +66,93 @@ static size_t	 ipos, ilen;
 
 /* ------------------------------------------------------------ logging */
 
+/*
+ * Copy s into dst (size bytes, NUL-terminated) with the bytes a log
+ * reader could misread written as \xNN: control bytes always, so nothing
+ * ends a line early; in a field quoted from the client (field != 0) also
+ * space, '"', '=', '\\' and non-ASCII, so the field stays one word that
+ * cannot pass for another field such as "remote=". Too long ends in "...".
+ */
+static void
+log_escape(char *dst, size_t size, const char *s, int field)
+{
+	size_t n = 0;
+
+	for (; *s != '\0'; s++) {
+		unsigned char c = (unsigned char)*s;
+		int hex = c < 0x20 || c == 0x7f || (field && (c == ' ' ||
+		    c == '"' || c == '=' || c == '\\' || c >= 0x80));
+
+		if (n + (hex ? 4 : 1) + 3 >= size) {
+			memcpy(dst + n, "...", 3);
+			n += 3;
+			break;
+		}
+		if (hex)
+			n += (size_t)snprintf(dst + n, size - n, "\\x%02x", c);
+		else
+			dst[n++] = (char)c;
+	}
+	dst[n] = '\0';
+}
+
+/* A client-controlled string for a log line: valid for 3 more calls. */
+static const char *
+esc(const char *s)
+{
+	static char ring[4][256];
+	static unsigned next;
+	char *d = ring[next++ % 4];
+
+	log_escape(d, sizeof ring[0], s, 1);
+	return d;
+}
+
 static void logmsg(int prio, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
+/*
+ * One line is one write(2) (or one syslog(3) message), so the lines of
+ * concurrent processes never mix; a control byte that got into the
+ * message anyway cannot start a line of its own.
+ */
 static void
 logmsg(int prio, const char *fmt, ...)
 {
+	char msg[1024], line[1100];
+	size_t n;
 	va_list ap;
 
 	va_start(ap, fmt);
-	if (S.log_stderr) {
-		fprintf(stderr, "imapd[%ld]: ", (long)getpid());
-		vfprintf(stderr, fmt, ap);
-		fputc('\n', stderr);
-	} else
-		vsyslog(prio, fmt, ap);
+	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
+	if (!S.log_stderr) {
+		log_escape(line, sizeof line, msg, 0);
+		syslog(prio, "%s", line);
+		return;
+	}
+	n = (size_t)snprintf(line, sizeof line, "imapd[%ld]: ", (long)getpid());
+	log_escape(line + n, sizeof line - n - 1, msg, 0);
+	n += strlen(line + n);
+	line[n++] = '\n';
+	while (write(2, line, n) == -1 && errno == EINTR)
+		;
 }
 
+/* The client's address as the launcher gives it, escaped (esc). */
 static const char *
 remote(void)
 {
+	static char buf[256];
 	const char *r;
 
-	if ((r = getenv("TCPREMOTEIP")) != NULL || (r = getenv("REMOTE_HOST")))
-		return r;
-	return "local";
+	if (buf[0] == '\0') {
+		if ((r = getenv("TCPREMOTEIP")) == NULL &&
+		    (r = getenv("REMOTE_HOST")) == NULL)
+			r = "local";
+		log_escape(buf, sizeof buf, r, 1);
+	}
+	return buf;
 }
 
 static void die(int code, const char *fmt, ...)
@@ -508,15 +572,6 @@ mailbox_arg(const struct arg *a)
 	return name;
 }
 
-static void
-wipe(void *p, size_t n)
-{
-	volatile unsigned char *v = p;
-
-	while (n--)
-		*v++ = 0;
-}
-
 /*
  * A message's index record. The store reads records from disk; if that
  * fails the session cannot go on with a true view, so it ends.
@@ -755,6 +810,7 @@ ct_equal(const char *a, const char *b)
 struct pwent {
 	char	 line[PWLINE_MAX];
 	char	*user, *hash, *uid, *gid, *dir;
+	char	 dummy[PWLINE_MAX];	/* the file's first usable hash */
 };
 
 /* Find user in the password file: "user:hash:uid:gid:store-dir". */
@@ -764,6 +820,7 @@ pw_lookup(const char *user, struct pwent *pe)
 	FILE *f;
 	int found = 0;
 
+	pe->dummy[0] = '\0';
 	if ((f = fopen(S.pwfile, "r")) == NULL) {
 		logmsg(LOG_ERR, "open %s: %s", S.pwfile, strerror(errno));
 		return -1;
@@ -775,7 +832,12 @@ pw_lookup(const char *user, struct pwent *pe)
 		p[strcspn(p, "\r\n")] = '\0';
 		for (i = 0; i < 5; i++)
 			f5[i] = strsep(&p, ":");
-		if (f5[4] == NULL || p != NULL || strcmp(f5[0], user) != 0)
+		if (f5[4] == NULL || p != NULL)
+			continue;
+		/* Empty, or locked as in shadow(5): no work for crypt. */
+		if (pe->dummy[0] == '\0' && strchr("!*", *f5[1]) == NULL)
+			strcpy(pe->dummy, f5[1]);
+		if (strcmp(f5[0], user) != 0)
 			continue;
 		pe->user = f5[0];
 		pe->hash = f5[1];
@@ -809,14 +871,14 @@ become_user(const struct pwent *pe)
 	if (*pe->uid == '\0' && *pe->gid == '\0') {
 		if (geteuid() == 0) {
 			logmsg(LOG_ERR, "user %s has no uid; refusing to serve "
-			    "as root", pe->user);
+			    "as root", esc(pe->user));
 			return -1;
 		}
 		return 0;
 	}
 	if (parse_id(pe->uid, &uid) == -1 || parse_id(pe->gid, &gid) == -1 ||
 	    uid == 0) {
-		logmsg(LOG_ERR, "user %s: bad uid or gid", pe->user);
+		logmsg(LOG_ERR, "user %s: bad uid or gid", esc(pe->user));
 		return -1;
 	}
 	if (geteuid() != 0)
@@ -824,7 +886,7 @@ become_user(const struct pwent *pe)
 	gid_t g = (gid_t)gid;
 	if (setgroups(1, &g) == -1 || setgid(g) == -1 ||
 	    setuid((uid_t)uid) == -1)
-		die(EXIT_TEMP, "drop privileges for %s: %s", pe->user,
+		die(EXIT_TEMP, "drop privileges for %s: %s", esc(pe->user),
 		    strerror(errno));
 	if (setuid(0) != -1)
 		die(EXIT_TEMP, "privileges were not dropped");
@@ -833,35 +895,54 @@ become_user(const struct pwent *pe)
 
 static int open_store(const char *dir);
 
+/*
+ * An unknown user is checked against a dummy hash with the settings
+ * (method and cost) of the file's first usable hash, so it costs what a
+ * known one does. A failed login is answered after 1, 2, then 4 seconds,
+ * and the LOGIN_FAILURES_MAX-th ends the session. A process that has
+ * taken a user's ids never serves another login.
+ */
 static int
 login(const char *user, char *pass)
 {
-	/* A dummy hash, so an unknown user costs what a known one does. */
+	/* The dummy hash when the file has no usable one. */
 	static const char dummy[] = "$6$imapd$0000000000000000000000000000000"
 	    "000000000000000000000000000000000000000000000000000000";
 	struct pwent pe;
 	const char *hash, *h;
-	int found, good;
+	int found, good, root = geteuid() == 0;
 
 	found = pw_lookup(user, &pe) == 0;
-	hash = found && *pe.hash ? pe.hash : dummy;
+	hash = found && *pe.hash ? pe.hash : *pe.dummy ? pe.dummy : dummy;
 	h = crypt(pass, hash);
 	good = found && h != NULL && ct_equal(h, hash);
-	wipe(pass, strlen(pass));
+	parse_wipe(pass, strlen(pass));
 	if (!good) {
-		logmsg(LOG_NOTICE, "login failed user=%s remote=%s", user,
+		logmsg(LOG_NOTICE, "login failed user=%s remote=%s", esc(user),
 		    remote());
-		sleep(1);
+		sleep(1u << S.failures);
+		if (++S.failures >= LOGIN_FAILURES_MAX) {
+			logmsg(LOG_NOTICE, "too many failed logins user=%s "
+			    "remote=%s", esc(user), remote());
+			outs("* BYE Too many failed logins\r\n");
+			S.bye = 1;
+		}
 		return no("[AUTHENTICATIONFAILED] Authentication failed");
 	}
 	if (become_user(&pe) == -1)
 		return no("[UNAVAILABLE] Account is not usable");
-	if (open_store(pe.dir) == -1)
+	if (open_store(pe.dir) == -1) {
+		/* Past become_user, root's ids are gone for good. */
+		if (root) {
+			outs("* BYE Cannot serve another login\r\n");
+			S.bye = 1;
+		}
 		return no("[UNAVAILABLE] Mail store is not available");
+	}
 	free(S.user);
-	S.user = strdup(user);
+	S.user = strdup(esc(user));
 	S.state = ST_AUTH;
-	logmsg(LOG_INFO, "login user=%s remote=%s", user, remote());
+	logmsg(LOG_INFO, "login user=%s remote=%s", S.user, remote());
 	return RES_OK;
 }
 
@@ -934,23 +1015,23 @@ auth_plain(const char *b64)
 	ssize_t n;
 	int r;
 
-	if ((n = b64decode(b64, buf, sizeof buf - 1)) < 0)
-		return bad("Invalid base64 data");
+	if ((n = b64decode(b64, buf, sizeof buf - 1)) < 0) {
+		r = bad("Invalid base64 data");
+		goto done;	/* part of it may be decoded */
+	}
 	buf[n] = '\0';
 	end = buf + n;
 	authz = buf;
 	authc = authz + strlen(authz) + 1;
-	if (authc >= end)
-		return bad("Invalid PLAIN response");
-	pass = authc + strlen(authc) + 1;
-	if (pass > end || pass + strlen(pass) != end)
-		return bad("Invalid PLAIN response");
-	if (*authz && strcmp(authz, authc) != 0) {
-		wipe(buf, sizeof buf);
-		return no("[AUTHORIZATIONFAILED] Cannot act as another user");
-	}
-	r = login(authc, pass);
-	wipe(buf, sizeof buf);
+	pass = authc < end ? authc + strlen(authc) + 1 : NULL;
+	if (pass == NULL || pass > end || pass + strlen(pass) != end)
+		r = bad("Invalid PLAIN response");
+	else if (*authz && strcmp(authz, authc) != 0)
+		r = no("[AUTHORIZATIONFAILED] Cannot act as another user");
+	else
+		r = login(authc, pass);
+done:
+	parse_wipe(buf, sizeof buf);
 	return r;
 }
 
@@ -959,6 +1040,7 @@ cmd_authenticate(struct arg *a)
 {
 	char line[2048];
 	const char *mech = astring(a);
+	int r;
 
 	if (mech == NULL || nargs(a) > 2)
 		return bad_args();
@@ -968,11 +1050,12 @@ cmd_authenticate(struct arg *a)
 		return auth_plain(strcmp(a->next->s, "=") ? a->next->s : "");
 	outs("+ \r\n");
 	if (read_rawline(line, sizeof line) == -1)
-		return bad("Authentication line too long");
-	if (strcmp(line, "*") == 0)
-		return bad("Authentication cancelled");
-	int r = auth_plain(line);
-	wipe(line, sizeof line);
+		r = bad("Authentication line too long");
+	else if (strcmp(line, "*") == 0)
+		r = bad("Authentication cancelled");
+	else
+		r = auth_plain(line);
+	parse_wipe(line, sizeof line);	/* read_rawline fills it even on -1 */
 	return r;
 }
 
@@ -2828,6 +2911,10 @@ run_command(const char *tag, struct arg *args)
 	outs("\r\n");
 	free(S.restext);
 	S.restext = NULL;
+	if (S.bye) {	/* the reason is logged */
+		out_flush();
+		exit(0);
+	}
 	if (c->fn == cmd_logout && res == RES_OK) {
 		out_flush();
 		logmsg(LOG_INFO, "logout user=%s remote=%s",
@@ -2857,6 +2944,18 @@ new_parser(void)
 		die(EXIT_TEMP, "out of memory");
 }
 
+/*
+ * Before login the input may have held a password: once a command is
+ * done, wipe what was read, all but the bytes not yet parsed (the space
+ * past them may hold the rest of an earlier, longer read).
+ */
+static void
+wipe_input(void)
+{
+	parse_wipe(ibuf, ipos);
+	parse_wipe(ibuf + ilen, sizeof ibuf - ilen);
+}
+
 static void
 serve(void)
 {
@@ -2877,6 +2976,8 @@ serve(void)
 			continue;
 		case PARSE_DONE:
 			run_command(parse_tag(S.parser), parse_args(S.parser));
+			if (!S.appendok)
+				wipe_input();
 			if (S.state != ST_NOAUTH && !S.appendok) {
 				new_parser();
 				continue;
@@ -2887,6 +2988,8 @@ serve(void)
 			outs(" ");
 			outs(parse_error(S.parser));
 			outs("\r\n");
+			if (!S.appendok)
+				wipe_input();
 			break;
 		default:
 			outf("* BYE %s\r\n", parse_error(S.parser));
@@ -2981,7 +3084,8 @@ deliver(const char *mailbox)
 	}
 	if (parse_mailbox_name(mailbox, &name) == -1) {
 		free(raw);
-		logmsg(LOG_ERR, "deliver: invalid mailbox name %s", mailbox);
+		logmsg(LOG_ERR, "deliver: invalid mailbox name %s",
+		    esc(mailbox));
 		return EX_DATAERR_;
 	}
 	r = store_append(S.store, name, p, n, STORE_CRLF, NULL, 0, time(NULL),
@@ -2995,10 +3099,10 @@ deliver(const char *mailbox)
 	else if (r == -1)
 		r = EX_TEMPFAIL_;
 	if (r != 0)
-		logmsg(LOG_ERR, "deliver to %s: %s", name,
+		logmsg(LOG_ERR, "deliver to %s: %s", esc(name),
 		    store_error(S.store));
 	else
-		logmsg(LOG_INFO, "delivered to %s uid %u", name, uid);
+		logmsg(LOG_INFO, "delivered to %s uid %u", esc(name), uid);
 	free(raw);
 	free(name);
 	return r;

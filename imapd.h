@@ -76,6 +76,11 @@ int		 parse_feed(struct parser *, const char *, size_t,
 const char	*parse_tag(const struct parser *);
 struct arg	*parse_args(const struct parser *);
 const char	*parse_error(const struct parser *);
+/*
+ * Every byte of a command is wiped when the parser is done with it, so
+ * a password lives no longer than its command; imapd.c uses it too.
+ */
+void		 parse_wipe(void *, size_t);
 
 /*
  * A range of a sequence set. The bounds are 64-bit so that "*" (SEQ_STAR

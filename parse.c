@@ -122,8 +122,14 @@ buf_add(struct buf *b, char c)
 	/* Keep room for the NUL that buf_str() adds. */
 	if (b->cap - b->len < 2) {
 		cap = b->cap ? b->cap * 2 : 64;
-		if (cap < b->cap || (n = realloc(b->p, cap)) == NULL)
+		/* Not realloc: it could leave a password in the old block. */
+		if (cap < b->cap || (n = malloc(cap)) == NULL)
 			return -1;
+		if (b->p != NULL) {
+			memcpy(n, b->p, b->len);
+			parse_wipe(b->p, b->cap);
+			free(b->p);
+		}
 		b->p = n;
 		b->cap = cap;
 	}
@@ -197,8 +203,10 @@ free_args(struct arg *a)
 	for (; a != NULL; a = next) {
 		next = a->next;
 		free_args(a->child);
-		if (a->type != ARG_LIST)
+		if (a->type != ARG_LIST && a->s != NULL) {
+			parse_wipe(a->s, a->len);	/* LOGIN's password */
 			free(a->s);
+		}
 		free(a);
 	}
 }
@@ -713,6 +721,7 @@ parse_reset(struct parser *p)
 	p->nargs = 0;
 	p->tag.len = 0;
 	p->tagbad = 0;
+	parse_wipe(p->tok.p, p->tok.cap);
 	p->tok.len = 0;
 	p->state = PS_TAG;
 	p->need_sep = 0;
@@ -753,8 +762,22 @@ parse_free(struct parser *p)
 		return;
 	free_args(p->args);
 	free(p->tag.p);
+	parse_wipe(p->tok.p, p->tok.cap);
 	free(p->tok.p);
 	free(p);
+}
+
+/*
+ * Zero memory that held a secret. The volatile pointer keeps the
+ * compiler from dropping the stores before a free() as dead.
+ */
+void
+parse_wipe(void *p, size_t n)
+{
+	volatile unsigned char *v = p;
+
+	while (n--)
+		*v++ = 0;
 }
 
 const char *
