@@ -16,18 +16,18 @@ all: imapd
 imapd: $(OBJS)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o imapd $(OBJS) $(LIBS)
 
-$(OBJS): imapd.h
+$(OBJS): imapd.h parse.h store.h modseq.h
 
 .c.o:
 	$(CC) $(CFLAGS) -c $<
 
-t/parsetest: t/parsetest.c parse.o imapd.h
+t/parsetest: t/parsetest.c parse.o imapd.h parse.h store.h modseq.h
 	$(CC) $(CFLAGS) -I. -o t/parsetest t/parsetest.c parse.o
 
-t/storetest: t/storetest.c store.o modseq.o parse.o imapd.h
+t/storetest: t/storetest.c store.o modseq.o parse.o imapd.h parse.h store.h modseq.h
 	$(CC) $(CFLAGS) -I. -o t/storetest t/storetest.c store.o modseq.o parse.o
 
-t/mimetest: t/mimetest.c mime.o imapd.h
+t/mimetest: t/mimetest.c mime.o imapd.h parse.h store.h modseq.h
 	$(CC) $(CFLAGS) -I. -o t/mimetest t/mimetest.c mime.o
 
 t/maxrss: t/maxrss.c

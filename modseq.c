@@ -45,6 +45,7 @@
 #include <unistd.h>
 
 #include "imapd.h"
+#include "modseq.h"
 
 #define CT_MAGIC	"IMAPDCT1"
 #define CT_HDRSIZE	64

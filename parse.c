@@ -29,6 +29,7 @@
 #include <string.h>
 
 #include "imapd.h"
+#include "parse.h"
 
 enum pstate {
 	PS_TAG,		/* reading the tag */

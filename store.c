@@ -38,6 +38,9 @@
 #include <unistd.h>
 
 #include "imapd.h"
+#include "modseq.h"
+#include "parse.h"
+#include "store.h"
 
 #define IX_MAGIC	"IMAPDIX1"
 #define IX_VERSION	3

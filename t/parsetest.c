@@ -18,6 +18,7 @@
 #include <time.h>
 
 #include "imapd.h"
+#include "parse.h"
 
 static int	 npass, nfail;
 

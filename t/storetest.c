@@ -20,6 +20,9 @@
 #include <unistd.h>
 
 #include "imapd.h"
+#include "modseq.h"
+#include "parse.h"
+#include "store.h"
 
 static int	 npass, nfail;
 static char	 dir[PATH_MAX];

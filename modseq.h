@@ -1,0 +1,40 @@
+/*
+ * modseq.h: the store-wide mod-sequence counter and UIDVALIDITY,
+ * the per-mailbox change logs, and the one bounded lock wait (modseq.c).
+ */
+#ifndef MODSEQ_H
+#define MODSEQ_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+struct counter;
+
+/* One entry of a mailbox's change log. */
+struct change {
+	uint64_t	 modseq;
+	uint32_t	 first;		/* record's index position */
+	uint32_t	 count;		/* of consecutive records */
+	uint32_t	 pid;		/* writer, to skip one's own */
+	uint32_t	 type;		/* CHANGE_FLAGS, CHANGE_EXPUNGE */
+};
+enum { CHANGE_FLAGS = 1, CHANGE_EXPUNGE = 2 };
+
+/*
+ * The largest HIGHESTMODSEQ and UIDVALIDITY the store's mailboxes hold,
+ * from which a lost or damaged counter is recovered (0s for none).
+ */
+typedef int	 modseq_floor_fn(void *arg, uint64_t *modseq_r,
+		    uint32_t *uidvalidity_r);
+
+struct counter	*modseq_open(const char *dir, modseq_floor_fn *, void *arg);
+void		 modseq_close(struct counter *);
+uint64_t	 modseq_next(struct counter *);
+uint32_t	 modseq_uidvalidity(struct counter *);
+int		 modseq_lock(int fd, short type, off_t byte, int wait);
+int		 modseq_log(int fd, const struct change *, size_t n);
+ssize_t		 modseq_read(int fd, off_t from, off_t to,
+		    struct change **r);
+
+#endif

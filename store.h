@@ -1,0 +1,117 @@
+/*
+ * store.h: the mailbox store (store.c): index records, message
+ * data, the view of a selected mailbox, keywords and the structure cache.
+ * The file format is in imapd-store(5).
+ */
+#ifndef STORE_H
+#define STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "parse.h"
+
+/* System flags as stored; FL_EXPUNGED marks a tombstone. */
+#define FL_SEEN		0x01
+#define FL_ANSWERED	0x02
+#define FL_FLAGGED	0x04
+#define FL_DELETED	0x08
+#define FL_DRAFT	0x10
+#define FL_SYSTEM	0x1f
+#define FL_EXPUNGED	0x8000
+
+/* One index record, 64 bytes, host byte order (see imapd-store(5)). */
+struct rec {
+	uint32_t	 uid;
+	uint32_t	 flags;
+	uint64_t	 keywords;	/* bit i: keyword i of the mailbox */
+	uint64_t	 modseq;
+	int64_t		 internaldate;
+	uint64_t	 offset;	/* of the message in the data file */
+	uint64_t	 size;
+	uint64_t	 reserved;
+	uint32_t	 reserved2;
+	uint32_t	 sum;		/* checksum of bytes 0-59 */
+};
+
+struct store;
+struct mailbox;
+
+struct mbstatus {
+	uint32_t	 messages, recent, unseen, uidnext, uidvalidity;
+	uint64_t	 highestmodseq, size;
+};
+
+/* What another process changed, found by store_sync(). */
+struct sync {
+	uint32_t	*expunged;	/* sequence numbers, descending */
+	size_t		 nexpunged;
+	uint32_t	*changed;	/* seq numbers whose flags changed */
+	size_t		 nchanged;
+	uint32_t	 exists, recent;
+	int		 exists_changed;
+	int		 keywords_changed;
+	int		 deleted;	/* the mailbox was deleted */
+};
+
+enum { STORE_SET, STORE_ADD, STORE_REMOVE };
+
+struct store	*store_open(const char *dir);
+void		 store_close(struct store *);
+const char	*store_error(const struct store *);
+
+int		 store_create(struct store *, const char *name);
+int		 store_delete(struct store *, const char *name);
+int		 store_rename(struct store *, const char *from,
+		    const char *to);
+int		 store_list(struct store *, char ***names_r, size_t *n_r);
+int		 store_subscribe(struct store *, const char *name, int on);
+int		 store_subscriptions(struct store *, char ***names_r,
+		    size_t *n_r);
+void		 store_names_free(char **, size_t);
+int		 store_status(struct store *, const char *name,
+		    struct mbstatus *);
+int		 store_append(struct store *, const char *name,
+		    const char *msg, size_t len, uint32_t flags,
+		    char **keywords, size_t nkeywords, time_t internaldate,
+		    uint32_t *uidvalidity_r, uint32_t *uid_r);
+/* in store_append's flags: bare LF becomes CRLF as it is written */
+#define STORE_CRLF	0x10000
+size_t		 store_crlf_size(const char *, size_t len);
+
+struct mailbox	*store_select(struct store *, const char *name,
+		    int readonly);
+void		 store_unselect(struct mailbox *);
+uint32_t	 store_exists(const struct mailbox *);
+uint32_t	 store_recent_count(const struct mailbox *);
+uint32_t	 store_first_unseen(const struct mailbox *);
+int		 store_is_recent(const struct mailbox *, uint32_t seq);
+uint32_t	 store_uidvalidity(const struct mailbox *);
+uint32_t	 store_uidnext(const struct mailbox *);
+uint64_t	 store_highestmodseq(const struct mailbox *);
+const struct rec *store_rec(const struct mailbox *, uint32_t seq);
+/* the first message whose UID is at least uid; store_exists + 1 if none */
+uint32_t	 store_seq_at_uid(const struct mailbox *, uint32_t uid);
+const char	*store_data(struct mailbox *, uint32_t seq, size_t max,
+		    size_t *len_r);
+const char	*store_cache_get(struct mailbox *, uint32_t seq,
+		    size_t *len_r);
+int		 store_cache_put(struct mailbox *, uint32_t seq,
+		    const char *, size_t);
+size_t		 store_nkeywords(const struct mailbox *);
+const char	*store_keyword_name(const struct mailbox *, size_t);
+int		 store_keyword(struct mailbox *, const char *name,
+		    int create);
+int		 store_sync(struct mailbox *, int allow_expunge,
+		    struct sync *);
+void		 store_sync_free(struct sync *);
+int		 store_flags(struct mailbox *, const uint32_t *seqs,
+		    size_t n, int mode, uint32_t flags, uint64_t keywords);
+int		 store_expunge(struct mailbox *, const struct seqset *uids,
+		    uint32_t **seqs_r, size_t *n_r);
+int		 store_copy(struct mailbox *, const uint32_t *seqs,
+		    size_t n, const char *dest, uint32_t *uidvalidity_r,
+		    uint32_t *uids_r);
+
+#endif
