@@ -3263,6 +3263,230 @@ copy_msg(int from, int to, struct rec *r, uint64_t *off_r, off_t oldsize,
 	return 0;
 }
 
+/* Message bytes copied at a time. */
+#define COMPACT_BUFSZ	65536
+
+/*
+ * A compaction under way: the old index's header and record count, the
+ * files it reads and writes, a window of records read and one each of
+ * records and tombstones waiting to be written.
+ */
+struct compact {
+	struct ixhdr	 h;
+	uint32_t	 n;		/* intact records of the old index */
+	int		 oldfd;		/* data.G */
+	int		 dfd;		/* data.G+1 */
+	int		 ifd;		/* index.new */
+	int		 xfd;		/* expunged */
+	off_t		 oldsize;	/* of data.G */
+	uint64_t	 off;		/* where the next message goes */
+	off_t		 ioff, xoff;	/* where out and xv go */
+	struct rec	*in, *out;
+	struct xent	*xv;
+	uint32_t	 nout, nx;	/* waiting in out and in xv */
+	uint32_t	 live, seen_low;
+	char		*buf;		/* COMPACT_BUFSZ bytes */
+};
+
+/* Byte 1, then byte 0, both exclusive; then the header and the records. */
+static int
+compact_lock(struct mailbox *mb, struct compact *c, struct rec *last)
+{
+	if (modseq_lock(mb->ix->fd, F_WRLCK, IX_BYTE_SELECT, 0) == -1)
+		return -1;
+	if (modseq_lock(mb->ix->fd, F_WRLCK, IX_BYTE_WRITE, 1) == -1)
+		return -1;	/* the close in ix_put drops both */
+	if (hdr_read(mb->ix->fd, &c->h) == -1 ||
+	    (c->h.hflags & HDR_DELETED))
+		return -1;
+	return ix_tail(mb->ix->fd, 1, &c->n, last);
+}
+
+static int
+compact_alloc(struct compact *c)
+{
+	if ((c->in = xrealloc(NULL, WIN_RECS, sizeof *c->in)) == NULL ||
+	    (c->out = xrealloc(NULL, WIN_RECS, sizeof *c->out)) == NULL ||
+	    (c->xv = xrealloc(NULL, WIN_RECS, sizeof *c->xv)) == NULL ||
+	    (c->buf = malloc(COMPACT_BUFSZ)) == NULL)
+		return -1;
+	return 0;
+}
+
+/* data.G to read; data.G+1, index.new and the end of "expunged" to write. */
+static int
+compact_open(struct mailbox *mb, struct compact *c, uint64_t newgen)
+{
+	struct stat	 sb;
+
+	if ((c->oldfd = data_open(mb->dirfd, c->h.generation, O_RDONLY))
+	    == -1 || fstat(c->oldfd, &sb) == -1)
+		return -1;
+	c->oldsize = sb.st_size;
+	if ((c->dfd = data_open(mb->dirfd, newgen, O_WRONLY | O_CREAT |
+	    O_TRUNC)) == -1)
+		return -1;
+	if ((c->ifd = openat(mb->dirfd, "index.new", O_WRONLY | O_CREAT |
+	    O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600)) == -1)
+		return -1;
+	if ((c->xfd = openat(mb->dirfd, "expunged", O_RDWR | O_CREAT |
+	    O_NOFOLLOW | O_CLOEXEC, 0600)) == -1 ||
+	    xp_start(c->xfd, mb->ix->fd, c->n, &c->xoff) == -1)
+		return -1;
+	return 0;
+}
+
+/* Write the tombstones waiting in xv (none: nothing is written). */
+static int
+compact_put_tombs(struct compact *c)
+{
+	if (pwrite_all(c->xfd, c->xv, c->nx * sizeof *c->xv, c->xoff) == -1)
+		return -1;
+	c->xoff += (off_t)(c->nx * sizeof *c->xv);
+	c->nx = 0;
+	return 0;
+}
+
+/* Write the records waiting in out (none: nothing is written). */
+static int
+compact_put_recs(struct compact *c)
+{
+	if (pwrite_all(c->ifd, c->out, c->nout * sizeof *c->out, c->ioff)
+	    == -1)
+		return -1;
+	c->ioff += (off_t)(c->nout * sizeof *c->out);
+	c->nout = 0;
+	return 0;
+}
+
+/* A tombstone moves out to "expunged" as (UID, MODSEQ). */
+static int
+compact_tomb(struct compact *c, const struct rec *r)
+{
+	struct xent	*x = &c->xv[c->nx];
+
+	memset(x, 0, sizeof *x);
+	x->uid = r->uid;
+	x->modseq = r->modseq;
+	if (++c->nx < WIN_RECS)
+		return 0;
+	return compact_put_tombs(c);
+}
+
+/* A live message goes to data.G+1, its record to index.new. */
+static int
+compact_live(struct compact *c, struct rec *r)
+{
+	if (copy_msg(c->oldfd, c->dfd, r, &c->off, c->oldsize, c->buf,
+	    COMPACT_BUFSZ) == -1)
+		return -1;
+	r->reserved = 0;	/* the cache starts again */
+	rec_seal(r);
+	if (c->seen_low == UINT32_MAX && !(r->flags & FL_SEEN))
+		c->seen_low = c->live;
+	c->live++;
+	c->out[c->nout++] = *r;
+	if (c->nout < WIN_RECS)
+		return 0;
+	return compact_put_recs(c);
+}
+
+/* Every record of the old index, read WIN_RECS at a time. */
+static int
+compact_copy(struct mailbox *mb, struct compact *c)
+{
+	uint32_t	 i, k, cnt;
+	int		 r;
+
+	for (i = 0; i < c->n; i += cnt) {
+		cnt = c->n - i < WIN_RECS ? c->n - i : WIN_RECS;
+		if (pread_all(mb->ix->fd, c->in, (size_t)cnt * sizeof *c->in,
+		    IX_HDRSIZE + (off_t)i * RECSIZE) == -1)
+			return -1;
+		for (k = 0; k < cnt; k++) {
+			if (c->in[k].flags & FL_EXPUNGED)
+				r = compact_tomb(c, &c->in[k]);
+			else
+				r = compact_live(c, &c->in[k]);
+			if (r == -1)
+				return -1;
+		}
+	}
+	if (compact_put_tombs(c) == -1 || compact_put_recs(c) == -1)
+		return -1;
+	return 0;
+}
+
+/* index.new's header: generation G+1, no tombstone; synced. */
+static int
+compact_put_header(struct compact *c, uint64_t newgen)
+{
+	c->h.generation = newgen;
+	c->h.ntomb = 0;
+	c->h.committed = c->live;	/* fsync'd below, before the rename */
+	c->h.seen_low = c->seen_low == UINT32_MAX ? c->live : c->seen_low;
+	hdr_seal(&c->h);
+	if (pwrite_all(c->ifd, &c->h, sizeof c->h, 0) == -1 ||
+	    fsync(c->ifd) == -1)
+		return -1;
+	return 0;
+}
+
+/*
+ * Write data.G+1, the tombstones at the end of "expunged" and index.new,
+ * and sync them: all that is new is on disk before the switch.
+ */
+static int
+compact_write(struct mailbox *mb, struct compact *c, uint64_t newgen,
+    const struct rec *last)
+{
+	if (compact_open(mb, c, newgen) == -1)
+		return -1;
+	if (c->n > 0 && last->uid > c->h.uidmax)
+		c->h.uidmax = last->uid;
+	if (compact_copy(mb, c) == -1)
+		return -1;
+	if (fsync(c->dfd) == -1 || fsync(c->xfd) == -1)
+		return -1;
+	return compact_put_header(c, newgen);
+}
+
+/* Rename index.new over index, the step that switches. */
+static int
+compact_switch(struct mailbox *mb)
+{
+	/* "expunged" may be new: its name must not be lost with the switch. */
+	if (fsync(mb->dirfd) == -1)
+		return -1;
+	/*
+	 * The change log is emptied before the switch: a session selecting
+	 * the new index must not note a size that then shrinks.
+	 */
+	if (ftruncate(mb->chfd, 0) == -1 || (cache_open(mb) == 0 &&
+	    ftruncate(mb->cachefd, 0) == -1))
+		return -1;
+	return renameat(mb->dirfd, "index.new", mb->dirfd, "index");
+}
+
+/* A compaction that did not switch removes the files it wrote. */
+static void
+compact_end(struct mailbox *mb, struct compact *c, int done,
+    const char *newname)
+{
+	if (!done && c->dfd != -1) {
+		unlinkat(mb->dirfd, "index.new", 0);
+		unlinkat(mb->dirfd, newname, 0);
+	}
+	closefd(&c->dfd);
+	closefd(&c->ifd);
+	closefd(&c->oldfd);
+	closefd(&c->xfd);
+	free(c->in);
+	free(c->out);
+	free(c->xv);
+	free(c->buf);
+}
+
 /*
  * Rewrite the mailbox without the bytes of expunged messages and without
  * their records. Only when no other process has it selected (byte 1
@@ -3277,133 +3501,35 @@ copy_msg(int from, int to, struct rec *r, uint64_t *off_r, off_t oldsize,
 static void
 mb_compact(struct mailbox *mb)
 {
-	struct ixhdr	 h;
-	struct rec	*in = NULL, *out = NULL, last;
-	struct xent	*xv = NULL;
-	struct stat	 sb;
-	uint32_t	 n, i, k, cnt, nout = 0, nx = 0, live = 0;
-	uint32_t	 seen_low = UINT32_MAX;
-	uint64_t	 off = 0, newgen;
-	off_t		 xoff, ioff = IX_HDRSIZE;
+	struct compact	 c;
+	struct rec	 last;
+	uint64_t	 newgen;
 	char		 oldname[32], newname[32];
-	int		 dfd = -1, ifd = -1, oldfd = -1, xfd = -1, done = 0;
-	char		*buf = NULL;
-	const size_t	 bufsz = 65536;
+	int		 done = 0;
 
-	if (modseq_lock(mb->ix->fd, F_WRLCK, IX_BYTE_SELECT, 0) == -1)
+	memset(&c, 0, sizeof c);
+	c.oldfd = c.dfd = c.ifd = c.xfd = -1;
+	c.ioff = IX_HDRSIZE;
+	c.seen_low = UINT32_MAX;
+	if (compact_lock(mb, &c, &last) == -1)
 		return;
-	if (modseq_lock(mb->ix->fd, F_WRLCK, IX_BYTE_WRITE, 1) == -1)
-		return;		/* the close in ix_put drops both */
-	if (hdr_read(mb->ix->fd, &h) == -1 || (h.hflags & HDR_DELETED))
-		return;
-	if (ix_tail(mb->ix->fd, 1, &n, &last) == -1)
-		return;
-	if ((in = xrealloc(NULL, WIN_RECS, sizeof *in)) == NULL ||
-	    (out = xrealloc(NULL, WIN_RECS, sizeof *out)) == NULL ||
-	    (xv = xrealloc(NULL, WIN_RECS, sizeof *xv)) == NULL ||
-	    (buf = malloc(bufsz)) == NULL)
+	if (compact_alloc(&c) == -1)
 		goto out;
-	unlink_stale(mb->dirfd, h.generation);
-	newgen = h.generation + 1;
+	unlink_stale(mb->dirfd, c.h.generation);
+	newgen = c.h.generation + 1;
 	snprintf(oldname, sizeof oldname, "data.%llu",
-	    (unsigned long long)h.generation);
+	    (unsigned long long)c.h.generation);
 	snprintf(newname, sizeof newname, "data.%llu",
 	    (unsigned long long)newgen);
-	if ((oldfd = data_open(mb->dirfd, h.generation, O_RDONLY)) == -1 ||
-	    fstat(oldfd, &sb) == -1)
-		goto out;
-	if ((dfd = data_open(mb->dirfd, newgen, O_WRONLY | O_CREAT |
-	    O_TRUNC)) == -1)
-		goto out;
-	if ((ifd = openat(mb->dirfd, "index.new", O_WRONLY | O_CREAT |
-	    O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600)) == -1)
-		goto out;
-	if ((xfd = openat(mb->dirfd, "expunged", O_RDWR | O_CREAT |
-	    O_NOFOLLOW | O_CLOEXEC, 0600)) == -1 ||
-	    xp_start(xfd, mb->ix->fd, n, &xoff) == -1)
-		goto out;
-	if (n > 0 && last.uid > h.uidmax)
-		h.uidmax = last.uid;
-	for (i = 0; i < n; i += cnt) {
-		cnt = n - i < WIN_RECS ? n - i : WIN_RECS;
-		if (pread_all(mb->ix->fd, in, (size_t)cnt * sizeof *in,
-		    IX_HDRSIZE + (off_t)i * RECSIZE) == -1)
-			goto out;
-		for (k = 0; k < cnt; k++) {
-			struct rec *r = &in[k];
-
-			if (r->flags & FL_EXPUNGED) {
-				memset(&xv[nx], 0, sizeof xv[nx]);
-				xv[nx].uid = r->uid;
-				xv[nx].modseq = r->modseq;
-				if (++nx < WIN_RECS)
-					continue;
-				if (pwrite_all(xfd, xv, nx * sizeof *xv, xoff)
-				    == -1)
-					goto out;
-				xoff += (off_t)(nx * sizeof *xv);
-				nx = 0;
-				continue;
-			}
-			if (copy_msg(oldfd, dfd, r, &off, sb.st_size, buf,
-			    bufsz) == -1)
-				goto out;
-			r->reserved = 0;	/* the cache starts again */
-			rec_seal(r);
-			if (seen_low == UINT32_MAX && !(r->flags & FL_SEEN))
-				seen_low = live;
-			live++;
-			out[nout++] = *r;
-			if (nout < WIN_RECS)
-				continue;
-			if (pwrite_all(ifd, out, nout * sizeof *out,
-			    ioff) == -1)
-				goto out;
-			ioff += (off_t)(nout * sizeof *out);
-			nout = 0;
-		}
-	}
-	if ((nx > 0 && pwrite_all(xfd, xv, nx * sizeof *xv, xoff) == -1) ||
-	    (nout > 0 && pwrite_all(ifd, out, nout * sizeof *out, ioff) == -1))
-		goto out;
-	if (fsync(dfd) == -1 || fsync(xfd) == -1)
-		goto out;
-	h.generation = newgen;
-	h.ntomb = 0;
-	h.committed = live;	/* fsync'd below, before the rename */
-	h.seen_low = seen_low == UINT32_MAX ? live : seen_low;
-	hdr_seal(&h);
-	if (pwrite_all(ifd, &h, sizeof h, 0) == -1 || fsync(ifd) == -1)
-		goto out;
-	/* "expunged" may be new: its name must not be lost with the switch. */
-	if (fsync(mb->dirfd) == -1)
-		goto out;
-	/*
-	 * The change log is emptied before the switch: a session selecting
-	 * the new index must not note a size that then shrinks.
-	 */
-	if (ftruncate(mb->chfd, 0) == -1 || (cache_open(mb) == 0 &&
-	    ftruncate(mb->cachefd, 0) == -1))
-		goto out;
-	if (renameat(mb->dirfd, "index.new", mb->dirfd, "index") == -1)
+	if (compact_write(mb, &c, newgen, &last) == -1 ||
+	    compact_switch(mb) == -1)
 		goto out;
 	done = 1;
 	/* The old data goes only once the switch is sure to stay. */
 	if (fsync(mb->dirfd) == 0)
 		unlinkat(mb->dirfd, oldname, 0);
 out:
-	if (!done && dfd != -1) {
-		unlinkat(mb->dirfd, "index.new", 0);
-		unlinkat(mb->dirfd, newname, 0);
-	}
-	closefd(&dfd);
-	closefd(&ifd);
-	closefd(&oldfd);
-	closefd(&xfd);
-	free(in);
-	free(out);
-	free(xv);
-	free(buf);
+	compact_end(mb, &c, done, newname);
 }
 
 /* Bytes of expunged messages whose data is still in data.G. */
