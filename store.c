@@ -2665,34 +2665,211 @@ hdr_peek(struct mailbox *mb, struct ixhdr *h)
 	return r;
 }
 
-int
-store_sync(struct mailbox *mb, int allow_expunge, struct sync *s)
+/*
+ * What the last command left: its cache entries are written and its
+ * reads dropped.
+ */
+static void
+sync_begin(struct mailbox *mb)
 {
-	struct stat	 ixsb, chsb, kwsb;
-	struct change	*ch = NULL;
-	struct ixhdr	 h;
-	ssize_t		 nch = 0, k;
-	size_t		 cap = 0;
-	uint32_t	 n, ntomb, claimed;
-	int		 locked = 0, grew, claim;
-
-	memset(s, 0, sizeof *s);
 	cache_flush(mb);
 	/* Others change flags in place: records are read afresh from here. */
 	win_drop(mb);
 	buf_trim(&mb->dbuf, &mb->dcap);
 	buf_trim(&mb->gbuf, &mb->gcap);
 	mb->glen = 0;		/* cache read-ahead went with it, maybe */
+}
+
+/*
+ * Whether index, change log or keywords moved since the last look (1)
+ * or not (0); *grew_r: whether the index did. The common case: nothing
+ * moved, three fstat calls and no lock. Sizes are compared with those
+ * of the complete content, so a torn tail (cut later, maybe to the same
+ * size) always takes the long way.
+ */
+static int
+sync_moved(struct mailbox *mb, int *grew_r)
+{
+	struct stat	 ixsb, chsb, kwsb;
+
 	if (fstat(mb->ix->fd, &ixsb) == -1 || fstat(mb->chfd, &chsb) == -1 ||
 	    fstat(mb->kwfd, &kwsb) == -1)
-		goto fail;
+		return -1;
+	*grew_r = ixsb.st_size != mb->ixseen;
+	return *grew_r || chsb.st_size != mb->choff ||
+	    kwsb.st_size != mb->kw.size;
+}
+
+/*
+ * Under byte 0: the index still holds the records read so far, and
+ * *chsize_r is the change log's size.
+ */
+static int
+sync_stat_locked(struct mailbox *mb, off_t *chsize_r)
+{
+	struct stat	 ixsb, chsb;
+
+	if (fstat(mb->ix->fd, &ixsb) == -1 || fstat(mb->chfd, &chsb) == -1)
+		return -1;
+	if (ixsb.st_size < IX_HDRSIZE + (off_t)mb->nrecs * RECSIZE ||
+	    (ixsb.st_size - IX_HDRSIZE) / RECSIZE > (off_t)UINT32_MAX) {
+		errno = EIO;
+		return -1;
+	}
+	*chsize_r = chsb.st_size;
+	return 0;
+}
+
+/*
+ * The records to take in: every intact one when this session claims
+ * \Recent or is read-only, else only those it has already.
+ */
+static int
+sync_count_recs(struct mailbox *mb, int claim, uint32_t *n_r)
+{
+	if (!claim && !mb->readonly) {
+		*n_r = mb->nrecs;
+		return 0;
+	}
+	if (ix_tail(mb->ix->fd, 0, n_r, NULL) == -1)
+		return -1;
+	if (*n_r < mb->nrecs) {	/* records we read are gone */
+		errno = EIO;
+		return -1;
+	}
+	mb->ixseen = IX_HDRSIZE + (off_t)*n_r * RECSIZE;
+	return 0;
+}
+
+/* The change log's entries since the last look, up to chsize. */
+static int
+sync_read_log(struct mailbox *mb, off_t chsize, struct change **ch_r,
+    ssize_t *nch_r)
+{
+	ssize_t	 nch, k;
+
+	if (chsize < mb->choff)	/* cannot happen while selected */
+		mb->choff = chsize - chsize % (off_t)sizeof(struct change);
+	if ((nch = modseq_read(mb->chfd, mb->choff, chsize, ch_r)) == -1)
+		return -1;
+	*nch_r = nch;
+	mb->choff += nch * (off_t)sizeof(struct change);
 	/*
-	 * The common case: nothing moved, three fstat calls and no lock.
-	 * Sizes are compared with those of the complete content, so a torn
-	 * tail (cut later, maybe to the same size) always takes the long way.
+	 * A change another process logged is on disk before it is reported
+	 * (its writer syncs, unless it died first), so no client sees a
+	 * MODSEQ that a power cut could take back.
 	 */
-	grew = ixsb.st_size != mb->ixseen;
-	if (!grew && chsb.st_size == mb->choff && kwsb.st_size == mb->kw.size) {
+	for (k = 0; k < nch && (*ch_r)[k].pid == mb->pid; k++)
+		;
+	if (k < nch && fdatasync(mb->ix->fd) == -1)
+		return -1;
+	return 0;
+}
+
+/* Keyword names another process added. */
+static int
+sync_keywords(struct mailbox *mb)
+{
+	struct stat	 kwsb;
+
+	if (fstat(mb->kwfd, &kwsb) == -1)
+		return -1;
+	if (kwsb.st_size != mb->kw.size && kw_load(mb->kwfd, &mb->kw) == -1)
+		return -1;
+	return 0;
+}
+
+/* Other processes' expunges wait in mb->pend until they may be told. */
+static int
+sync_pend_expunges(struct mailbox *mb, const struct change *ch,
+    ssize_t nch)
+{
+	ssize_t	 k;
+
+	for (k = 0; k < nch; k++)
+		if (ch[k].type == CHANGE_EXPUNGE && ch[k].pid != mb->pid &&
+		    view_collect(mb, &ch[k], &mb->pend, &mb->npend,
+		    &mb->cappend) == -1)
+			return -1;
+	return 0;
+}
+
+/*
+ * The caller holds byte 0: read the header, the new log entries into
+ * *ch_r, new keywords and new records, and write the header if this
+ * session claimed \Recent.
+ */
+static int
+sync_locked(struct mailbox *mb, int claim, struct ixhdr *h,
+    struct change **ch_r, ssize_t *nch_r)
+{
+	off_t		 chsize;
+	uint32_t	 n, ntomb, claimed;
+
+	if (sync_stat_locked(mb, &chsize) == -1 ||
+	    hdr_read(mb->ix->fd, h) == -1)
+		return -1;
+	claimed = h->recent_uid;
+	if (sync_count_recs(mb, claim, &n) == -1 ||
+	    sync_read_log(mb, chsize, ch_r, nch_r) == -1 ||
+	    sync_keywords(mb) == -1)
+		return -1;
+	/* Expunges are matched against the view as it was before new ones. */
+	if (sync_pend_expunges(mb, *ch_r, *nch_r) == -1 ||
+	    mb_take_new(mb, n, 0, h, &ntomb) == -1)
+		return -1;
+	/* Claim not synced: after a crash a message may be recent again. */
+	if (h->recent_uid != claimed && hdr_write(mb->ix->fd, h) == -1)
+		return -1;
+	mb->highestmodseq = h->highestmodseq;
+	return 0;
+}
+
+/* Expunges, if the command allows them, then flag changes, into s. */
+static int
+sync_report(struct mailbox *mb, int allow_expunge, const struct change *ch,
+    ssize_t nch, struct sync *s)
+{
+	size_t	 cap = 0;
+	ssize_t	 k;
+
+	if (allow_expunge && mb->npend > 0 && mb_apply_expunges(mb, s) == -1)
+		return -1;
+	/* Flag changes, numbered after the expunges just reported. */
+	for (k = 0; k < nch; k++)
+		if (ch[k].type == CHANGE_FLAGS && ch[k].pid != mb->pid &&
+		    view_collect(mb, &ch[k], &s->changed, &s->nchanged,
+		    &cap) == -1)
+			return -1;
+	s->nchanged = u32_uniq(s->changed, s->nchanged);
+	return 0;
+}
+
+/* The counts, against what the client was told last. */
+static void
+sync_counts(struct mailbox *mb, struct sync *s)
+{
+	s->exists = (uint32_t)mb->nview;
+	s->exists_changed = s->exists != mb->told;
+	mb->told = s->exists;
+	s->recent = store_recent_count(mb);
+	s->keywords_changed = mb->kw.n != mb->kwtold;
+	mb->kwtold = mb->kw.n;
+}
+
+int
+store_sync(struct mailbox *mb, int allow_expunge, struct sync *s)
+{
+	struct change	*ch = NULL;
+	struct ixhdr	 h;
+	ssize_t		 nch = 0;
+	int		 moved, grew, claim, r;
+
+	memset(s, 0, sizeof *s);
+	sync_begin(mb);
+	if ((moved = sync_moved(mb, &grew)) == -1)
+		goto fail;
+	if (!moved) {
 		/* DELETE changes only the header. */
 		if (hdr_peek(mb, &h) == -1)
 			goto fail;
@@ -2708,86 +2885,21 @@ store_sync(struct mailbox *mb, int allow_expunge, struct sync *s)
 	if (modseq_lock(mb->ix->fd, claim ? F_WRLCK : F_RDLCK,
 	    IX_BYTE_WRITE, 1) == -1)
 		goto fail;
-	locked = 1;
-	if (fstat(mb->ix->fd, &ixsb) == -1 || fstat(mb->chfd, &chsb) == -1)
-		goto fail;
-	if (ixsb.st_size < IX_HDRSIZE + (off_t)mb->nrecs * RECSIZE ||
-	    (ixsb.st_size - IX_HDRSIZE) / RECSIZE > (off_t)UINT32_MAX) {
-		errno = EIO;
-		goto fail;
-	}
-	if (hdr_read(mb->ix->fd, &h) == -1)
-		goto fail;
-	claimed = h.recent_uid;
-	if (claim || mb->readonly) {
-		if (ix_tail(mb->ix->fd, 0, &n, NULL) == -1)
-			goto fail;
-		if (n < mb->nrecs) {	/* records we read are gone */
-			errno = EIO;
-			goto fail;
-		}
-		mb->ixseen = IX_HDRSIZE + (off_t)n * RECSIZE;
-	} else
-		n = mb->nrecs;
-	if (chsb.st_size < mb->choff)	/* cannot happen while selected */
-		mb->choff = chsb.st_size - chsb.st_size %
-		    (off_t)sizeof(struct change);
-	if ((nch = modseq_read(mb->chfd, mb->choff, chsb.st_size, &ch)) == -1)
-		goto fail;
-	mb->choff += nch * (off_t)sizeof *ch;
-	/*
-	 * A change another process logged is on disk before it is reported
-	 * (its writer syncs, unless it died first), so no client sees a
-	 * MODSEQ that a power cut could take back.
-	 */
-	for (k = 0; k < nch && ch[k].pid == mb->pid; k++)
-		;
-	if (k < nch && fdatasync(mb->ix->fd) == -1)
-		goto fail;
-	if (fstat(mb->kwfd, &kwsb) == -1)
-		goto fail;
-	if (kwsb.st_size != mb->kw.size && kw_load(mb->kwfd, &mb->kw) == -1)
-		goto fail;
-	/* Expunges are matched against the view as it was before new ones. */
-	for (k = 0; k < nch; k++)
-		if (ch[k].type == CHANGE_EXPUNGE && ch[k].pid != mb->pid &&
-		    view_collect(mb, &ch[k], &mb->pend, &mb->npend,
-		    &mb->cappend) == -1)
-			goto fail;
-	if (mb_take_new(mb, n, 0, &h, &ntomb) == -1)
-		goto fail;
-	/* Claim not synced: after a crash a message may be recent again. */
-	if (h.recent_uid != claimed && hdr_write(mb->ix->fd, &h) == -1)
-		goto fail;
-	mb->highestmodseq = h.highestmodseq;
-	locked = 0;
+	r = sync_locked(mb, claim, &h, &ch, &nch);
 	unlk(mb->ix->fd, IX_BYTE_WRITE);
+	if (r == -1)
+		goto fail;
 
 	mb->npend = u32_uniq(mb->pend, mb->npend);
 report:
-	if (allow_expunge && mb->npend > 0 && mb_apply_expunges(mb, s) == -1)
+	if (sync_report(mb, allow_expunge, ch, nch, s) == -1)
 		goto fail;
-	/* Flag changes, numbered after the expunges just reported. */
-	for (k = 0; k < nch; k++)
-		if (ch[k].type == CHANGE_FLAGS && ch[k].pid != mb->pid &&
-		    view_collect(mb, &ch[k], &s->changed, &s->nchanged,
-		    &cap) == -1)
-			goto fail;
-	s->nchanged = u32_uniq(s->changed, s->nchanged);
 	free(ch);
-	ch = NULL;
-	s->exists = (uint32_t)mb->nview;
-	s->exists_changed = s->exists != mb->told;
-	mb->told = s->exists;
-	s->recent = store_recent_count(mb);
-	s->keywords_changed = mb->kw.n != mb->kwtold;
-	mb->kwtold = mb->kw.n;
+	sync_counts(mb, s);
 	s->deleted = (h.hflags & HDR_DELETED) != 0;
 	return 0;
 fail:
 	seterrno(mb->st, "sync");
-	if (locked)
-		unlk(mb->ix->fd, IX_BYTE_WRITE);
 	free(ch);
 	store_sync_free(s);
 	return -1;
