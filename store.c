@@ -2235,14 +2235,11 @@ mb_free(struct mailbox *mb)
 	free(mb);
 }
 
-struct mailbox *
-store_select(struct store *st, const char *name, int readonly)
+/* A mailbox with its window of records and no file open yet. */
+static struct mailbox *
+select_alloc(struct store *st, int readonly)
 {
 	struct mailbox	*mb;
-	struct stat	 sb;
-	struct ixhdr	 h, h0;
-	uint32_t	 n, ntomb;
-	int		 r, tries, locked = 0;
 
 	if ((mb = calloc(1, sizeof *mb)) == NULL ||
 	    (mb->rs = calloc(1, sizeof *mb->rs)) == NULL ||
@@ -2261,62 +2258,122 @@ store_select(struct store *st, const char *name, int readonly)
 	mb->readonly = readonly;
 	mb->pid = (uint32_t)getpid();
 	mb->dirfd = mb->datafd = mb->cachefd = mb->chfd = mb->kwfd = -1;
+	return mb;
+}
+
+/*
+ * The mailbox's directory and index, with byte 1 locked; opened again
+ * when a compaction renamed a new index over the one locked.
+ */
+static int
+select_lock_box(struct mailbox *mb, const char *name)
+{
+	int	 r, tries;
+
 	for (tries = 0; ; tries++) {
 		if (tries == 100) {
 			errno = EAGAIN;
-			goto fail;
+			return -1;
 		}
-		if ((mb->dirfd = box_opendir(st, name)) == -1)
-			goto fail;
-		if ((mb->ix = ix_get(st, mb->dirfd)) == NULL)
-			goto fail;
+		if ((mb->dirfd = box_opendir(mb->st, name)) == -1)
+			return -1;
+		if ((mb->ix = ix_get(mb->st, mb->dirfd)) == NULL)
+			return -1;
 		/* Byte 1 shared while it is selected: no compaction. */
 		if ((r = ix_lock(mb->ix, mb->dirfd, F_RDLCK, IX_BYTE_SELECT))
 		    == -1)
-			goto fail;
+			return -1;
 		if (r == 0)
-			break;
-		ix_put(st, mb->ix);
+			return 0;
+		ix_put(mb->st, mb->ix);
 		mb->ix = NULL;
 		closefd(&mb->dirfd);
 	}
-	if (modseq_lock(mb->ix->fd, readonly ? F_RDLCK : F_WRLCK,
-	    IX_BYTE_WRITE, 1) == -1)
-		goto fail;
-	locked = 1;
-	if (hdr_read(mb->ix->fd, &h) == -1)
-		goto fail;
-	if (h.hflags & HDR_DELETED) {
+}
+
+/* The header, and the mailbox's values from it; deleted is ENOENT. */
+static int
+select_header(struct mailbox *mb, struct ixhdr *h)
+{
+	if (hdr_read(mb->ix->fd, h) == -1)
+		return -1;
+	if (h->hflags & HDR_DELETED) {
 		errno = ENOENT;
-		goto fail;
+		return -1;
 	}
-	h0 = h;
-	mb->uidvalidity = h.uidvalidity;
-	mb->highestmodseq = h.highestmodseq;
-	mb->generation = h.generation;
-	mb->uidnext = h.uidmax + 1;
-	if (ix_tail(mb->ix->fd, 0, &n, NULL) == -1)
-		goto fail;
-	mb->ixseen = IX_HDRSIZE + (off_t)n * RECSIZE;
-	if ((mb->datafd = data_open(mb->dirfd, h.generation, O_RDONLY)) == -1)
-		goto fail;
+	mb->uidvalidity = h->uidvalidity;
+	mb->highestmodseq = h->highestmodseq;
+	mb->generation = h->generation;
+	mb->uidnext = h->uidmax + 1;
+	return 0;
+}
+
+/* data.G, the change log from its end as it is now, and the keywords. */
+static int
+select_open_files(struct mailbox *mb, uint64_t gen)
+{
+	struct stat	 sb;
+
+	if ((mb->datafd = data_open(mb->dirfd, gen, O_RDONLY)) == -1)
+		return -1;
 	if ((mb->chfd = openat(mb->dirfd, "changes", O_RDWR | O_APPEND |
 	    O_NOFOLLOW | O_CLOEXEC)) == -1 || fstat(mb->chfd, &sb) == -1)
-		goto fail;
+		return -1;
 	/* Entries written before now are of no interest to this session. */
 	mb->choff = sb.st_size - sb.st_size % (off_t)sizeof(struct change);
 	if (kw_open_load(mb->dirfd, &mb->kw, &mb->kwfd) == -1)
-		goto fail;
+		return -1;
 	mb->kwtold = mb->kw.n;
+	return 0;
+}
+
+/*
+ * Under byte 0: the header, the files and the records. A read-write
+ * SELECT writes back the header it corrected (ntomb, seen_low) or whose
+ * \Recent it claimed.
+ */
+static int
+select_load(struct mailbox *mb)
+{
+	struct ixhdr	 h, h0;
+	uint32_t	 n, ntomb;
+
+	if (select_header(mb, &h) == -1)
+		return -1;
+	h0 = h;
+	if (ix_tail(mb->ix->fd, 0, &n, NULL) == -1)
+		return -1;
+	mb->ixseen = IX_HDRSIZE + (off_t)n * RECSIZE;
+	if (select_open_files(mb, h.generation) == -1)
+		return -1;
 	if (mb_take_new(mb, n, h.ntomb == 0, &h, &ntomb) == -1)
-		goto fail;
+		return -1;
 	/* All records were read: correct a count a crash left too high. */
 	if (h.ntomb != 0)
 		h.ntomb = ntomb;
 	if (mb_first_unseen(mb, &h) == -1)
-		goto fail;
-	if (!readonly && memcmp(&h, &h0, sizeof h) != 0 &&
+		return -1;
+	if (!mb->readonly && memcmp(&h, &h0, sizeof h) != 0 &&
 	    hdr_write(mb->ix->fd, &h) == -1)
+		return -1;
+	return 0;
+}
+
+struct mailbox *
+store_select(struct store *st, const char *name, int readonly)
+{
+	struct mailbox	*mb;
+	int		 e, locked = 0;
+
+	if ((mb = select_alloc(st, readonly)) == NULL)
+		return NULL;
+	if (select_lock_box(mb, name) == -1)
+		goto fail;
+	if (modseq_lock(mb->ix->fd, readonly ? F_RDLCK : F_WRLCK,
+	    IX_BYTE_WRITE, 1) == -1)
+		goto fail;
+	locked = 1;
+	if (select_load(mb) == -1)
 		goto fail;
 	unlk(mb->ix->fd, IX_BYTE_WRITE);
 	mb->told = (uint32_t)mb->nview;
@@ -2325,14 +2382,11 @@ fail:
 	seterrno(st, "SELECT");
 	if (locked)
 		unlk(mb->ix->fd, IX_BYTE_WRITE);
-	{
-		int e = errno;
-
-		if (mb->ix != NULL)
-			ix_put(st, mb->ix);
-		mb_free(mb);
-		errno = e;
-	}
+	e = errno;
+	if (mb->ix != NULL)
+		ix_put(st, mb->ix);
+	mb_free(mb);
+	errno = e;
 	return NULL;
 }
 
