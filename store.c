@@ -2462,14 +2462,11 @@ mb_free(struct mailbox *mb)
 	free(mb);
 }
 
-struct mailbox *
-store_select(struct store *st, const char *name, int readonly)
+/* A mailbox with its window of records and no file open yet. */
+static struct mailbox *
+select_alloc(struct store *st, int readonly)
 {
 	struct mailbox	*mb;
-	struct stat	 sb;
-	struct ixhdr	 h, h0;
-	uint32_t	 n, ntomb;
-	int		 r, tries, locked = 0;
 
 	if ((mb = calloc(1, sizeof *mb)) == NULL ||
 	    (mb->rs = calloc(1, sizeof *mb->rs)) == NULL ||
@@ -2488,62 +2485,122 @@ store_select(struct store *st, const char *name, int readonly)
 	mb->readonly = readonly;
 	mb->pid = (uint32_t)getpid();
 	mb->dirfd = mb->datafd = mb->cachefd = mb->chfd = mb->kwfd = -1;
+	return mb;
+}
+
+/*
+ * The mailbox's directory and index, with byte 1 locked; opened again
+ * when a compaction renamed a new index over the one locked.
+ */
+static int
+select_lock_box(struct mailbox *mb, const char *name)
+{
+	int	 r, tries;
+
 	for (tries = 0; ; tries++) {
 		if (tries == 100) {
 			errno = EAGAIN;
-			goto fail;
+			return -1;
 		}
-		if ((mb->dirfd = box_opendir(st, name)) == -1)
-			goto fail;
-		if ((mb->ix = ix_get(st, mb->dirfd)) == NULL)
-			goto fail;
+		if ((mb->dirfd = box_opendir(mb->st, name)) == -1)
+			return -1;
+		if ((mb->ix = ix_get(mb->st, mb->dirfd)) == NULL)
+			return -1;
 		/* Byte 1 shared while it is selected: no compaction. */
 		if ((r = ix_lock(mb->ix, mb->dirfd, F_RDLCK, IX_BYTE_SELECT))
 		    == -1)
-			goto fail;
+			return -1;
 		if (r == 0)
-			break;
-		ix_put(st, mb->ix);
+			return 0;
+		ix_put(mb->st, mb->ix);
 		mb->ix = NULL;
 		closefd(&mb->dirfd);
 	}
-	if (modseq_lock(mb->ix->fd, readonly ? F_RDLCK : F_WRLCK,
-	    IX_BYTE_WRITE, 1) == -1)
-		goto fail;
-	locked = 1;
-	if (hdr_read(mb->ix->fd, &h) == -1)
-		goto fail;
-	if (h.hflags & HDR_DELETED) {
+}
+
+/* The header, and the mailbox's values from it; deleted is ENOENT. */
+static int
+select_header(struct mailbox *mb, struct ixhdr *h)
+{
+	if (hdr_read(mb->ix->fd, h) == -1)
+		return -1;
+	if (h->hflags & HDR_DELETED) {
 		errno = ENOENT;
-		goto fail;
+		return -1;
 	}
-	h0 = h;
-	mb->uidvalidity = h.uidvalidity;
-	mb->highestmodseq = h.highestmodseq;
-	mb->generation = h.generation;
-	mb->uidnext = h.uidmax + 1;
-	if (ix_tail(mb->ix->fd, 0, &n, NULL) == -1)
-		goto fail;
-	mb->ixseen = IX_HDRSIZE + (off_t)n * RECSIZE;
-	if ((mb->datafd = data_open(mb->dirfd, h.generation, O_RDONLY)) == -1)
-		goto fail;
+	mb->uidvalidity = h->uidvalidity;
+	mb->highestmodseq = h->highestmodseq;
+	mb->generation = h->generation;
+	mb->uidnext = h->uidmax + 1;
+	return 0;
+}
+
+/* data.G, the change log from its end as it is now, and the keywords. */
+static int
+select_open_files(struct mailbox *mb, uint64_t gen)
+{
+	struct stat	 sb;
+
+	if ((mb->datafd = data_open(mb->dirfd, gen, O_RDONLY)) == -1)
+		return -1;
 	if ((mb->chfd = openat(mb->dirfd, "changes", O_RDWR | O_APPEND |
 	    O_NOFOLLOW | O_CLOEXEC)) == -1 || fstat(mb->chfd, &sb) == -1)
-		goto fail;
+		return -1;
 	/* Entries written before now are of no interest to this session. */
 	mb->choff = sb.st_size - sb.st_size % (off_t)sizeof(struct change);
 	if (kw_open_load(mb->dirfd, &mb->kw, &mb->kwfd) == -1)
-		goto fail;
+		return -1;
 	mb->kwtold = mb->kw.n;
+	return 0;
+}
+
+/*
+ * Under byte 0: the header, the files and the records. A read-write
+ * SELECT writes back the header it corrected (ntomb, seen_low) or whose
+ * \Recent it claimed.
+ */
+static int
+select_load(struct mailbox *mb)
+{
+	struct ixhdr	 h, h0;
+	uint32_t	 n, ntomb;
+
+	if (select_header(mb, &h) == -1)
+		return -1;
+	h0 = h;
+	if (ix_tail(mb->ix->fd, 0, &n, NULL) == -1)
+		return -1;
+	mb->ixseen = IX_HDRSIZE + (off_t)n * RECSIZE;
+	if (select_open_files(mb, h.generation) == -1)
+		return -1;
 	if (mb_take_new(mb, n, h.ntomb == 0, &h, &ntomb) == -1)
-		goto fail;
+		return -1;
 	/* All records were read: correct a count a crash left too high. */
 	if (h.ntomb != 0)
 		h.ntomb = ntomb;
 	if (mb_first_unseen(mb, &h) == -1)
-		goto fail;
-	if (!readonly && memcmp(&h, &h0, sizeof h) != 0 &&
+		return -1;
+	if (!mb->readonly && memcmp(&h, &h0, sizeof h) != 0 &&
 	    hdr_write(mb->ix->fd, &h) == -1)
+		return -1;
+	return 0;
+}
+
+struct mailbox *
+store_select(struct store *st, const char *name, int readonly)
+{
+	struct mailbox	*mb;
+	int		 e, locked = 0;
+
+	if ((mb = select_alloc(st, readonly)) == NULL)
+		return NULL;
+	if (select_lock_box(mb, name) == -1)
+		goto fail;
+	if (modseq_lock(mb->ix->fd, readonly ? F_RDLCK : F_WRLCK,
+	    IX_BYTE_WRITE, 1) == -1)
+		goto fail;
+	locked = 1;
+	if (select_load(mb) == -1)
 		goto fail;
 	unlk(mb->ix->fd, IX_BYTE_WRITE);
 	mb->told = (uint32_t)mb->nview;
@@ -2552,14 +2609,11 @@ fail:
 	seterrno(st, "SELECT");
 	if (locked)
 		unlk(mb->ix->fd, IX_BYTE_WRITE);
-	{
-		int e = errno;
-
-		if (mb->ix != NULL)
-			ix_put(st, mb->ix);
-		mb_free(mb);
-		errno = e;
-	}
+	e = errno;
+	if (mb->ix != NULL)
+		ix_put(st, mb->ix);
+	mb_free(mb);
+	errno = e;
 	return NULL;
 }
 
@@ -2892,34 +2946,211 @@ hdr_peek(struct mailbox *mb, struct ixhdr *h)
 	return r;
 }
 
-int
-store_sync(struct mailbox *mb, int allow_expunge, struct sync *s)
+/*
+ * What the last command left: its cache entries are written and its
+ * reads dropped.
+ */
+static void
+sync_begin(struct mailbox *mb)
 {
-	struct stat	 ixsb, chsb, kwsb;
-	struct change	*ch = NULL;
-	struct ixhdr	 h;
-	ssize_t		 nch = 0, k;
-	size_t		 cap = 0;
-	uint32_t	 n, ntomb, claimed;
-	int		 locked = 0, grew, claim;
-
-	memset(s, 0, sizeof *s);
 	cache_flush(mb);
 	/* Others change flags in place: records are read afresh from here. */
 	win_drop(mb);
 	buf_trim(&mb->dbuf, &mb->dcap);
 	buf_trim(&mb->gbuf, &mb->gcap);
 	mb->glen = 0;		/* cache read-ahead went with it, maybe */
+}
+
+/*
+ * Whether index, change log or keywords moved since the last look (1)
+ * or not (0); *grew_r: whether the index did. The common case: nothing
+ * moved, three fstat calls and no lock. Sizes are compared with those
+ * of the complete content, so a torn tail (cut later, maybe to the same
+ * size) always takes the long way.
+ */
+static int
+sync_moved(struct mailbox *mb, int *grew_r)
+{
+	struct stat	 ixsb, chsb, kwsb;
+
 	if (fstat(mb->ix->fd, &ixsb) == -1 || fstat(mb->chfd, &chsb) == -1 ||
 	    fstat(mb->kwfd, &kwsb) == -1)
-		goto fail;
+		return -1;
+	*grew_r = ixsb.st_size != mb->ixseen;
+	return *grew_r || chsb.st_size != mb->choff ||
+	    kwsb.st_size != mb->kw.size;
+}
+
+/*
+ * Under byte 0: the index still holds the records read so far, and
+ * *chsize_r is the change log's size.
+ */
+static int
+sync_stat_locked(struct mailbox *mb, off_t *chsize_r)
+{
+	struct stat	 ixsb, chsb;
+
+	if (fstat(mb->ix->fd, &ixsb) == -1 || fstat(mb->chfd, &chsb) == -1)
+		return -1;
+	if (ixsb.st_size < IX_HDRSIZE + (off_t)mb->nrecs * RECSIZE ||
+	    (ixsb.st_size - IX_HDRSIZE) / RECSIZE > (off_t)UINT32_MAX) {
+		errno = EIO;
+		return -1;
+	}
+	*chsize_r = chsb.st_size;
+	return 0;
+}
+
+/*
+ * The records to take in: every intact one when this session claims
+ * \Recent or is read-only, else only those it has already.
+ */
+static int
+sync_count_recs(struct mailbox *mb, int claim, uint32_t *n_r)
+{
+	if (!claim && !mb->readonly) {
+		*n_r = mb->nrecs;
+		return 0;
+	}
+	if (ix_tail(mb->ix->fd, 0, n_r, NULL) == -1)
+		return -1;
+	if (*n_r < mb->nrecs) {	/* records we read are gone */
+		errno = EIO;
+		return -1;
+	}
+	mb->ixseen = IX_HDRSIZE + (off_t)*n_r * RECSIZE;
+	return 0;
+}
+
+/* The change log's entries since the last look, up to chsize. */
+static int
+sync_read_log(struct mailbox *mb, off_t chsize, struct change **ch_r,
+    ssize_t *nch_r)
+{
+	ssize_t	 nch, k;
+
+	if (chsize < mb->choff)	/* cannot happen while selected */
+		mb->choff = chsize - chsize % (off_t)sizeof(struct change);
+	if ((nch = modseq_read(mb->chfd, mb->choff, chsize, ch_r)) == -1)
+		return -1;
+	*nch_r = nch;
+	mb->choff += nch * (off_t)sizeof(struct change);
 	/*
-	 * The common case: nothing moved, three fstat calls and no lock.
-	 * Sizes are compared with those of the complete content, so a torn
-	 * tail (cut later, maybe to the same size) always takes the long way.
+	 * A change another process logged is on disk before it is reported
+	 * (its writer syncs, unless it died first), so no client sees a
+	 * MODSEQ that a power cut could take back.
 	 */
-	grew = ixsb.st_size != mb->ixseen;
-	if (!grew && chsb.st_size == mb->choff && kwsb.st_size == mb->kw.size) {
+	for (k = 0; k < nch && (*ch_r)[k].pid == mb->pid; k++)
+		;
+	if (k < nch && fdatasync(mb->ix->fd) == -1)
+		return -1;
+	return 0;
+}
+
+/* Keyword names another process added. */
+static int
+sync_keywords(struct mailbox *mb)
+{
+	struct stat	 kwsb;
+
+	if (fstat(mb->kwfd, &kwsb) == -1)
+		return -1;
+	if (kwsb.st_size != mb->kw.size && kw_load(mb->kwfd, &mb->kw) == -1)
+		return -1;
+	return 0;
+}
+
+/* Other processes' expunges wait in mb->pend until they may be told. */
+static int
+sync_pend_expunges(struct mailbox *mb, const struct change *ch,
+    ssize_t nch)
+{
+	ssize_t	 k;
+
+	for (k = 0; k < nch; k++)
+		if (ch[k].type == CHANGE_EXPUNGE && ch[k].pid != mb->pid &&
+		    view_collect(mb, &ch[k], &mb->pend, &mb->npend,
+		    &mb->cappend) == -1)
+			return -1;
+	return 0;
+}
+
+/*
+ * The caller holds byte 0: read the header, the new log entries into
+ * *ch_r, new keywords and new records, and write the header if this
+ * session claimed \Recent.
+ */
+static int
+sync_locked(struct mailbox *mb, int claim, struct ixhdr *h,
+    struct change **ch_r, ssize_t *nch_r)
+{
+	off_t		 chsize;
+	uint32_t	 n, ntomb, claimed;
+
+	if (sync_stat_locked(mb, &chsize) == -1 ||
+	    hdr_read(mb->ix->fd, h) == -1)
+		return -1;
+	claimed = h->recent_uid;
+	if (sync_count_recs(mb, claim, &n) == -1 ||
+	    sync_read_log(mb, chsize, ch_r, nch_r) == -1 ||
+	    sync_keywords(mb) == -1)
+		return -1;
+	/* Expunges are matched against the view as it was before new ones. */
+	if (sync_pend_expunges(mb, *ch_r, *nch_r) == -1 ||
+	    mb_take_new(mb, n, 0, h, &ntomb) == -1)
+		return -1;
+	/* Claim not synced: after a crash a message may be recent again. */
+	if (h->recent_uid != claimed && hdr_write(mb->ix->fd, h) == -1)
+		return -1;
+	mb->highestmodseq = h->highestmodseq;
+	return 0;
+}
+
+/* Expunges, if the command allows them, then flag changes, into s. */
+static int
+sync_report(struct mailbox *mb, int allow_expunge, const struct change *ch,
+    ssize_t nch, struct sync *s)
+{
+	size_t	 cap = 0;
+	ssize_t	 k;
+
+	if (allow_expunge && mb->npend > 0 && mb_apply_expunges(mb, s) == -1)
+		return -1;
+	/* Flag changes, numbered after the expunges just reported. */
+	for (k = 0; k < nch; k++)
+		if (ch[k].type == CHANGE_FLAGS && ch[k].pid != mb->pid &&
+		    view_collect(mb, &ch[k], &s->changed, &s->nchanged,
+		    &cap) == -1)
+			return -1;
+	s->nchanged = u32_uniq(s->changed, s->nchanged);
+	return 0;
+}
+
+/* The counts, against what the client was told last. */
+static void
+sync_counts(struct mailbox *mb, struct sync *s)
+{
+	s->exists = (uint32_t)mb->nview;
+	s->exists_changed = s->exists != mb->told;
+	mb->told = s->exists;
+	s->recent = store_recent_count(mb);
+	s->keywords_changed = mb->kw.n != mb->kwtold;
+	mb->kwtold = mb->kw.n;
+}
+
+int
+store_sync(struct mailbox *mb, int allow_expunge, struct sync *s)
+{
+	struct change	*ch = NULL;
+	struct ixhdr	 h;
+	ssize_t		 nch = 0;
+	int		 moved, grew, claim, r;
+
+	memset(s, 0, sizeof *s);
+	sync_begin(mb);
+	if ((moved = sync_moved(mb, &grew)) == -1)
+		goto fail;
+	if (!moved) {
 		/* DELETE changes only the header. */
 		if (hdr_peek(mb, &h) == -1)
 			goto fail;
@@ -2935,86 +3166,21 @@ store_sync(struct mailbox *mb, int allow_expunge, struct sync *s)
 	if (modseq_lock(mb->ix->fd, claim ? F_WRLCK : F_RDLCK,
 	    IX_BYTE_WRITE, 1) == -1)
 		goto fail;
-	locked = 1;
-	if (fstat(mb->ix->fd, &ixsb) == -1 || fstat(mb->chfd, &chsb) == -1)
-		goto fail;
-	if (ixsb.st_size < IX_HDRSIZE + (off_t)mb->nrecs * RECSIZE ||
-	    (ixsb.st_size - IX_HDRSIZE) / RECSIZE > (off_t)UINT32_MAX) {
-		errno = EIO;
-		goto fail;
-	}
-	if (hdr_read(mb->ix->fd, &h) == -1)
-		goto fail;
-	claimed = h.recent_uid;
-	if (claim || mb->readonly) {
-		if (ix_tail(mb->ix->fd, 0, &n, NULL) == -1)
-			goto fail;
-		if (n < mb->nrecs) {	/* records we read are gone */
-			errno = EIO;
-			goto fail;
-		}
-		mb->ixseen = IX_HDRSIZE + (off_t)n * RECSIZE;
-	} else
-		n = mb->nrecs;
-	if (chsb.st_size < mb->choff)	/* cannot happen while selected */
-		mb->choff = chsb.st_size - chsb.st_size %
-		    (off_t)sizeof(struct change);
-	if ((nch = modseq_read(mb->chfd, mb->choff, chsb.st_size, &ch)) == -1)
-		goto fail;
-	mb->choff += nch * (off_t)sizeof *ch;
-	/*
-	 * A change another process logged is on disk before it is reported
-	 * (its writer syncs, unless it died first), so no client sees a
-	 * MODSEQ that a power cut could take back.
-	 */
-	for (k = 0; k < nch && ch[k].pid == mb->pid; k++)
-		;
-	if (k < nch && fdatasync(mb->ix->fd) == -1)
-		goto fail;
-	if (fstat(mb->kwfd, &kwsb) == -1)
-		goto fail;
-	if (kwsb.st_size != mb->kw.size && kw_load(mb->kwfd, &mb->kw) == -1)
-		goto fail;
-	/* Expunges are matched against the view as it was before new ones. */
-	for (k = 0; k < nch; k++)
-		if (ch[k].type == CHANGE_EXPUNGE && ch[k].pid != mb->pid &&
-		    view_collect(mb, &ch[k], &mb->pend, &mb->npend,
-		    &mb->cappend) == -1)
-			goto fail;
-	if (mb_take_new(mb, n, 0, &h, &ntomb) == -1)
-		goto fail;
-	/* Claim not synced: after a crash a message may be recent again. */
-	if (h.recent_uid != claimed && hdr_write(mb->ix->fd, &h) == -1)
-		goto fail;
-	mb->highestmodseq = h.highestmodseq;
-	locked = 0;
+	r = sync_locked(mb, claim, &h, &ch, &nch);
 	unlk(mb->ix->fd, IX_BYTE_WRITE);
+	if (r == -1)
+		goto fail;
 
 	mb->npend = u32_uniq(mb->pend, mb->npend);
 report:
-	if (allow_expunge && mb->npend > 0 && mb_apply_expunges(mb, s) == -1)
+	if (sync_report(mb, allow_expunge, ch, nch, s) == -1)
 		goto fail;
-	/* Flag changes, numbered after the expunges just reported. */
-	for (k = 0; k < nch; k++)
-		if (ch[k].type == CHANGE_FLAGS && ch[k].pid != mb->pid &&
-		    view_collect(mb, &ch[k], &s->changed, &s->nchanged,
-		    &cap) == -1)
-			goto fail;
-	s->nchanged = u32_uniq(s->changed, s->nchanged);
 	free(ch);
-	ch = NULL;
-	s->exists = (uint32_t)mb->nview;
-	s->exists_changed = s->exists != mb->told;
-	mb->told = s->exists;
-	s->recent = store_recent_count(mb);
-	s->keywords_changed = mb->kw.n != mb->kwtold;
-	mb->kwtold = mb->kw.n;
+	sync_counts(mb, s);
 	s->deleted = (h.hflags & HDR_DELETED) != 0;
 	return 0;
 fail:
 	seterrno(mb->st, "sync");
-	if (locked)
-		unlk(mb->ix->fd, IX_BYTE_WRITE);
 	free(ch);
 	store_sync_free(s);
 	return -1;
@@ -3490,6 +3656,230 @@ copy_msg(int from, int to, struct rec *r, uint64_t *off_r, off_t oldsize,
 	return 0;
 }
 
+/* Message bytes copied at a time. */
+#define COMPACT_BUFSZ	65536
+
+/*
+ * A compaction under way: the old index's header and record count, the
+ * files it reads and writes, a window of records read and one each of
+ * records and tombstones waiting to be written.
+ */
+struct compact {
+	struct ixhdr	 h;
+	uint32_t	 n;		/* intact records of the old index */
+	int		 oldfd;		/* data.G */
+	int		 dfd;		/* data.G+1 */
+	int		 ifd;		/* index.new */
+	int		 xfd;		/* expunged */
+	off_t		 oldsize;	/* of data.G */
+	uint64_t	 off;		/* where the next message goes */
+	off_t		 ioff, xoff;	/* where out and xv go */
+	struct rec	*in, *out;
+	struct xent	*xv;
+	uint32_t	 nout, nx;	/* waiting in out and in xv */
+	uint32_t	 live, seen_low;
+	char		*buf;		/* COMPACT_BUFSZ bytes */
+};
+
+/* Byte 1, then byte 0, both exclusive; then the header and the records. */
+static int
+compact_lock(struct mailbox *mb, struct compact *c, struct rec *last)
+{
+	if (modseq_lock(mb->ix->fd, F_WRLCK, IX_BYTE_SELECT, 0) == -1)
+		return -1;
+	if (modseq_lock(mb->ix->fd, F_WRLCK, IX_BYTE_WRITE, 1) == -1)
+		return -1;	/* the close in ix_put drops both */
+	if (hdr_read(mb->ix->fd, &c->h) == -1 ||
+	    (c->h.hflags & HDR_DELETED))
+		return -1;
+	return ix_tail(mb->ix->fd, 1, &c->n, last);
+}
+
+static int
+compact_alloc(struct compact *c)
+{
+	if ((c->in = xrealloc(NULL, WIN_RECS, sizeof *c->in)) == NULL ||
+	    (c->out = xrealloc(NULL, WIN_RECS, sizeof *c->out)) == NULL ||
+	    (c->xv = xrealloc(NULL, WIN_RECS, sizeof *c->xv)) == NULL ||
+	    (c->buf = malloc(COMPACT_BUFSZ)) == NULL)
+		return -1;
+	return 0;
+}
+
+/* data.G to read; data.G+1, index.new and the end of "expunged" to write. */
+static int
+compact_open(struct mailbox *mb, struct compact *c, uint64_t newgen)
+{
+	struct stat	 sb;
+
+	if ((c->oldfd = data_open(mb->dirfd, c->h.generation, O_RDONLY))
+	    == -1 || fstat(c->oldfd, &sb) == -1)
+		return -1;
+	c->oldsize = sb.st_size;
+	if ((c->dfd = data_open(mb->dirfd, newgen, O_WRONLY | O_CREAT |
+	    O_TRUNC)) == -1)
+		return -1;
+	if ((c->ifd = openat(mb->dirfd, "index.new", O_WRONLY | O_CREAT |
+	    O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600)) == -1)
+		return -1;
+	if ((c->xfd = openat(mb->dirfd, "expunged", O_RDWR | O_CREAT |
+	    O_NOFOLLOW | O_CLOEXEC, 0600)) == -1 ||
+	    xp_start(c->xfd, mb->ix->fd, c->n, &c->xoff) == -1)
+		return -1;
+	return 0;
+}
+
+/* Write the tombstones waiting in xv (none: nothing is written). */
+static int
+compact_put_tombs(struct compact *c)
+{
+	if (pwrite_all(c->xfd, c->xv, c->nx * sizeof *c->xv, c->xoff) == -1)
+		return -1;
+	c->xoff += (off_t)(c->nx * sizeof *c->xv);
+	c->nx = 0;
+	return 0;
+}
+
+/* Write the records waiting in out (none: nothing is written). */
+static int
+compact_put_recs(struct compact *c)
+{
+	if (pwrite_all(c->ifd, c->out, c->nout * sizeof *c->out, c->ioff)
+	    == -1)
+		return -1;
+	c->ioff += (off_t)(c->nout * sizeof *c->out);
+	c->nout = 0;
+	return 0;
+}
+
+/* A tombstone moves out to "expunged" as (UID, MODSEQ). */
+static int
+compact_tomb(struct compact *c, const struct rec *r)
+{
+	struct xent	*x = &c->xv[c->nx];
+
+	memset(x, 0, sizeof *x);
+	x->uid = r->uid;
+	x->modseq = r->modseq;
+	if (++c->nx < WIN_RECS)
+		return 0;
+	return compact_put_tombs(c);
+}
+
+/* A live message goes to data.G+1, its record to index.new. */
+static int
+compact_live(struct compact *c, struct rec *r)
+{
+	if (copy_msg(c->oldfd, c->dfd, r, &c->off, c->oldsize, c->buf,
+	    COMPACT_BUFSZ) == -1)
+		return -1;
+	r->reserved = 0;	/* the cache starts again */
+	rec_seal(r);
+	if (c->seen_low == UINT32_MAX && !(r->flags & FL_SEEN))
+		c->seen_low = c->live;
+	c->live++;
+	c->out[c->nout++] = *r;
+	if (c->nout < WIN_RECS)
+		return 0;
+	return compact_put_recs(c);
+}
+
+/* Every record of the old index, read WIN_RECS at a time. */
+static int
+compact_copy(struct mailbox *mb, struct compact *c)
+{
+	uint32_t	 i, k, cnt;
+	int		 r;
+
+	for (i = 0; i < c->n; i += cnt) {
+		cnt = c->n - i < WIN_RECS ? c->n - i : WIN_RECS;
+		if (pread_all(mb->ix->fd, c->in, (size_t)cnt * sizeof *c->in,
+		    IX_HDRSIZE + (off_t)i * RECSIZE) == -1)
+			return -1;
+		for (k = 0; k < cnt; k++) {
+			if (c->in[k].flags & FL_EXPUNGED)
+				r = compact_tomb(c, &c->in[k]);
+			else
+				r = compact_live(c, &c->in[k]);
+			if (r == -1)
+				return -1;
+		}
+	}
+	if (compact_put_tombs(c) == -1 || compact_put_recs(c) == -1)
+		return -1;
+	return 0;
+}
+
+/* index.new's header: generation G+1, no tombstone; synced. */
+static int
+compact_put_header(struct compact *c, uint64_t newgen)
+{
+	c->h.generation = newgen;
+	c->h.ntomb = 0;
+	c->h.committed = c->live;	/* fsync'd below, before the rename */
+	c->h.seen_low = c->seen_low == UINT32_MAX ? c->live : c->seen_low;
+	hdr_seal(&c->h);
+	if (pwrite_all(c->ifd, &c->h, sizeof c->h, 0) == -1 ||
+	    fsync(c->ifd) == -1)
+		return -1;
+	return 0;
+}
+
+/*
+ * Write data.G+1, the tombstones at the end of "expunged" and index.new,
+ * and sync them: all that is new is on disk before the switch.
+ */
+static int
+compact_write(struct mailbox *mb, struct compact *c, uint64_t newgen,
+    const struct rec *last)
+{
+	if (compact_open(mb, c, newgen) == -1)
+		return -1;
+	if (c->n > 0 && last->uid > c->h.uidmax)
+		c->h.uidmax = last->uid;
+	if (compact_copy(mb, c) == -1)
+		return -1;
+	if (fsync(c->dfd) == -1 || fsync(c->xfd) == -1)
+		return -1;
+	return compact_put_header(c, newgen);
+}
+
+/* Rename index.new over index, the step that switches. */
+static int
+compact_switch(struct mailbox *mb)
+{
+	/* "expunged" may be new: its name must not be lost with the switch. */
+	if (fsync(mb->dirfd) == -1)
+		return -1;
+	/*
+	 * The change log is emptied before the switch: a session selecting
+	 * the new index must not note a size that then shrinks.
+	 */
+	if (ftruncate(mb->chfd, 0) == -1 || (cache_open(mb) == 0 &&
+	    ftruncate(mb->cachefd, 0) == -1))
+		return -1;
+	return renameat(mb->dirfd, "index.new", mb->dirfd, "index");
+}
+
+/* A compaction that did not switch removes the files it wrote. */
+static void
+compact_end(struct mailbox *mb, struct compact *c, int done,
+    const char *newname)
+{
+	if (!done && c->dfd != -1) {
+		unlinkat(mb->dirfd, "index.new", 0);
+		unlinkat(mb->dirfd, newname, 0);
+	}
+	closefd(&c->dfd);
+	closefd(&c->ifd);
+	closefd(&c->oldfd);
+	closefd(&c->xfd);
+	free(c->in);
+	free(c->out);
+	free(c->xv);
+	free(c->buf);
+}
+
 /*
  * Rewrite the mailbox without the bytes of expunged messages and without
  * their records. Only when no other process has it selected (byte 1
@@ -3504,133 +3894,35 @@ copy_msg(int from, int to, struct rec *r, uint64_t *off_r, off_t oldsize,
 static void
 mb_compact(struct mailbox *mb)
 {
-	struct ixhdr	 h;
-	struct rec	*in = NULL, *out = NULL, last;
-	struct xent	*xv = NULL;
-	struct stat	 sb;
-	uint32_t	 n, i, k, cnt, nout = 0, nx = 0, live = 0;
-	uint32_t	 seen_low = UINT32_MAX;
-	uint64_t	 off = 0, newgen;
-	off_t		 xoff, ioff = IX_HDRSIZE;
+	struct compact	 c;
+	struct rec	 last;
+	uint64_t	 newgen;
 	char		 oldname[32], newname[32];
-	int		 dfd = -1, ifd = -1, oldfd = -1, xfd = -1, done = 0;
-	char		*buf = NULL;
-	const size_t	 bufsz = 65536;
+	int		 done = 0;
 
-	if (modseq_lock(mb->ix->fd, F_WRLCK, IX_BYTE_SELECT, 0) == -1)
+	memset(&c, 0, sizeof c);
+	c.oldfd = c.dfd = c.ifd = c.xfd = -1;
+	c.ioff = IX_HDRSIZE;
+	c.seen_low = UINT32_MAX;
+	if (compact_lock(mb, &c, &last) == -1)
 		return;
-	if (modseq_lock(mb->ix->fd, F_WRLCK, IX_BYTE_WRITE, 1) == -1)
-		return;		/* the close in ix_put drops both */
-	if (hdr_read(mb->ix->fd, &h) == -1 || (h.hflags & HDR_DELETED))
-		return;
-	if (ix_tail(mb->ix->fd, 1, &n, &last) == -1)
-		return;
-	if ((in = xrealloc(NULL, WIN_RECS, sizeof *in)) == NULL ||
-	    (out = xrealloc(NULL, WIN_RECS, sizeof *out)) == NULL ||
-	    (xv = xrealloc(NULL, WIN_RECS, sizeof *xv)) == NULL ||
-	    (buf = malloc(bufsz)) == NULL)
+	if (compact_alloc(&c) == -1)
 		goto out;
-	unlink_stale(mb->dirfd, h.generation);
-	newgen = h.generation + 1;
+	unlink_stale(mb->dirfd, c.h.generation);
+	newgen = c.h.generation + 1;
 	snprintf(oldname, sizeof oldname, "data.%llu",
-	    (unsigned long long)h.generation);
+	    (unsigned long long)c.h.generation);
 	snprintf(newname, sizeof newname, "data.%llu",
 	    (unsigned long long)newgen);
-	if ((oldfd = data_open(mb->dirfd, h.generation, O_RDONLY)) == -1 ||
-	    fstat(oldfd, &sb) == -1)
-		goto out;
-	if ((dfd = data_open(mb->dirfd, newgen, O_WRONLY | O_CREAT |
-	    O_TRUNC)) == -1)
-		goto out;
-	if ((ifd = openat(mb->dirfd, "index.new", O_WRONLY | O_CREAT |
-	    O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600)) == -1)
-		goto out;
-	if ((xfd = openat(mb->dirfd, "expunged", O_RDWR | O_CREAT |
-	    O_NOFOLLOW | O_CLOEXEC, 0600)) == -1 ||
-	    xp_start(xfd, mb->ix->fd, n, &xoff) == -1)
-		goto out;
-	if (n > 0 && last.uid > h.uidmax)
-		h.uidmax = last.uid;
-	for (i = 0; i < n; i += cnt) {
-		cnt = n - i < WIN_RECS ? n - i : WIN_RECS;
-		if (pread_all(mb->ix->fd, in, (size_t)cnt * sizeof *in,
-		    IX_HDRSIZE + (off_t)i * RECSIZE) == -1)
-			goto out;
-		for (k = 0; k < cnt; k++) {
-			struct rec *r = &in[k];
-
-			if (r->flags & FL_EXPUNGED) {
-				memset(&xv[nx], 0, sizeof xv[nx]);
-				xv[nx].uid = r->uid;
-				xv[nx].modseq = r->modseq;
-				if (++nx < WIN_RECS)
-					continue;
-				if (pwrite_all(xfd, xv, nx * sizeof *xv, xoff)
-				    == -1)
-					goto out;
-				xoff += (off_t)(nx * sizeof *xv);
-				nx = 0;
-				continue;
-			}
-			if (copy_msg(oldfd, dfd, r, &off, sb.st_size, buf,
-			    bufsz) == -1)
-				goto out;
-			r->reserved = 0;	/* the cache starts again */
-			rec_seal(r);
-			if (seen_low == UINT32_MAX && !(r->flags & FL_SEEN))
-				seen_low = live;
-			live++;
-			out[nout++] = *r;
-			if (nout < WIN_RECS)
-				continue;
-			if (pwrite_all(ifd, out, nout * sizeof *out,
-			    ioff) == -1)
-				goto out;
-			ioff += (off_t)(nout * sizeof *out);
-			nout = 0;
-		}
-	}
-	if ((nx > 0 && pwrite_all(xfd, xv, nx * sizeof *xv, xoff) == -1) ||
-	    (nout > 0 && pwrite_all(ifd, out, nout * sizeof *out, ioff) == -1))
-		goto out;
-	if (fsync(dfd) == -1 || fsync(xfd) == -1)
-		goto out;
-	h.generation = newgen;
-	h.ntomb = 0;
-	h.committed = live;	/* fsync'd below, before the rename */
-	h.seen_low = seen_low == UINT32_MAX ? live : seen_low;
-	hdr_seal(&h);
-	if (pwrite_all(ifd, &h, sizeof h, 0) == -1 || fsync(ifd) == -1)
-		goto out;
-	/* "expunged" may be new: its name must not be lost with the switch. */
-	if (fsync(mb->dirfd) == -1)
-		goto out;
-	/*
-	 * The change log is emptied before the switch: a session selecting
-	 * the new index must not note a size that then shrinks.
-	 */
-	if (ftruncate(mb->chfd, 0) == -1 || (cache_open(mb) == 0 &&
-	    ftruncate(mb->cachefd, 0) == -1))
-		goto out;
-	if (renameat(mb->dirfd, "index.new", mb->dirfd, "index") == -1)
+	if (compact_write(mb, &c, newgen, &last) == -1 ||
+	    compact_switch(mb) == -1)
 		goto out;
 	done = 1;
 	/* The old data goes only once the switch is sure to stay. */
 	if (fsync(mb->dirfd) == 0)
 		unlinkat(mb->dirfd, oldname, 0);
 out:
-	if (!done && dfd != -1) {
-		unlinkat(mb->dirfd, "index.new", 0);
-		unlinkat(mb->dirfd, newname, 0);
-	}
-	closefd(&dfd);
-	closefd(&ifd);
-	closefd(&oldfd);
-	closefd(&xfd);
-	free(in);
-	free(out);
-	free(xv);
-	free(buf);
+	compact_end(mb, &c, done, newname);
 }
 
 /* Bytes of expunged messages whose data is still in data.G. */
