@@ -17,6 +17,7 @@ imapd: $(OBJS)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o imapd $(OBJS) $(LIBS)
 
 $(OBJS): imapd.h
+imapd.o mime.o: mime.h
 
 .c.o:
 	$(CC) $(CFLAGS) -c $<
@@ -27,7 +28,7 @@ t/parsetest: t/parsetest.c parse.o imapd.h
 t/storetest: t/storetest.c store.o modseq.o parse.o imapd.h
 	$(CC) $(CFLAGS) -I. -o t/storetest t/storetest.c store.o modseq.o parse.o
 
-t/mimetest: t/mimetest.c mime.o imapd.h
+t/mimetest: t/mimetest.c mime.o imapd.h mime.h
 	$(CC) $(CFLAGS) -I. -o t/mimetest t/mimetest.c mime.o
 
 run: imapd

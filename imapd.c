@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "imapd.h"
+#include "mime.h"
 
 #define TIMEOUT_PREAUTH_MS	(60 * 1000)
 /* RFC 3501 5.4: at least 30 minutes once authenticated. */

@@ -1,5 +1,5 @@
 /*
- * imapd.h: the interfaces between the four modules.
+ * imapd.h: the interfaces between the four modules (MIME: mime.h).
  *
  *   imapd.c   the session: I/O, state, command table and command handlers
  *   parse.c   the IMAP grammar: a resumable tokenizer and value parsers
@@ -219,39 +219,5 @@ int		 modseq_lock(int fd, short type, off_t byte, int wait);
 int		 modseq_log(int fd, const struct change *, size_t n);
 ssize_t		 modseq_read(int fd, off_t from, off_t to,
 		    struct change **r);
-
-/* ----------------------------------------------------------------- mime.c */
-
-#define MIME_DEPTH_MAX		100	/* nested multipart/message */
-#define MIME_PARTS_MAX		2000	/* parts in one message */
-
-/*
- * A message's MIME structure, parsed over the stored bytes (no copy of
- * the message is kept: every range points into the caller's buffer,
- * which must outlive the tree).
- */
-struct mime_part;
-
-struct mime_part *mime_parse(const char *msg, size_t len);
-struct mime_part *mime_parse_header(const char *msg, size_t len);
-void		 mime_free(struct mime_part *);
-char		*mime_envelope(const struct mime_part *, size_t *len_r);
-char		*mime_bodystructure(const struct mime_part *, int extended,
-		    size_t *len_r);
-const struct mime_part *mime_find(const struct mime_part *,
-		    const uint32_t *path, size_t depth);
-const struct mime_part *mime_message(const struct mime_part *);
-void		 mime_header(const struct mime_part *, const char **p_r,
-		    size_t *n_r);
-void		 mime_body(const struct mime_part *, const char **p_r,
-		    size_t *n_r);
-int		 mime_search_header(const struct mime_part *,
-		    const char *field, const char *needle);
-int		 mime_search_text(const struct mime_part *,
-		    const char *needle, int body_only);
-char		*mime_search_fields(const struct mime_part *, size_t *len_r);
-int		 mime_search_cached(const char *, size_t, const char *field,
-		    const char *needle);
-int		 mime_sent_date(const struct mime_part *, int64_t *day_r);
 
 #endif

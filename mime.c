@@ -25,6 +25,7 @@
 #include <strings.h>
 
 #include "imapd.h"
+#include "mime.h"
 
 enum { MK_LEAF, MK_MULTI, MK_MESSAGE };
 
