@@ -9,7 +9,8 @@ CFLAGS = -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -O2 -g \
 LDFLAGS =
 LIBS = -lcrypt
 
-OBJS = imapd.o parse.o store.o modseq.o mime.o
+MIMEOBJS = mime.o envelope.o bodystructure.o
+OBJS = imapd.o parse.o store.o modseq.o mime.o envelope.o bodystructure.o
 
 all: imapd
 
@@ -17,7 +18,8 @@ imapd: $(OBJS)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o imapd $(OBJS) $(LIBS)
 
 $(OBJS): imapd.h
-imapd.o mime.o: mime.h
+imapd.o $(MIMEOBJS): mime.h
+$(MIMEOBJS): mimeint.h
 
 .c.o:
 	$(CC) $(CFLAGS) -c $<
@@ -28,8 +30,8 @@ t/parsetest: t/parsetest.c parse.o imapd.h
 t/storetest: t/storetest.c store.o modseq.o parse.o imapd.h
 	$(CC) $(CFLAGS) -I. -o t/storetest t/storetest.c store.o modseq.o parse.o
 
-t/mimetest: t/mimetest.c mime.o imapd.h mime.h
-	$(CC) $(CFLAGS) -I. -o t/mimetest t/mimetest.c mime.o
+t/mimetest: t/mimetest.c $(MIMEOBJS) imapd.h mime.h
+	$(CC) $(CFLAGS) -I. -o t/mimetest t/mimetest.c $(MIMEOBJS)
 
 run: imapd
 	sh t/demo.sh demo --session

@@ -1,0 +1,276 @@
+/*
+ * bodystructure.c: BODY and BODYSTRUCTURE (RFC 3501 section 7.4.2) of a
+ * parsed message: media types, parameters (RFC 2231 continuations
+ * joined), disposition, language and sizes, as Dovecot writes them
+ * where RFC 3501 leaves a choice.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "mime.h"
+#include "mimeint.h"
+
+static int
+base_eq(const struct param *a, const struct param *b)
+{
+	return a->blen == b->blen &&
+	    strncasecmp(a->name, b->name, a->blen) == 0;
+}
+
+/*
+ * Writes the list as body-fld-param.  Plain parameters come first, in
+ * order; then RFC 2231 continuations, each joined in section order
+ * under its base name ("name*" when any section is extended, whose
+ * charset'language' prefix and %XX escapes are kept as Dovecot does).
+ * A text part gets charset=us-ascii when it has none (RFC 2045 5.2).
+ */
+static void
+params_write(struct sb *b, struct plist *l, int add_charset)
+{
+	size_t	 i, j, k, dummy;
+	int	 any = 0, ext, sec;
+
+	for (i = 0; i < l->n; i++)
+		l->p[i].used = 0;
+	for (i = 0; i < l->n; i++) {
+		if (l->p[i].sec >= 0)
+			continue;
+		sb_str(b, any ? " " : "(");
+		any = 1;
+		sb_string(b, l->p[i].name, l->p[i].nlen, 0);
+		sb_add(b, " ", 1);
+		sb_string(b, l->p[i].val ? l->p[i].val : "", l->p[i].vlen, 0);
+	}
+	for (i = 0; i < l->n; i++) {
+		struct sb	 v = { 0 };
+		const char	*bn;
+
+		if (l->p[i].sec < 0 || l->p[i].used)
+			continue;
+		ext = 0;
+		bn = l->p[i].name;
+		/* Join sections 0, 1, ... (each section once, by number). */
+		for (sec = 0; ; sec++) {
+			k = l->n;
+			for (j = i; j < l->n; j++)
+				if (!l->p[j].used && l->p[j].sec == sec &&
+				    base_eq(&l->p[i], &l->p[j])) {
+					k = j;
+					break;
+				}
+			if (k == l->n)
+				break;
+			l->p[k].used = 1;
+			if (sec == 0)
+				bn = l->p[k].name;
+			ext |= l->p[k].ext;
+			sb_add(&v, l->p[k].val ? l->p[k].val : "",
+			    l->p[k].vlen);
+		}
+		/* Sections past a gap are dropped (RFC 2231 has no gaps). */
+		for (j = i; j < l->n; j++)
+			if (l->p[j].sec >= 0 && base_eq(&l->p[i], &l->p[j]))
+				l->p[j].used = 1;
+		if (v.oom)
+			b->oom = 1;
+		if (v.len == 0 && v.p == NULL && sec == 0) {
+			free(v.p);
+			continue;
+		}
+		sb_str(b, any ? " " : "(");
+		any = 1;
+		{
+			struct sb nm = { 0 };
+			sb_add(&nm, bn, l->p[i].blen);
+			if (ext)
+				sb_add(&nm, "*", 1);
+			if (nm.oom)
+				b->oom = 1;
+			sb_string(b, nm.p ? nm.p : "", nm.len, 0);
+			free(nm.p);
+		}
+		sb_add(b, " ", 1);
+		sb_string(b, v.p ? v.p : "", v.len, 0);
+		free(v.p);
+	}
+	if (add_charset && param_val(l, "charset", &dummy) == NULL) {
+		sb_str(b, any ? " " : "(");
+		any = 1;
+		sb_str(b, "\"charset\" \"us-ascii\"");
+	}
+	sb_str(b, any ? ")" : "NIL");
+}
+
+/* ------------------------------------------------------ bodystructure */
+
+/* An unstructured field as nstring (Content-ID, -Description, ...). */
+static void
+field_nstring(struct sb *o, const struct mime_part *m, const char *name)
+{
+	env_text(o, m, name, 0, 0);
+}
+
+/* Content-Disposition: ("type" (params)) or NIL (RFC 2183). */
+static void
+disposition(struct sb *o, const struct mime_part *m)
+{
+	struct plist	 l = { 0 };
+	const char	*v, *p, *e, *s;
+	size_t		 n;
+
+	if (!hdr_get(m, "content-disposition", &v, &n)) {
+		sb_str(o, "NIL");
+		return;
+	}
+	e = v + n;
+	s = p = skip_cfws(v, e);
+	while (p < e && is_token((unsigned char)*p))
+		p++;
+	if (p == s) {
+		sb_str(o, "NIL");
+		return;
+	}
+	sb_add(o, "(", 1);
+	sb_string(o, s, p - s, 0);
+	sb_add(o, " ", 1);
+	params_parse(&l, p, e);
+	if (l.oom)
+		o->oom = 1;
+	params_write(o, &l, 0);
+	plist_free(&l);
+	sb_add(o, ")", 1);
+}
+
+static void
+language(struct sb *o, const struct mime_part *m)
+{
+	const char	*v, *p, *e, *s;
+	size_t		 n;
+	int		 any = 0;
+
+	if (!hdr_get(m, "content-language", &v, &n)) {
+		sb_str(o, "NIL");
+		return;
+	}
+	e = v + n;
+	for (p = v;;) {
+		p = skip_cfws(p, e);
+		while (p < e && *p == ',')
+			p = skip_cfws(p + 1, e);
+		if (p >= e)
+			break;
+		for (s = p; p < e && *p != ',' && *p != '(' &&
+		    !is_wsp((unsigned char)*p) && *p != '\r' && *p != '\n'; p++)
+			;
+		sb_str(o, any ? " " : "(");
+		any = 1;
+		sb_string(o, s, p - s, 0);
+	}
+	sb_str(o, any ? ")" : "NIL");
+}
+
+/* The extension data after md5 or the multipart's parameters. */
+static void
+ext_single(struct sb *o, const struct mime_part *m)
+{
+	disposition(o, m);
+	sb_add(o, " ", 1);
+	language(o, m);
+	sb_add(o, " ", 1);
+	field_nstring(o, m, "content-location");
+}
+
+static void
+bodystructure(struct sb *o, const struct mime_part *m, int ext)
+{
+	struct ctype		 ct;
+	struct plist		 l = { 0 };
+	const struct mime_part	*k;
+	const char		*v;
+	size_t			 n;
+
+	ctype_get(m, &ct);
+	if (m->kind == MK_MULTI) {
+		sb_add(o, "(", 1);
+		for (k = m->child; k != NULL; k = k->next)
+			bodystructure(o, k, ext);
+		sb_add(o, " ", 1);
+		sb_string(o, ct.sub, ct.slen, 0);
+		if (ext) {
+			sb_add(o, " ", 1);
+			if (ct.rest != NULL)
+				params_parse(&l, ct.rest, ct.end);
+			if (l.oom)
+				o->oom = 1;
+			params_write(o, &l, 0);
+			plist_free(&l);
+			sb_add(o, " ", 1);
+			ext_single(o, m);
+		}
+		sb_add(o, ")", 1);
+		return;
+	}
+	sb_add(o, "(", 1);
+	if (m->kind == MK_MESSAGE)
+		sb_str(o, "\"message\" \"rfc822\"");	/* as Dovecot */
+	else if (m->opaque)
+		sb_str(o, "\"application\" \"octet-stream\"");
+	else {
+		sb_string(o, ct.type, ct.tlen, 0);
+		sb_add(o, " ", 1);
+		sb_string(o, ct.sub, ct.slen, 0);
+	}
+	sb_add(o, " ", 1);
+	if (ct.rest != NULL)
+		params_parse(&l, ct.rest, ct.end);
+	if (l.oom)
+		o->oom = 1;
+	params_write(o, &l, !m->opaque && name_is(ct.type, ct.tlen, "text"));
+	plist_free(&l);
+	sb_add(o, " ", 1);
+	field_nstring(o, m, "content-id");
+	sb_add(o, " ", 1);
+	field_nstring(o, m, "content-description");
+	sb_add(o, " ", 1);
+	if (hdr_get(m, "content-transfer-encoding", &v, &n) && n > 0) {
+		const char *e = v + n, *s = skip_cfws(v, e), *p = s;
+		while (p < e && is_token((unsigned char)*p))
+			p++;
+		if (p > s)
+			sb_string(o, s, p - s, 0);
+		else
+			sb_str(o, "\"7bit\"");
+	} else
+		sb_str(o, "\"7bit\"");
+	sb_add(o, " ", 1);
+	/* Octets as sent: Dovecot sends a bare LF as CRLF. */
+	sb_num(o, m->bodylen + m->bare);
+	if (m->kind == MK_MESSAGE && m->child != NULL) {
+		sb_add(o, " ", 1);
+		envelope(o, m->child);
+		sb_add(o, " ", 1);
+		bodystructure(o, m->child, ext);
+		sb_add(o, " ", 1);
+		sb_num(o, m->lines);
+	} else if (!m->opaque && name_is(ct.type, ct.tlen, "text")) {
+		sb_add(o, " ", 1);
+		sb_num(o, m->lines);
+	}
+	if (ext) {
+		sb_add(o, " ", 1);
+		field_nstring(o, m, "content-md5");
+		sb_add(o, " ", 1);
+		ext_single(o, m);
+	}
+	sb_add(o, ")", 1);
+}
+
+char *
+mime_bodystructure(const struct mime_part *root, int extended, size_t *len_r)
+{
+	struct sb	 o = { 0 };
+
+	bodystructure(&o, root, extended);
+	return sb_finish(&o, len_r);
+}
