@@ -26,7 +26,7 @@ base_eq(const struct param *a, const struct param *b)
  * A text part gets charset=us-ascii when it has none (RFC 2045 5.2).
  */
 static void
-params_write(struct sb *b, struct plist *l, int add_charset)
+write_params(struct sb *b, struct plist *l, int add_charset)
 {
 	size_t	 i, j, k, dummy;
 	int	 any = 0, ext, sec;
@@ -137,7 +137,7 @@ disposition(struct sb *o, const struct mime_part *m)
 	params_parse(&l, p, e);
 	if (l.oom)
 		o->oom = 1;
-	params_write(o, &l, 0);
+	write_params(o, &l, 0);
 	plist_free(&l);
 	sb_add(o, ")", 1);
 }
@@ -203,7 +203,7 @@ bodystructure(struct sb *o, const struct mime_part *m, int ext)
 				params_parse(&l, ct.rest, ct.end);
 			if (l.oom)
 				o->oom = 1;
-			params_write(o, &l, 0);
+			write_params(o, &l, 0);
 			plist_free(&l);
 			sb_add(o, " ", 1);
 			ext_single(o, m);
@@ -226,7 +226,7 @@ bodystructure(struct sb *o, const struct mime_part *m, int ext)
 		params_parse(&l, ct.rest, ct.end);
 	if (l.oom)
 		o->oom = 1;
-	params_write(o, &l, !m->opaque && name_is(ct.type, ct.tlen, "text"));
+	write_params(o, &l, !m->opaque && name_is(ct.type, ct.tlen, "text"));
 	plist_free(&l);
 	sb_add(o, " ", 1);
 	field_nstring(o, m, "content-id");
@@ -248,7 +248,7 @@ bodystructure(struct sb *o, const struct mime_part *m, int ext)
 	sb_num(o, m->bodylen + m->bare);
 	if (m->kind == MK_MESSAGE && m->child != NULL) {
 		sb_add(o, " ", 1);
-		envelope(o, m->child);
+		env_write(o, m->child);
 		sb_add(o, " ", 1);
 		bodystructure(o, m->child, ext);
 		sb_add(o, " ", 1);

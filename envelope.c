@@ -19,7 +19,7 @@
  * RFC 3501 7.4.2 asks for the value as it is, so that is not copied.
  */
 static void
-sb_human(struct sb *b, const char *s, size_t n)
+env_human(struct sb *b, const char *s, size_t n)
 {
 	struct sb	 t = { 0 };
 	size_t		 i;
@@ -164,7 +164,7 @@ addr_write(struct sb *o, struct addr *ad)
 {
 	sb_add(o, "(", 1);
 	if (ad->has_name)
-		sb_human(o, ad->name.p ? ad->name.p : "", ad->name.len);
+		env_human(o, ad->name.p ? ad->name.p : "", ad->name.len);
 	else
 		sb_str(o, "NIL");
 	sb_add(o, " ", 1);
@@ -345,7 +345,7 @@ env_text(struct sb *o, const struct mime_part *m, const char *name,
 		return;
 	}
 	if (human) {
-		sb_human(o, v, n);
+		env_human(o, v, n);
 		return;
 	}
 	unfold(&t, v, n);
@@ -368,7 +368,7 @@ env_addr(struct sb *o, const struct mime_part *m, const char *name)
 }
 
 void
-envelope(struct sb *o, const struct mime_part *m)
+env_write(struct sb *o, const struct mime_part *m)
 {
 	size_t	 at;
 
@@ -420,6 +420,6 @@ mime_envelope(const struct mime_part *root, size_t *len_r)
 {
 	struct sb	 o = { 0 };
 
-	envelope(&o, root);
+	env_write(&o, root);
 	return sb_finish(&o, len_r);
 }

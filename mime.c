@@ -611,7 +611,7 @@ boundary_get(struct ctype *ct)
 	return r;
 }
 
-static const char *parse_entity(struct pctx *, struct mime_part *,
+static const char *entity_scan(struct pctx *, struct mime_part *,
     const char *, int);
 
 /*
@@ -621,7 +621,7 @@ static const char *parse_entity(struct pctx *, struct mime_part *,
  * entity goes on (a boundary line of an outer multipart, or the end).
  */
 static const char *
-parse_multi(struct pctx *c, struct mime_part *m, const char *p, int depth,
+multipart_scan(struct pctx *c, struct mime_part *m, const char *p, int depth,
     const char **floor_r)
 {
 	struct mime_part	*k = NULL;
@@ -646,7 +646,7 @@ parse_multi(struct pctx *c, struct mime_part *m, const char *p, int depth,
 		if ((k = part_new(c, m)) == NULL)
 			break;
 		k->defmsg = m->defmsg == 2;
-		p = parse_entity(c, k, p, depth + 1);
+		p = entity_scan(c, k, p, depth + 1);
 		if (c->oom)
 			break;
 	}
@@ -716,7 +716,7 @@ add_view(struct pctx *c, struct mime_part *m)
  * start of the boundary line that ended it, or the end.
  */
 static const char *
-parse_entity(struct pctx *c, struct mime_part *m, const char *s, int depth)
+entity_scan(struct pctx *c, struct mime_part *m, const char *s, int depth)
 {
 	struct ctype		 ct;
 	struct mime_part	*k;
@@ -762,13 +762,13 @@ parse_entity(struct pctx *c, struct mime_part *m, const char *s, int depth)
 		 * Dovecot, show one empty text/plain part.
 		 */
 		m->boundary = boundary_get(&ct);
-		stop = parse_multi(c, m, m->body, depth, &floor);
+		stop = multipart_scan(c, m, m->body, depth, &floor);
 	} else if (depth < MIME_DEPTH_MAX && ct_is(&ct, "message", "rfc822") &&
 	    c->nparts < MIME_PARTS_MAX) {
 		m->kind = MK_MESSAGE;
 		if ((k = part_new(c, m)) == NULL)
 			return c->end;
-		stop = parse_entity(c, k, m->body, depth + 1);
+		stop = entity_scan(c, k, m->body, depth + 1);
 	} else {
 		/*
 		 * Past the depth cap a container is shown as Dovecot shows
@@ -803,7 +803,7 @@ parse_entity(struct pctx *c, struct mime_part *m, const char *s, int depth)
 }
 
 static struct mime_part *
-parse_message(const char *msg, size_t len, int hdronly)
+message_scan(const char *msg, size_t len, int hdronly)
 {
 	struct pctx		 c;
 	struct mime_part	*root;
@@ -813,7 +813,7 @@ parse_message(const char *msg, size_t len, int hdronly)
 	c.hdronly = hdronly;
 	if ((root = part_new(&c, NULL)) == NULL)
 		return NULL;
-	parse_entity(&c, root, msg, 1);	/* the message is level 1 */
+	entity_scan(&c, root, msg, 1);	/* the message is level 1 */
 	if (c.oom) {
 		mime_free(root);
 		return NULL;
@@ -824,7 +824,7 @@ parse_message(const char *msg, size_t len, int hdronly)
 struct mime_part *
 mime_parse(const char *msg, size_t len)
 {
-	return parse_message(msg, len, 0);
+	return message_scan(msg, len, 0);
 }
 
 /*
@@ -835,7 +835,7 @@ mime_parse(const char *msg, size_t len)
 struct mime_part *
 mime_parse_header(const char *msg, size_t len)
 {
-	return parse_message(msg, len, 1);
+	return message_scan(msg, len, 1);
 }
 
 void

@@ -93,6 +93,6 @@ void	 ctype_get(const struct mime_part *, struct ctype *);
 
 void	 env_text(struct sb *, const struct mime_part *, const char *name,
 	    int env, int human);
-void	 envelope(struct sb *, const struct mime_part *);
+void	 env_write(struct sb *, const struct mime_part *);
 
 #endif
