@@ -204,6 +204,173 @@ addr_spec(struct alex *a, struct addr *ad)
 }
 
 /*
+ * Where an address list stands.  Like Dovecot, an empty element
+ * between separators is kept as an address with both parts missing;
+ * an empty group or a trailing comma is not.
+ */
+enum {
+	AL_START,	/* at the start of the list or a group */
+	AL_COMMA,	/* after a comma */
+	AL_ADDR		/* after an address */
+};
+
+struct alist {
+	struct alex	 a;
+	struct sb	*o;
+	size_t		 count;		/* addresses written */
+	int		 ingroup;
+	int		 state;		/* AL_* */
+};
+
+/* Opens the list before its first address. */
+static void
+alist_next(struct alist *l)
+{
+	sb_str(l->o, l->count++ ? "" : "(");
+}
+
+/*
+ * A separator at the lexer: ',' between addresses, or ';' that ends a
+ * group.  Returns 0 when something else is there.
+ */
+static int
+alist_separator(struct alist *l)
+{
+	char	 c = *l->a.p;
+
+	if (c != ',' && c != ';')
+		return 0;
+	if ((c == ',' && l->state != AL_ADDR) ||
+	    (c == ';' && l->ingroup && l->state == AL_COMMA)) {
+		alist_next(l);
+		sb_str(l->o, "(NIL NIL \"MISSING_MAILBOX\" "
+		    "\"MISSING_DOMAIN\")");
+	}
+	l->a.p++;
+	if (c == ',') {
+		l->state = AL_COMMA;
+		return 1;
+	}
+	if (l->ingroup) {
+		alist_next(l);
+		sb_str(l->o, "(NIL NIL NIL NIL)");
+		l->ingroup = 0;
+	}
+	l->state = AL_ADDR;
+	return 1;
+}
+
+/* "phrase:" opens a group: its start marker (RFC 3501 7.4.2). */
+static void
+alist_group(struct alist *l, struct sb *words)
+{
+	l->a.p++;
+	alist_next(l);
+	sb_str(l->o, "(NIL NIL ");
+	sb_string(l->o, words->p, words->len, 0);
+	sb_str(l->o, " NIL)");
+	free(words->p);
+	l->ingroup = 1;
+	l->state = AL_START;
+}
+
+/* obs-route: "@a,@b:" before the mailbox, kept as the adl. */
+static void
+addr_route(struct alex *a, struct addr *ad)
+{
+	const char	*s = a->p;
+
+	while (a->p < a->e && *a->p != ':' && *a->p != '>')
+		a->p++;
+	if (a->p < a->e && *a->p == ':') {
+		sb_add(&ad->adl, s, a->p - s);
+		ad->has_adl = 1;
+		a->p++;
+	} else
+		a->p = s;
+}
+
+/* name-addr at '<': the phrase before it is the display name. */
+static void
+addr_angle(struct alex *a, struct addr *ad, struct sb *words, int nw)
+{
+	a->p++;
+	if (nw > 0) {
+		ad->name = *words;
+		ad->has_name = 1;
+	} else
+		free(words->p);
+	alex_ws(a);
+	if (a->p < a->e && *a->p == '@')
+		addr_route(a, ad);
+	alex_words(a, &ad->mbox, 0);
+	addr_spec(a, ad);
+	while (a->p < a->e && *a->p != '>' && *a->p != ',')
+		a->p++;
+	if (a->p < a->e && *a->p == '>')
+		a->p++;
+}
+
+/* addr-spec: a comment after it is the display name. */
+static void
+addr_bare(struct alex *a, struct addr *ad)
+{
+	alex_words(a, &ad->mbox, 0);
+	addr_spec(a, ad);
+	alex_ws(a);
+	if (a->has_comment) {
+		sb_add(&ad->name, a->comment.p ? a->comment.p : "",
+		    a->comment.len);
+		ad->has_name = 1;
+	}
+}
+
+/* Junk up to the next separator is skipped; the list always moves on. */
+static void
+alex_skip(struct alex *a, const char *start)
+{
+	alex_ws(a);
+	while (a->p < a->e && *a->p != ',' && *a->p != ';') {
+		if (a->p == start)
+			break;
+		a->p++;
+	}
+	if (a->p == start)
+		a->p++;
+}
+
+/* One element of the list: an address, or the start of a group. */
+static void
+alist_element(struct alist *l)
+{
+	struct alex	*a = &l->a;
+	struct addr	 ad;
+	struct sb	 words = { 0 };
+	const char	*start = a->p;
+	int		 nw;
+
+	l->state = AL_ADDR;
+	nw = alex_words(a, &words, 1);
+	alex_ws(a);
+	if (a->p < a->e && *a->p == ':' && !l->ingroup && nw > 0) {
+		alist_group(l, &words);
+		return;
+	}
+	memset(&ad, 0, sizeof ad);
+	if (a->p < a->e && *a->p == '<')
+		addr_angle(a, &ad, &words, nw);
+	else {
+		/* addr-spec: the words were the local part. */
+		free(words.p);
+		a->p = start;
+		addr_bare(a, &ad);
+	}
+	alist_next(l);
+	addr_write(l->o, &ad);
+	alex_skip(a, start);
+}
+
+/*
  * An address list (RFC 5322 3.4, with the obsolete forms of 4.4) as
  * the IMAP list of addresses; groups become the start and end markers
  * of RFC 3501 7.4.2.  Returns the number of addresses written.
@@ -211,123 +378,24 @@ addr_spec(struct alex *a, struct addr *ad)
 static size_t
 addr_list(struct sb *o, const char *v, size_t n)
 {
-	struct alex	 a = { v, v + n, { 0 }, 0 };
-	struct addr	 ad;
-	struct sb	 words;
-	size_t		 count = 0;
-	int		 ingroup = 0, nw, state = 0;
-	const char	*start;
+	struct alist	 l = { { v, v + n, { 0 }, 0 }, o, 0, 0, AL_START };
 
-	/*
-	 * state: 0 at the start of the list or a group, 1 after a comma,
-	 * 2 after an address.  Like Dovecot, an empty element between
-	 * separators is kept as an address with both parts missing; an
-	 * empty group or a trailing comma is not.
-	 */
-	memset(&ad, 0, sizeof ad);
-	while (a.p < a.e && !o->oom) {
-		a.has_comment = 0;
-		alex_ws(&a);
-		if (a.p >= a.e)
+	while (l.a.p < l.a.e && !o->oom) {
+		l.a.has_comment = 0;
+		alex_ws(&l.a);
+		if (l.a.p >= l.a.e)
 			break;
-		if (*a.p == ',' || (*a.p == ';' && ingroup && state == 1)) {
-			if (state != 2 || *a.p == ';') {
-				sb_str(o, count++ ? "" : "(");
-				sb_str(o, "(NIL NIL \"MISSING_MAILBOX\" "
-				    "\"MISSING_DOMAIN\")");
-			}
-			if (*a.p == ',') {
-				a.p++;
-				state = 1;
-				continue;
-			}
-		}
-		if (*a.p == ';') {
-			a.p++;
-			if (ingroup) {
-				sb_str(o, count++ ? "" : "(");
-				sb_str(o, "(NIL NIL NIL NIL)");
-				ingroup = 0;
-			}
-			state = 2;
-			continue;
-		}
-		state = 2;
-		start = a.p;
-		memset(&words, 0, sizeof words);
-		nw = alex_words(&a, &words, 1);
-		alex_ws(&a);
-		if (a.p < a.e && *a.p == ':' && !ingroup && nw > 0) {
-			a.p++;
-			sb_str(o, count++ ? "" : "(");
-			sb_str(o, "(NIL NIL ");
-			sb_string(o, words.p, words.len, 0);
-			sb_str(o, " NIL)");
-			free(words.p);
-			ingroup = 1;
-			state = 0;
-			continue;
-		}
-		if (a.p < a.e && *a.p == '<') {
-			/* name-addr: the phrase is the display name. */
-			a.p++;
-			if (nw > 0) {
-				ad.name = words;
-				ad.has_name = 1;
-			} else
-				free(words.p);
-			alex_ws(&a);
-			if (a.p < a.e && *a.p == '@') {
-				/* obs-route: "@a,@b:" */
-				const char *s = a.p;
-				while (a.p < a.e && *a.p != ':' && *a.p != '>')
-					a.p++;
-				if (a.p < a.e && *a.p == ':') {
-					sb_add(&ad.adl, s, a.p - s);
-					ad.has_adl = 1;
-					a.p++;
-				} else
-					a.p = s;
-			}
-			alex_words(&a, &ad.mbox, 0);
-			addr_spec(&a, &ad);
-			while (a.p < a.e && *a.p != '>' && *a.p != ',')
-				a.p++;
-			if (a.p < a.e && *a.p == '>')
-				a.p++;
-		} else {
-			/* addr-spec: the words were the local part. */
-			free(words.p);
-			a.p = start;
-			alex_words(&a, &ad.mbox, 0);
-			addr_spec(&a, &ad);
-			alex_ws(&a);
-			if (a.has_comment) {
-				sb_add(&ad.name, a.comment.p ? a.comment.p : "",
-				    a.comment.len);
-				ad.has_name = 1;
-			}
-		}
-		sb_str(o, count++ ? "" : "(");
-		addr_write(o, &ad);
-		/* Junk up to the next separator is skipped. */
-		alex_ws(&a);
-		while (a.p < a.e && *a.p != ',' && *a.p != ';') {
-			if (a.p == start)
-				break;
-			a.p++;
-		}
-		if (a.p == start)
-			a.p++;
+		if (!alist_separator(&l))
+			alist_element(&l);
 	}
-	if (ingroup) {
-		sb_str(o, count++ ? "" : "(");
+	if (l.ingroup) {
+		alist_next(&l);
 		sb_str(o, "(NIL NIL NIL NIL)");
 	}
-	free(a.comment.p);
-	if (count > 0)
+	free(l.a.comment.p);
+	if (l.count > 0)
 		sb_add(o, ")", 1);
-	return count;
+	return l.count;
 }
 
 /* ----------------------------------------------------------- envelope */
