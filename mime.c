@@ -711,16 +711,13 @@ add_view(struct pctx *c, struct mime_part *m)
 }
 
 /*
- * One entity from s: its header to the first empty line (or to a
- * boundary line, or the end), then its body by its type.  Returns the
- * start of the boundary line that ended it, or the end.
+ * An entity's header from s: to the first empty line, or to a boundary
+ * line, or the end.
  */
-static const char *
-entity_scan(struct pctx *c, struct mime_part *m, const char *s, int depth)
+static void
+header_scan(struct pctx *c, struct mime_part *m, const char *s)
 {
-	struct ctype		 ct;
-	struct mime_part	*k;
-	const char		*p = s, *stop, *floor;
+	const char	*p = s;
 
 	m->hdr = s;
 	for (;;) {
@@ -747,12 +744,22 @@ entity_scan(struct pctx *c, struct mime_part *m, const char *s, int depth)
 		p = next_line(c, p);
 	}
 	m->hdrlen = m->body - s;
-	m->kind = MK_LEAF;
-	if (c->hdronly) {
-		m->bodylen = (size_t)(c->end - m->body);
-		return c->end;
-	}
-	floor = m->body;
+}
+
+/*
+ * An entity's body by its type: the parts of a multipart, the message
+ * inside a message/rfc822, or a leaf.  Returns the start of the
+ * boundary line that ended it, or the end; NULL when out of memory.
+ * *floor_r is where the body may end at the earliest.
+ */
+static const char *
+body_scan(struct pctx *c, struct mime_part *m, int depth,
+    const char **floor_r)
+{
+	struct ctype		 ct;
+	struct mime_part	*k;
+
+	*floor_r = m->body;
 	ctype_get(m, &ct);
 	if (depth < MIME_DEPTH_MAX && ct_is(&ct, "multipart", NULL)) {
 		m->kind = MK_MULTI;
@@ -762,27 +769,35 @@ entity_scan(struct pctx *c, struct mime_part *m, const char *s, int depth)
 		 * Dovecot, show one empty text/plain part.
 		 */
 		m->boundary = boundary_get(&ct);
-		stop = multipart_scan(c, m, m->body, depth, &floor);
-	} else if (depth < MIME_DEPTH_MAX && ct_is(&ct, "message", "rfc822") &&
+		return multipart_scan(c, m, m->body, depth, floor_r);
+	}
+	if (depth < MIME_DEPTH_MAX && ct_is(&ct, "message", "rfc822") &&
 	    c->nparts < MIME_PARTS_MAX) {
 		m->kind = MK_MESSAGE;
 		if ((k = part_new(c, m)) == NULL)
-			return c->end;
-		stop = entity_scan(c, k, m->body, depth + 1);
-	} else {
-		/*
-		 * Past the depth cap a container is shown as Dovecot shows
-		 * it there: application/octet-stream with its parameters.
-		 */
-		m->opaque = ct_is(&ct, "multipart", NULL) ||
-		    ct_is(&ct, "message", "rfc822");
-		stop = find_boundary(c, m->body);
+			return NULL;
+		return entity_scan(c, k, m->body, depth + 1);
 	}
 	/*
-	 * The line break before a boundary belongs to the boundary (RFC
-	 * 2046 5.1.1), but not when it ends a header line: an encapsulated
-	 * message ends where its own body or header does (Dovecot's sizes).
+	 * Past the depth cap a container is shown as Dovecot shows
+	 * it there: application/octet-stream with its parameters.
 	 */
+	m->opaque = ct_is(&ct, "multipart", NULL) ||
+	    ct_is(&ct, "message", "rfc822");
+	return find_boundary(c, m->body);
+}
+
+/*
+ * The line break before a boundary belongs to the boundary (RFC
+ * 2046 5.1.1), but not when it ends a header line: an encapsulated
+ * message ends where its own body or header does (Dovecot's sizes).
+ */
+static void
+body_end(struct pctx *c, struct mime_part *m, const char *stop,
+    const char *floor)
+{
+	const char	*p;
+
 	if (m->kind == MK_MESSAGE)
 		p = m->child->body + m->child->bodylen;
 	else {
@@ -794,6 +809,26 @@ entity_scan(struct pctx *c, struct mime_part *m, const char *s, int depth)
 		}
 	}
 	m->bodylen = p > m->body ? (size_t)(p - m->body) : 0;
+}
+
+/*
+ * One entity from s: its header, then its body by its type.  Returns
+ * the start of the boundary line that ended it, or the end.
+ */
+static const char *
+entity_scan(struct pctx *c, struct mime_part *m, const char *s, int depth)
+{
+	const char	*stop, *floor;
+
+	header_scan(c, m, s);
+	m->kind = MK_LEAF;
+	if (c->hdronly) {
+		m->bodylen = (size_t)(c->end - m->body);
+		return c->end;
+	}
+	if ((stop = body_scan(c, m, depth, &floor)) == NULL)
+		return c->end;
+	body_end(c, m, stop, floor);
 	count_lines(m);
 	if (m->kind != MK_MULTI &&
 	    (m->parent == NULL || m->parent->kind == MK_MESSAGE) &&
