@@ -18,6 +18,89 @@ base_eq(const struct param *a, const struct param *b)
 	    strncasecmp(a->name, b->name, a->blen) == 0;
 }
 
+/* Opens a parenthesized list before its first item. */
+static void
+list_item(struct sb *b, int *any)
+{
+	sb_str(b, *any ? " " : "(");
+	*any = 1;
+}
+
+/*
+ * Joins the RFC 2231 sections 0, 1, ... of the parameter at i into v
+ * (each section once, by number) and marks all its sections used.
+ * Returns how many were joined; *bn_r is the name of section 0 and
+ * *ext_r whether any section was extended.
+ */
+static int
+cont_join(struct plist *l, size_t i, struct sb *v, const char **bn_r,
+    int *ext_r)
+{
+	size_t	 j, k;
+	int	 sec;
+
+	*ext_r = 0;
+	*bn_r = l->p[i].name;
+	for (sec = 0; ; sec++) {
+		k = l->n;
+		for (j = i; j < l->n; j++)
+			if (!l->p[j].used && l->p[j].sec == sec &&
+			    base_eq(&l->p[i], &l->p[j])) {
+				k = j;
+				break;
+			}
+		if (k == l->n)
+			break;
+		l->p[k].used = 1;
+		if (sec == 0)
+			*bn_r = l->p[k].name;
+		*ext_r |= l->p[k].ext;
+		sb_add(v, l->p[k].val ? l->p[k].val : "", l->p[k].vlen);
+	}
+	/* Sections past a gap are dropped (RFC 2231 has no gaps). */
+	for (j = i; j < l->n; j++)
+		if (l->p[j].sec >= 0 && base_eq(&l->p[i], &l->p[j]))
+			l->p[j].used = 1;
+	return sec;
+}
+
+/* A joined parameter's name: the base name, "name*" when extended. */
+static void
+cont_name(struct sb *b, const char *bn, size_t blen, int ext)
+{
+	struct sb	 nm = { 0 };
+
+	sb_add(&nm, bn, blen);
+	if (ext)
+		sb_add(&nm, "*", 1);
+	if (nm.oom)
+		b->oom = 1;
+	sb_string(b, nm.p ? nm.p : "", nm.len, 0);
+	free(nm.p);
+}
+
+/* The RFC 2231 continuation whose first section seen is at i. */
+static void
+cont_write(struct sb *b, struct plist *l, size_t i, int *any)
+{
+	struct sb	 v = { 0 };
+	const char	*bn;
+	int		 ext, sec;
+
+	sec = cont_join(l, i, &v, &bn, &ext);
+	if (v.oom)
+		b->oom = 1;
+	if (v.len == 0 && v.p == NULL && sec == 0) {
+		free(v.p);
+		return;
+	}
+	list_item(b, any);
+	cont_name(b, bn, l->p[i].blen, ext);
+	sb_add(b, " ", 1);
+	sb_string(b, v.p ? v.p : "", v.len, 0);
+	free(v.p);
+}
+
 /*
  * Writes the list as body-fld-param.  Plain parameters come first, in
  * order; then RFC 2231 continuations, each joined in section order
@@ -28,75 +111,24 @@ base_eq(const struct param *a, const struct param *b)
 static void
 write_params(struct sb *b, struct plist *l, int add_charset)
 {
-	size_t	 i, j, k, dummy;
-	int	 any = 0, ext, sec;
+	size_t	 i, dummy;
+	int	 any = 0;
 
 	for (i = 0; i < l->n; i++)
 		l->p[i].used = 0;
 	for (i = 0; i < l->n; i++) {
 		if (l->p[i].sec >= 0)
 			continue;
-		sb_str(b, any ? " " : "(");
-		any = 1;
+		list_item(b, &any);
 		sb_string(b, l->p[i].name, l->p[i].nlen, 0);
 		sb_add(b, " ", 1);
 		sb_string(b, l->p[i].val ? l->p[i].val : "", l->p[i].vlen, 0);
 	}
-	for (i = 0; i < l->n; i++) {
-		struct sb	 v = { 0 };
-		const char	*bn;
-
-		if (l->p[i].sec < 0 || l->p[i].used)
-			continue;
-		ext = 0;
-		bn = l->p[i].name;
-		/* Join sections 0, 1, ... (each section once, by number). */
-		for (sec = 0; ; sec++) {
-			k = l->n;
-			for (j = i; j < l->n; j++)
-				if (!l->p[j].used && l->p[j].sec == sec &&
-				    base_eq(&l->p[i], &l->p[j])) {
-					k = j;
-					break;
-				}
-			if (k == l->n)
-				break;
-			l->p[k].used = 1;
-			if (sec == 0)
-				bn = l->p[k].name;
-			ext |= l->p[k].ext;
-			sb_add(&v, l->p[k].val ? l->p[k].val : "",
-			    l->p[k].vlen);
-		}
-		/* Sections past a gap are dropped (RFC 2231 has no gaps). */
-		for (j = i; j < l->n; j++)
-			if (l->p[j].sec >= 0 && base_eq(&l->p[i], &l->p[j]))
-				l->p[j].used = 1;
-		if (v.oom)
-			b->oom = 1;
-		if (v.len == 0 && v.p == NULL && sec == 0) {
-			free(v.p);
-			continue;
-		}
-		sb_str(b, any ? " " : "(");
-		any = 1;
-		{
-			struct sb nm = { 0 };
-			sb_add(&nm, bn, l->p[i].blen);
-			if (ext)
-				sb_add(&nm, "*", 1);
-			if (nm.oom)
-				b->oom = 1;
-			sb_string(b, nm.p ? nm.p : "", nm.len, 0);
-			free(nm.p);
-		}
-		sb_add(b, " ", 1);
-		sb_string(b, v.p ? v.p : "", v.len, 0);
-		free(v.p);
-	}
+	for (i = 0; i < l->n; i++)
+		if (l->p[i].sec >= 0 && !l->p[i].used)
+			cont_write(b, l, i, &any);
 	if (add_charset && param_val(l, "charset", &dummy) == NULL) {
-		sb_str(b, any ? " " : "(");
-		any = 1;
+		list_item(b, &any);
 		sb_str(b, "\"charset\" \"us-ascii\"");
 	}
 	sb_str(b, any ? ")" : "NIL");
