@@ -195,8 +195,7 @@ language(struct sb *o, const struct mime_part *m)
 		for (s = p; p < e && *p != ',' && *p != '(' &&
 		    !is_wsp((unsigned char)*p) && *p != '\r' && *p != '\n'; p++)
 			;
-		sb_str(o, any ? " " : "(");
-		any = 1;
+		list_item(o, &any);
 		sb_string(o, s, p - s, 0);
 	}
 	sb_str(o, any ? ")" : "NIL");
@@ -213,58 +212,64 @@ ext_single(struct sb *o, const struct mime_part *m)
 	field_nstring(o, m, "content-location");
 }
 
-static void
-bodystructure(struct sb *o, const struct mime_part *m, int ext)
-{
-	struct ctype		 ct;
-	struct plist		 l = { 0 };
-	const struct mime_part	*k;
-	const char		*v;
-	size_t			 n;
+static void bodystructure(struct sb *, const struct mime_part *, int);
 
-	ctype_get(m, &ct);
-	if (m->kind == MK_MULTI) {
-		sb_add(o, "(", 1);
-		for (k = m->child; k != NULL; k = k->next)
-			bodystructure(o, k, ext);
-		sb_add(o, " ", 1);
-		sb_string(o, ct.sub, ct.slen, 0);
-		if (ext) {
-			sb_add(o, " ", 1);
-			if (ct.rest != NULL)
-				params_parse(&l, ct.rest, ct.end);
-			if (l.oom)
-				o->oom = 1;
-			write_params(o, &l, 0);
-			plist_free(&l);
-			sb_add(o, " ", 1);
-			ext_single(o, m);
-		}
-		sb_add(o, ")", 1);
-		return;
-	}
+/* The media type's parameters as body-fld-param. */
+static void
+type_params(struct sb *o, const struct ctype *ct, int add_charset)
+{
+	struct plist	 l = { 0 };
+
+	if (ct->rest != NULL)
+		params_parse(&l, ct->rest, ct->end);
+	if (l.oom)
+		o->oom = 1;
+	write_params(o, &l, add_charset);
+	plist_free(&l);
+}
+
+/* A multipart: its parts, subtype, and the extension data. */
+static void
+bs_multi(struct sb *o, const struct mime_part *m, const struct ctype *ct,
+    int ext)
+{
+	const struct mime_part	*k;
+
 	sb_add(o, "(", 1);
+	for (k = m->child; k != NULL; k = k->next)
+		bodystructure(o, k, ext);
+	sb_add(o, " ", 1);
+	sb_string(o, ct->sub, ct->slen, 0);
+	if (ext) {
+		sb_add(o, " ", 1);
+		type_params(o, ct, 0);
+		sb_add(o, " ", 1);
+		ext_single(o, m);
+	}
+	sb_add(o, ")", 1);
+}
+
+static void
+bs_type(struct sb *o, const struct mime_part *m, const struct ctype *ct)
+{
 	if (m->kind == MK_MESSAGE)
 		sb_str(o, "\"message\" \"rfc822\"");	/* as Dovecot */
 	else if (m->opaque)
 		sb_str(o, "\"application\" \"octet-stream\"");
 	else {
-		sb_string(o, ct.type, ct.tlen, 0);
+		sb_string(o, ct->type, ct->tlen, 0);
 		sb_add(o, " ", 1);
-		sb_string(o, ct.sub, ct.slen, 0);
+		sb_string(o, ct->sub, ct->slen, 0);
 	}
-	sb_add(o, " ", 1);
-	if (ct.rest != NULL)
-		params_parse(&l, ct.rest, ct.end);
-	if (l.oom)
-		o->oom = 1;
-	write_params(o, &l, !m->opaque && name_is(ct.type, ct.tlen, "text"));
-	plist_free(&l);
-	sb_add(o, " ", 1);
-	field_nstring(o, m, "content-id");
-	sb_add(o, " ", 1);
-	field_nstring(o, m, "content-description");
-	sb_add(o, " ", 1);
+}
+
+/* Content-Transfer-Encoding's token, "7bit" without one. */
+static void
+bs_encoding(struct sb *o, const struct mime_part *m)
+{
+	const char	*v;
+	size_t		 n;
+
 	if (hdr_get(m, "content-transfer-encoding", &v, &n) && n > 0) {
 		const char *e = v + n, *s = skip_cfws(v, e), *p = s;
 		while (p < e && is_token((unsigned char)*p))
@@ -275,17 +280,48 @@ bodystructure(struct sb *o, const struct mime_part *m, int ext)
 			sb_str(o, "\"7bit\"");
 	} else
 		sb_str(o, "\"7bit\"");
+}
+
+/* What follows a message/rfc822 part's size: its message and lines. */
+static void
+bs_message(struct sb *o, const struct mime_part *m, int ext)
+{
+	sb_add(o, " ", 1);
+	env_write(o, m->child);
+	sb_add(o, " ", 1);
+	bodystructure(o, m->child, ext);
+	sb_add(o, " ", 1);
+	sb_num(o, m->lines);
+}
+
+static void
+bodystructure(struct sb *o, const struct mime_part *m, int ext)
+{
+	struct ctype	 ct;
+	int		 text;
+
+	ctype_get(m, &ct);
+	if (m->kind == MK_MULTI) {
+		bs_multi(o, m, &ct, ext);
+		return;
+	}
+	text = !m->opaque && name_is(ct.type, ct.tlen, "text");
+	sb_add(o, "(", 1);
+	bs_type(o, m, &ct);
+	sb_add(o, " ", 1);
+	type_params(o, &ct, text);
+	sb_add(o, " ", 1);
+	field_nstring(o, m, "content-id");
+	sb_add(o, " ", 1);
+	field_nstring(o, m, "content-description");
+	sb_add(o, " ", 1);
+	bs_encoding(o, m);
 	sb_add(o, " ", 1);
 	/* Octets as sent: Dovecot sends a bare LF as CRLF. */
 	sb_num(o, m->bodylen + m->bare);
-	if (m->kind == MK_MESSAGE && m->child != NULL) {
-		sb_add(o, " ", 1);
-		env_write(o, m->child);
-		sb_add(o, " ", 1);
-		bodystructure(o, m->child, ext);
-		sb_add(o, " ", 1);
-		sb_num(o, m->lines);
-	} else if (!m->opaque && name_is(ct.type, ct.tlen, "text")) {
+	if (m->kind == MK_MESSAGE && m->child != NULL)
+		bs_message(o, m, ext);
+	else if (text) {
 		sb_add(o, " ", 1);
 		sb_num(o, m->lines);
 	}
