@@ -9,7 +9,8 @@ CFLAGS = -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -O2 -g \
 LDFLAGS =
 LIBS = -lcrypt
 
-OBJS = imapd.o parse.o store.o modseq.o mime.o
+MIMEOBJS = mime.o envelope.o bodystructure.o
+OBJS = imapd.o parse.o store.o modseq.o $(MIMEOBJS)
 
 all: imapd
 
@@ -17,18 +18,21 @@ imapd: $(OBJS)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o imapd $(OBJS) $(LIBS)
 
 $(OBJS): imapd.h parse.h store.h modseq.h
+imapd.o $(MIMEOBJS): mime.h
+$(MIMEOBJS): mimeint.h
 
 .c.o:
 	$(CC) $(CFLAGS) -c $<
 
-t/parsetest: t/parsetest.c parse.o imapd.h parse.h store.h modseq.h
+t/parsetest: t/parsetest.c parse.o imapd.h parse.h
 	$(CC) $(CFLAGS) -I. -o t/parsetest t/parsetest.c parse.o
 
-t/storetest: t/storetest.c store.o modseq.o parse.o imapd.h parse.h store.h modseq.h
+t/storetest: t/storetest.c store.o modseq.o parse.o imapd.h parse.h \
+	store.h modseq.h
 	$(CC) $(CFLAGS) -I. -o t/storetest t/storetest.c store.o modseq.o parse.o
 
-t/mimetest: t/mimetest.c mime.o imapd.h parse.h store.h modseq.h
-	$(CC) $(CFLAGS) -I. -o t/mimetest t/mimetest.c mime.o
+t/mimetest: t/mimetest.c $(MIMEOBJS) imapd.h mime.h
+	$(CC) $(CFLAGS) -I. -o t/mimetest t/mimetest.c $(MIMEOBJS)
 
 t/maxrss: t/maxrss.c
 	$(CC) $(CFLAGS) -o t/maxrss t/maxrss.c

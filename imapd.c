@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "imapd.h"
+#include "mime.h"
 #include "parse.h"
 #include "store.h"
 

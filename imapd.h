@@ -28,48 +28,13 @@
 #define KEYWORDS_MAX		64	/* user keywords per mailbox */
 #define KEYWORD_LEN_MAX		1000	/* bytes in a keyword's name */
 #define LOCK_WAIT_SECS		10	/* then the command gets NO */
+#define MIME_DEPTH_MAX		100	/* nested multipart/message */
+#define MIME_PARTS_MAX		2000	/* parts in one message */
 
 /* Exit codes (qmail and skalibs habit; sysexits for delivery). */
 #define EXIT_PERM	100
 #define EXIT_TEMP	111
 #define EX_DATAERR_	65
 #define EX_TEMPFAIL_	75
-
-/* ----------------------------------------------------------------- mime.c */
-
-#define MIME_DEPTH_MAX		100	/* nested multipart/message */
-#define MIME_PARTS_MAX		2000	/* parts in one message */
-
-/*
- * A message's MIME structure, parsed over the stored bytes (no copy of
- * the message is kept: every range points into the caller's buffer,
- * which must outlive the tree).
- */
-struct mime_part;
-
-struct mime_part *mime_parse(const char *msg, size_t len);
-struct mime_part *mime_parse_header(const char *msg, size_t len);
-void		 mime_free(struct mime_part *);
-char		*mime_envelope(const struct mime_part *, size_t *len_r);
-char		*mime_bodystructure(const struct mime_part *, int extended,
-		    size_t *len_r);
-const struct mime_part *mime_find(const struct mime_part *,
-		    const uint32_t *path, size_t depth);
-const struct mime_part *mime_message(const struct mime_part *);
-void		 mime_header(const struct mime_part *, const char **p_r,
-		    size_t *n_r);
-void		 mime_body(const struct mime_part *, const char **p_r,
-		    size_t *n_r);
-int		 mime_search_header(const struct mime_part *,
-		    const char *field, const char *needle);
-struct mime_text;
-struct mime_text *mime_text(const struct mime_part *);
-int		 mime_text_search(const struct mime_text *,
-		    const char *needle, int body_only);
-void		 mime_text_free(struct mime_text *);
-char		*mime_search_fields(const struct mime_part *, size_t *len_r);
-int		 mime_search_cached(const char *, size_t, const char *field,
-		    const char *needle);
-int		 mime_sent_date(const struct mime_part *, int64_t *day_r);
 
 #endif

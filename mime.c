@@ -1,8 +1,9 @@
 /*
  * mime.c: the MIME structure of a stored message (RFC 5322, 2045, 2046,
- * 2047, 2231) and its IMAP renderings: ENVELOPE, BODY, BODYSTRUCTURE
- * (RFC 3501 section 7.4.2), section lookup (6.4.5) and the SEARCH tests
- * over headers, bodies and the Date: field (6.4.4).
+ * 2047, 2231), the header, parameter and media type readers that
+ * envelope.c and bodystructure.c render it with (RFC 3501 section
+ * 7.4.2), section lookup (6.4.5) and the SEARCH tests over headers,
+ * bodies and the Date: field (6.4.4).
  *
  * The tree points into the caller's buffer; nothing of the message is
  * copied.  Parsing is one forward pass: every line start is looked at
@@ -25,32 +26,10 @@
 #include <strings.h>
 
 #include "imapd.h"
-
-enum { MK_LEAF, MK_MULTI, MK_MESSAGE };
-
-struct mime_part {
-	const char	*hdr, *body;	/* into the caller's buffer */
-	size_t		 hdrlen, bodylen;
-	size_t		 hdrcut;	/* newline hidden by a boundary */
-	size_t		 lines;		/* LF in the body */
-	size_t		 bare;		/* LF not preceded by CR */
-	int		 kind;		/* MK_* */
-	int		 defmsg;	/* 1: in a digest; 2: is a digest */
-	int		 opaque;	/* a container past MIME_DEPTH_MAX */
-	int		 isview;	/* a view (below): owns nothing */
-	char		*boundary;	/* MK_MULTI */
-	/* part 1 of a message not multipart */
-	struct mime_part *view;
-	struct mime_part *parent, *child, *next;
-};
+#include "mime.h"
+#include "mimeint.h"
 
 /* ------------------------------------------------------------ buffers */
-
-struct sb {
-	char	*p;
-	size_t	 len, cap;
-	int	 oom;
-};
 
 /* Room for n more bytes and a NUL; -1 when out of memory. */
 static int
@@ -80,7 +59,7 @@ sb_reserve(struct sb *b, size_t n)
 	return 0;
 }
 
-static void
+void
 sb_add(struct sb *b, const char *s, size_t n)
 {
 	if (sb_reserve(b, n) == -1)
@@ -90,13 +69,13 @@ sb_add(struct sb *b, const char *s, size_t n)
 	b->p[b->len] = '\0';
 }
 
-static void
+void
 sb_str(struct sb *b, const char *s)
 {
 	sb_add(b, s, strlen(s));
 }
 
-static void
+void
 sb_num(struct sb *b, size_t n)
 {
 	char	 t[32];
@@ -105,7 +84,7 @@ sb_num(struct sb *b, size_t n)
 	sb_str(b, t);
 }
 
-static char *
+char *
 sb_finish(struct sb *b, size_t *len_r)
 {
 	if (b->p == NULL)
@@ -126,7 +105,7 @@ sb_finish(struct sb *b, size_t *len_r)
  * "force" is set (a folded subject or name).  A literal cannot
  * carry NUL either, so NULs are dropped.
  */
-static void
+void
 sb_string(struct sb *b, const char *s, size_t n, int force)
 {
 	size_t	 i, nul = 0, esc = 0;
@@ -167,7 +146,7 @@ sb_string(struct sb *b, const char *s, size_t n, int force)
 			sb_add(b, s + i, 1);
 }
 
-static void
+void
 sb_nstring(struct sb *b, const char *s, size_t n)
 {
 	if (s == NULL)
@@ -178,7 +157,7 @@ sb_nstring(struct sb *b, const char *s, size_t n)
 
 /* ------------------------------------------------------------ headers */
 
-static int
+int
 is_wsp(int c)
 {
 	return c == ' ' || c == '\t';
@@ -244,14 +223,14 @@ hiter_next(struct hiter *it, const char **name_r, size_t *nlen_r,
 	}
 }
 
-static int
+int
 name_is(const char *n, size_t len, const char *want)
 {
 	return strlen(want) == len && strncasecmp(n, want, len) == 0;
 }
 
 /* The raw value of the first field called name, or 0. */
-static int
+int
 hdr_get(const struct mime_part *m, const char *name, const char **v_r,
     size_t *n_r)
 {
@@ -269,7 +248,7 @@ hdr_get(const struct mime_part *m, const char *name, const char **v_r,
  * The last field called name: ENVELOPE takes the last of repeated
  * fields, as Dovecot does (RFC 5322 3.6 allows only one of each).
  */
-static int
+int
 hdr_get_last(const struct mime_part *m, const char *name, const char **v_r,
     size_t *n_r)
 {
@@ -288,7 +267,7 @@ hdr_get_last(const struct mime_part *m, const char *name, const char **v_r,
 }
 
 /* Unfolds into b: CR and LF go, the white space after them stays. */
-static void
+void
 unfold(struct sb *b, const char *v, size_t n)
 {
 	size_t	 i, s = 0;
@@ -300,58 +279,11 @@ unfold(struct sb *b, const char *v, size_t n)
 		}
 	sb_add(b, v + s, n - s);
 }
-
-/*
- * A subject or display name: the value unfolded (RFC 5322 2.2.3: only
- * the line breaks go), sent as a literal when it was folded, as
- * Dovecot does (also for one holding a quote or backslash).  Dovecot
- * also squeezes and trims white space there;
- * RFC 3501 7.4.2 asks for the value as it is, so that is not copied.
- */
-static void
-sb_human(struct sb *b, const char *s, size_t n)
-{
-	struct sb	 t = { 0 };
-	size_t		 i;
-	int		 folded = 0;
-
-	for (i = 0; i < n; i++)
-		if (s[i] == '\r' || s[i] == '\n' || s[i] == '"' ||
-		    s[i] == '\\')
-			folded = 1;
-	if (!folded) {
-		sb_string(b, s, n, 0);
-		return;
-	}
-	unfold(&t, s, n);
-	if (t.oom)
-		b->oom = 1;
-	sb_string(b, t.p ? t.p : "", t.len, 1);
-	free(t.p);
-}
-
 /* --------------------------------------------------------- parameters */
-
-struct param {
-	const char	*name;
-	size_t		 nlen;
-	char		*val;
-	size_t		 vlen;
-	size_t		 blen;		/* the name without "*N*" */
-	int		 sec;		/* RFC 2231 section #, or -1 */
-	int		 ext;		/* extended section (name*N*) */
-	int		 used;
-};
 
 #define PARAMS_MAX	64	/* per field: bounds the joining below */
 
-struct plist {
-	struct param	*p;
-	size_t		 n, cap;
-	int		 oom;
-};
-
-static void
+void
 plist_free(struct plist *l)
 {
 	size_t	 i;
@@ -369,14 +301,14 @@ is_tspecial(int c)
 	return strchr("()<>@,;:\\\"/[]?=", c) != NULL;
 }
 
-static int
+int
 is_token(int c)
 {
 	return c > ' ' && c != 0x7f && !is_tspecial(c);
 }
 
 /* Skips white space, line breaks and (nested) comments. */
-static const char *
+const char *
 skip_cfws(const char *p, const char *e)
 {
 	int	 depth;
@@ -445,7 +377,7 @@ param_split(struct param *pa)
 }
 
 /* Parses "; a=b; c="d"" after the media type or disposition. */
-static void
+void
 params_parse(struct plist *l, const char *p, const char *e)
 {
 	struct sb	 v;
@@ -502,7 +434,7 @@ params_parse(struct plist *l, const char *p, const char *e)
 	}
 }
 
-static const char *
+const char *
 param_val(const struct plist *l, const char *name, size_t *n_r)
 {
 	size_t	 i;
@@ -516,110 +448,13 @@ param_val(const struct plist *l, const char *name, size_t *n_r)
 	return NULL;
 }
 
-static int
-base_eq(const struct param *a, const struct param *b)
-{
-	return a->blen == b->blen &&
-	    strncasecmp(a->name, b->name, a->blen) == 0;
-}
-
-/*
- * Writes the list as body-fld-param.  Plain parameters come first, in
- * order; then RFC 2231 continuations, each joined in section order
- * under its base name ("name*" when any section is extended, whose
- * charset'language' prefix and %XX escapes are kept as Dovecot does).
- * A text part gets charset=us-ascii when it has none (RFC 2045 5.2).
- */
-static void
-params_write(struct sb *b, struct plist *l, int add_charset)
-{
-	size_t	 i, j, k, dummy;
-	int	 any = 0, ext, sec;
-
-	for (i = 0; i < l->n; i++)
-		l->p[i].used = 0;
-	for (i = 0; i < l->n; i++) {
-		if (l->p[i].sec >= 0)
-			continue;
-		sb_str(b, any ? " " : "(");
-		any = 1;
-		sb_string(b, l->p[i].name, l->p[i].nlen, 0);
-		sb_add(b, " ", 1);
-		sb_string(b, l->p[i].val ? l->p[i].val : "", l->p[i].vlen, 0);
-	}
-	for (i = 0; i < l->n; i++) {
-		struct sb	 v = { 0 };
-		const char	*bn;
-
-		if (l->p[i].sec < 0 || l->p[i].used)
-			continue;
-		ext = 0;
-		bn = l->p[i].name;
-		/* Join sections 0, 1, ... (each section once, by number). */
-		for (sec = 0; ; sec++) {
-			k = l->n;
-			for (j = i; j < l->n; j++)
-				if (!l->p[j].used && l->p[j].sec == sec &&
-				    base_eq(&l->p[i], &l->p[j])) {
-					k = j;
-					break;
-				}
-			if (k == l->n)
-				break;
-			l->p[k].used = 1;
-			if (sec == 0)
-				bn = l->p[k].name;
-			ext |= l->p[k].ext;
-			sb_add(&v, l->p[k].val ? l->p[k].val : "",
-			    l->p[k].vlen);
-		}
-		/* Sections past a gap are dropped (RFC 2231 has no gaps). */
-		for (j = i; j < l->n; j++)
-			if (l->p[j].sec >= 0 && base_eq(&l->p[i], &l->p[j]))
-				l->p[j].used = 1;
-		if (v.oom)
-			b->oom = 1;
-		if (v.len == 0 && v.p == NULL && sec == 0) {
-			free(v.p);
-			continue;
-		}
-		sb_str(b, any ? " " : "(");
-		any = 1;
-		{
-			struct sb nm = { 0 };
-			sb_add(&nm, bn, l->p[i].blen);
-			if (ext)
-				sb_add(&nm, "*", 1);
-			if (nm.oom)
-				b->oom = 1;
-			sb_string(b, nm.p ? nm.p : "", nm.len, 0);
-			free(nm.p);
-		}
-		sb_add(b, " ", 1);
-		sb_string(b, v.p ? v.p : "", v.len, 0);
-		free(v.p);
-	}
-	if (add_charset && param_val(l, "charset", &dummy) == NULL) {
-		sb_str(b, any ? " " : "(");
-		any = 1;
-		sb_str(b, "\"charset\" \"us-ascii\"");
-	}
-	sb_str(b, any ? ")" : "NIL");
-}
-
 /* --------------------------------------------------------- media type */
-
-struct ctype {
-	const char	*type, *sub;
-	size_t		 tlen, slen;
-	const char	*rest, *end;	/* the parameters */
-};
 
 /*
  * The Content-Type of a part, or its default (RFC 2045 5.2; RFC 2046
  * 5.1.5 for multipart/digest).  A malformed field counts as absent.
  */
-static void
+void
 ctype_get(const struct mime_part *m, struct ctype *ct)
 {
 	const char	*v, *p, *e;
@@ -776,7 +611,7 @@ boundary_get(struct ctype *ct)
 	return r;
 }
 
-static const char *parse_entity(struct pctx *, struct mime_part *,
+static const char *entity_scan(struct pctx *, struct mime_part *,
     const char *, int);
 
 /*
@@ -786,7 +621,7 @@ static const char *parse_entity(struct pctx *, struct mime_part *,
  * entity goes on (a boundary line of an outer multipart, or the end).
  */
 static const char *
-parse_multi(struct pctx *c, struct mime_part *m, const char *p, int depth,
+multipart_scan(struct pctx *c, struct mime_part *m, const char *p, int depth,
     const char **floor_r)
 {
 	struct mime_part	*k = NULL;
@@ -811,7 +646,7 @@ parse_multi(struct pctx *c, struct mime_part *m, const char *p, int depth,
 		if ((k = part_new(c, m)) == NULL)
 			break;
 		k->defmsg = m->defmsg == 2;
-		p = parse_entity(c, k, p, depth + 1);
+		p = entity_scan(c, k, p, depth + 1);
 		if (c->oom)
 			break;
 	}
@@ -876,16 +711,13 @@ add_view(struct pctx *c, struct mime_part *m)
 }
 
 /*
- * One entity from s: its header to the first empty line (or to a
- * boundary line, or the end), then its body by its type.  Returns the
- * start of the boundary line that ended it, or the end.
+ * An entity's header from s: to the first empty line, or to a boundary
+ * line, or the end.
  */
-static const char *
-parse_entity(struct pctx *c, struct mime_part *m, const char *s, int depth)
+static void
+header_scan(struct pctx *c, struct mime_part *m, const char *s)
 {
-	struct ctype		 ct;
-	struct mime_part	*k;
-	const char		*p = s, *stop, *floor;
+	const char	*p = s;
 
 	m->hdr = s;
 	for (;;) {
@@ -912,12 +744,22 @@ parse_entity(struct pctx *c, struct mime_part *m, const char *s, int depth)
 		p = next_line(c, p);
 	}
 	m->hdrlen = m->body - s;
-	m->kind = MK_LEAF;
-	if (c->hdronly) {
-		m->bodylen = (size_t)(c->end - m->body);
-		return c->end;
-	}
-	floor = m->body;
+}
+
+/*
+ * An entity's body by its type: the parts of a multipart, the message
+ * inside a message/rfc822, or a leaf.  Returns the start of the
+ * boundary line that ended it, or the end; NULL when out of memory.
+ * *floor_r is where the body may end at the earliest.
+ */
+static const char *
+body_scan(struct pctx *c, struct mime_part *m, int depth,
+    const char **floor_r)
+{
+	struct ctype		 ct;
+	struct mime_part	*k;
+
+	*floor_r = m->body;
 	ctype_get(m, &ct);
 	if (depth < MIME_DEPTH_MAX && ct_is(&ct, "multipart", NULL)) {
 		m->kind = MK_MULTI;
@@ -927,27 +769,35 @@ parse_entity(struct pctx *c, struct mime_part *m, const char *s, int depth)
 		 * Dovecot, show one empty text/plain part.
 		 */
 		m->boundary = boundary_get(&ct);
-		stop = parse_multi(c, m, m->body, depth, &floor);
-	} else if (depth < MIME_DEPTH_MAX && ct_is(&ct, "message", "rfc822") &&
+		return multipart_scan(c, m, m->body, depth, floor_r);
+	}
+	if (depth < MIME_DEPTH_MAX && ct_is(&ct, "message", "rfc822") &&
 	    c->nparts < MIME_PARTS_MAX) {
 		m->kind = MK_MESSAGE;
 		if ((k = part_new(c, m)) == NULL)
-			return c->end;
-		stop = parse_entity(c, k, m->body, depth + 1);
-	} else {
-		/*
-		 * Past the depth cap a container is shown as Dovecot shows
-		 * it there: application/octet-stream with its parameters.
-		 */
-		m->opaque = ct_is(&ct, "multipart", NULL) ||
-		    ct_is(&ct, "message", "rfc822");
-		stop = find_boundary(c, m->body);
+			return NULL;
+		return entity_scan(c, k, m->body, depth + 1);
 	}
 	/*
-	 * The line break before a boundary belongs to the boundary (RFC
-	 * 2046 5.1.1), but not when it ends a header line: an encapsulated
-	 * message ends where its own body or header does (Dovecot's sizes).
+	 * Past the depth cap a container is shown as Dovecot shows
+	 * it there: application/octet-stream with its parameters.
 	 */
+	m->opaque = ct_is(&ct, "multipart", NULL) ||
+	    ct_is(&ct, "message", "rfc822");
+	return find_boundary(c, m->body);
+}
+
+/*
+ * The line break before a boundary belongs to the boundary (RFC
+ * 2046 5.1.1), but not when it ends a header line: an encapsulated
+ * message ends where its own body or header does (Dovecot's sizes).
+ */
+static void
+body_end(struct pctx *c, struct mime_part *m, const char *stop,
+    const char *floor)
+{
+	const char	*p;
+
 	if (m->kind == MK_MESSAGE)
 		p = m->child->body + m->child->bodylen;
 	else {
@@ -959,6 +809,26 @@ parse_entity(struct pctx *c, struct mime_part *m, const char *s, int depth)
 		}
 	}
 	m->bodylen = p > m->body ? (size_t)(p - m->body) : 0;
+}
+
+/*
+ * One entity from s: its header, then its body by its type.  Returns
+ * the start of the boundary line that ended it, or the end.
+ */
+static const char *
+entity_scan(struct pctx *c, struct mime_part *m, const char *s, int depth)
+{
+	const char	*stop, *floor;
+
+	header_scan(c, m, s);
+	m->kind = MK_LEAF;
+	if (c->hdronly) {
+		m->bodylen = (size_t)(c->end - m->body);
+		return c->end;
+	}
+	if ((stop = body_scan(c, m, depth, &floor)) == NULL)
+		return c->end;
+	body_end(c, m, stop, floor);
 	count_lines(m);
 	if (m->kind != MK_MULTI &&
 	    (m->parent == NULL || m->parent->kind == MK_MESSAGE) &&
@@ -968,7 +838,7 @@ parse_entity(struct pctx *c, struct mime_part *m, const char *s, int depth)
 }
 
 static struct mime_part *
-parse_message(const char *msg, size_t len, int hdronly)
+message_scan(const char *msg, size_t len, int hdronly)
 {
 	struct pctx		 c;
 	struct mime_part	*root;
@@ -978,7 +848,7 @@ parse_message(const char *msg, size_t len, int hdronly)
 	c.hdronly = hdronly;
 	if ((root = part_new(&c, NULL)) == NULL)
 		return NULL;
-	parse_entity(&c, root, msg, 1);	/* the message is level 1 */
+	entity_scan(&c, root, msg, 1);	/* the message is level 1 */
 	if (c.oom) {
 		mime_free(root);
 		return NULL;
@@ -989,7 +859,7 @@ parse_message(const char *msg, size_t len, int hdronly)
 struct mime_part *
 mime_parse(const char *msg, size_t len)
 {
-	return parse_message(msg, len, 0);
+	return message_scan(msg, len, 0);
 }
 
 /*
@@ -1000,7 +870,7 @@ mime_parse(const char *msg, size_t len)
 struct mime_part *
 mime_parse_header(const char *msg, size_t len)
 {
-	return parse_message(msg, len, 1);
+	return message_scan(msg, len, 1);
 }
 
 void
@@ -1019,563 +889,6 @@ mime_free(struct mime_part *m)
 	mime_free(m->view);
 	free(m->boundary);
 	free(m);
-}
-
-/* ---------------------------------------------------------- addresses */
-
-struct addr {
-	struct sb	 name, adl, mbox, host;
-	int		 has_name, has_adl, has_mbox, has_host;
-};
-
-struct alex {
-	const char	*p, *e;
-	struct sb	 comment;	/* the last comment seen */
-	int		 has_comment;
-};
-
-static void
-alex_ws(struct alex *a)
-{
-	const char	*p = a->p, *e = a->e;
-	int		 depth;
-
-	for (;;) {
-		while (p < e && (is_wsp((unsigned char)*p) || *p == '\r' ||
-		    *p == '\n'))
-			p++;
-		if (p >= e || *p != '(')
-			break;
-		a->comment.len = 0;
-		a->has_comment = 1;
-		depth = 0;
-		for (; p < e; p++) {
-			if (*p == '\\' && p + 1 < e) {
-				sb_add(&a->comment, ++p, 1);
-				continue;
-			}
-			if (*p == '(' && depth++ == 0)
-				continue;
-			if (*p == ')' && --depth == 0) {
-				p++;
-				break;
-			}
-			sb_add(&a->comment, p, 1);
-		}
-	}
-	a->p = p;
-}
-
-static int
-is_atext(int c)
-{
-	return c >= 0x80 || (c > ' ' && c != 0x7f &&
-	    strchr("()<>[]:;@\\,.\"", c) == NULL);
-}
-
-/*
- * A phrase or local part: words (atoms, quoted strings, dots) into
- * b, a single space where the source had white space between them.
- */
-static int
-alex_words(struct alex *a, struct sb *b, int spaces)
-{
-	int	 n = 0;
-	const char *before;
-
-	for (;;) {
-		before = a->p;
-		alex_ws(a);
-		if (a->p >= a->e)
-			break;
-		if (*a->p != '"' && *a->p != '.' &&
-		    !is_atext((unsigned char)*a->p))
-			break;
-		if (n > 0 && spaces && a->p != before)
-			sb_add(b, " ", 1);
-		if (*a->p == '"') {
-			for (a->p++; a->p < a->e && *a->p != '"'; a->p++) {
-				if (*a->p == '\\' && a->p + 1 < a->e)
-					a->p++;
-				if (*a->p != '\r' && *a->p != '\n')
-					sb_add(b, a->p, 1);
-			}
-			if (a->p < a->e)
-				a->p++;
-		} else if (*a->p == '.')
-			sb_add(b, a->p++, 1);
-		else {
-			const char *s = a->p;
-			while (a->p < a->e && is_atext((unsigned char)*a->p))
-				a->p++;
-			sb_add(b, s, a->p - s);
-		}
-		n++;
-	}
-	return n;
-}
-
-/* A domain: dot-atoms or a [domain literal]. */
-static void
-alex_domain(struct alex *a, struct sb *b)
-{
-	for (;;) {
-		alex_ws(a);
-		if (a->p >= a->e)
-			return;
-		if (*a->p == '[') {
-			const char *s = a->p;
-			while (a->p < a->e && *a->p != ']')
-				a->p++;
-			if (a->p < a->e)
-				a->p++;
-			sb_add(b, s, a->p - s);
-		} else if (*a->p == '.' || is_atext((unsigned char)*a->p)) {
-			const char *s = a->p++;
-			while (a->p < a->e && is_atext((unsigned char)*a->p))
-				a->p++;
-			sb_add(b, s, a->p - s);
-		} else
-			return;
-	}
-}
-
-static void
-addr_write(struct sb *o, struct addr *ad)
-{
-	sb_add(o, "(", 1);
-	if (ad->has_name)
-		sb_human(o, ad->name.p ? ad->name.p : "", ad->name.len);
-	else
-		sb_str(o, "NIL");
-	sb_add(o, " ", 1);
-	sb_nstring(o, ad->has_adl ? (ad->adl.p ? ad->adl.p : "") : NULL,
-	    ad->adl.len);
-	sb_add(o, " ", 1);
-	sb_nstring(o, ad->has_mbox ? (ad->mbox.p ? ad->mbox.p : "") : NULL,
-	    ad->mbox.len);
-	sb_add(o, " ", 1);
-	sb_nstring(o, ad->has_host ? (ad->host.p ? ad->host.p : "") : NULL,
-	    ad->host.len);
-	sb_add(o, ")", 1);
-	if (ad->name.oom || ad->adl.oom || ad->mbox.oom || ad->host.oom)
-		o->oom = 1;
-	free(ad->name.p);
-	free(ad->adl.p);
-	free(ad->mbox.p);
-	free(ad->host.p);
-	memset(ad, 0, sizeof *ad);
-}
-
-/* mailbox and host, with Dovecot's placeholders for missing ones. */
-static void
-addr_spec(struct alex *a, struct addr *ad)
-{
-	if (ad->mbox.len == 0)
-		sb_str(&ad->mbox, "MISSING_MAILBOX");
-	ad->has_mbox = 1;
-	alex_ws(a);
-	if (a->p < a->e && *a->p == '@') {
-		a->p++;
-		alex_domain(a, &ad->host);
-	}
-	if (ad->host.len == 0)
-		sb_str(&ad->host, "MISSING_DOMAIN");
-	ad->has_host = 1;
-}
-
-/*
- * An address list (RFC 5322 3.4, with the obsolete forms of 4.4) as
- * the IMAP list of addresses; groups become the start and end markers
- * of RFC 3501 7.4.2.  Returns the number of addresses written.
- */
-static size_t
-addr_list(struct sb *o, const char *v, size_t n)
-{
-	struct alex	 a = { v, v + n, { 0 }, 0 };
-	struct addr	 ad;
-	struct sb	 words;
-	size_t		 count = 0;
-	int		 ingroup = 0, nw, state = 0;
-	const char	*start;
-
-	/*
-	 * state: 0 at the start of the list or a group, 1 after a comma,
-	 * 2 after an address.  Like Dovecot, an empty element between
-	 * separators is kept as an address with both parts missing; an
-	 * empty group or a trailing comma is not.
-	 */
-	memset(&ad, 0, sizeof ad);
-	while (a.p < a.e && !o->oom) {
-		a.has_comment = 0;
-		alex_ws(&a);
-		if (a.p >= a.e)
-			break;
-		if (*a.p == ',' || (*a.p == ';' && ingroup && state == 1)) {
-			if (state != 2 || *a.p == ';') {
-				sb_str(o, count++ ? "" : "(");
-				sb_str(o, "(NIL NIL \"MISSING_MAILBOX\" "
-				    "\"MISSING_DOMAIN\")");
-			}
-			if (*a.p == ',') {
-				a.p++;
-				state = 1;
-				continue;
-			}
-		}
-		if (*a.p == ';') {
-			a.p++;
-			if (ingroup) {
-				sb_str(o, count++ ? "" : "(");
-				sb_str(o, "(NIL NIL NIL NIL)");
-				ingroup = 0;
-			}
-			state = 2;
-			continue;
-		}
-		state = 2;
-		start = a.p;
-		memset(&words, 0, sizeof words);
-		nw = alex_words(&a, &words, 1);
-		alex_ws(&a);
-		if (a.p < a.e && *a.p == ':' && !ingroup && nw > 0) {
-			a.p++;
-			sb_str(o, count++ ? "" : "(");
-			sb_str(o, "(NIL NIL ");
-			sb_string(o, words.p, words.len, 0);
-			sb_str(o, " NIL)");
-			free(words.p);
-			ingroup = 1;
-			state = 0;
-			continue;
-		}
-		if (a.p < a.e && *a.p == '<') {
-			/* name-addr: the phrase is the display name. */
-			a.p++;
-			if (nw > 0) {
-				ad.name = words;
-				ad.has_name = 1;
-			} else
-				free(words.p);
-			alex_ws(&a);
-			if (a.p < a.e && *a.p == '@') {
-				/* obs-route: "@a,@b:" */
-				const char *s = a.p;
-				while (a.p < a.e && *a.p != ':' && *a.p != '>')
-					a.p++;
-				if (a.p < a.e && *a.p == ':') {
-					sb_add(&ad.adl, s, a.p - s);
-					ad.has_adl = 1;
-					a.p++;
-				} else
-					a.p = s;
-			}
-			alex_words(&a, &ad.mbox, 0);
-			addr_spec(&a, &ad);
-			while (a.p < a.e && *a.p != '>' && *a.p != ',')
-				a.p++;
-			if (a.p < a.e && *a.p == '>')
-				a.p++;
-		} else {
-			/* addr-spec: the words were the local part. */
-			free(words.p);
-			a.p = start;
-			alex_words(&a, &ad.mbox, 0);
-			addr_spec(&a, &ad);
-			alex_ws(&a);
-			if (a.has_comment) {
-				sb_add(&ad.name, a.comment.p ? a.comment.p : "",
-				    a.comment.len);
-				ad.has_name = 1;
-			}
-		}
-		sb_str(o, count++ ? "" : "(");
-		addr_write(o, &ad);
-		/* Junk up to the next separator is skipped. */
-		alex_ws(&a);
-		while (a.p < a.e && *a.p != ',' && *a.p != ';') {
-			if (a.p == start)
-				break;
-			a.p++;
-		}
-		if (a.p == start)
-			a.p++;
-	}
-	if (ingroup) {
-		sb_str(o, count++ ? "" : "(");
-		sb_str(o, "(NIL NIL NIL NIL)");
-	}
-	free(a.comment.p);
-	if (count > 0)
-		sb_add(o, ")", 1);
-	return count;
-}
-
-/* ----------------------------------------------------------- envelope */
-
-static void
-env_text(struct sb *o, const struct mime_part *m, const char *name,
-    int env, int human)
-{
-	struct sb	 t = { 0 };
-	const char	*v;
-	size_t		 n;
-
-	if (!(env ? hdr_get_last : hdr_get)(m, name, &v, &n)) {
-		sb_str(o, "NIL");
-		return;
-	}
-	if (human) {
-		sb_human(o, v, n);
-		return;
-	}
-	unfold(&t, v, n);
-	if (t.oom)
-		o->oom = 1;
-	sb_string(o, t.p ? t.p : "", t.len, 0);
-	free(t.p);
-}
-
-/* Writes the list, or NIL; returns 0 when there was no address. */
-static int
-env_addr(struct sb *o, const struct mime_part *m, const char *name)
-{
-	const char	*v;
-	size_t		 n;
-
-	if (hdr_get_last(m, name, &v, &n) && addr_list(o, v, n) > 0)
-		return 1;
-	return 0;
-}
-
-static void
-envelope(struct sb *o, const struct mime_part *m)
-{
-	size_t	 at;
-
-	sb_add(o, "(", 1);
-	env_text(o, m, "date", 1, 0);
-	sb_add(o, " ", 1);
-	env_text(o, m, "subject", 1, 1);
-	sb_add(o, " ", 1);
-	/* RFC 3501 7.4.2: sender and reply-to default to from. */
-	{
-		struct sb from = { 0 };
-		if (!env_addr(&from, m, "from"))
-			sb_str(&from, "NIL");
-		if (from.oom)
-			o->oom = 1;
-		sb_add(o, from.p, from.len);
-		sb_add(o, " ", 1);
-		at = o->len;
-		if (!env_addr(o, m, "sender")) {
-			o->len = at;
-			sb_add(o, from.p, from.len);
-		}
-		sb_add(o, " ", 1);
-		at = o->len;
-		if (!env_addr(o, m, "reply-to")) {
-			o->len = at;
-			sb_add(o, from.p, from.len);
-		}
-		free(from.p);
-	}
-	sb_add(o, " ", 1);
-	if (!env_addr(o, m, "to"))
-		sb_str(o, "NIL");
-	sb_add(o, " ", 1);
-	if (!env_addr(o, m, "cc"))
-		sb_str(o, "NIL");
-	sb_add(o, " ", 1);
-	if (!env_addr(o, m, "bcc"))
-		sb_str(o, "NIL");
-	sb_add(o, " ", 1);
-	env_text(o, m, "in-reply-to", 1, 0);
-	sb_add(o, " ", 1);
-	env_text(o, m, "message-id", 1, 0);
-	sb_add(o, ")", 1);
-}
-
-char *
-mime_envelope(const struct mime_part *root, size_t *len_r)
-{
-	struct sb	 o = { 0 };
-
-	envelope(&o, root);
-	return sb_finish(&o, len_r);
-}
-
-/* ------------------------------------------------------ bodystructure */
-
-/* An unstructured field as nstring (Content-ID, -Description, ...). */
-static void
-field_nstring(struct sb *o, const struct mime_part *m, const char *name)
-{
-	env_text(o, m, name, 0, 0);
-}
-
-/* Content-Disposition: ("type" (params)) or NIL (RFC 2183). */
-static void
-disposition(struct sb *o, const struct mime_part *m)
-{
-	struct plist	 l = { 0 };
-	const char	*v, *p, *e, *s;
-	size_t		 n;
-
-	if (!hdr_get(m, "content-disposition", &v, &n)) {
-		sb_str(o, "NIL");
-		return;
-	}
-	e = v + n;
-	s = p = skip_cfws(v, e);
-	while (p < e && is_token((unsigned char)*p))
-		p++;
-	if (p == s) {
-		sb_str(o, "NIL");
-		return;
-	}
-	sb_add(o, "(", 1);
-	sb_string(o, s, p - s, 0);
-	sb_add(o, " ", 1);
-	params_parse(&l, p, e);
-	if (l.oom)
-		o->oom = 1;
-	params_write(o, &l, 0);
-	plist_free(&l);
-	sb_add(o, ")", 1);
-}
-
-static void
-language(struct sb *o, const struct mime_part *m)
-{
-	const char	*v, *p, *e, *s;
-	size_t		 n;
-	int		 any = 0;
-
-	if (!hdr_get(m, "content-language", &v, &n)) {
-		sb_str(o, "NIL");
-		return;
-	}
-	e = v + n;
-	for (p = v;;) {
-		p = skip_cfws(p, e);
-		while (p < e && *p == ',')
-			p = skip_cfws(p + 1, e);
-		if (p >= e)
-			break;
-		for (s = p; p < e && *p != ',' && *p != '(' &&
-		    !is_wsp((unsigned char)*p) && *p != '\r' && *p != '\n'; p++)
-			;
-		sb_str(o, any ? " " : "(");
-		any = 1;
-		sb_string(o, s, p - s, 0);
-	}
-	sb_str(o, any ? ")" : "NIL");
-}
-
-/* The extension data after md5 or the multipart's parameters. */
-static void
-ext_single(struct sb *o, const struct mime_part *m)
-{
-	disposition(o, m);
-	sb_add(o, " ", 1);
-	language(o, m);
-	sb_add(o, " ", 1);
-	field_nstring(o, m, "content-location");
-}
-
-static void
-bodystructure(struct sb *o, const struct mime_part *m, int ext)
-{
-	struct ctype		 ct;
-	struct plist		 l = { 0 };
-	const struct mime_part	*k;
-	const char		*v;
-	size_t			 n;
-
-	ctype_get(m, &ct);
-	if (m->kind == MK_MULTI) {
-		sb_add(o, "(", 1);
-		for (k = m->child; k != NULL; k = k->next)
-			bodystructure(o, k, ext);
-		sb_add(o, " ", 1);
-		sb_string(o, ct.sub, ct.slen, 0);
-		if (ext) {
-			sb_add(o, " ", 1);
-			if (ct.rest != NULL)
-				params_parse(&l, ct.rest, ct.end);
-			if (l.oom)
-				o->oom = 1;
-			params_write(o, &l, 0);
-			plist_free(&l);
-			sb_add(o, " ", 1);
-			ext_single(o, m);
-		}
-		sb_add(o, ")", 1);
-		return;
-	}
-	sb_add(o, "(", 1);
-	if (m->kind == MK_MESSAGE)
-		sb_str(o, "\"message\" \"rfc822\"");	/* as Dovecot */
-	else if (m->opaque)
-		sb_str(o, "\"application\" \"octet-stream\"");
-	else {
-		sb_string(o, ct.type, ct.tlen, 0);
-		sb_add(o, " ", 1);
-		sb_string(o, ct.sub, ct.slen, 0);
-	}
-	sb_add(o, " ", 1);
-	if (ct.rest != NULL)
-		params_parse(&l, ct.rest, ct.end);
-	if (l.oom)
-		o->oom = 1;
-	params_write(o, &l, !m->opaque && name_is(ct.type, ct.tlen, "text"));
-	plist_free(&l);
-	sb_add(o, " ", 1);
-	field_nstring(o, m, "content-id");
-	sb_add(o, " ", 1);
-	field_nstring(o, m, "content-description");
-	sb_add(o, " ", 1);
-	if (hdr_get(m, "content-transfer-encoding", &v, &n) && n > 0) {
-		const char *e = v + n, *s = skip_cfws(v, e), *p = s;
-		while (p < e && is_token((unsigned char)*p))
-			p++;
-		if (p > s)
-			sb_string(o, s, p - s, 0);
-		else
-			sb_str(o, "\"7bit\"");
-	} else
-		sb_str(o, "\"7bit\"");
-	sb_add(o, " ", 1);
-	/* Octets as sent: Dovecot sends a bare LF as CRLF. */
-	sb_num(o, m->bodylen + m->bare);
-	if (m->kind == MK_MESSAGE && m->child != NULL) {
-		sb_add(o, " ", 1);
-		envelope(o, m->child);
-		sb_add(o, " ", 1);
-		bodystructure(o, m->child, ext);
-		sb_add(o, " ", 1);
-		sb_num(o, m->lines);
-	} else if (!m->opaque && name_is(ct.type, ct.tlen, "text")) {
-		sb_add(o, " ", 1);
-		sb_num(o, m->lines);
-	}
-	if (ext) {
-		sb_add(o, " ", 1);
-		field_nstring(o, m, "content-md5");
-		sb_add(o, " ", 1);
-		ext_single(o, m);
-	}
-	sb_add(o, ")", 1);
-}
-
-char *
-mime_bodystructure(const struct mime_part *root, int extended, size_t *len_r)
-{
-	struct sb	 o = { 0 };
-
-	bodystructure(&o, root, extended);
-	return sb_finish(&o, len_r);
 }
 
 /* ------------------------------------------------------------ sections */

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "imapd.h"
+#include "mime.h"
 
 static int	 npass, nfail;
 

@@ -1,0 +1,98 @@
+/*
+ * mimeint.h: what the MIME files (mime.c, envelope.c, bodystructure.c)
+ * share and no one else sees: the parts tree, the string builder, the
+ * header, parameter and media type readers of mime.c, and envelope.c's
+ * writers that BODYSTRUCTURE embeds.
+ */
+#ifndef MIMEINT_H
+#define MIMEINT_H
+
+#include <stddef.h>
+
+enum { MK_LEAF, MK_MULTI, MK_MESSAGE };
+
+struct mime_part {
+	const char	*hdr, *body;	/* into the caller's buffer */
+	size_t		 hdrlen, bodylen;
+	size_t		 hdrcut;	/* newline hidden by a boundary */
+	size_t		 lines;		/* LF in the body */
+	size_t		 bare;		/* LF not preceded by CR */
+	int		 kind;		/* MK_* */
+	int		 defmsg;	/* 1: in a digest; 2: is a digest */
+	int		 opaque;	/* a container past MIME_DEPTH_MAX */
+	int		 isview;	/* a view (below): owns nothing */
+	char		*boundary;	/* MK_MULTI */
+	/* part 1 of a message not multipart */
+	struct mime_part *view;
+	struct mime_part *parent, *child, *next;
+};
+
+/* ------------------------------------------------ mime.c: buffers */
+
+/* A growing string; after a failed allocation it only records oom. */
+struct sb {
+	char	*p;
+	size_t	 len, cap;
+	int	 oom;
+};
+
+void	 sb_add(struct sb *, const char *, size_t);
+void	 sb_str(struct sb *, const char *);
+void	 sb_num(struct sb *, size_t);
+char	*sb_finish(struct sb *, size_t *len_r);
+void	 sb_string(struct sb *, const char *, size_t, int force);
+void	 sb_nstring(struct sb *, const char *, size_t);
+
+/* ------------------------------------------------ mime.c: headers */
+
+int	 is_wsp(int);
+int	 name_is(const char *, size_t, const char *want);
+int	 hdr_get(const struct mime_part *, const char *name,
+	    const char **v_r, size_t *n_r);
+int	 hdr_get_last(const struct mime_part *, const char *name,
+	    const char **v_r, size_t *n_r);
+void	 unfold(struct sb *, const char *, size_t);
+
+/* --------------------------------------------- mime.c: parameters */
+
+struct param {
+	const char	*name;
+	size_t		 nlen;
+	char		*val;
+	size_t		 vlen;
+	size_t		 blen;		/* the name without "*N*" */
+	int		 sec;		/* RFC 2231 section #, or -1 */
+	int		 ext;		/* extended section (name*N*) */
+	int		 used;
+};
+
+struct plist {
+	struct param	*p;
+	size_t		 n, cap;
+	int		 oom;
+};
+
+void	 plist_free(struct plist *);
+int	 is_token(int);
+const char *skip_cfws(const char *, const char *);
+void	 params_parse(struct plist *, const char *, const char *);
+const char *param_val(const struct plist *, const char *name,
+	    size_t *n_r);
+
+/* --------------------------------------------- mime.c: media type */
+
+struct ctype {
+	const char	*type, *sub;
+	size_t		 tlen, slen;
+	const char	*rest, *end;	/* the parameters */
+};
+
+void	 ctype_get(const struct mime_part *, struct ctype *);
+
+/* ------------------------------------------------------ envelope.c */
+
+void	 env_text(struct sb *, const struct mime_part *, const char *name,
+	    int env, int human);
+void	 env_write(struct sb *, const struct mime_part *);
+
+#endif
