@@ -461,10 +461,28 @@ step_between(struct parser *p, unsigned char c)
 	return ST_AGAIN;
 }
 
+/*
+ * Only a fetch attribute's section is bracketed and may hold SP ( ) and
+ * quotes (RFC 3501 section 9, RFC 3516 section 4); elsewhere '[' is an
+ * ATOM-CHAR like any other ("CREATE x[y").
+ */
+static int
+opens_section(const struct parser *p)
+{
+	static const char *const atts[] = { "BODY", "BODY.PEEK", "BINARY",
+	    "BINARY.PEEK", "BINARY.SIZE" };
+	size_t	 i;
+
+	for (i = 0; i < sizeof atts / sizeof atts[0]; i++)
+		if (eq_nocase(p->tok.p, p->tok.len, atts[i]))
+			return 1;
+	return 0;
+}
+
 static int
 step_atom(struct parser *p, unsigned char c)
 {
-	if (c == '[') {
+	if (c == '[' && opens_section(p)) {
 		p->brdepth = 1;
 		p->state = PS_BRACKET;
 		return add_tok(p, (char)c);

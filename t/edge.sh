@@ -228,4 +228,21 @@ EOF
 	assertEquals "decoded subject" "* SEARCH 3" "$(resp s2 | sed -n 1p)"
 }
 
+# RFC 3501 section 9: '[' is an ATOM-CHAR and ']' an ASTRING-CHAR, so a
+# mailbox name may hold either unquoted; only a fetch attribute's section
+# is bracketed.
+testBracketInMailboxName() {
+	session <<EOF
+a1 CREATE x[y
+a2 CREATE ]z[
+a3 LIST "" *
+a4 SELECT x[y
+EOF
+	assertResp a1 "a1 OK CREATE completed"
+	assertResp a2 "a2 OK CREATE completed"
+	assertHas '* LIST () "/" x[y'
+	assertHas '* LIST () "/" ]z['
+	assertHas "a4 OK [READ-WRITE] SELECT completed"
+}
+
 . "${SHUNIT2:-/usr/share/shunit2/shunit2}"

@@ -279,6 +279,16 @@ static const struct fcase fcases[] = {
 	    "D a1 FETCH 1 BODY[] BODY[]<0.5>;", 0 },
 	{ "line end in brackets", "a1 FETCH 1 BODY[HEADER\r\na2 NOOP\r\n", 0,
 	    "B a1 BAD Line ends inside brackets;D a2 NOOP;", 0 },
+	/* RFC 3501 9: '[' is an ATOM-CHAR, ']' an ASTRING-CHAR. */
+	{ "bracket in a name", "a1 CREATE x[y\r\na2 CREATE ]x[\r\n", 0,
+	    "D a1 CREATE x[y;D a2 CREATE ]x[;", 0 },
+	{ "bracket after a list", "a1 X (a[b c]) [d e\r\n", 0,
+	    "D a1 X (a[b c]) [d e;", 0 },
+	{ "sections of every kind",
+	    "a1 FETCH 1 (binary.size[1] Binary.Peek[1 ]<0.5> "
+	    "body[header.fields (a b)])\r\n", 0,
+	    "D a1 FETCH 1 (binary.size[1] Binary.Peek[1 ]<0.5> "
+	    "body[header.fields (a b)]);", 0 },
 	{ "bad tag plus", "a+1 NOOP\r\na2 NOOP\r\n", 0,
 	    "B * BAD Invalid tag;D a2 NOOP;", 0 },
 	{ "bad tag star", "* NOOP\r\n", 0, "B * BAD Invalid tag;", 0 },
