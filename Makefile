@@ -9,30 +9,32 @@ CFLAGS = -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -O2 -g \
 LDFLAGS =
 LIBS = -lcrypt
 
-MIMEOBJS = mime.o envelope.o bodystructure.o
-OBJS = imapd.o parse.o store.o modseq.o $(MIMEOBJS)
+UTILOBJS = buf.o date.o
+MIMEOBJS = mime.o envelope.o bodystructure.o mimesearch.o
+OBJS = imapd.o parse.o store.o modseq.o $(MIMEOBJS) $(UTILOBJS)
 
 all: imapd
 
 imapd: $(OBJS)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o imapd $(OBJS) $(LIBS)
 
-$(OBJS): imapd.h parse.h store.h modseq.h
+$(OBJS): imapd.h parse.h store.h modseq.h buf.h date.h
 imapd.o $(MIMEOBJS): mime.h
 $(MIMEOBJS): mimeint.h
 
 .c.o:
 	$(CC) $(CFLAGS) -c $<
 
-t/parsetest: t/parsetest.c parse.o imapd.h parse.h
-	$(CC) $(CFLAGS) -I. -o t/parsetest t/parsetest.c parse.o
+t/parsetest: t/parsetest.c parse.o $(UTILOBJS) imapd.h parse.h
+	$(CC) $(CFLAGS) -I. -o t/parsetest t/parsetest.c parse.o $(UTILOBJS)
 
-t/storetest: t/storetest.c store.o modseq.o parse.o imapd.h parse.h \
+t/storetest: t/storetest.c store.o modseq.o parse.o $(UTILOBJS) imapd.h parse.h \
 	store.h modseq.h
-	$(CC) $(CFLAGS) -I. -o t/storetest t/storetest.c store.o modseq.o parse.o
+	$(CC) $(CFLAGS) -I. -o t/storetest t/storetest.c store.o modseq.o parse.o \
+	    $(UTILOBJS)
 
-t/mimetest: t/mimetest.c $(MIMEOBJS) imapd.h mime.h
-	$(CC) $(CFLAGS) -I. -o t/mimetest t/mimetest.c $(MIMEOBJS)
+t/mimetest: t/mimetest.c $(MIMEOBJS) $(UTILOBJS) imapd.h mime.h
+	$(CC) $(CFLAGS) -I. -o t/mimetest t/mimetest.c $(MIMEOBJS) $(UTILOBJS)
 
 t/maxrss: t/maxrss.c
 	$(CC) $(CFLAGS) -o t/maxrss t/maxrss.c

@@ -20,9 +20,9 @@ base_eq(const struct param *a, const struct param *b)
 
 /* Opens a parenthesized list before its first item. */
 static void
-list_item(struct sb *b, int *any)
+list_item(struct buf *b, int *any)
 {
-	sb_str(b, *any ? " " : "(");
+	buf_adds(b, *any ? " " : "(");
 	*any = 1;
 }
 
@@ -33,7 +33,7 @@ list_item(struct sb *b, int *any)
  * *ext_r whether any section was extended.
  */
 static int
-cont_join(struct plist *l, size_t i, struct sb *v, const char **bn_r,
+cont_join(struct plist *l, size_t i, struct buf *v, const char **bn_r,
     int *ext_r)
 {
 	size_t	 j, k;
@@ -55,7 +55,7 @@ cont_join(struct plist *l, size_t i, struct sb *v, const char **bn_r,
 		if (sec == 0)
 			*bn_r = l->p[k].name;
 		*ext_r |= l->p[k].ext;
-		sb_add(v, l->p[k].val ? l->p[k].val : "", l->p[k].vlen);
+		buf_add(v, l->p[k].val ? l->p[k].val : "", l->p[k].vlen);
 	}
 	/* Sections past a gap are dropped (RFC 2231 has no gaps). */
 	for (j = i; j < l->n; j++)
@@ -66,24 +66,24 @@ cont_join(struct plist *l, size_t i, struct sb *v, const char **bn_r,
 
 /* A joined parameter's name: the base name, "name*" when extended. */
 static void
-cont_name(struct sb *b, const char *bn, size_t blen, int ext)
+cont_name(struct buf *b, const char *bn, size_t blen, int ext)
 {
-	struct sb	 nm = { 0 };
+	struct buf	 nm = { 0 };
 
-	sb_add(&nm, bn, blen);
+	buf_add(&nm, bn, blen);
 	if (ext)
-		sb_add(&nm, "*", 1);
+		buf_add(&nm, "*", 1);
 	if (nm.oom)
 		b->oom = 1;
-	sb_string(b, nm.p ? nm.p : "", nm.len, 0);
+	mime_string(b, nm.p ? nm.p : "", nm.len, 0);
 	free(nm.p);
 }
 
 /* The RFC 2231 continuation whose first section seen is at i. */
 static void
-cont_write(struct sb *b, struct plist *l, size_t i, int *any)
+cont_write(struct buf *b, struct plist *l, size_t i, int *any)
 {
-	struct sb	 v = { 0 };
+	struct buf	 v = { 0 };
 	const char	*bn;
 	int		 ext, sec;
 
@@ -96,8 +96,8 @@ cont_write(struct sb *b, struct plist *l, size_t i, int *any)
 	}
 	list_item(b, any);
 	cont_name(b, bn, l->p[i].blen, ext);
-	sb_add(b, " ", 1);
-	sb_string(b, v.p ? v.p : "", v.len, 0);
+	buf_add(b, " ", 1);
+	mime_string(b, v.p ? v.p : "", v.len, 0);
 	free(v.p);
 }
 
@@ -109,7 +109,7 @@ cont_write(struct sb *b, struct plist *l, size_t i, int *any)
  * A text part gets charset=us-ascii when it has none (RFC 2045 5.2).
  */
 static void
-write_params(struct sb *b, struct plist *l, int add_charset)
+write_params(struct buf *b, struct plist *l, int add_charset)
 {
 	size_t	 i, dummy;
 	int	 any = 0;
@@ -120,225 +120,226 @@ write_params(struct sb *b, struct plist *l, int add_charset)
 		if (l->p[i].sec >= 0)
 			continue;
 		list_item(b, &any);
-		sb_string(b, l->p[i].name, l->p[i].nlen, 0);
-		sb_add(b, " ", 1);
-		sb_string(b, l->p[i].val ? l->p[i].val : "", l->p[i].vlen, 0);
+		mime_string(b, l->p[i].name, l->p[i].nlen, 0);
+		buf_add(b, " ", 1);
+		mime_string(b, l->p[i].val ? l->p[i].val : "", l->p[i].vlen, 0);
 	}
 	for (i = 0; i < l->n; i++)
 		if (l->p[i].sec >= 0 && !l->p[i].used)
 			cont_write(b, l, i, &any);
-	if (add_charset && param_val(l, "charset", &dummy) == NULL) {
+	if (add_charset && mime_param_val(l, "charset", &dummy) == NULL) {
 		list_item(b, &any);
-		sb_str(b, "\"charset\" \"us-ascii\"");
+		buf_adds(b, "\"charset\" \"us-ascii\"");
 	}
-	sb_str(b, any ? ")" : "NIL");
+	buf_adds(b, any ? ")" : "NIL");
 }
 
 /* ------------------------------------------------------ bodystructure */
 
 /* An unstructured field as nstring (Content-ID, -Description, ...). */
 static void
-field_nstring(struct sb *o, const struct mime_part *m, const char *name)
+field_nstring(struct buf *o, const struct mime_part *m, const char *name)
 {
 	env_text(o, m, name, 0, 0);
 }
 
 /* Content-Disposition: ("type" (params)) or NIL (RFC 2183). */
 static void
-disposition(struct sb *o, const struct mime_part *m)
+disposition(struct buf *o, const struct mime_part *m)
 {
 	struct plist	 l = { 0 };
 	const char	*v, *p, *e, *s;
 	size_t		 n;
 
-	if (!hdr_get(m, "content-disposition", &v, &n)) {
-		sb_str(o, "NIL");
+	if (!mime_hdr_get(m, "content-disposition", &v, &n)) {
+		buf_adds(o, "NIL");
 		return;
 	}
 	e = v + n;
-	s = p = skip_cfws(v, e);
-	while (p < e && is_token((unsigned char)*p))
+	s = p = mime_skip_cfws(v, e);
+	while (p < e && mime_is_token((unsigned char)*p))
 		p++;
 	if (p == s) {
-		sb_str(o, "NIL");
+		buf_adds(o, "NIL");
 		return;
 	}
-	sb_add(o, "(", 1);
-	sb_string(o, s, p - s, 0);
-	sb_add(o, " ", 1);
-	params_parse(&l, p, e);
+	buf_add(o, "(", 1);
+	mime_string(o, s, p - s, 0);
+	buf_add(o, " ", 1);
+	mime_params_parse(&l, p, e);
 	if (l.oom)
 		o->oom = 1;
 	write_params(o, &l, 0);
-	plist_free(&l);
-	sb_add(o, ")", 1);
+	mime_plist_free(&l);
+	buf_add(o, ")", 1);
 }
 
 static void
-language(struct sb *o, const struct mime_part *m)
+language(struct buf *o, const struct mime_part *m)
 {
 	const char	*v, *p, *e, *s;
 	size_t		 n;
 	int		 any = 0;
 
-	if (!hdr_get(m, "content-language", &v, &n)) {
-		sb_str(o, "NIL");
+	if (!mime_hdr_get(m, "content-language", &v, &n)) {
+		buf_adds(o, "NIL");
 		return;
 	}
 	e = v + n;
 	for (p = v;;) {
-		p = skip_cfws(p, e);
+		p = mime_skip_cfws(p, e);
 		while (p < e && *p == ',')
-			p = skip_cfws(p + 1, e);
+			p = mime_skip_cfws(p + 1, e);
 		if (p >= e)
 			break;
 		for (s = p; p < e && *p != ',' && *p != '(' &&
-		    !is_wsp((unsigned char)*p) && *p != '\r' && *p != '\n'; p++)
+		    !mime_is_wsp((unsigned char)*p) && *p != '\r' &&
+		    *p != '\n'; p++)
 			;
 		list_item(o, &any);
-		sb_string(o, s, p - s, 0);
+		mime_string(o, s, p - s, 0);
 	}
-	sb_str(o, any ? ")" : "NIL");
+	buf_adds(o, any ? ")" : "NIL");
 }
 
 /* The extension data after md5 or the multipart's parameters. */
 static void
-ext_single(struct sb *o, const struct mime_part *m)
+ext_single(struct buf *o, const struct mime_part *m)
 {
 	disposition(o, m);
-	sb_add(o, " ", 1);
+	buf_add(o, " ", 1);
 	language(o, m);
-	sb_add(o, " ", 1);
+	buf_add(o, " ", 1);
 	field_nstring(o, m, "content-location");
 }
 
-static void bodystructure(struct sb *, const struct mime_part *, int);
+static void bodystructure(struct buf *, const struct mime_part *, int);
 
 /* The media type's parameters as body-fld-param. */
 static void
-type_params(struct sb *o, const struct ctype *ct, int add_charset)
+type_params(struct buf *o, const struct ctype *ct, int add_charset)
 {
 	struct plist	 l = { 0 };
 
 	if (ct->rest != NULL)
-		params_parse(&l, ct->rest, ct->end);
+		mime_params_parse(&l, ct->rest, ct->end);
 	if (l.oom)
 		o->oom = 1;
 	write_params(o, &l, add_charset);
-	plist_free(&l);
+	mime_plist_free(&l);
 }
 
 /* A multipart: its parts, subtype, and the extension data. */
 static void
-bs_multi(struct sb *o, const struct mime_part *m, const struct ctype *ct,
+bs_multi(struct buf *o, const struct mime_part *m, const struct ctype *ct,
     int ext)
 {
 	const struct mime_part	*k;
 
-	sb_add(o, "(", 1);
+	buf_add(o, "(", 1);
 	for (k = m->child; k != NULL; k = k->next)
 		bodystructure(o, k, ext);
-	sb_add(o, " ", 1);
-	sb_string(o, ct->sub, ct->slen, 0);
+	buf_add(o, " ", 1);
+	mime_string(o, ct->sub, ct->slen, 0);
 	if (ext) {
-		sb_add(o, " ", 1);
+		buf_add(o, " ", 1);
 		type_params(o, ct, 0);
-		sb_add(o, " ", 1);
+		buf_add(o, " ", 1);
 		ext_single(o, m);
 	}
-	sb_add(o, ")", 1);
+	buf_add(o, ")", 1);
 }
 
 static void
-bs_type(struct sb *o, const struct mime_part *m, const struct ctype *ct)
+bs_type(struct buf *o, const struct mime_part *m, const struct ctype *ct)
 {
 	if (m->kind == MK_MESSAGE)
-		sb_str(o, "\"message\" \"rfc822\"");	/* as Dovecot */
+		buf_adds(o, "\"message\" \"rfc822\"");	/* as Dovecot */
 	else if (m->opaque)
-		sb_str(o, "\"application\" \"octet-stream\"");
+		buf_adds(o, "\"application\" \"octet-stream\"");
 	else {
-		sb_string(o, ct->type, ct->tlen, 0);
-		sb_add(o, " ", 1);
-		sb_string(o, ct->sub, ct->slen, 0);
+		mime_string(o, ct->type, ct->tlen, 0);
+		buf_add(o, " ", 1);
+		mime_string(o, ct->sub, ct->slen, 0);
 	}
 }
 
 /* Content-Transfer-Encoding's token, "7bit" without one. */
 static void
-bs_encoding(struct sb *o, const struct mime_part *m)
+bs_encoding(struct buf *o, const struct mime_part *m)
 {
 	const char	*v;
 	size_t		 n;
 
-	if (hdr_get(m, "content-transfer-encoding", &v, &n) && n > 0) {
-		const char *e = v + n, *s = skip_cfws(v, e), *p = s;
-		while (p < e && is_token((unsigned char)*p))
+	if (mime_hdr_get(m, "content-transfer-encoding", &v, &n) && n > 0) {
+		const char *e = v + n, *s = mime_skip_cfws(v, e), *p = s;
+		while (p < e && mime_is_token((unsigned char)*p))
 			p++;
 		if (p > s)
-			sb_string(o, s, p - s, 0);
+			mime_string(o, s, p - s, 0);
 		else
-			sb_str(o, "\"7bit\"");
+			buf_adds(o, "\"7bit\"");
 	} else
-		sb_str(o, "\"7bit\"");
+		buf_adds(o, "\"7bit\"");
 }
 
 /* What follows a message/rfc822 part's size: its message and lines. */
 static void
-bs_message(struct sb *o, const struct mime_part *m, int ext)
+bs_message(struct buf *o, const struct mime_part *m, int ext)
 {
-	sb_add(o, " ", 1);
+	buf_add(o, " ", 1);
 	env_write(o, m->child);
-	sb_add(o, " ", 1);
+	buf_add(o, " ", 1);
 	bodystructure(o, m->child, ext);
-	sb_add(o, " ", 1);
-	sb_num(o, m->lines);
+	buf_add(o, " ", 1);
+	buf_addu(o, m->lines);
 }
 
 static void
-bodystructure(struct sb *o, const struct mime_part *m, int ext)
+bodystructure(struct buf *o, const struct mime_part *m, int ext)
 {
 	struct ctype	 ct;
 	int		 text;
 
-	ctype_get(m, &ct);
+	mime_ctype_get(m, &ct);
 	if (m->kind == MK_MULTI) {
 		bs_multi(o, m, &ct, ext);
 		return;
 	}
-	text = !m->opaque && name_is(ct.type, ct.tlen, "text");
-	sb_add(o, "(", 1);
+	text = !m->opaque && mime_name_is(ct.type, ct.tlen, "text");
+	buf_add(o, "(", 1);
 	bs_type(o, m, &ct);
-	sb_add(o, " ", 1);
+	buf_add(o, " ", 1);
 	type_params(o, &ct, text);
-	sb_add(o, " ", 1);
+	buf_add(o, " ", 1);
 	field_nstring(o, m, "content-id");
-	sb_add(o, " ", 1);
+	buf_add(o, " ", 1);
 	field_nstring(o, m, "content-description");
-	sb_add(o, " ", 1);
+	buf_add(o, " ", 1);
 	bs_encoding(o, m);
-	sb_add(o, " ", 1);
+	buf_add(o, " ", 1);
 	/* Octets as sent: Dovecot sends a bare LF as CRLF. */
-	sb_num(o, m->bodylen + m->bare);
+	buf_addu(o, m->bodylen + m->bare);
 	if (m->kind == MK_MESSAGE && m->child != NULL)
 		bs_message(o, m, ext);
 	else if (text) {
-		sb_add(o, " ", 1);
-		sb_num(o, m->lines);
+		buf_add(o, " ", 1);
+		buf_addu(o, m->lines);
 	}
 	if (ext) {
-		sb_add(o, " ", 1);
+		buf_add(o, " ", 1);
 		field_nstring(o, m, "content-md5");
-		sb_add(o, " ", 1);
+		buf_add(o, " ", 1);
 		ext_single(o, m);
 	}
-	sb_add(o, ")", 1);
+	buf_add(o, ")", 1);
 }
 
 char *
 mime_bodystructure(const struct mime_part *root, int extended, size_t *len_r)
 {
-	struct sb	 o = { 0 };
+	struct buf	 o = { 0 };
 
 	bodystructure(&o, root, extended);
-	return sb_finish(&o, len_r);
+	return buf_finish(&o, len_r);
 }

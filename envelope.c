@@ -19,9 +19,9 @@
  * RFC 3501 7.4.2 asks for the value as it is, so that is not copied.
  */
 static void
-env_human(struct sb *b, const char *s, size_t n)
+env_human(struct buf *b, const char *s, size_t n)
 {
-	struct sb	 t = { 0 };
+	struct buf	 t = { 0 };
 	size_t		 i;
 	int		 folded = 0;
 
@@ -30,26 +30,26 @@ env_human(struct sb *b, const char *s, size_t n)
 		    s[i] == '\\')
 			folded = 1;
 	if (!folded) {
-		sb_string(b, s, n, 0);
+		mime_string(b, s, n, 0);
 		return;
 	}
-	unfold(&t, s, n);
+	mime_unfold(&t, s, n);
 	if (t.oom)
 		b->oom = 1;
-	sb_string(b, t.p ? t.p : "", t.len, 1);
+	mime_string(b, t.p ? t.p : "", t.len, 1);
 	free(t.p);
 }
 
 /* ---------------------------------------------------------- addresses */
 
 struct addr {
-	struct sb	 name, adl, mbox, host;
+	struct buf	 name, adl, mbox, host;
 	int		 has_name, has_adl, has_mbox, has_host;
 };
 
 struct alex {
 	const char	*p, *e;
-	struct sb	 comment;	/* the last comment seen */
+	struct buf	 comment;	/* the last comment seen */
 	int		 has_comment;
 };
 
@@ -60,7 +60,7 @@ alex_ws(struct alex *a)
 	int		 depth;
 
 	for (;;) {
-		while (p < e && (is_wsp((unsigned char)*p) || *p == '\r' ||
+		while (p < e && (mime_is_wsp((unsigned char)*p) || *p == '\r' ||
 		    *p == '\n'))
 			p++;
 		if (p >= e || *p != '(')
@@ -70,7 +70,7 @@ alex_ws(struct alex *a)
 		depth = 0;
 		for (; p < e; p++) {
 			if (*p == '\\' && p + 1 < e) {
-				sb_add(&a->comment, ++p, 1);
+				buf_add(&a->comment, ++p, 1);
 				continue;
 			}
 			if (*p == '(' && depth++ == 0)
@@ -79,7 +79,7 @@ alex_ws(struct alex *a)
 				p++;
 				break;
 			}
-			sb_add(&a->comment, p, 1);
+			buf_add(&a->comment, p, 1);
 		}
 	}
 	a->p = p;
@@ -97,7 +97,7 @@ is_atext(int c)
  * b, a single space where the source had white space between them.
  */
 static int
-alex_words(struct alex *a, struct sb *b, int spaces)
+alex_words(struct alex *a, struct buf *b, int spaces)
 {
 	int	 n = 0;
 	const char *before;
@@ -111,23 +111,23 @@ alex_words(struct alex *a, struct sb *b, int spaces)
 		    !is_atext((unsigned char)*a->p))
 			break;
 		if (n > 0 && spaces && a->p != before)
-			sb_add(b, " ", 1);
+			buf_add(b, " ", 1);
 		if (*a->p == '"') {
 			for (a->p++; a->p < a->e && *a->p != '"'; a->p++) {
 				if (*a->p == '\\' && a->p + 1 < a->e)
 					a->p++;
 				if (*a->p != '\r' && *a->p != '\n')
-					sb_add(b, a->p, 1);
+					buf_add(b, a->p, 1);
 			}
 			if (a->p < a->e)
 				a->p++;
 		} else if (*a->p == '.')
-			sb_add(b, a->p++, 1);
+			buf_add(b, a->p++, 1);
 		else {
 			const char *s = a->p;
 			while (a->p < a->e && is_atext((unsigned char)*a->p))
 				a->p++;
-			sb_add(b, s, a->p - s);
+			buf_add(b, s, a->p - s);
 		}
 		n++;
 	}
@@ -136,7 +136,7 @@ alex_words(struct alex *a, struct sb *b, int spaces)
 
 /* A domain: dot-atoms or a [domain literal]. */
 static void
-alex_domain(struct alex *a, struct sb *b)
+alex_domain(struct alex *a, struct buf *b)
 {
 	for (;;) {
 		alex_ws(a);
@@ -148,35 +148,35 @@ alex_domain(struct alex *a, struct sb *b)
 				a->p++;
 			if (a->p < a->e)
 				a->p++;
-			sb_add(b, s, a->p - s);
+			buf_add(b, s, a->p - s);
 		} else if (*a->p == '.' || is_atext((unsigned char)*a->p)) {
 			const char *s = a->p++;
 			while (a->p < a->e && is_atext((unsigned char)*a->p))
 				a->p++;
-			sb_add(b, s, a->p - s);
+			buf_add(b, s, a->p - s);
 		} else
 			return;
 	}
 }
 
 static void
-addr_write(struct sb *o, struct addr *ad)
+addr_write(struct buf *o, struct addr *ad)
 {
-	sb_add(o, "(", 1);
+	buf_add(o, "(", 1);
 	if (ad->has_name)
 		env_human(o, ad->name.p ? ad->name.p : "", ad->name.len);
 	else
-		sb_str(o, "NIL");
-	sb_add(o, " ", 1);
-	sb_nstring(o, ad->has_adl ? (ad->adl.p ? ad->adl.p : "") : NULL,
+		buf_adds(o, "NIL");
+	buf_add(o, " ", 1);
+	mime_nstring(o, ad->has_adl ? (ad->adl.p ? ad->adl.p : "") : NULL,
 	    ad->adl.len);
-	sb_add(o, " ", 1);
-	sb_nstring(o, ad->has_mbox ? (ad->mbox.p ? ad->mbox.p : "") : NULL,
+	buf_add(o, " ", 1);
+	mime_nstring(o, ad->has_mbox ? (ad->mbox.p ? ad->mbox.p : "") : NULL,
 	    ad->mbox.len);
-	sb_add(o, " ", 1);
-	sb_nstring(o, ad->has_host ? (ad->host.p ? ad->host.p : "") : NULL,
+	buf_add(o, " ", 1);
+	mime_nstring(o, ad->has_host ? (ad->host.p ? ad->host.p : "") : NULL,
 	    ad->host.len);
-	sb_add(o, ")", 1);
+	buf_add(o, ")", 1);
 	if (ad->name.oom || ad->adl.oom || ad->mbox.oom || ad->host.oom)
 		o->oom = 1;
 	free(ad->name.p);
@@ -191,7 +191,7 @@ static void
 addr_spec(struct alex *a, struct addr *ad)
 {
 	if (ad->mbox.len == 0)
-		sb_str(&ad->mbox, "MISSING_MAILBOX");
+		buf_adds(&ad->mbox, "MISSING_MAILBOX");
 	ad->has_mbox = 1;
 	alex_ws(a);
 	if (a->p < a->e && *a->p == '@') {
@@ -199,7 +199,7 @@ addr_spec(struct alex *a, struct addr *ad)
 		alex_domain(a, &ad->host);
 	}
 	if (ad->host.len == 0)
-		sb_str(&ad->host, "MISSING_DOMAIN");
+		buf_adds(&ad->host, "MISSING_DOMAIN");
 	ad->has_host = 1;
 }
 
@@ -216,7 +216,7 @@ enum {
 
 struct alist {
 	struct alex	 a;
-	struct sb	*o;
+	struct buf	*o;
 	size_t		 count;		/* addresses written */
 	int		 ingroup;
 	int		 state;		/* AL_* */
@@ -226,7 +226,7 @@ struct alist {
 static void
 alist_next(struct alist *l)
 {
-	sb_str(l->o, l->count++ ? "" : "(");
+	buf_adds(l->o, l->count++ ? "" : "(");
 }
 
 /*
@@ -243,7 +243,7 @@ alist_separator(struct alist *l)
 	if ((c == ',' && l->state != AL_ADDR) ||
 	    (c == ';' && l->ingroup && l->state == AL_COMMA)) {
 		alist_next(l);
-		sb_str(l->o, "(NIL NIL \"MISSING_MAILBOX\" "
+		buf_adds(l->o, "(NIL NIL \"MISSING_MAILBOX\" "
 		    "\"MISSING_DOMAIN\")");
 	}
 	l->a.p++;
@@ -253,7 +253,7 @@ alist_separator(struct alist *l)
 	}
 	if (l->ingroup) {
 		alist_next(l);
-		sb_str(l->o, "(NIL NIL NIL NIL)");
+		buf_adds(l->o, "(NIL NIL NIL NIL)");
 		l->ingroup = 0;
 	}
 	l->state = AL_ADDR;
@@ -262,13 +262,13 @@ alist_separator(struct alist *l)
 
 /* "phrase:" opens a group: its start marker (RFC 3501 7.4.2). */
 static void
-alist_group(struct alist *l, struct sb *words)
+alist_group(struct alist *l, struct buf *words)
 {
 	l->a.p++;
 	alist_next(l);
-	sb_str(l->o, "(NIL NIL ");
-	sb_string(l->o, words->p, words->len, 0);
-	sb_str(l->o, " NIL)");
+	buf_adds(l->o, "(NIL NIL ");
+	mime_string(l->o, words->p, words->len, 0);
+	buf_adds(l->o, " NIL)");
 	free(words->p);
 	l->ingroup = 1;
 	l->state = AL_START;
@@ -283,7 +283,7 @@ addr_route(struct alex *a, struct addr *ad)
 	while (a->p < a->e && *a->p != ':' && *a->p != '>')
 		a->p++;
 	if (a->p < a->e && *a->p == ':') {
-		sb_add(&ad->adl, s, a->p - s);
+		buf_add(&ad->adl, s, a->p - s);
 		ad->has_adl = 1;
 		a->p++;
 	} else
@@ -292,7 +292,7 @@ addr_route(struct alex *a, struct addr *ad)
 
 /* name-addr at '<': the phrase before it is the display name. */
 static void
-addr_angle(struct alex *a, struct addr *ad, struct sb *words, int nw)
+addr_angle(struct alex *a, struct addr *ad, struct buf *words, int nw)
 {
 	a->p++;
 	if (nw > 0) {
@@ -319,7 +319,7 @@ addr_bare(struct alex *a, struct addr *ad)
 	addr_spec(a, ad);
 	alex_ws(a);
 	if (a->has_comment) {
-		sb_add(&ad->name, a->comment.p ? a->comment.p : "",
+		buf_add(&ad->name, a->comment.p ? a->comment.p : "",
 		    a->comment.len);
 		ad->has_name = 1;
 	}
@@ -345,7 +345,7 @@ alist_element(struct alist *l)
 {
 	struct alex	*a = &l->a;
 	struct addr	 ad;
-	struct sb	 words = { 0 };
+	struct buf	 words = { 0 };
 	const char	*start = a->p;
 	int		 nw;
 
@@ -376,7 +376,7 @@ alist_element(struct alist *l)
  * of RFC 3501 7.4.2.  Returns the number of addresses written.
  */
 static size_t
-addr_list(struct sb *o, const char *v, size_t n)
+addr_list(struct buf *o, const char *v, size_t n)
 {
 	struct alist	 l = { { v, v + n, { 0 }, 0 }, o, 0, 0, AL_START };
 
@@ -390,104 +390,104 @@ addr_list(struct sb *o, const char *v, size_t n)
 	}
 	if (l.ingroup) {
 		alist_next(&l);
-		sb_str(o, "(NIL NIL NIL NIL)");
+		buf_adds(o, "(NIL NIL NIL NIL)");
 	}
 	free(l.a.comment.p);
 	if (l.count > 0)
-		sb_add(o, ")", 1);
+		buf_add(o, ")", 1);
 	return l.count;
 }
 
 /* ----------------------------------------------------------- envelope */
 
 void
-env_text(struct sb *o, const struct mime_part *m, const char *name,
+env_text(struct buf *o, const struct mime_part *m, const char *name,
     int env, int human)
 {
-	struct sb	 t = { 0 };
+	struct buf	 t = { 0 };
 	const char	*v;
 	size_t		 n;
 
-	if (!(env ? hdr_get_last : hdr_get)(m, name, &v, &n)) {
-		sb_str(o, "NIL");
+	if (!(env ? mime_hdr_get_last : mime_hdr_get)(m, name, &v, &n)) {
+		buf_adds(o, "NIL");
 		return;
 	}
 	if (human) {
 		env_human(o, v, n);
 		return;
 	}
-	unfold(&t, v, n);
+	mime_unfold(&t, v, n);
 	if (t.oom)
 		o->oom = 1;
-	sb_string(o, t.p ? t.p : "", t.len, 0);
+	mime_string(o, t.p ? t.p : "", t.len, 0);
 	free(t.p);
 }
 
 /* Writes the list, or NIL; returns 0 when there was no address. */
 static int
-env_addr(struct sb *o, const struct mime_part *m, const char *name)
+env_addr(struct buf *o, const struct mime_part *m, const char *name)
 {
 	const char	*v;
 	size_t		 n;
 
-	if (hdr_get_last(m, name, &v, &n) && addr_list(o, v, n) > 0)
+	if (mime_hdr_get_last(m, name, &v, &n) && addr_list(o, v, n) > 0)
 		return 1;
 	return 0;
 }
 
 void
-env_write(struct sb *o, const struct mime_part *m)
+env_write(struct buf *o, const struct mime_part *m)
 {
 	size_t	 at;
 
-	sb_add(o, "(", 1);
+	buf_add(o, "(", 1);
 	env_text(o, m, "date", 1, 0);
-	sb_add(o, " ", 1);
+	buf_add(o, " ", 1);
 	env_text(o, m, "subject", 1, 1);
-	sb_add(o, " ", 1);
+	buf_add(o, " ", 1);
 	/* RFC 3501 7.4.2: sender and reply-to default to from. */
 	{
-		struct sb from = { 0 };
+		struct buf from = { 0 };
 		if (!env_addr(&from, m, "from"))
-			sb_str(&from, "NIL");
+			buf_adds(&from, "NIL");
 		if (from.oom)
 			o->oom = 1;
-		sb_add(o, from.p, from.len);
-		sb_add(o, " ", 1);
+		buf_add(o, from.p, from.len);
+		buf_add(o, " ", 1);
 		at = o->len;
 		if (!env_addr(o, m, "sender")) {
 			o->len = at;
-			sb_add(o, from.p, from.len);
+			buf_add(o, from.p, from.len);
 		}
-		sb_add(o, " ", 1);
+		buf_add(o, " ", 1);
 		at = o->len;
 		if (!env_addr(o, m, "reply-to")) {
 			o->len = at;
-			sb_add(o, from.p, from.len);
+			buf_add(o, from.p, from.len);
 		}
 		free(from.p);
 	}
-	sb_add(o, " ", 1);
+	buf_add(o, " ", 1);
 	if (!env_addr(o, m, "to"))
-		sb_str(o, "NIL");
-	sb_add(o, " ", 1);
+		buf_adds(o, "NIL");
+	buf_add(o, " ", 1);
 	if (!env_addr(o, m, "cc"))
-		sb_str(o, "NIL");
-	sb_add(o, " ", 1);
+		buf_adds(o, "NIL");
+	buf_add(o, " ", 1);
 	if (!env_addr(o, m, "bcc"))
-		sb_str(o, "NIL");
-	sb_add(o, " ", 1);
+		buf_adds(o, "NIL");
+	buf_add(o, " ", 1);
 	env_text(o, m, "in-reply-to", 1, 0);
-	sb_add(o, " ", 1);
+	buf_add(o, " ", 1);
 	env_text(o, m, "message-id", 1, 0);
-	sb_add(o, ")", 1);
+	buf_add(o, ")", 1);
 }
 
 char *
 mime_envelope(const struct mime_part *root, size_t *len_r)
 {
-	struct sb	 o = { 0 };
+	struct buf	 o = { 0 };
 
 	env_write(&o, root);
-	return sb_finish(&o, len_r);
+	return buf_finish(&o, len_r);
 }

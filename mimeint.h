@@ -9,6 +9,8 @@
 
 #include <stddef.h>
 
+#include "buf.h"
+
 enum { MK_LEAF, MK_MULTI, MK_MESSAGE };
 
 struct mime_part {
@@ -27,31 +29,27 @@ struct mime_part {
 	struct mime_part *parent, *child, *next;
 };
 
-/* ------------------------------------------------ mime.c: buffers */
+/* ------------------------------------------------ mime.c: IMAP strings */
 
-/* A growing string; after a failed allocation it only records oom. */
-struct sb {
-	char	*p;
-	size_t	 len, cap;
-	int	 oom;
-};
-
-void	 sb_add(struct sb *, const char *, size_t);
-void	 sb_str(struct sb *, const char *);
-void	 sb_num(struct sb *, size_t);
-char	*sb_finish(struct sb *, size_t *len_r);
-void	 sb_string(struct sb *, const char *, size_t, int force);
-void	 sb_nstring(struct sb *, const char *, size_t);
+void	 mime_string(struct buf *, const char *, size_t, int force);
+void	 mime_nstring(struct buf *, const char *, size_t);
 
 /* ------------------------------------------------ mime.c: headers */
 
-int	 is_wsp(int);
-int	 name_is(const char *, size_t, const char *want);
-int	 hdr_get(const struct mime_part *, const char *name,
+/* Iterates over the fields of a header block. */
+struct hiter {
+	const char	*p, *e;
+};
+
+int	 mime_hiter_next(struct hiter *, const char **name_r, size_t *nlen_r,
+	    const char **val_r, size_t *vlen_r);
+int	 mime_is_wsp(int);
+int	 mime_name_is(const char *, size_t, const char *want);
+int	 mime_hdr_get(const struct mime_part *, const char *name,
 	    const char **v_r, size_t *n_r);
-int	 hdr_get_last(const struct mime_part *, const char *name,
+int	 mime_hdr_get_last(const struct mime_part *, const char *name,
 	    const char **v_r, size_t *n_r);
-void	 unfold(struct sb *, const char *, size_t);
+void	 mime_unfold(struct buf *, const char *, size_t);
 
 /* --------------------------------------------- mime.c: parameters */
 
@@ -72,11 +70,11 @@ struct plist {
 	int		 oom;
 };
 
-void	 plist_free(struct plist *);
-int	 is_token(int);
-const char *skip_cfws(const char *, const char *);
-void	 params_parse(struct plist *, const char *, const char *);
-const char *param_val(const struct plist *, const char *name,
+void	 mime_plist_free(struct plist *);
+int	 mime_is_token(int);
+const char *mime_skip_cfws(const char *, const char *);
+void	 mime_params_parse(struct plist *, const char *, const char *);
+const char *mime_param_val(const struct plist *, const char *name,
 	    size_t *n_r);
 
 /* --------------------------------------------- mime.c: media type */
@@ -87,12 +85,12 @@ struct ctype {
 	const char	*rest, *end;	/* the parameters */
 };
 
-void	 ctype_get(const struct mime_part *, struct ctype *);
+void	 mime_ctype_get(const struct mime_part *, struct ctype *);
 
 /* ------------------------------------------------------ envelope.c */
 
-void	 env_text(struct sb *, const struct mime_part *, const char *name,
+void	 env_text(struct buf *, const struct mime_part *, const char *name,
 	    int env, int human);
-void	 env_write(struct sb *, const struct mime_part *);
+void	 env_write(struct buf *, const struct mime_part *);
 
 #endif

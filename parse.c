@@ -28,6 +28,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "buf.h"
+#include "date.h"
 #include "imapd.h"
 #include "parse.h"
 
@@ -56,11 +58,6 @@ enum litdet { LD_NONE, LD_OPEN, LD_DIGITS, LD_PLUS, LD_CLOSE, LD_CLOSECR };
 
 /* Step results beside the PARSE_* codes. */
 enum { ST_NEXT = 100, ST_AGAIN };
-
-struct buf {
-	char	*p;
-	size_t	 len, cap;
-};
 
 struct parser {
 	size_t		 line_max, literal_max, append_max, cmd_max;
@@ -113,39 +110,6 @@ static const char E_NOMEM[] = "BAD Out of memory";
 
 /* The text of a LIST token: lists have no text of their own. */
 static char empty_text[1];
-
-static int
-buf_add(struct buf *b, char c)
-{
-	char	*n;
-	size_t	 cap;
-
-	/* Keep room for the NUL that buf_str() adds. */
-	if (b->cap - b->len < 2) {
-		cap = b->cap ? b->cap * 2 : 64;
-		/* Not realloc: it could leave a password in the old block. */
-		if (cap < b->cap || (n = malloc(cap)) == NULL)
-			return -1;
-		if (b->p != NULL) {
-			memcpy(n, b->p, b->len);
-			parse_wipe(b->p, b->cap);
-			free(b->p);
-		}
-		b->p = n;
-		b->cap = cap;
-	}
-	b->p[b->len++] = c;
-	return 0;
-}
-
-static const char *
-buf_str(struct buf *b)
-{
-	if (b->p == NULL)
-		return "";
-	b->p[b->len] = '\0';
-	return b->p;
-}
 
 static int
 lower(int c)
@@ -205,7 +169,7 @@ free_args(struct arg *a)
 		next = a->next;
 		free_args(a->child);
 		if (a->type != ARG_LIST && a->s != NULL) {
-			parse_wipe(a->s, a->len);	/* LOGIN's password */
+			buf_wipe(a->s, a->len);	/* LOGIN's password */
 			free(a->s);
 		}
 		free(a);
@@ -326,7 +290,7 @@ end_token(struct parser *p, enum argtype type)
 
 	if ((a = add_arg(p, type)) == NULL)
 		return fail(p, p->error);
-	s = buf_str(&p->tok);
+	s = p->tok.len > 0 ? p->tok.p : "";
 	if ((a->s = malloc(p->tok.len + 1)) == NULL)
 		return fail(p, E_NOMEM);
 	memcpy(a->s, s, p->tok.len + 1);
@@ -334,7 +298,7 @@ end_token(struct parser *p, enum argtype type)
 	/* The first token names the command; APPEND has its own limit. */
 	if (p->nargs == 1)
 		p->append = eq_nocase(a->s, a->len, "APPEND");
-	p->tok.len = 0;
+	buf_reset(&p->tok);
 	p->need_sep = 1;
 	p->state = PS_BETWEEN;
 	return ST_NEXT;
@@ -343,7 +307,7 @@ end_token(struct parser *p, enum argtype type)
 static int
 add_tok(struct parser *p, char c)
 {
-	if (buf_add(&p->tok, c) == -1)
+	if (buf_addc(&p->tok, c) == -1)
 		return fail(p, E_NOMEM);
 	return ST_NEXT;
 }
@@ -438,7 +402,7 @@ step_between(struct parser *p, unsigned char c)
 	/* The command name is an atom (RFC 3501: command names are atoms). */
 	if (p->nargs == 0 && !is_cmd_atom_char(c))
 		return fail(p, E_NOCMD);
-	p->tok.len = 0;
+	buf_reset(&p->tok);
 	switch (c) {
 	case '(':
 		return open_list(p);
@@ -595,7 +559,7 @@ static int
 step_tag(struct parser *p, unsigned char c)
 {
 	if (is_tag_char(c)) {
-		if (buf_add(&p->tag, (char)c) == -1)
+		if (buf_addc(&p->tag, (char)c) == -1)
 			return fail(p, E_NOMEM);
 		return ST_NEXT;
 	}
@@ -650,7 +614,7 @@ step(struct parser *p, unsigned char c)
 	case PS_TILDE:
 		if (c == '{') {
 			p->lit8 = 1;
-			p->tok.len = 0;
+			buf_reset(&p->tok);
 			p->state = PS_LIT;
 			return ST_NEXT;
 		}
@@ -738,10 +702,10 @@ parse_reset(struct parser *p)
 	p->tail[0] = &p->args;
 	p->depth = 0;
 	p->nargs = 0;
-	p->tag.len = 0;
+	buf_reset(&p->tag);
 	p->tagbad = 0;
-	parse_wipe(p->tok.p, p->tok.cap);
-	p->tok.len = 0;
+	buf_wipe(p->tok.p, p->tok.cap);
+	buf_reset(&p->tok);
 	p->state = PS_TAG;
 	p->need_sep = 0;
 	p->brdepth = 0;
@@ -780,9 +744,8 @@ parse_free(struct parser *p)
 	if (p == NULL)
 		return;
 	free_args(p->args);
-	free(p->tag.p);
-	parse_wipe(p->tok.p, p->tok.cap);
-	free(p->tok.p);
+	buf_free(&p->tag);
+	buf_free(&p->tok);
 	free(p);
 }
 
@@ -804,7 +767,6 @@ parse_tag(const struct parser *p)
 {
 	if (p->tagbad || p->tag.len == 0)
 		return "*";
-	p->tag.p[p->tag.len] = '\0';
 	return p->tag.p;
 }
 
@@ -1009,58 +971,21 @@ digits(const char **sp, int n, int *r)
 	return 0;
 }
 
-static int
-is_leap(int y)
-{
-	return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-}
-
-/*
- * Days since 1970-01-01 of a proleptic Gregorian date, counting in years
- * that start on March 1 so the leap day ends the year (the well-known
- * days-from-civil method); it needs no time zone and no libc.
- */
-static int64_t
-days_from_civil(int64_t y, int m, int d)
-{
-	int64_t	 era, yoe, doy, doe;
-
-	if (m <= 2)
-		y--;
-	era = (y >= 0 ? y : y - 399) / 400;
-	yoe = y - era * 400;
-	doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
-	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + doe - 719468;
-}
-
 /* "Mon-yyyy" after the day: date-month "-" date-year; advances *sp. */
 static int
 month_year(const char **sp, int day, int64_t *days_r)
 {
-	static const char	 names[] =
-				    "janfebmaraprmayjunjulaugsepoctnovdec";
-	static const int	 mdays[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30,
-				    31, 30, 31 };
-	const char		*s = *sp;
-	int			 m, y, max;
+	const char	*s = *sp;
+	int		 m, y;
 
-	if (*s++ != '-')
-		return -1;
-	for (m = 0; m < 12; m++)
-		if (lower((unsigned char)s[0]) == names[m * 3] &&
-		    lower((unsigned char)s[1]) == names[m * 3 + 1] &&
-		    lower((unsigned char)s[2]) == names[m * 3 + 2])
-			break;
-	if (m == 12)
+	if (*s++ != '-' || (m = date_month(s)) == 0)
 		return -1;
 	s += 3;
 	if (*s++ != '-' || digits(&s, 4, &y) == -1)
 		return -1;
-	max = mdays[m] + (m == 1 && is_leap(y));
-	if (day < 1 || day > max)
+	if (day < 1 || day > date_month_days(y, m))
 		return -1;
-	*days_r = days_from_civil(y, m + 1, day);
+	*days_r = date_days(y, m, day);
 	*sp = s;
 	return 0;
 }
@@ -1226,25 +1151,24 @@ field_name(const char **sp, struct buf *b)
 {
 	const char	*s = *sp;
 
-	b->len = 0;
+	buf_reset(b);
 	if (*s == '"') {
 		for (s++; *s != '"'; s++) {
 			if (*s == '\\' && (s[1] == '"' || s[1] == '\\'))
 				s++;
 			else if (*s == '\\' || *s == '\0')
 				return -1;
-			if (buf_add(b, *s) == -1)
+			if (buf_addc(b, *s) == -1)
 				return -1;
 		}
 		s++;
 	} else {
 		for (; is_tag_char((unsigned char)*s) || *s == '+'; s++)
-			if (buf_add(b, *s) == -1)
+			if (buf_addc(b, *s) == -1)
 				return -1;
 	}
 	if (!is_field_name(b->p, b->len))
 		return -1;
-	buf_str(b);
 	*sp = s;
 	return 0;
 }
@@ -1253,7 +1177,7 @@ field_name(const char **sp, struct buf *b)
 int
 parse_section_fields(const char *s, char ***names_r, size_t *n_r)
 {
-	struct buf	 b = { NULL, 0, 0 };
+	struct buf	 b = { 0 };
 	char		**v = NULL, **nv;
 	size_t		 n = 0, cap = 0;
 
@@ -1270,19 +1194,16 @@ parse_section_fields(const char *s, char ***names_r, size_t *n_r)
 			goto fail;
 		if (*s != ' ' && *s != ')')
 			goto fail;
-		if (n == cap) {
-			cap = cap ? cap * 2 : 8;
-			if ((nv = realloc(v, cap * sizeof *v)) == NULL)
-				goto fail;
-			v = nv;
-		}
+		if ((nv = buf_grow(v, &cap, n, sizeof *v)) == NULL)
+			goto fail;
+		v = nv;
 		if ((v[n] = strdup(b.p)) == NULL)
 			goto fail;
 		n++;
 	}
 	if (n == 0 || s[1] != '\0')
 		goto fail;
-	free(b.p);
+	buf_free(&b);
 	*names_r = v;
 	*n_r = n;
 	return 0;
@@ -1290,6 +1211,6 @@ fail:
 	while (n > 0)
 		free(v[--n]);
 	free(v);
-	free(b.p);
+	buf_free(&b);
 	return -1;
 }

@@ -1,0 +1,36 @@
+/*
+ * buf.h: the one growable byte buffer, the one array growth check, the
+ * one wipe and the one hex digit, for every module (buf.c).
+ */
+#ifndef BUF_H
+#define BUF_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/*
+ * Bytes kept NUL-terminated after every add. A failed allocation is
+ * sticky: later adds do nothing and buf_finish returns NULL, so a writer
+ * checks once at the end. Growing never leaves a copy of the old bytes
+ * behind (they may be a password).
+ */
+struct buf {
+	char	*p;
+	size_t	 len, cap;
+	int	 oom;
+};
+
+int	 buf_reserve(struct buf *, size_t n);
+int	 buf_add(struct buf *, const void *, size_t);
+int	 buf_addc(struct buf *, char);
+int	 buf_adds(struct buf *, const char *);
+int	 buf_addu(struct buf *, uint64_t);
+void	 buf_reset(struct buf *);
+char	*buf_finish(struct buf *, size_t *len_r);
+void	 buf_free(struct buf *);
+void	*buf_array(void *, size_t n, size_t size);
+void	*buf_grow(void *, size_t *cap, size_t n, size_t size);
+void	 buf_wipe(void *, size_t);
+int	 buf_hexval(int);
+
+#endif
