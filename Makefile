@@ -10,7 +10,9 @@ LDFLAGS =
 LIBS = -lcrypt
 
 MIMEOBJS = mime.o envelope.o bodystructure.o
-OBJS = imapd.o parse.o store.o modseq.o $(MIMEOBJS)
+STOREOBJS = store.o names.o index.o keywords.o view.o sync.o write.o \
+	cache.o compact.o
+OBJS = imapd.o parse.o modseq.o $(STOREOBJS) $(MIMEOBJS)
 
 all: imapd
 
@@ -20,6 +22,7 @@ imapd: $(OBJS)
 $(OBJS): imapd.h parse.h store.h modseq.h
 imapd.o $(MIMEOBJS): mime.h
 $(MIMEOBJS): mimeint.h
+$(STOREOBJS): storeint.h
 
 .c.o:
 	$(CC) $(CFLAGS) -c $<
@@ -27,9 +30,10 @@ $(MIMEOBJS): mimeint.h
 t/parsetest: t/parsetest.c parse.o imapd.h parse.h
 	$(CC) $(CFLAGS) -I. -o t/parsetest t/parsetest.c parse.o
 
-t/storetest: t/storetest.c store.o modseq.o parse.o imapd.h parse.h \
+t/storetest: t/storetest.c $(STOREOBJS) modseq.o parse.o imapd.h parse.h \
 	store.h modseq.h
-	$(CC) $(CFLAGS) -I. -o t/storetest t/storetest.c store.o modseq.o parse.o
+	$(CC) $(CFLAGS) -I. -o t/storetest t/storetest.c $(STOREOBJS) \
+	    modseq.o parse.o
 
 t/mimetest: t/mimetest.c $(MIMEOBJS) imapd.h mime.h
 	$(CC) $(CFLAGS) -I. -o t/mimetest t/mimetest.c $(MIMEOBJS)
