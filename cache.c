@@ -37,7 +37,7 @@ struct centry {
 static uint32_t
 centry_sum(const struct centry *e, const void *blob)
 {
-	uint32_t	 h = fnv32(&e->uid, 2 * sizeof e->uid);
+	uint32_t	 h = ix_fnv32(&e->uid, 2 * sizeof e->uid);
 	const unsigned char *p = blob;
 	uint32_t	 i;
 
@@ -58,7 +58,7 @@ cache_open(struct mailbox *mb)
 	return mb->cachefd == -1 ? -1 : 0;
 }
 
-/* Like pread_all, but the end of the file ends it early: *got_r bytes. */
+/* Like st_pread_all, but the end of the file ends it early: *got_r bytes. */
 static int
 pread_upto(int fd, char *buf, size_t len, off_t off, size_t *got_r)
 {
@@ -105,7 +105,7 @@ cache_bytes(struct mailbox *mb, uint64_t off, uint64_t len)
 	}
 	want = len > CACHE_WIN ? (size_t)len : CACHE_WIN;
 	mb->glen = 0;
-	if (buf_get(&mb->gbuf, &mb->gcap, want) == NULL ||
+	if (st_buf_get(&mb->gbuf, &mb->gcap, want) == NULL ||
 	    pread_upto(mb->cachefd, mb->gbuf, want, (off_t)off, &mb->glen)
 	    == -1)
 		return NULL;
@@ -157,9 +157,9 @@ cache_flush(struct mailbox *mb)
 		return;
 	if (cache_open(mb) == 0 &&
 	    modseq_lock(mb->ix->fd, F_WRLCK, IX_BYTE_WRITE, 1) == 0) {
-		win_drop(mb);
+		mb_win_drop(mb);
 		if (fstat(mb->cachefd, &sb) == 0 &&
-		    pwrite_all(mb->cachefd, mb->cbuf, mb->cbuflen,
+		    st_pwrite_all(mb->cachefd, mb->cbuf, mb->cbuflen,
 		    sb.st_size) == 0) {
 			base = (uint64_t)sb.st_size;
 			for (i = 0, o = 0; i < mb->ncpos; i++) {
@@ -168,15 +168,15 @@ cache_flush(struct mailbox *mb)
 				memcpy(&e, mb->cbuf + o, sizeof e);
 				if ((r = mb_rec(mb, mb->cpos[i])) != NULL) {
 					r->reserved = base + o + 1;
-					win_dirty(mb, mb->cpos[i]);
+					mb_win_dirty(mb, mb->cpos[i]);
 				}
 				o += sizeof e + ((e.len + 7) & ~(size_t)7);
 			}
 			/* Not synced: the cache is never trusted blindly. */
-			if (win_flush(mb) == -1)
-				win_drop(mb);
+			if (mb_win_flush(mb) == -1)
+				mb_win_drop(mb);
 		}
-		unlk(mb->ix->fd, IX_BYTE_WRITE);
+		st_unlock(mb->ix->fd, IX_BYTE_WRITE);
 	}
 	mb->cbuflen = 0;
 	mb->ncpos = 0;
@@ -203,7 +203,7 @@ store_cache_put(struct mailbox *mb, uint32_t seq, const char *blob, size_t len)
 	}
 	if (mb->ncpos == mb->capcpos) {
 		size_t cap = mb->capcpos ? mb->capcpos * 2 : 256;
-		if ((np = xrealloc(mb->cpos, cap, sizeof *np)) == NULL)
+		if ((np = st_xrealloc(mb->cpos, cap, sizeof *np)) == NULL)
 			return -1;
 		mb->cpos = np;
 		mb->capcpos = cap;
@@ -216,7 +216,7 @@ store_cache_put(struct mailbox *mb, uint32_t seq, const char *blob, size_t len)
 	memcpy(mb->cbuf + mb->cbuflen + sizeof e, blob, len);
 	memset(mb->cbuf + mb->cbuflen + sizeof e + len, 0, pad);
 	mb->cbuflen = need;
-	mb->cpos[mb->ncpos++] = seq_pos(mb, seq - 1);
+	mb->cpos[mb->ncpos++] = mb_seq_pos(mb, seq - 1);
 	if (mb->cbuflen >= CACHE_FLUSH_AT)
 		cache_flush(mb);
 	return 0;

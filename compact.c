@@ -23,7 +23,6 @@ struct xent {				/* entry of the file "expunged" */
 };
 _Static_assert(sizeof(struct xent) == 16, "expunged entry size");
 
-/* ---------------------------------------------------------- compaction */
 
 static void
 unlink_stale(int dirfd, uint64_t gen)
@@ -57,7 +56,7 @@ ix_has_tomb(int fd, uint32_t n, uint32_t uid)
 
 	while (lo < hi) {
 		mid = lo + (hi - lo) / 2;
-		if (pread_all(fd, &r, sizeof r, IX_HDRSIZE + (off_t)mid *
+		if (st_pread_all(fd, &r, sizeof r, IX_HDRSIZE + (off_t)mid *
 		    RECSIZE) == -1)
 			return -1;
 		if (r.uid == uid)
@@ -89,7 +88,7 @@ xp_start(int xfd, int ifd, uint32_t n, off_t *off_r)
 		return -1;
 	off = sb.st_size - sb.st_size % (off_t)sizeof e;
 	while (off > 0) {
-		if (pread_all(xfd, &e, sizeof e, off - (off_t)sizeof e) == -1 ||
+		if (st_pread_all(xfd, &e, sizeof e, off - (off_t)sizeof e) == -1 ||
 		    (r = ix_has_tomb(ifd, n, e.uid)) == -1)
 			return -1;
 		if (r == 0)
@@ -115,8 +114,8 @@ copy_msg(int from, int to, struct rec *r, uint64_t *off_r, off_t oldsize,
 	for (left = r->size, src = r->offset; left > 0; ) {
 		size_t k = left < bufsz ? (size_t)left : bufsz;
 
-		if (pread_all(from, buf, k, (off_t)src) == -1 ||
-		    pwrite_all(to, buf, k, (off_t)dst) == -1)
+		if (st_pread_all(from, buf, k, (off_t)src) == -1 ||
+		    st_pwrite_all(to, buf, k, (off_t)dst) == -1)
 			return -1;
 		left -= k;
 		src += k;
@@ -160,7 +159,7 @@ compact_lock(struct mailbox *mb, struct compact *c, struct rec *last)
 		return -1;
 	if (modseq_lock(mb->ix->fd, F_WRLCK, IX_BYTE_WRITE, 1) == -1)
 		return -1;	/* the close in ix_put drops both */
-	if (hdr_read(mb->ix->fd, &c->h) == -1 ||
+	if (ix_hdr_read(mb->ix->fd, &c->h) == -1 ||
 	    (c->h.hflags & HDR_DELETED))
 		return -1;
 	return ix_tail(mb->ix->fd, 1, &c->n, last);
@@ -169,9 +168,9 @@ compact_lock(struct mailbox *mb, struct compact *c, struct rec *last)
 static int
 compact_alloc(struct compact *c)
 {
-	if ((c->in = xrealloc(NULL, WIN_RECS, sizeof *c->in)) == NULL ||
-	    (c->out = xrealloc(NULL, WIN_RECS, sizeof *c->out)) == NULL ||
-	    (c->xv = xrealloc(NULL, WIN_RECS, sizeof *c->xv)) == NULL ||
+	if ((c->in = st_xrealloc(NULL, WIN_RECS, sizeof *c->in)) == NULL ||
+	    (c->out = st_xrealloc(NULL, WIN_RECS, sizeof *c->out)) == NULL ||
+	    (c->xv = st_xrealloc(NULL, WIN_RECS, sizeof *c->xv)) == NULL ||
 	    (c->buf = malloc(COMPACT_BUFSZ)) == NULL)
 		return -1;
 	return 0;
@@ -183,11 +182,11 @@ compact_open(struct mailbox *mb, struct compact *c, uint64_t newgen)
 {
 	struct stat	 sb;
 
-	if ((c->oldfd = data_open(mb->dirfd, c->h.generation, O_RDONLY))
+	if ((c->oldfd = ix_data_open(mb->dirfd, c->h.generation, O_RDONLY))
 	    == -1 || fstat(c->oldfd, &sb) == -1)
 		return -1;
 	c->oldsize = sb.st_size;
-	if ((c->dfd = data_open(mb->dirfd, newgen, O_WRONLY | O_CREAT |
+	if ((c->dfd = ix_data_open(mb->dirfd, newgen, O_WRONLY | O_CREAT |
 	    O_TRUNC)) == -1)
 		return -1;
 	if ((c->ifd = openat(mb->dirfd, "index.new", O_WRONLY | O_CREAT |
@@ -204,7 +203,7 @@ compact_open(struct mailbox *mb, struct compact *c, uint64_t newgen)
 static int
 compact_put_tombs(struct compact *c)
 {
-	if (pwrite_all(c->xfd, c->xv, c->nx * sizeof *c->xv, c->xoff) == -1)
+	if (st_pwrite_all(c->xfd, c->xv, c->nx * sizeof *c->xv, c->xoff) == -1)
 		return -1;
 	c->xoff += (off_t)(c->nx * sizeof *c->xv);
 	c->nx = 0;
@@ -215,7 +214,7 @@ compact_put_tombs(struct compact *c)
 static int
 compact_put_recs(struct compact *c)
 {
-	if (pwrite_all(c->ifd, c->out, c->nout * sizeof *c->out, c->ioff)
+	if (st_pwrite_all(c->ifd, c->out, c->nout * sizeof *c->out, c->ioff)
 	    == -1)
 		return -1;
 	c->ioff += (off_t)(c->nout * sizeof *c->out);
@@ -245,7 +244,7 @@ compact_live(struct compact *c, struct rec *r)
 	    COMPACT_BUFSZ) == -1)
 		return -1;
 	r->reserved = 0;	/* the cache starts again */
-	rec_seal(r);
+	ix_rec_seal(r);
 	if (c->seen_low == UINT32_MAX && !(r->flags & FL_SEEN))
 		c->seen_low = c->live;
 	c->live++;
@@ -264,7 +263,7 @@ compact_copy(struct mailbox *mb, struct compact *c)
 
 	for (i = 0; i < c->n; i += cnt) {
 		cnt = c->n - i < WIN_RECS ? c->n - i : WIN_RECS;
-		if (pread_all(mb->ix->fd, c->in, (size_t)cnt * sizeof *c->in,
+		if (st_pread_all(mb->ix->fd, c->in, (size_t)cnt * sizeof *c->in,
 		    IX_HDRSIZE + (off_t)i * RECSIZE) == -1)
 			return -1;
 		for (k = 0; k < cnt; k++) {
@@ -289,8 +288,8 @@ compact_put_header(struct compact *c, uint64_t newgen)
 	c->h.ntomb = 0;
 	c->h.committed = c->live;	/* fsync'd below, before the rename */
 	c->h.seen_low = c->seen_low == UINT32_MAX ? c->live : c->seen_low;
-	hdr_seal(&c->h);
-	if (pwrite_all(c->ifd, &c->h, sizeof c->h, 0) == -1 ||
+	ix_hdr_seal(&c->h);
+	if (st_pwrite_all(c->ifd, &c->h, sizeof c->h, 0) == -1 ||
 	    fsync(c->ifd) == -1)
 		return -1;
 	return 0;
@@ -341,10 +340,10 @@ compact_end(struct mailbox *mb, struct compact *c, int done,
 		unlinkat(mb->dirfd, "index.new", 0);
 		unlinkat(mb->dirfd, newname, 0);
 	}
-	closefd(&c->dfd);
-	closefd(&c->ifd);
-	closefd(&c->oldfd);
-	closefd(&c->xfd);
+	st_closefd(&c->dfd);
+	st_closefd(&c->ifd);
+	st_closefd(&c->oldfd);
+	st_closefd(&c->xfd);
 	free(c->in);
 	free(c->out);
 	free(c->xv);
@@ -362,7 +361,7 @@ compact_end(struct mailbox *mb, struct compact *c, int done,
  * ones; renaming index.new over index is the step that switches. It
  * streams: WIN_RECS records and 64 kB of bytes at a time.
  */
-void
+static void
 mb_compact(struct mailbox *mb)
 {
 	struct compact	 c;
@@ -397,7 +396,7 @@ out:
 }
 
 /* Bytes of expunged messages whose data is still in data.G. */
-uint64_t
+static uint64_t
 mb_dead_bytes(const struct mailbox *mb)
 {
 	const struct rec *r;
@@ -411,4 +410,22 @@ mb_dead_bytes(const struct mailbox *mb)
 			dead += r->size;
 	}
 	return dead;
+}
+
+/*
+ * Compaction is tried when a read-write session leaves a mailbox whose
+ * header counts tombstones (none: nothing to read) and whose expunged
+ * bytes are more than half of data.G.
+ */
+void
+compact_maybe(struct mailbox *mb)
+{
+	struct ixhdr	 h;
+	struct stat	 sb;
+
+	if (!mb->readonly && mb->ix->refs == 1 &&
+	    ix_hdr_peek(mb->ix->fd, &h) == 0 && h.ntomb > 0 &&
+	    fstat(mb->datafd, &sb) == 0 && sb.st_size > 0 &&
+	    mb_dead_bytes(mb) > (uint64_t)sb.st_size / 2)
+		mb_compact(mb);
 }

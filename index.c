@@ -17,7 +17,7 @@
 
 /* FNV-1a, 32 bits: enough to tell a torn record from a whole one. */
 uint32_t
-fnv32(const void *p, size_t len)
+ix_fnv32(const void *p, size_t len)
 {
 	const unsigned char	*s = p;
 	uint32_t		 h = 2166136261U;
@@ -53,7 +53,7 @@ rec_sum(const struct rec *r)
 }
 
 void
-rec_seal(struct rec *r)
+ix_rec_seal(struct rec *r)
 {
 	r->sum = rec_sum(r);
 }
@@ -74,18 +74,18 @@ rec_ok(const struct rec *r)
 #define DATE_MAX	253402300799LL
 
 void
-rec_clamp(struct rec *r)
+ix_rec_clamp(struct rec *r)
 {
 	if (r->internaldate >= DATE_MIN && r->internaldate <= DATE_MAX)
 		return;
 	r->internaldate = r->internaldate < DATE_MIN ? DATE_MIN : DATE_MAX;
-	rec_seal(r);
+	ix_rec_seal(r);
 }
 
 void
-hdr_seal(struct ixhdr *h)
+ix_hdr_seal(struct ixhdr *h)
 {
-	h->sum = fnv32(h, offsetof(struct ixhdr, sum));
+	h->sum = ix_fnv32(h, offsetof(struct ixhdr, sum));
 }
 
 /* ------------------------------------------------------ index files */
@@ -113,7 +113,7 @@ ix_get(struct store *st, int dirfd)
 		if (fd == -1)
 			return NULL;
 		if (fstat(fd, &sb) == -1) {
-			closefd(&fd);
+			st_closefd(&fd);
 			return NULL;
 		}
 		/*
@@ -122,11 +122,11 @@ ix_get(struct store *st, int dirfd)
 		 * here, which excludes compaction, so closing is safe.
 		 */
 		if (sb.st_dev != sa.st_dev || sb.st_ino != sa.st_ino) {
-			closefd(&fd);
+			st_closefd(&fd);
 			continue;
 		}
 		if ((ix = malloc(sizeof *ix)) == NULL) {
-			closefd(&fd);
+			st_closefd(&fd);
 			return NULL;
 		}
 		ix->fd = fd;
@@ -153,7 +153,7 @@ ix_put(struct store *st, struct ixf *ix)
 			*pp = ix->next;
 			break;
 		}
-	closefd(&ix->fd);	/* and with it every lock on the file */
+	st_closefd(&ix->fd);	/* and with it every lock on the file */
 	free(ix);
 }
 
@@ -174,24 +174,24 @@ ix_lock(struct ixf *ix, int dirfd, short type, off_t byte)
 	keep = byte == IX_BYTE_SELECT && ix->refs > 1;
 	if (fstatat(dirfd, "index", &sb, AT_SYMLINK_NOFOLLOW) == -1) {
 		if (!keep)
-			unlk(ix->fd, byte);
+			st_unlock(ix->fd, byte);
 		return -1;
 	}
 	if (sb.st_dev != ix->dev || sb.st_ino != ix->ino) {
 		if (!keep)
-			unlk(ix->fd, byte);
+			st_unlock(ix->fd, byte);
 		return 1;
 	}
 	return 0;
 }
 
 int
-hdr_read(int fd, struct ixhdr *h)
+ix_hdr_read(int fd, struct ixhdr *h)
 {
-	if (pread_all(fd, h, sizeof *h, 0) == -1)
+	if (st_pread_all(fd, h, sizeof *h, 0) == -1)
 		return -1;
 	if (memcmp(h->magic, IX_MAGIC, 8) != 0 || h->version != IX_VERSION ||
-	    h->sum != fnv32(h, offsetof(struct ixhdr, sum))) {
+	    h->sum != ix_fnv32(h, offsetof(struct ixhdr, sum))) {
 		errno = EIO;
 		return -1;
 	}
@@ -199,10 +199,10 @@ hdr_read(int fd, struct ixhdr *h)
 }
 
 int
-hdr_write(int fd, struct ixhdr *h)
+ix_hdr_write(int fd, struct ixhdr *h)
 {
-	hdr_seal(h);
-	return pwrite_all(fd, h, sizeof *h, 0);
+	ix_hdr_seal(h);
+	return st_pwrite_all(fd, h, sizeof *h, 0);
 }
 
 /*
@@ -221,7 +221,7 @@ ix_tail(int fd, int fix, uint32_t *n_r, struct rec *last_r)
 	struct rec	 r;
 	off_t		 n, i;
 
-	if (fstat(fd, &sb) == -1 || hdr_read(fd, &h) == -1)
+	if (fstat(fd, &sb) == -1 || ix_hdr_read(fd, &h) == -1)
 		return -1;
 	if (sb.st_size < IX_HDRSIZE) {
 		errno = EIO;
@@ -233,7 +233,7 @@ ix_tail(int fd, int fix, uint32_t *n_r, struct rec *last_r)
 		return -1;
 	}
 	for (i = h.committed < n ? h.committed : n; i < n; i++) {
-		if (pread_all(fd, &r, sizeof r, IX_HDRSIZE + i * RECSIZE) == -1)
+		if (st_pread_all(fd, &r, sizeof r, IX_HDRSIZE + i * RECSIZE) == -1)
 			return -1;
 		if (!rec_ok(&r))
 			break;
@@ -248,7 +248,7 @@ ix_tail(int fd, int fix, uint32_t *n_r, struct rec *last_r)
 		return -1;
 	memset(&r, 0, sizeof r);
 	if (n > 0 && last_r != NULL &&
-	    pread_all(fd, &r, sizeof r, IX_HDRSIZE + (n - 1) * RECSIZE) == -1)
+	    st_pread_all(fd, &r, sizeof r, IX_HDRSIZE + (n - 1) * RECSIZE) == -1)
 		return -1;
 	if (fix && sb.st_size != IX_HDRSIZE + n * RECSIZE &&
 	    ftruncate(fd, IX_HDRSIZE + n * RECSIZE) == -1)
@@ -264,14 +264,14 @@ ix_tail(int fd, int fix, uint32_t *n_r, struct rec *last_r)
  * F_WRLCK). A mailbox marked deleted is ENOENT.
  */
 int
-wbox_open(struct store *st, const char *name, short type, struct wbox *w)
+ix_wbox_open(struct store *st, const char *name, short type, struct wbox *w)
 {
 	int	 r, tries;
 
 	w->dirfd = -1;
 	w->ix = NULL;
 	for (tries = 0; tries < 100; tries++) {
-		if ((w->dirfd = box_opendir(st, name)) == -1)
+		if ((w->dirfd = name_opendir(st, name)) == -1)
 			return -1;
 		if ((w->ix = ix_get(st, w->dirfd)) == NULL)
 			goto fail;
@@ -282,13 +282,13 @@ wbox_open(struct store *st, const char *name, short type, struct wbox *w)
 			break;
 		ix_put(st, w->ix);
 		w->ix = NULL;
-		closefd(&w->dirfd);
+		st_closefd(&w->dirfd);
 	}
 	if (w->ix == NULL) {
 		errno = EAGAIN;
 		return -1;
 	}
-	if (hdr_read(w->ix->fd, &w->h) == -1)
+	if (ix_hdr_read(w->ix->fd, &w->h) == -1)
 		goto unlock;
 	if (w->h.hflags & HDR_DELETED) {
 		errno = ENOENT;
@@ -296,27 +296,27 @@ wbox_open(struct store *st, const char *name, short type, struct wbox *w)
 	}
 	return 0;
 unlock:
-	unlk(w->ix->fd, IX_BYTE_WRITE);
+	st_unlock(w->ix->fd, IX_BYTE_WRITE);
 fail:
 	ix_put(st, w->ix);
 	w->ix = NULL;
-	closefd(&w->dirfd);
+	st_closefd(&w->dirfd);
 	return -1;
 }
 
 void
-wbox_close(struct store *st, struct wbox *w)
+ix_wbox_close(struct store *st, struct wbox *w)
 {
 	if (w->ix != NULL) {
-		unlk(w->ix->fd, IX_BYTE_WRITE);
+		st_unlock(w->ix->fd, IX_BYTE_WRITE);
 		ix_put(st, w->ix);
 	}
 	w->ix = NULL;
-	closefd(&w->dirfd);
+	st_closefd(&w->dirfd);
 }
 
 int
-data_open(int dirfd, uint64_t gen, int flags)
+ix_data_open(int dirfd, uint64_t gen, int flags)
 {
 	char	 name[32];
 
@@ -329,16 +329,15 @@ data_open(int dirfd, uint64_t gen, int flags)
  * then it is read again under the lock.
  */
 int
-hdr_peek(struct mailbox *mb, struct ixhdr *h)
+ix_hdr_peek(int fd, struct ixhdr *h)
 {
 	int	 r;
 
-	if (hdr_read(mb->ix->fd, h) == 0)
+	if (ix_hdr_read(fd, h) == 0)
 		return 0;
-	if (errno != EIO ||
-	    modseq_lock(mb->ix->fd, F_RDLCK, IX_BYTE_WRITE, 1) == -1)
+	if (errno != EIO || modseq_lock(fd, F_RDLCK, IX_BYTE_WRITE, 1) == -1)
 		return -1;
-	r = hdr_read(mb->ix->fd, h);
-	unlk(mb->ix->fd, IX_BYTE_WRITE);
+	r = ix_hdr_read(fd, h);
+	st_unlock(fd, IX_BYTE_WRITE);
 	return r;
 }

@@ -14,7 +14,6 @@
 
 #include "storeint.h"
 
-/* ----------------------------------------------------------- keywords */
 
 void
 kw_free(struct kwlist *kl)
@@ -40,7 +39,7 @@ kw_load(int fd, struct kwlist *kl)
 	kl->seen = sb.st_size;
 	if ((kl->buf = malloc((size_t)sb.st_size + 1)) == NULL)
 		return -1;
-	if (pread_all(fd, kl->buf, (size_t)sb.st_size, 0) == -1) {
+	if (st_pread_all(fd, kl->buf, (size_t)sb.st_size, 0) == -1) {
 		kw_free(kl);
 		return -1;
 	}
@@ -96,7 +95,7 @@ kw_add(int fd, struct kwlist *kl, const char *name)
 	r = -1;
 	if (kl->seen != kl->size && ftruncate(fd, kl->size) == -1)
 		goto out;
-	if (pwrite_all(fd, line, len + 1, kl->size) == -1 ||
+	if (st_pwrite_all(fd, line, len + 1, kl->size) == -1 ||
 	    fdatasync(fd) == -1)
 		goto out;
 	if (kw_load(fd, kl) == -1)
@@ -118,7 +117,7 @@ kw_open_load(int dirfd, struct kwlist *kl, int *fd_r)
 	if (*fd_r == -1)
 		return -1;
 	if (kw_load(*fd_r, kl) == -1) {
-		closefd(fd_r);
+		st_closefd(fd_r);
 		return -1;
 	}
 	return 0;

@@ -17,7 +17,6 @@
 
 #define NAME_LEN_MAX	1000		/* decoded mailbox name */
 
-/* ------------------------------------------------------ mailbox names */
 
 /*
  * A name is stored as one directory name: every byte outside
@@ -53,7 +52,7 @@ name_ok(const char *name)
 }
 
 int
-enc_name(const char *name, char *buf, size_t cap)
+name_enc(const char *name, char *buf, size_t cap)
 {
 	static const char	 hex[] = "0123456789ABCDEF";
 	const unsigned char	*s = (const unsigned char *)name;
@@ -97,7 +96,7 @@ hexval(char c)
 
 /* Returns a new string, or NULL for an entry that is not a mailbox. */
 char *
-dec_name(const char *enc)
+name_dec(const char *enc)
 {
 	char	*out, *o;
 	int	 a, b;
@@ -129,7 +128,7 @@ bad:
 }
 
 int
-box_exists(struct store *st, const char *enc)
+name_exists(struct store *st, const char *enc)
 {
 	struct stat	 sb;
 
@@ -138,11 +137,11 @@ box_exists(struct store *st, const char *enc)
 }
 
 int
-box_opendir(struct store *st, const char *name)
+name_opendir(struct store *st, const char *name)
 {
 	char	 enc[ENC_MAX + 4];
 
-	if (enc_name(name, enc, sizeof enc) == -1)
+	if (name_enc(name, enc, sizeof enc) == -1)
 		return -1;
 	return openat(st->boxfd, enc, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
 	    O_CLOEXEC);
@@ -150,7 +149,7 @@ box_opendir(struct store *st, const char *name)
 
 /* Remove a mailbox directory (flat: files only). */
 int
-rmtree(int parent, const char *name)
+name_rmtree(int parent, const char *name)
 {
 	DIR		*d;
 	struct dirent	*de;
@@ -178,7 +177,7 @@ rmtree(int parent, const char *name)
 }
 
 void
-names_free(char **v, size_t n)
+name_list_free(char **v, size_t n)
 {
 	size_t	 i;
 
@@ -192,18 +191,18 @@ names_free(char **v, size_t n)
 void
 store_names_free(char **v, size_t n)
 {
-	names_free(v, n);
+	name_list_free(v, n);
 }
 
 int
-names_push(char ***v, size_t *n, size_t *cap, char *s)
+name_list_push(char ***v, size_t *n, size_t *cap, char *s)
 {
 	char	**nv;
 
 	if (*n == *cap) {
 		size_t nc = *cap ? *cap * 2 : 16;
 
-		if ((nv = xrealloc(*v, nc, sizeof *nv)) == NULL)
+		if ((nv = st_xrealloc(*v, nc, sizeof *nv)) == NULL)
 			return -1;
 		*v = nv;
 		*cap = nc;
@@ -213,13 +212,13 @@ names_push(char ***v, size_t *n, size_t *cap, char *s)
 }
 
 int
-cmpname(const void *a, const void *b)
+name_cmp(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
 int
-list_names(struct store *st, char ***names_r, size_t *n_r)
+name_list(struct store *st, char ***names_r, size_t *n_r)
 {
 	DIR		*d;
 	struct dirent	*de;
@@ -231,30 +230,30 @@ list_names(struct store *st, char ***names_r, size_t *n_r)
 	    O_CLOEXEC)) == -1)
 		return -1;
 	if ((d = fdopendir(fd)) == NULL) {
-		closefd(&fd);
+		st_closefd(&fd);
 		return -1;
 	}
 	while ((de = readdir(d)) != NULL) {
 		if (de->d_name[0] == '.')
 			continue;	/* ".", "..", .new.*, .del.* */
-		if ((s = dec_name(de->d_name)) == NULL) {
+		if ((s = name_dec(de->d_name)) == NULL) {
 			if (errno == ENOMEM)
 				goto fail;
 			continue;
 		}
-		if (names_push(&v, &n, &cap, s) == -1) {
+		if (name_list_push(&v, &n, &cap, s) == -1) {
 			free(s);
 			goto fail;
 		}
 	}
 	closedir(d);
 	if (n > 1)
-		qsort(v, n, sizeof *v, cmpname);
+		qsort(v, n, sizeof *v, name_cmp);
 	*names_r = v;
 	*n_r = n;
 	return 0;
 fail:
 	closedir(d);
-	names_free(v, n);
+	name_list_free(v, n);
 	return -1;
 }

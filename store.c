@@ -25,7 +25,7 @@
 /* ------------------------------------------------------------ helpers */
 
 void
-seterr(struct store *st, const char *fmt, ...)
+st_seterr(struct store *st, const char *fmt, ...)
 {
 	va_list	 ap;
 	int	 e = errno;
@@ -38,7 +38,7 @@ seterr(struct store *st, const char *fmt, ...)
 
 /* Text for errno after a failed step, in the words imapd passes on. */
 void
-seterrno(struct store *st, const char *what)
+st_seterrno(struct store *st, const char *what)
 {
 	const char	*why;
 
@@ -63,11 +63,11 @@ seterrno(struct store *st, const char *what)
 		why = strerror(errno);
 		break;
 	}
-	seterr(st, "%s: %s", what, why);
+	st_seterr(st, "%s: %s", what, why);
 }
 
 void
-unlk(int fd, off_t byte)
+st_unlock(int fd, off_t byte)
 {
 	int	 e = errno;
 
@@ -77,7 +77,7 @@ unlk(int fd, off_t byte)
 
 /* realloc for n elements of size sz, failing on overflow (ENOMEM). */
 void *
-xrealloc(void *p, size_t n, size_t sz)
+st_xrealloc(void *p, size_t n, size_t sz)
 {
 	if (sz != 0 && n > SIZE_MAX / sz) {
 		errno = ENOMEM;
@@ -87,7 +87,7 @@ xrealloc(void *p, size_t n, size_t sz)
 }
 
 int
-pwrite_all(int fd, const void *buf, size_t len, off_t off)
+st_pwrite_all(int fd, const void *buf, size_t len, off_t off)
 {
 	const char	*p = buf;
 	ssize_t		 w;
@@ -111,7 +111,7 @@ pwrite_all(int fd, const void *buf, size_t len, off_t off)
 }
 
 int
-pread_all(int fd, void *buf, size_t len, off_t off)
+st_pread_all(int fd, void *buf, size_t len, off_t off)
 {
 	char	*p = buf;
 	ssize_t	 r;
@@ -135,7 +135,7 @@ pread_all(int fd, void *buf, size_t len, off_t off)
 }
 
 void
-closefd(int *fd)
+st_closefd(int *fd)
 {
 	int	 e = errno;
 
@@ -163,7 +163,7 @@ ns_lock(struct store *st)
 static void
 ns_unlock(struct store *st)
 {
-	unlk(st->nsfd, CT_BYTE_NS);
+	st_unlock(st->nsfd, CT_BYTE_NS);
 }
 
 static int
@@ -175,7 +175,7 @@ mkfile(int dirfd, const char *name, const void *p, size_t len)
 	    O_CLOEXEC, 0600);
 	if (fd == -1)
 		return -1;
-	if ((len > 0 && pwrite_all(fd, p, len, 0) == -1) || fsync(fd) == -1) {
+	if ((len > 0 && st_pwrite_all(fd, p, len, 0) == -1) || fsync(fd) == -1) {
 		e = errno;
 		close(fd);
 		errno = e;
@@ -184,10 +184,6 @@ mkfile(int dirfd, const char *name, const void *p, size_t len)
 	return close(fd);
 }
 
-/*
- * Build the mailbox in DIR/box/.new.PID, then rename it into place: the
- * rename is the step that makes it exist. Caller holds the namespace lock.
- */
 /*
  * Take a mailbox directory out of the namespace with one rename, then
  * remove it; what the removal leaves is the sweep's at the next open.
@@ -202,7 +198,7 @@ remove_box(struct store *st, const char *enc)
 	if (renameat(st->boxfd, enc, st->boxfd, tmp) == -1 ||
 	    fsync(st->boxfd) == -1)
 		return -1;
-	(void)rmtree(st->boxfd, tmp);
+	(void)name_rmtree(st->boxfd, tmp);
 	return 0;
 }
 
@@ -218,13 +214,17 @@ box_half_deleted(struct store *st, const char *enc)
 		return 0;
 	if ((fd = openat(dfd, "index", O_RDONLY | O_NOFOLLOW |
 	    O_CLOEXEC)) != -1) {
-		r = hdr_read(fd, &h) == 0 && (h.hflags & HDR_DELETED);
+		r = ix_hdr_read(fd, &h) == 0 && (h.hflags & HDR_DELETED);
 		close(fd);
 	}
 	close(dfd);
 	return r;
 }
 
+/*
+ * Build the mailbox in DIR/box/.new.PID, then rename it into place: the
+ * rename is the step that makes it exist. Caller holds the namespace lock.
+ */
 static int
 create_locked(struct store *st, const char *name)
 {
@@ -232,10 +232,10 @@ create_locked(struct store *st, const char *name)
 	char		 enc[ENC_MAX + 4], tmp[64];
 	int		 tfd = -1;
 
-	if (enc_name(name, enc, sizeof enc) == -1)
+	if (name_enc(name, enc, sizeof enc) == -1)
 		return -1;
 	/* A half-deleted mailbox of the name is finished off first. */
-	if (box_exists(st, enc)) {
+	if (name_exists(st, enc)) {
 		if (!box_half_deleted(st, enc)) {
 			errno = EEXIST;
 			return -1;
@@ -244,7 +244,7 @@ create_locked(struct store *st, const char *name)
 			return -1;
 	}
 	snprintf(tmp, sizeof tmp, ".new.%ld", (long)getpid());
-	if (rmtree(st->boxfd, tmp) == -1)
+	if (name_rmtree(st->boxfd, tmp) == -1)
 		return -1;
 	if (mkdirat(st->boxfd, tmp, 0700) == -1)
 		return -1;
@@ -260,7 +260,7 @@ create_locked(struct store *st, const char *name)
 		goto fail;
 	/* RFC 7162 3.1.2.1: HIGHESTMODSEQ is never 0, even when empty. */
 	h.highestmodseq = h.created_modseq;
-	hdr_seal(&h);
+	ix_hdr_seal(&h);
 	if (mkfile(tfd, "data.1", NULL, 0) == -1 ||
 	    mkfile(tfd, "changes", NULL, 0) == -1 ||
 	    mkfile(tfd, "keywords", NULL, 0) == -1 ||
@@ -269,14 +269,14 @@ create_locked(struct store *st, const char *name)
 		goto fail;
 	if (renameat(st->boxfd, tmp, st->boxfd, enc) == -1)
 		goto fail;
-	closefd(&tfd);
+	st_closefd(&tfd);
 	return fsync(st->boxfd);
 fail:
-	closefd(&tfd);
+	st_closefd(&tfd);
 	{
 		int e = errno;
 
-		rmtree(st->boxfd, tmp);
+		name_rmtree(st->boxfd, tmp);
 		errno = e;
 	}
 	return -1;
@@ -289,16 +289,16 @@ store_create(struct store *st, const char *name)
 
 	if (!name_ok(name)) {
 		errno = EINVAL;
-		seterr(st, "CREATE: invalid mailbox name");
+		st_seterr(st, "CREATE: invalid mailbox name");
 		return -1;
 	}
 	if (ns_lock(st) == -1) {
-		seterrno(st, "CREATE");
+		st_seterrno(st, "CREATE");
 		return -1;
 	}
 	r = create_locked(st, name);
 	if (r == -1)
-		seterrno(st, "CREATE");
+		st_seterrno(st, "CREATE");
 	ns_unlock(st);
 	return r;
 }
@@ -312,15 +312,15 @@ store_delete(struct store *st, const char *name)
 
 	if (strcmp(name, "INBOX") == 0) {
 		errno = EPERM;
-		seterr(st, "DELETE: INBOX cannot be deleted");
+		st_seterr(st, "DELETE: INBOX cannot be deleted");
 		return -1;
 	}
-	if (enc_name(name, enc, sizeof enc) == -1) {
-		seterrno(st, "DELETE");
+	if (name_enc(name, enc, sizeof enc) == -1) {
+		st_seterrno(st, "DELETE");
 		return -1;
 	}
 	if (ns_lock(st) == -1) {
-		seterrno(st, "DELETE");
+		st_seterrno(st, "DELETE");
 		return -1;
 	}
 	/*
@@ -328,14 +328,14 @@ store_delete(struct store *st, const char *name)
 	 * at their next sync (RFC 2180 3.3) through their open files. One
 	 * marked already is a DELETE that died before its rename: finish it.
 	 */
-	if (wbox_open(st, name, F_WRLCK, &w) == 0) {
+	if (ix_wbox_open(st, name, F_WRLCK, &w) == 0) {
 		w.h.hflags |= HDR_DELETED;
-		if (hdr_write(w.ix->fd, &w.h) == -1 ||
+		if (ix_hdr_write(w.ix->fd, &w.h) == -1 ||
 		    fdatasync(w.ix->fd) == -1) {
-			wbox_close(st, &w);
+			ix_wbox_close(st, &w);
 			goto fail;
 		}
-		wbox_close(st, &w);
+		ix_wbox_close(st, &w);
 	} else {
 		int e = errno;
 
@@ -349,7 +349,7 @@ store_delete(struct store *st, const char *name)
 	ret = 0;
 fail:
 	if (ret == -1)
-		seterrno(st, "DELETE");
+		st_seterrno(st, "DELETE");
 	ns_unlock(st);
 	return ret;
 }
@@ -359,8 +359,8 @@ store_list(struct store *st, char ***names_r, size_t *n_r)
 {
 	*names_r = NULL;
 	*n_r = 0;
-	if (list_names(st, names_r, n_r) == -1) {
-		seterrno(st, "LIST");
+	if (name_list(st, names_r, n_r) == -1) {
+		st_seterrno(st, "LIST");
 		return -1;
 	}
 	return 0;
@@ -390,8 +390,8 @@ rn_write(struct store *st, const char *from, const char *to, char **v,
 	if ((buf = malloc(cap)) == NULL)
 		return -1;
 	for (i = 0; i <= nt; i++) {
-		if (enc_name(i == 0 ? from : v[i - 1], encf, sizeof encf) == -1 ||
-		    enc_name(i == 0 ? to : tv[i - 1], enct, sizeof enct) == -1)
+		if (name_enc(i == 0 ? from : v[i - 1], encf, sizeof encf) == -1 ||
+		    name_enc(i == 0 ? to : tv[i - 1], enct, sizeof enct) == -1)
 			goto out;
 		len += (size_t)snprintf(buf + len, cap - len, "%s %s\n", encf,
 		    enct);
@@ -415,13 +415,13 @@ rn_move(struct store *st, char *line)
 		return 0;
 	*to++ = '\0';
 	/* Only names of mailboxes: nothing outside DIR/box is touched. */
-	if ((name = dec_name(line)) == NULL)
+	if ((name = name_dec(line)) == NULL)
 		return 0;
 	free(name);
-	if ((name = dec_name(to)) == NULL)
+	if ((name = name_dec(to)) == NULL)
 		return 0;
 	free(name);
-	if (!box_exists(st, line) || box_exists(st, to))
+	if (!name_exists(st, line) || name_exists(st, to))
 		return 0;
 	return renameat(st->boxfd, line, st->boxfd, to);
 }
@@ -445,7 +445,7 @@ rn_finish(struct store *st)
 		return errno == ENOENT ? 0 : -1;
 	if (fstat(fd, &sb) == -1 || (uintmax_t)sb.st_size >= SIZE_MAX ||
 	    (buf = malloc((size_t)sb.st_size + 1)) == NULL ||
-	    pread_all(fd, buf, (size_t)sb.st_size, 0) == -1)
+	    st_pread_all(fd, buf, (size_t)sb.st_size, 0) == -1)
 		goto out;
 	len = (size_t)sb.st_size;
 	buf[len] = '\0';
@@ -458,7 +458,7 @@ rn_finish(struct store *st)
 				goto out;
 		}
 		/* RENAME INBOX leaves an empty INBOX (RFC 3501 6.3.5). */
-		if (fsync(st->boxfd) == -1 || (!box_exists(st, "INBOX") &&
+		if (fsync(st->boxfd) == -1 || (!name_exists(st, "INBOX") &&
 		    create_locked(st, "INBOX") == -1))
 			goto out;
 	}
@@ -466,7 +466,7 @@ rn_finish(struct store *st)
 		goto out;
 	r = 0;
 out:
-	closefd(&fd);
+	st_closefd(&fd);
 	free(buf);
 	return r;
 }
@@ -483,25 +483,25 @@ store_rename(struct store *st, const char *from, const char *to)
 	size_t		 n = 0, i, nt = 0, ntv = 0, flen = strlen(from);
 	int		 inbox = strcmp(from, "INBOX") == 0, ret = -1;
 
-	if (enc_name(from, encf, sizeof encf) == -1 ||
-	    enc_name(to, enct, sizeof enct) == -1) {
-		seterrno(st, "RENAME");
+	if (name_enc(from, encf, sizeof encf) == -1 ||
+	    name_enc(to, enct, sizeof enct) == -1) {
+		st_seterrno(st, "RENAME");
 		return -1;
 	}
 	if (ns_lock(st) == -1) {
-		seterrno(st, "RENAME");
+		st_seterrno(st, "RENAME");
 		return -1;
 	}
-	if (!box_exists(st, encf)) {
+	if (!name_exists(st, encf)) {
 		errno = ENOENT;
 		goto fail;
 	}
-	if (box_exists(st, enct) || strcmp(from, to) == 0) {
+	if (name_exists(st, enct) || strcmp(from, to) == 0) {
 		errno = EEXIST;
 		goto fail;
 	}
 	if (!inbox) {
-		if (list_names(st, &v, &n) == -1)
+		if (name_list(st, &v, &n) == -1)
 			goto fail;
 		ntv = n + 1;
 		if ((tv = calloc(ntv, sizeof *tv)) == NULL)
@@ -525,9 +525,9 @@ store_rename(struct store *st, const char *from, const char *to)
 				goto fail;
 			snprintf(tv[nt], tl, "%s%s", to, s + flen);
 			nt++;
-			if (enc_name(tv[nt - 1], enct, sizeof enct) == -1)
+			if (name_enc(tv[nt - 1], enct, sizeof enct) == -1)
 				goto fail;
-			if (box_exists(st, enct)) {
+			if (name_exists(st, enct)) {
 				errno = EEXIST;
 				goto fail;
 			}
@@ -542,10 +542,10 @@ store_rename(struct store *st, const char *from, const char *to)
 	ret = 0;
 fail:
 	if (ret == -1)
-		seterrno(st, "RENAME");
+		st_seterrno(st, "RENAME");
 	ns_unlock(st);
-	names_free(v, n);
-	names_free(tv, ntv);
+	name_list_free(v, n);
+	name_list_free(tv, ntv);
 	return ret;
 }
 
@@ -570,7 +570,7 @@ subs_read(struct store *st, char ***v_r, size_t *n_r)
 		goto fail;
 	}
 	if ((buf = malloc((size_t)sb.st_size + 1)) == NULL ||
-	    pread_all(fd, buf, (size_t)sb.st_size, 0) == -1)
+	    st_pread_all(fd, buf, (size_t)sb.st_size, 0) == -1)
 		goto fail;
 	buf[sb.st_size] = '\0';
 	for (p = buf; (nl = strchr(p, '\n')) != NULL; p = nl + 1) {
@@ -579,20 +579,20 @@ subs_read(struct store *st, char ***v_r, size_t *n_r)
 			continue;
 		if ((s = strdup(p)) == NULL)
 			goto fail;
-		if (names_push(&v, &n, &cap, s) == -1) {
+		if (name_list_push(&v, &n, &cap, s) == -1) {
 			free(s);
 			goto fail;
 		}
 	}
 	free(buf);
-	closefd(&fd);
+	st_closefd(&fd);
 	*v_r = v;
 	*n_r = n;
 	return 0;
 fail:
 	free(buf);
-	closefd(&fd);
-	names_free(v, n);
+	st_closefd(&fd);
+	name_list_free(v, n);
 	return -1;
 }
 
@@ -611,20 +611,20 @@ subs_write(struct store *st, char **v, size_t n)
 		if (v[i] == NULL)
 			continue;
 		len = strlen(v[i]);
-		if (pwrite_all(fd, v[i], len, off) == -1 ||
-		    pwrite_all(fd, "\n", 1, off + (off_t)len) == -1)
+		if (st_pwrite_all(fd, v[i], len, off) == -1 ||
+		    st_pwrite_all(fd, "\n", 1, off + (off_t)len) == -1)
 			goto fail;
 		off += (off_t)len + 1;
 	}
 	if (fsync(fd) == -1)
 		goto fail;
-	closefd(&fd);
+	st_closefd(&fd);
 	if (renameat(st->dirfd, "subscriptions.new", st->dirfd,
 	    "subscriptions") == -1)
 		return -1;
 	return fsync(st->dirfd);
 fail:
-	closefd(&fd);
+	st_closefd(&fd);
 	return -1;
 }
 
@@ -637,11 +637,11 @@ store_subscribe(struct store *st, const char *name, int on)
 
 	if (!name_ok(name)) {
 		errno = EINVAL;
-		seterr(st, "SUBSCRIBE: invalid mailbox name");
+		st_seterr(st, "SUBSCRIBE: invalid mailbox name");
 		return -1;
 	}
 	if (ns_lock(st) == -1) {
-		seterrno(st, "SUBSCRIBE");
+		st_seterrno(st, "SUBSCRIBE");
 		return -1;
 	}
 	if (subs_read(st, &v, &n) == -1)
@@ -658,7 +658,7 @@ store_subscribe(struct store *st, const char *name, int on)
 	if (on && !found) {
 		if ((s = strdup(name)) == NULL)
 			goto fail;
-		if (names_push(&v, &n, &cap, s) == -1) {
+		if (name_list_push(&v, &n, &cap, s) == -1) {
 			free(s);
 			goto fail;
 		}
@@ -670,9 +670,9 @@ store_subscribe(struct store *st, const char *name, int on)
 	ret = 0;
 fail:
 	if (ret == -1)
-		seterrno(st, "SUBSCRIBE");
+		st_seterrno(st, "SUBSCRIBE");
 	ns_unlock(st);
-	names_free(v, n);
+	name_list_free(v, n);
 	return ret;
 }
 
@@ -680,11 +680,11 @@ int
 store_subscriptions(struct store *st, char ***names_r, size_t *n_r)
 {
 	if (subs_read(st, names_r, n_r) == -1) {
-		seterrno(st, "LSUB");
+		st_seterrno(st, "LSUB");
 		return -1;
 	}
 	if (*n_r > 1)
-		qsort(*names_r, *n_r, sizeof **names_r, cmpname);
+		qsort(*names_r, *n_r, sizeof **names_r, name_cmp);
 	return 0;
 }
 
@@ -698,8 +698,8 @@ store_status(struct store *st, const char *name, struct mbstatus *s)
 	int		 ret = -1;
 
 	memset(s, 0, sizeof *s);
-	if (wbox_open(st, name, F_RDLCK, &w) == -1) {
-		seterrno(st, "STATUS");
+	if (ix_wbox_open(st, name, F_RDLCK, &w) == -1) {
+		st_seterrno(st, "STATUS");
 		return -1;
 	}
 	if (ix_tail(w.ix->fd, 0, &n, &last) == -1)
@@ -708,11 +708,11 @@ store_status(struct store *st, const char *name, struct mbstatus *s)
 	s->highestmodseq = w.h.highestmodseq;
 	s->uidnext = (n > 0 && last.uid > w.h.uidmax ? last.uid :
 	    w.h.uidmax) + 1;
-	if ((buf = xrealloc(NULL, WIN_RECS, sizeof *buf)) == NULL)
+	if ((buf = st_xrealloc(NULL, WIN_RECS, sizeof *buf)) == NULL)
 		goto fail;
 	for (i = 0; i < n; i += cnt) {
 		cnt = n - i < WIN_RECS ? n - i : WIN_RECS;
-		if (pread_all(w.ix->fd, buf, (size_t)cnt * sizeof *buf,
+		if (st_pread_all(w.ix->fd, buf, (size_t)cnt * sizeof *buf,
 		    IX_HDRSIZE + (off_t)i * RECSIZE) == -1)
 			goto fail;
 		for (k = 0; k < cnt; k++) {
@@ -731,9 +731,9 @@ store_status(struct store *st, const char *name, struct mbstatus *s)
 	ret = 0;
 fail:
 	if (ret == -1)
-		seterrno(st, "STATUS");
+		st_seterrno(st, "STATUS");
 	free(buf);
-	wbox_close(st, &w);
+	ix_wbox_close(st, &w);
 	return ret;
 }
 
@@ -757,7 +757,7 @@ sweep(struct store *st)
 		return;
 	fd = openat(st->boxfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd == -1 || (d = fdopendir(fd)) == NULL) {
-		closefd(&fd);
+		st_closefd(&fd);
 		ns_unlock(st);
 		return;
 	}
@@ -774,7 +774,7 @@ sweep(struct store *st)
 		if (end == p || pid <= 0 || (*end != '\0' && *end != '.'))
 			continue;
 		if (kill((pid_t)pid, 0) == -1 && errno == ESRCH)
-			rmtree(st->boxfd, de->d_name);
+			name_rmtree(st->boxfd, de->d_name);
 	}
 	closedir(d);
 	ns_unlock(st);
@@ -802,7 +802,7 @@ box_floor(void *arg, uint64_t *modseq_r, uint32_t *uidvalidity_r)
 	    O_CLOEXEC)) == -1)
 		return -1;
 	if ((d = fdopendir(fd)) == NULL) {
-		closefd(&fd);
+		st_closefd(&fd);
 		return -1;
 	}
 	while ((de = readdir(d)) != NULL) {
@@ -812,12 +812,12 @@ box_floor(void *arg, uint64_t *modseq_r, uint32_t *uidvalidity_r)
 		    O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) == -1)
 			continue;
 		fd = openat(dfd, "index", O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-		closefd(&dfd);
+		st_closefd(&dfd);
 		if (fd == -1)
 			continue;
 		for (tries = 0, r = -1; tries < 3 && r == -1; tries++)
-			r = hdr_read(fd, &h);
-		closefd(&fd);
+			r = ix_hdr_read(fd, &h);
+		st_closefd(&fd);
 		if (r == -1)
 			continue;
 		if (h.highestmodseq > *modseq_r)
@@ -886,13 +886,13 @@ store_close(struct store *st)
 		return;
 	for (ix = st->ixfs; ix != NULL; ix = next) {
 		next = ix->next;
-		closefd(&ix->fd);
+		st_closefd(&ix->fd);
 		free(ix);
 	}
 	modseq_close(st->ctr);
-	closefd(&st->nsfd);
-	closefd(&st->boxfd);
-	closefd(&st->dirfd);
+	st_closefd(&st->nsfd);
+	st_closefd(&st->boxfd);
+	st_closefd(&st->dirfd);
 	free(st);
 }
 
@@ -908,7 +908,7 @@ store_error(const struct store *st)
  * as the resident size of a FETCH or SEARCH over every message).
  */
 char *
-buf_get(char **buf, size_t *cap, size_t need)
+st_buf_get(char **buf, size_t *cap, size_t need)
 {
 	char	*nb;
 
@@ -925,7 +925,7 @@ buf_get(char **buf, size_t *cap, size_t need)
 
 /* At a sync: a buffer grown by one large message need not stay. */
 void
-buf_trim(char **buf, size_t *cap)
+st_buf_trim(char **buf, size_t *cap)
 {
 	if (*cap > BUF_KEEP) {
 		free(*buf);

@@ -156,75 +156,69 @@ struct mailbox {
 	uint64_t	 generation;
 };
 
-/* ------------------------------------- shared between the store files */
+/* store.c: errors, and the I/O helpers every store file uses */
+void		 st_seterr(struct store *, const char *fmt, ...);
+void		 st_seterrno(struct store *, const char *what);
+void		 st_unlock(int fd, off_t byte);
+void		*st_xrealloc(void *, size_t n, size_t size);
+int		 st_pwrite_all(int fd, const void *, size_t len, off_t off);
+int		 st_pread_all(int fd, void *, size_t len, off_t off);
+void		 st_closefd(int *fd);
+char		*st_buf_get(char **buf, size_t *cap, size_t need);
+void		 st_buf_trim(char **buf, size_t *cap);
 
-/* store.c */
-void	seterr(struct store *st, const char *fmt, ...);
-void	seterrno(struct store *st, const char *what);
-void	unlk(int fd, off_t byte);
-void *	xrealloc(void *p, size_t n, size_t sz);
-int	pwrite_all(int fd, const void *buf, size_t len, off_t off);
-int	pread_all(int fd, void *buf, size_t len, off_t off);
-void	closefd(int *fd);
-char *	buf_get(char **buf, size_t *cap, size_t need);
-void	buf_trim(char **buf, size_t *cap);
+/* names.c: mailbox names and their directories */
+int		 name_ok(const char *name);
+int		 name_enc(const char *name, char *buf, size_t cap);
+char		*name_dec(const char *enc);
+int		 name_exists(struct store *, const char *enc);
+int		 name_opendir(struct store *, const char *name);
+int		 name_rmtree(int parent, const char *name);
+int		 name_list(struct store *, char ***names_r, size_t *n_r);
+int		 name_list_push(char ***v, size_t *n, size_t *cap, char *s);
+void		 name_list_free(char **v, size_t n);
+int		 name_cmp(const void *, const void *);
 
-/* names.c */
-int	name_ok(const char *name);
-int	enc_name(const char *name, char *buf, size_t cap);
-char *	dec_name(const char *enc);
-int	box_exists(struct store *st, const char *enc);
-int	box_opendir(struct store *st, const char *name);
-int	rmtree(int parent, const char *name);
-void	names_free(char **v, size_t n);
-int	names_push(char ***v, size_t *n, size_t *cap, char *s);
-int	cmpname(const void *a, const void *b);
-int	list_names(struct store *st, char ***names_r, size_t *n_r);
+/* index.c: index files, their records, header and locks */
+uint32_t	 ix_fnv32(const void *, size_t len);
+void		 ix_rec_seal(struct rec *);
+void		 ix_rec_clamp(struct rec *);
+struct ixf	*ix_get(struct store *, int dirfd);
+void		 ix_put(struct store *, struct ixf *);
+int		 ix_lock(struct ixf *, int dirfd, short type, off_t byte);
+void		 ix_hdr_seal(struct ixhdr *);
+int		 ix_hdr_read(int fd, struct ixhdr *);
+int		 ix_hdr_write(int fd, struct ixhdr *);
+int		 ix_hdr_peek(int fd, struct ixhdr *);
+int		 ix_tail(int fd, int fix, uint32_t *n_r, struct rec *last_r);
+int		 ix_wbox_open(struct store *, const char *name, short type,
+		    struct wbox *);
+void		 ix_wbox_close(struct store *, struct wbox *);
+int		 ix_data_open(int dirfd, uint64_t gen, int flags);
 
-/* index.c */
-uint32_t fnv32(const void *p, size_t len);
-void	rec_seal(struct rec *r);
-void	rec_clamp(struct rec *r);
-void	hdr_seal(struct ixhdr *h);
-struct ixf * ix_get(struct store *st, int dirfd);
-void	ix_put(struct store *st, struct ixf *ix);
-int	ix_lock(struct ixf *ix, int dirfd, short type, off_t byte);
-int	hdr_read(int fd, struct ixhdr *h);
-int	hdr_write(int fd, struct ixhdr *h);
-int	ix_tail(int fd, int fix, uint32_t *n_r, struct rec *last_r);
-int	wbox_open(struct store *st, const char *name, short type, struct wbox *w);
-void	wbox_close(struct store *st, struct wbox *w);
-int	data_open(int dirfd, uint64_t gen, int flags);
-int	hdr_peek(struct mailbox *mb, struct ixhdr *h);
+/* keywords.c: the keyword names of a mailbox */
+void		 kw_free(struct kwlist *);
+int		 kw_load(int fd, struct kwlist *);
+int		 kw_find(const struct kwlist *, const char *name);
+int		 kw_add(int fd, struct kwlist *, const char *name);
+int		 kw_open_load(int dirfd, struct kwlist *, int *fd_r);
 
-/* keywords.c */
-void	kw_free(struct kwlist *kl);
-int	kw_load(int fd, struct kwlist *kl);
-int	kw_find(const struct kwlist *kl, const char *name);
-int	kw_add(int fd, struct kwlist *kl, const char *name);
-int	kw_open_load(int dirfd, struct kwlist *kl, int *fd_r);
+/* view.c: a selected mailbox's window of records and its view */
+struct rec	*mb_rec(const struct mailbox *, uint32_t pos);
+int		 mb_win_flush(const struct mailbox *);
+void		 mb_win_drop(const struct mailbox *);
+void		 mb_win_dirty(const struct mailbox *, uint32_t pos);
+uint32_t	 mb_seq_pos(const struct mailbox *, size_t i);
+int		 mb_view_own(struct mailbox *);
+size_t		 mb_view_lower(const struct mailbox *, uint32_t pos);
+int		 mb_take_new(struct mailbox *, uint32_t n, int dense,
+		    struct ixhdr *, uint32_t *ntomb_r);
 
-/* write.c */
+/* cache.c: the structure cache */
+int		 cache_open(struct mailbox *);
+void		 cache_flush(struct mailbox *);
 
-/* view.c */
-int	win_flush(const struct mailbox *mb);
-void	win_drop(const struct mailbox *mb);
-struct rec * mb_rec(const struct mailbox *mb, uint32_t pos);
-void	win_dirty(const struct mailbox *mb, uint32_t pos);
-uint32_t seq_pos(const struct mailbox *mb, size_t i);
-int	view_own(struct mailbox *mb);
-size_t	view_lower(const struct mailbox *mb, uint32_t pos);
-int	mb_take_new(struct mailbox *mb, uint32_t n, int dense, struct ixhdr *h,
-    uint32_t *ntomb_r);
-
-/* sync.c */
-
-/* cache.c */
-int	cache_open(struct mailbox *mb);
-void	cache_flush(struct mailbox *mb);
-
-/* compact.c */
-void	mb_compact(struct mailbox *mb);
-uint64_t mb_dead_bytes(const struct mailbox *mb);
+/* compact.c: compaction */
+void		 compact_maybe(struct mailbox *);
 
 #endif

@@ -13,7 +13,6 @@
 
 #include "storeint.h"
 
-/* ---------------------------------------------------------------- sync */
 
 static int
 cmpu32(const void *a, const void *b)
@@ -31,7 +30,7 @@ u32_push(uint32_t **v, size_t *n, size_t *cap, uint32_t x)
 	if (*n == *cap) {
 		size_t nc = *cap ? *cap * 2 : 64;
 
-		if ((nv = xrealloc(*v, nc, sizeof *nv)) == NULL)
+		if ((nv = st_xrealloc(*v, nc, sizeof *nv)) == NULL)
 			return -1;
 		*v = nv;
 		*cap = nc;
@@ -68,8 +67,8 @@ view_collect(const struct mailbox *mb, const struct change *c,
 	size_t			 i;
 	uint32_t		 pos;
 
-	for (i = view_lower(mb, c->first); i < mb->nview &&
-	    (pos = seq_pos(mb, i)) < end; i++) {
+	for (i = mb_view_lower(mb, c->first); i < mb->nview &&
+	    (pos = mb_seq_pos(mb, i)) < end; i++) {
 		if (c->type != CHANGE_EXPUNGE) {
 			if (u32_push(v, n, cap, (uint32_t)i + 1) == -1)
 				return -1;
@@ -93,8 +92,8 @@ mb_apply_expunges(struct mailbox *mb, struct sync *s)
 	size_t	 i, o = 0, p = 0;
 
 	/* Room first: the view is rewritten in place and must not fail. */
-	if (view_own(mb) == -1 ||
-	    (s->expunged = xrealloc(NULL, mb->npend, sizeof *s->expunged))
+	if (mb_view_own(mb) == -1 ||
+	    (s->expunged = st_xrealloc(NULL, mb->npend, sizeof *s->expunged))
 	    == NULL)
 		return -1;
 	mb->rs->recent_ok = 0;
@@ -127,9 +126,9 @@ sync_begin(struct mailbox *mb)
 {
 	cache_flush(mb);
 	/* Others change flags in place: records are read afresh from here. */
-	win_drop(mb);
-	buf_trim(&mb->dbuf, &mb->dcap);
-	buf_trim(&mb->gbuf, &mb->gcap);
+	mb_win_drop(mb);
+	st_buf_trim(&mb->dbuf, &mb->dcap);
+	st_buf_trim(&mb->gbuf, &mb->gcap);
 	mb->glen = 0;		/* cache read-ahead went with it, maybe */
 }
 
@@ -260,7 +259,7 @@ sync_locked(struct mailbox *mb, int claim, struct ixhdr *h,
 	uint32_t	 n, ntomb, claimed;
 
 	if (sync_stat_locked(mb, &chsize) == -1 ||
-	    hdr_read(mb->ix->fd, h) == -1)
+	    ix_hdr_read(mb->ix->fd, h) == -1)
 		return -1;
 	claimed = h->recent_uid;
 	if (sync_count_recs(mb, claim, &n) == -1 ||
@@ -272,7 +271,7 @@ sync_locked(struct mailbox *mb, int claim, struct ixhdr *h,
 	    mb_take_new(mb, n, 0, h, &ntomb) == -1)
 		return -1;
 	/* Claim not synced: after a crash a message may be recent again. */
-	if (h->recent_uid != claimed && hdr_write(mb->ix->fd, h) == -1)
+	if (h->recent_uid != claimed && ix_hdr_write(mb->ix->fd, h) == -1)
 		return -1;
 	mb->highestmodseq = h->highestmodseq;
 	return 0;
@@ -324,7 +323,7 @@ store_sync(struct mailbox *mb, int allow_expunge, struct sync *s)
 		goto fail;
 	if (!moved) {
 		/* DELETE changes only the header. */
-		if (hdr_peek(mb, &h) == -1)
+		if (ix_hdr_peek(mb->ix->fd, &h) == -1)
 			goto fail;
 		goto report;
 	}
@@ -339,7 +338,7 @@ store_sync(struct mailbox *mb, int allow_expunge, struct sync *s)
 	    IX_BYTE_WRITE, 1) == -1)
 		goto fail;
 	r = sync_locked(mb, claim, &h, &ch, &nch);
-	unlk(mb->ix->fd, IX_BYTE_WRITE);
+	st_unlock(mb->ix->fd, IX_BYTE_WRITE);
 	if (r == -1)
 		goto fail;
 
@@ -352,7 +351,7 @@ report:
 	s->deleted = (h.hflags & HDR_DELETED) != 0;
 	return 0;
 fail:
-	seterrno(mb->st, "sync");
+	st_seterrno(mb->st, "sync");
 	free(ch);
 	store_sync_free(s);
 	return -1;

@@ -16,7 +16,6 @@
 
 #define WIN_PAGE	64		/* records read for a jump: 4 KiB */
 
-/* ------------------------------------------------------------ selected */
 
 /*
  * Records are read with pread(2) into a window of up to WIN_RECS
@@ -25,18 +24,18 @@
  * not grow with the index. A session's own changes are made in the
  * window and written back as one pwrite(2) of the changed span. That is
  * done only under index byte 0 exclusive, with the window read under the
- * same lock (win_drop when taking it), so the unchanged records inside
+ * same lock (mb_win_drop when taking it), so the unchanged records inside
  * the span are current and writing them back loses nothing.
  */
 int
-win_flush(const struct mailbox *mb)
+mb_win_flush(const struct mailbox *mb)
 {
 	struct rstate	*rs = mb->rs;
 	int		 r;
 
 	if (rs->dlo >= rs->dhi)
 		return 0;
-	r = pwrite_all(mb->ix->fd, &rs->win[rs->dlo - rs->first],
+	r = st_pwrite_all(mb->ix->fd, &rs->win[rs->dlo - rs->first],
 	    (size_t)(rs->dhi - rs->dlo) * sizeof *rs->win,
 	    IX_HDRSIZE + (off_t)rs->dlo * RECSIZE);
 	rs->dlo = rs->dhi = 0;
@@ -47,7 +46,7 @@ win_flush(const struct mailbox *mb)
 
 /* Forget the window, and any change in it not written. */
 void
-win_drop(const struct mailbox *mb)
+mb_win_drop(const struct mailbox *mb)
 {
 	mb->rs->n = 0;
 	mb->rs->dlo = mb->rs->dhi = 0;
@@ -66,7 +65,7 @@ mb_rec(const struct mailbox *mb, uint32_t pos)
 	}
 	if (pos - rs->first < rs->n)	/* wraps when pos < first */
 		return &rs->win[pos - rs->first];
-	if (win_flush(mb) == -1)
+	if (mb_win_flush(mb) == -1)
 		return NULL;
 	/*
 	 * Reading on from the window (a scan) reads a whole window; a jump
@@ -82,11 +81,11 @@ mb_rec(const struct mailbox *mb, uint32_t pos)
 	rs->n = 0;
 	if (cnt > mb->nrecs - first)
 		cnt = mb->nrecs - first;
-	if (pread_all(mb->ix->fd, rs->win, (size_t)cnt * sizeof *rs->win,
+	if (st_pread_all(mb->ix->fd, rs->win, (size_t)cnt * sizeof *rs->win,
 	    IX_HDRSIZE + (off_t)first * RECSIZE) == -1)
 		return NULL;
 	for (i = 0; i < cnt; i++)
-		rec_clamp(&rs->win[i]);
+		ix_rec_clamp(&rs->win[i]);
 	rs->first = first;
 	rs->n = cnt;
 	return &rs->win[pos - first];
@@ -94,7 +93,7 @@ mb_rec(const struct mailbox *mb, uint32_t pos)
 
 /* Note that record pos, just changed in the window, must be written. */
 void
-win_dirty(const struct mailbox *mb, uint32_t pos)
+mb_win_dirty(const struct mailbox *mb, uint32_t pos)
 {
 	struct rstate	*rs = mb->rs;
 
@@ -123,7 +122,7 @@ rec_uid(const struct mailbox *mb, uint32_t pos, uint32_t *uid_r)
 		*uid_r = rs->win[pos - rs->first].uid;
 		return 0;
 	}
-	if (pread_all(mb->ix->fd, &r, sizeof r,
+	if (st_pread_all(mb->ix->fd, &r, sizeof r,
 	    IX_HDRSIZE + (off_t)pos * RECSIZE) == -1)
 		return -1;
 	*uid_r = r.uid;
@@ -132,7 +131,7 @@ rec_uid(const struct mailbox *mb, uint32_t pos, uint32_t *uid_r)
 
 /* The record position of view index i (seq i + 1). */
 uint32_t
-seq_pos(const struct mailbox *mb, size_t i)
+mb_seq_pos(const struct mailbox *mb, size_t i)
 {
 	return mb->view != NULL ? mb->view[i] : (uint32_t)i;
 }
@@ -142,14 +141,14 @@ seq_pos(const struct mailbox *mb, size_t i)
  * then nview == nrecs. Make the array before the view loses that shape.
  */
 int
-view_own(struct mailbox *mb)
+mb_view_own(struct mailbox *mb)
 {
 	size_t	 i, cap;
 
 	if (mb->view != NULL)
 		return 0;
 	cap = mb->nview > 1024 ? mb->nview : 1024;
-	if ((mb->view = xrealloc(NULL, cap, sizeof *mb->view)) == NULL)
+	if ((mb->view = st_xrealloc(NULL, cap, sizeof *mb->view)) == NULL)
 		return -1;
 	for (i = 0; i < mb->nview; i++)
 		mb->view[i] = (uint32_t)i;
@@ -165,7 +164,7 @@ view_push(struct mailbox *mb, uint32_t pos)
 	if (mb->nview == mb->capview) {
 		size_t nc = mb->capview ? mb->capview * 2 : 1024;
 
-		if ((nv = xrealloc(mb->view, nc, sizeof *nv)) == NULL)
+		if ((nv = st_xrealloc(mb->view, nc, sizeof *nv)) == NULL)
 			return -1;
 		mb->view = nv;
 		mb->capview = nc;
@@ -176,7 +175,7 @@ view_push(struct mailbox *mb, uint32_t pos)
 
 /* First index in the view whose position is >= pos. */
 size_t
-view_lower(const struct mailbox *mb, uint32_t pos)
+mb_view_lower(const struct mailbox *mb, uint32_t pos)
 {
 	size_t	 lo = 0, hi = mb->nview, mid;
 
@@ -203,7 +202,7 @@ recent_add(struct mailbox *mb, uint32_t lo, uint32_t hi)
 		mb->recent[mb->nrecent - 1].hi = hi;
 		return 0;
 	}
-	nr = xrealloc(mb->recent, mb->nrecent + 1, sizeof *nr);
+	nr = st_xrealloc(mb->recent, mb->nrecent + 1, sizeof *nr);
 	if (nr == NULL)
 		return -1;
 	mb->recent = nr;
@@ -250,7 +249,7 @@ mb_take_new(struct mailbox *mb, uint32_t n, int dense, struct ixhdr *h,
 				goto fail;
 			if (r->flags & FL_EXPUNGED) {
 				ntomb++;
-				if (view_own(mb) == -1)
+				if (mb_view_own(mb) == -1)
 					goto fail;
 			} else if (mb->view == NULL)
 				mb->nview++;
@@ -270,7 +269,7 @@ mb_take_new(struct mailbox *mb, uint32_t n, int dense, struct ixhdr *h,
 fail:
 	mb->nrecs = old;
 	mb->nview = oldview;
-	win_drop(mb);
+	mb_win_drop(mb);
 	return -1;
 }
 
@@ -297,7 +296,7 @@ mb_first_unseen(struct mailbox *mb, struct ixhdr *h)
 	h->seen_low = pos;
 	/* A live record is in the view. */
 	if (pos < mb->nrecs)
-		mb->unseen = (uint32_t)view_lower(mb, pos) + 1;
+		mb->unseen = (uint32_t)mb_view_lower(mb, pos) + 1;
 	return 0;
 }
 
@@ -307,15 +306,15 @@ mb_free(struct mailbox *mb)
 	if (mb->rs != NULL)
 		free(mb->rs->win);
 	free(mb->rs);
-	closefd(&mb->datafd);
-	closefd(&mb->cachefd);
+	st_closefd(&mb->datafd);
+	st_closefd(&mb->cachefd);
 	free(mb->dbuf);
 	free(mb->gbuf);
 	free(mb->cbuf);
 	free(mb->cpos);
-	closefd(&mb->chfd);
-	closefd(&mb->kwfd);
-	closefd(&mb->dirfd);
+	st_closefd(&mb->chfd);
+	st_closefd(&mb->kwfd);
+	st_closefd(&mb->dirfd);
 	kw_free(&mb->kw);
 	free(mb->view);
 	free(mb->pend);
@@ -331,9 +330,9 @@ select_alloc(struct store *st, int readonly)
 
 	if ((mb = calloc(1, sizeof *mb)) == NULL ||
 	    (mb->rs = calloc(1, sizeof *mb->rs)) == NULL ||
-	    (mb->rs->win = xrealloc(NULL, WIN_RECS, sizeof *mb->rs->win))
+	    (mb->rs->win = st_xrealloc(NULL, WIN_RECS, sizeof *mb->rs->win))
 	    == NULL) {
-		seterrno(st, "SELECT");
+		st_seterrno(st, "SELECT");
 		if (mb != NULL) {
 			if (mb->rs != NULL)
 				free(mb->rs->win);
@@ -363,7 +362,7 @@ select_lock_box(struct mailbox *mb, const char *name)
 			errno = EAGAIN;
 			return -1;
 		}
-		if ((mb->dirfd = box_opendir(mb->st, name)) == -1)
+		if ((mb->dirfd = name_opendir(mb->st, name)) == -1)
 			return -1;
 		if ((mb->ix = ix_get(mb->st, mb->dirfd)) == NULL)
 			return -1;
@@ -375,7 +374,7 @@ select_lock_box(struct mailbox *mb, const char *name)
 			return 0;
 		ix_put(mb->st, mb->ix);
 		mb->ix = NULL;
-		closefd(&mb->dirfd);
+		st_closefd(&mb->dirfd);
 	}
 }
 
@@ -383,7 +382,7 @@ select_lock_box(struct mailbox *mb, const char *name)
 static int
 select_header(struct mailbox *mb, struct ixhdr *h)
 {
-	if (hdr_read(mb->ix->fd, h) == -1)
+	if (ix_hdr_read(mb->ix->fd, h) == -1)
 		return -1;
 	if (h->hflags & HDR_DELETED) {
 		errno = ENOENT;
@@ -402,7 +401,7 @@ select_open_files(struct mailbox *mb, uint64_t gen)
 {
 	struct stat	 sb;
 
-	if ((mb->datafd = data_open(mb->dirfd, gen, O_RDONLY)) == -1)
+	if ((mb->datafd = ix_data_open(mb->dirfd, gen, O_RDONLY)) == -1)
 		return -1;
 	if ((mb->chfd = openat(mb->dirfd, "changes", O_RDWR | O_APPEND |
 	    O_NOFOLLOW | O_CLOEXEC)) == -1 || fstat(mb->chfd, &sb) == -1)
@@ -442,7 +441,7 @@ select_load(struct mailbox *mb)
 	if (mb_first_unseen(mb, &h) == -1)
 		return -1;
 	if (!mb->readonly && memcmp(&h, &h0, sizeof h) != 0 &&
-	    hdr_write(mb->ix->fd, &h) == -1)
+	    ix_hdr_write(mb->ix->fd, &h) == -1)
 		return -1;
 	return 0;
 }
@@ -463,13 +462,13 @@ store_select(struct store *st, const char *name, int readonly)
 	locked = 1;
 	if (select_load(mb) == -1)
 		goto fail;
-	unlk(mb->ix->fd, IX_BYTE_WRITE);
+	st_unlock(mb->ix->fd, IX_BYTE_WRITE);
 	mb->told = (uint32_t)mb->nview;
 	return mb;
 fail:
-	seterrno(st, "SELECT");
+	st_seterrno(st, "SELECT");
 	if (locked)
-		unlk(mb->ix->fd, IX_BYTE_WRITE);
+		st_unlock(mb->ix->fd, IX_BYTE_WRITE);
 	e = errno;
 	if (mb->ix != NULL)
 		ix_put(st, mb->ix);
@@ -492,7 +491,7 @@ store_is_recent(const struct mailbox *mb, uint32_t seq)
 	size_t		 i;
 
 	if (seq == 0 || seq > mb->nview || mb->nrecent == 0 ||
-	    (r = mb_rec(mb, seq_pos(mb, seq - 1))) == NULL)
+	    (r = mb_rec(mb, mb_seq_pos(mb, seq - 1))) == NULL)
 		return 0;
 	for (i = 0; i < mb->nrecent; i++)
 		if (r->uid >= mb->recent[i].lo && r->uid <= mb->recent[i].hi)
@@ -509,7 +508,7 @@ view_lower_uid(const struct mailbox *mb, uint32_t uid, size_t *i_r)
 
 	while (lo < hi) {
 		mid = lo + (hi - lo) / 2;
-		if (rec_uid(mb, seq_pos(mb, mid), &u) == -1)
+		if (rec_uid(mb, mb_seq_pos(mb, mid), &u) == -1)
 			return -1;
 		if (u < uid)
 			lo = mid + 1;
@@ -586,8 +585,8 @@ store_rec(const struct mailbox *mb, uint32_t seq)
 
 	if (seq == 0 || seq > mb->nview)
 		return NULL;
-	if ((r = mb_rec(mb, seq_pos(mb, seq - 1))) == NULL)
-		seterrno(mb->st, "FETCH");
+	if ((r = mb_rec(mb, mb_seq_pos(mb, seq - 1))) == NULL)
+		st_seterrno(mb->st, "FETCH");
 	return r;
 }
 
@@ -629,13 +628,13 @@ store_data(struct mailbox *mb, uint32_t seq, size_t max, size_t *len_r)
 	}
 	if (size > max)
 		size = max;
-	if (buf_get(&mb->dbuf, &mb->dcap, (size_t)size) == NULL ||
-	    pread_all(mb->datafd, mb->dbuf, (size_t)size, (off_t)off) == -1)
+	if (st_buf_get(&mb->dbuf, &mb->dcap, (size_t)size) == NULL ||
+	    st_pread_all(mb->datafd, mb->dbuf, (size_t)size, (off_t)off) == -1)
 		goto fail;
 	*len_r = (size_t)size;
 	return mb->dbuf;
 fail:
-	seterrno(mb->st, "FETCH");
+	st_seterrno(mb->st, "FETCH");
 	return NULL;
 }
 
@@ -651,26 +650,14 @@ store_keyword_name(const struct mailbox *mb, size_t i)
 	return i < mb->kw.n ? mb->kw.name[i] : NULL;
 }
 
-/*
- * Compaction is tried when a read-write session leaves a mailbox whose
- * header counts tombstones (none: nothing to read) and whose expunged
- * bytes are more than half of data.G.
- */
 void
 store_unselect(struct mailbox *mb)
 {
-	struct ixhdr	 h;
-	struct stat	 sb;
-
 	if (mb == NULL)
 		return;
 	cache_flush(mb);
-	win_drop(mb);
-	if (!mb->readonly && mb->ix->refs == 1 &&
-	    hdr_peek(mb, &h) == 0 && h.ntomb > 0 &&
-	    fstat(mb->datafd, &sb) == 0 && sb.st_size > 0 &&
-	    mb_dead_bytes(mb) > (uint64_t)sb.st_size / 2)
-		mb_compact(mb);
+	mb_win_drop(mb);
+	compact_maybe(mb);
 	/* Drops byte 1 if we were the last. */
 	ix_put(mb->st, mb->ix);
 	mb->ix = NULL;

@@ -56,7 +56,7 @@ pwrite_crlf(int fd, const char *p, size_t len, off_t off, size_t *len_r)
 
 	for (i = 0; i < len; i++) {
 		if (n > sizeof buf - 2) {
-			if (pwrite_all(fd, buf, n, off + (off_t)done) == -1)
+			if (st_pwrite_all(fd, buf, n, off + (off_t)done) == -1)
 				return -1;
 			done += n;
 			n = 0;
@@ -65,7 +65,7 @@ pwrite_crlf(int fd, const char *p, size_t len, off_t off, size_t *len_r)
 			buf[n++] = '\r';
 		buf[n++] = p[i];
 	}
-	if (n > 0 && pwrite_all(fd, buf, n, off + (off_t)done) == -1)
+	if (n > 0 && st_pwrite_all(fd, buf, n, off + (off_t)done) == -1)
 		return -1;
 	*len_r = done + n;
 	return 0;
@@ -108,7 +108,7 @@ append_locked(struct store *st, struct wbox *w, const struct msgin *m,
 	}
 	if ((recs = calloc(n, sizeof *recs)) == NULL)
 		goto fail;
-	if ((dfd = data_open(w->dirfd, w->h.generation, O_RDWR | O_CREAT))
+	if ((dfd = ix_data_open(w->dirfd, w->h.generation, O_RDWR | O_CREAT))
 	    == -1 || fstat(dfd, &sb) == -1)
 		goto fail;
 	off = sb.st_size;
@@ -121,7 +121,7 @@ append_locked(struct store *st, struct wbox *w, const struct msgin *m,
 		    SIZE_MAX, &len)) == NULL)
 			goto fail;
 		if (m[i].crlf ? pwrite_crlf(dfd, p, len, off, &len) == -1 :
-		    pwrite_all(dfd, p, len, off) == -1)
+		    st_pwrite_all(dfd, p, len, off) == -1)
 			goto fail;
 		recs[i].offset = (uint64_t)off;
 		recs[i].size = len;
@@ -138,10 +138,10 @@ append_locked(struct store *st, struct wbox *w, const struct msgin *m,
 		recs[i].keywords = m[i].keywords;
 		recs[i].modseq = ms;
 		recs[i].internaldate = m[i].date;
-		rec_seal(&recs[i]);
+		ix_rec_seal(&recs[i]);
 	}
 	off = IX_HDRSIZE + (off_t)nrec * RECSIZE;
-	if (pwrite_all(w->ix->fd, recs, n * sizeof *recs, off) == -1) {
+	if (st_pwrite_all(w->ix->fd, recs, n * sizeof *recs, off) == -1) {
 		int e = errno;
 
 		(void)ftruncate(w->ix->fd, off);
@@ -150,20 +150,20 @@ append_locked(struct store *st, struct wbox *w, const struct msgin *m,
 	}
 	if (ms > w->h.highestmodseq)
 		w->h.highestmodseq = ms;
-	if (hdr_write(w->ix->fd, &w->h) == -1 || fdatasync(w->ix->fd) == -1)
+	if (ix_hdr_write(w->ix->fd, &w->h) == -1 || fdatasync(w->ix->fd) == -1)
 		goto fail;
 	/*
 	 * Only now are the records known whole; the count reaches the disk
 	 * with the next sync, and until then readers check the records.
 	 */
 	w->h.committed = nrec + (uint32_t)n;
-	if (hdr_write(w->ix->fd, &w->h) == -1)
+	if (ix_hdr_write(w->ix->fd, &w->h) == -1)
 		goto fail;
 	for (i = 0; i < n; i++)
 		uids_r[i] = recs[i].uid;
 	ret = 0;
 fail:
-	closefd(&dfd);
+	st_closefd(&dfd);
 	free(recs);
 	return ret;
 }
@@ -180,8 +180,8 @@ store_append(struct store *st, const char *name, const char *msg,
 	int		 kwfd = -1, bit, ret = -1;
 
 	memset(&kl, 0, sizeof kl);
-	if (wbox_open(st, name, F_WRLCK, &w) == -1) {
-		seterrno(st, "APPEND");
+	if (ix_wbox_open(st, name, F_WRLCK, &w) == -1) {
+		st_seterrno(st, "APPEND");
 		return -1;
 	}
 	memset(&m, 0, sizeof m);
@@ -206,12 +206,14 @@ store_append(struct store *st, const char *name, const char *msg,
 	ret = 0;
 fail:
 	if (ret == -1)
-		seterrno(st, "APPEND");
-	closefd(&kwfd);
+		st_seterrno(st, "APPEND");
+	st_closefd(&kwfd);
 	kw_free(&kl);
-	wbox_close(st, &w);
+	ix_wbox_close(st, &w);
 	return ret;
 }
+
+/* --------------------------------------------- keywords, flags, expunge */
 
 int
 store_keyword(struct mailbox *mb, const char *name, int create)
@@ -226,26 +228,24 @@ store_keyword(struct mailbox *mb, const char *name, int create)
 	}
 	if (mb->readonly) {
 		errno = EPERM;
-		seterr(mb->st, "mailbox is read-only");
+		st_seterr(mb->st, "mailbox is read-only");
 		return -1;
 	}
 	if (modseq_lock(mb->ix->fd, F_WRLCK, IX_BYTE_WRITE, 1) == -1) {
-		seterrno(mb->st, "STORE");
+		st_seterrno(mb->st, "STORE");
 		return -1;
 	}
 	if ((r = kw_load(mb->kwfd, &mb->kw)) != -1)
 		r = kw_add(mb->kwfd, &mb->kw, name);
-	unlk(mb->ix->fd, IX_BYTE_WRITE);
+	st_unlock(mb->ix->fd, IX_BYTE_WRITE);
 	if (r == -1) {
 		if (errno == ENOSPC)
-			seterr(mb->st, "too many keywords in this mailbox");
+			st_seterr(mb->st, "too many keywords in this mailbox");
 		else
-			seterrno(mb->st, "STORE");
+			st_seterrno(mb->st, "STORE");
 	}
 	return r;
 }
-
-/* ------------------------------------------------------ flags, expunge */
 
 /* Add position pos to the runs in v (room for it was reserved). */
 static void
@@ -288,13 +288,13 @@ mb_commit(struct mailbox *mb, uint64_t ms, const struct change *ch,
 	 * whose records did not change, which readers check, rather than
 	 * changes no session would ever hear of.
 	 */
-	if (modseq_log(mb->chfd, ch, nch) == -1 || win_flush(mb) == -1)
+	if (modseq_log(mb->chfd, ch, nch) == -1 || mb_win_flush(mb) == -1)
 		return -1;
-	if (hdr_read(mb->ix->fd, &h) == -1)
+	if (ix_hdr_read(mb->ix->fd, &h) == -1)
 		return -1;
 	if (ms > h.highestmodseq)
 		h.highestmodseq = ms;
-	if (hdr_write(mb->ix->fd, &h) == -1 || fdatasync(mb->ix->fd) == -1)
+	if (ix_hdr_write(mb->ix->fd, &h) == -1 || fdatasync(mb->ix->fd) == -1)
 		return -1;
 	if (ms > mb->highestmodseq)
 		mb->highestmodseq = ms;
@@ -310,7 +310,7 @@ mb_commit(struct mailbox *mb, uint64_t ms, const struct change *ch,
 static int
 hdr_first(struct mailbox *mb, struct ixhdr *h)
 {
-	return hdr_write(mb->ix->fd, h) == -1 ? -1 : fdatasync(mb->ix->fd);
+	return ix_hdr_write(mb->ix->fd, h) == -1 ? -1 : fdatasync(mb->ix->fd);
 }
 
 /* The flags and keywords a record gets from STORE; 0 if unchanged. */
@@ -358,21 +358,21 @@ store_flags(struct mailbox *mb, const uint32_t *seqs, size_t n, int mode,
 
 	if (mb->readonly) {
 		errno = EPERM;
-		seterr(mb->st, "mailbox is read-only");
+		st_seterr(mb->st, "mailbox is read-only");
 		return -1;
 	}
 	flags &= FL_SYSTEM;
 	if (modseq_lock(mb->ix->fd, F_WRLCK, IX_BYTE_WRITE, 1) == -1) {
-		seterrno(mb->st, "STORE");
+		st_seterrno(mb->st, "STORE");
 		return -1;
 	}
-	win_drop(mb);
-	if (hdr_read(mb->ix->fd, &h) == -1)
+	mb_win_drop(mb);
+	if (ix_hdr_read(mb->ix->fd, &h) == -1)
 		goto out;
 	for (i = 0; i < n; i++) {
 		if (seqs[i] == 0 || seqs[i] > mb->nview)
 			continue;
-		pos = seq_pos(mb, seqs[i] - 1);
+		pos = mb_seq_pos(mb, seqs[i] - 1);
 		if ((r = mb_rec(mb, pos)) == NULL)
 			goto out;
 		if (!flags_new(r, mode, flags, keywords, &nf, &nk))
@@ -386,7 +386,7 @@ store_flags(struct mailbox *mb, const uint32_t *seqs, size_t n, int mode,
 		ret = 0;
 		goto out;
 	}
-	if ((ch = xrealloc(NULL, nchg, sizeof *ch)) == NULL)
+	if ((ch = st_xrealloc(NULL, nchg, sizeof *ch)) == NULL)
 		goto out;
 	/* One MODSEQ for the whole command (RFC 7162 3.1). */
 	if ((ms = modseq_next(mb->st->ctr)) == 0)
@@ -399,7 +399,7 @@ store_flags(struct mailbox *mb, const uint32_t *seqs, size_t n, int mode,
 	for (i = 0; i < n; i++) {
 		if (seqs[i] == 0 || seqs[i] > mb->nview)
 			continue;
-		pos = seq_pos(mb, seqs[i] - 1);
+		pos = mb_seq_pos(mb, seqs[i] - 1);
 		if ((r = mb_rec(mb, pos)) == NULL)
 			goto out;
 		if (!flags_new(r, mode, flags, keywords, &nf, &nk))
@@ -407,7 +407,7 @@ store_flags(struct mailbox *mb, const uint32_t *seqs, size_t n, int mode,
 		r->flags = nf;
 		r->keywords = nk;
 		r->modseq = ms;
-		win_dirty(mb, pos);
+		mb_win_dirty(mb, pos);
 		change_add(ch, &nch, ms, pos, mb->pid, CHANGE_FLAGS);
 	}
 	if (mb_commit(mb, ms, ch, nch) == -1)
@@ -415,10 +415,10 @@ store_flags(struct mailbox *mb, const uint32_t *seqs, size_t n, int mode,
 	ret = 0;
 out:
 	if (ret == -1) {
-		seterrno(mb->st, "STORE");
-		win_drop(mb);
+		st_seterrno(mb->st, "STORE");
+		mb_win_drop(mb);
 	}
-	unlk(mb->ix->fd, IX_BYTE_WRITE);
+	st_unlock(mb->ix->fd, IX_BYTE_WRITE);
 	free(ch);
 	return ret;
 }
@@ -446,30 +446,30 @@ store_expunge(struct mailbox *mb, const struct seqset *uids, uint32_t **seqs_r,
 	*n_r = 0;
 	if (mb->readonly) {
 		errno = EPERM;
-		seterr(mb->st, "mailbox is read-only");
+		st_seterr(mb->st, "mailbox is read-only");
 		return -1;
 	}
 	if (modseq_lock(mb->ix->fd, F_WRLCK, IX_BYTE_WRITE, 1) == -1) {
-		seterrno(mb->st, "EXPUNGE");
+		st_seterrno(mb->st, "EXPUNGE");
 		return -1;
 	}
-	win_drop(mb);
+	mb_win_drop(mb);
 	for (i = 0; i < mb->nview; i++) {
-		if ((r = mb_rec(mb, seq_pos(mb, i))) == NULL)
+		if ((r = mb_rec(mb, mb_seq_pos(mb, i))) == NULL)
 			goto fail;
 		if (expungeable(r, uids))
 			cnt++;
 	}
 	if (cnt == 0) {
-		unlk(mb->ix->fd, IX_BYTE_WRITE);
+		st_unlock(mb->ix->fd, IX_BYTE_WRITE);
 		return 0;
 	}
-	if ((seqs = xrealloc(NULL, cnt, sizeof *seqs)) == NULL ||
-	    (ch = xrealloc(NULL, cnt, sizeof *ch)) == NULL ||
-	    view_own(mb) == -1 ||
+	if ((seqs = st_xrealloc(NULL, cnt, sizeof *seqs)) == NULL ||
+	    (ch = st_xrealloc(NULL, cnt, sizeof *ch)) == NULL ||
+	    mb_view_own(mb) == -1 ||
 	    (ms = modseq_next(mb->st->ctr)) == 0)
 		goto fail;
-	if (hdr_read(mb->ix->fd, &h) == -1)
+	if (ix_hdr_read(mb->ix->fd, &h) == -1)
 		goto fail;
 	h.ntomb = h.ntomb > UINT32_MAX - cnt ? UINT32_MAX :
 	    h.ntomb + (uint32_t)cnt;
@@ -484,7 +484,7 @@ store_expunge(struct mailbox *mb, const struct seqset *uids, uint32_t **seqs_r,
 			continue;
 		r->flags |= FL_EXPUNGED;
 		r->modseq = ms;
-		win_dirty(mb, pos);
+		mb_win_dirty(mb, pos);
 		change_add(ch, &nch, ms, pos, mb->pid, CHANGE_EXPUNGE);
 		seqs[ns++] = (uint32_t)i + 1;
 	}
@@ -501,10 +501,10 @@ store_expunge(struct mailbox *mb, const struct seqset *uids, uint32_t **seqs_r,
 	mb->rs->recent_ok = 0;
 	if (mb_commit(mb, ms, ch, nch) == -1) {
 		/* The records changed; report them, the error is logged. */
-		seterrno(mb->st, "EXPUNGE");
-		win_drop(mb);
+		st_seterrno(mb->st, "EXPUNGE");
+		mb_win_drop(mb);
 	}
-	unlk(mb->ix->fd, IX_BYTE_WRITE);
+	st_unlock(mb->ix->fd, IX_BYTE_WRITE);
 	/* Descending, so each "* n EXPUNGE" needs no renumbering. */
 	for (i = 0; i < ns / 2; i++) {
 		uint32_t x = seqs[i];
@@ -517,9 +517,9 @@ store_expunge(struct mailbox *mb, const struct seqset *uids, uint32_t **seqs_r,
 	free(ch);
 	return 0;
 fail:
-	seterrno(mb->st, "EXPUNGE");
-	win_drop(mb);
-	unlk(mb->ix->fd, IX_BYTE_WRITE);
+	st_seterrno(mb->st, "EXPUNGE");
+	mb_win_drop(mb);
+	st_unlock(mb->ix->fd, IX_BYTE_WRITE);
 	free(ch);
 	free(seqs);
 	return -1;
@@ -546,15 +546,15 @@ store_copy(struct mailbox *mb, const uint32_t *seqs, size_t n,
 		map[b] = -1;
 	if (n == 0 || n > SIZE_MAX / sizeof *m) {
 		errno = EINVAL;
-		seterr(st, "COPY: nothing to copy");
+		st_seterr(st, "COPY: nothing to copy");
 		return -1;
 	}
 	if ((m = calloc(n, sizeof *m)) == NULL) {
-		seterrno(st, "COPY");
+		st_seterrno(st, "COPY");
 		return -1;
 	}
-	if (wbox_open(st, dest, F_WRLCK, &w) == -1) {
-		seterrno(st, "COPY");
+	if (ix_wbox_open(st, dest, F_WRLCK, &w) == -1) {
+		st_seterrno(st, "COPY");
 		free(m);
 		return -1;
 	}
@@ -594,10 +594,10 @@ store_copy(struct mailbox *mb, const uint32_t *seqs, size_t n,
 	ret = 0;
 fail:
 	if (ret == -1)
-		seterrno(st, "COPY");
-	closefd(&kwfd);
+		st_seterrno(st, "COPY");
+	st_closefd(&kwfd);
 	kw_free(&kl);
-	wbox_close(st, &w);
+	ix_wbox_close(st, &w);
 	free(m);
 	return ret;
 }

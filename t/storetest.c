@@ -1,5 +1,6 @@
 /*
- * storetest: checks of store.c and modseq.c, several processes at once.
+ * storetest: checks of the store (store.c and the files beside it) and
+ * modseq.c, several processes at once.
  * Prints "ok - ..." / "not ok - ..." and a summary; exits 1 on a failure.
  */
 
@@ -920,7 +921,7 @@ test_dense(struct store *st)
 	ok(seq_of_uid(mb, 7) == 7 && seq_of_uid(mb, 11) == 0,
 	    "seq of uid in the identity view");
 
-	/* store_rec's pointer (see store_rec in store.c). */
+	/* store_rec's pointer (see store_rec in view.c). */
 	r = store_rec(mb, 3);
 	ok(r != NULL && store_is_recent(mb, 3) && store_exists(mb) == 10 &&
 	    store_keyword_name(mb, 0) == NULL && store_rec(mb, 3) == r &&
