@@ -191,20 +191,28 @@ store_cache_put(struct mailbox *mb, uint32_t seq, const char *blob, size_t len)
 	char		*nb;
 	uint32_t	*np;
 
-	if (r == NULL || len > UINT32_MAX / 2)
+	if (r == NULL)
 		return -1;
+	if (len > UINT32_MAX / 2) {
+		st_seterr(mb->st, EFBIG, "cache: entry too large");
+		return -1;
+	}
 	need = mb->cbuflen + sizeof e + len + pad;
 	if (need > mb->cbufcap) {
 		size_t cap = need * 2;
-		if ((nb = realloc(mb->cbuf, cap)) == NULL)
+		if ((nb = realloc(mb->cbuf, cap)) == NULL) {
+			st_seterrno(mb->st, "cache");
 			return -1;
+		}
 		mb->cbuf = nb;
 		mb->cbufcap = cap;
 	}
 	if (mb->ncpos == mb->capcpos) {
 		size_t cap = mb->capcpos ? mb->capcpos * 2 : 256;
-		if ((np = st_xrealloc(mb->cpos, cap, sizeof *np)) == NULL)
+		if ((np = st_xrealloc(mb->cpos, cap, sizeof *np)) == NULL) {
+			st_seterrno(mb->st, "cache");
 			return -1;
+		}
 		mb->cpos = np;
 		mb->capcpos = cap;
 	}

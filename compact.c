@@ -88,7 +88,8 @@ xp_start(int xfd, int ifd, uint32_t n, off_t *off_r)
 		return -1;
 	off = sb.st_size - sb.st_size % (off_t)sizeof e;
 	while (off > 0) {
-		if (st_pread_all(xfd, &e, sizeof e, off - (off_t)sizeof e) == -1 ||
+		if (st_pread_all(xfd, &e, sizeof e, off - (off_t)sizeof e)
+		    == -1 ||
 		    (r = ix_has_tomb(ifd, n, e.uid)) == -1)
 			return -1;
 		if (r == 0)
@@ -362,7 +363,7 @@ compact_end(struct mailbox *mb, struct compact *c, int done,
  * streams: WIN_RECS records and 64 kB of bytes at a time.
  */
 static void
-mb_compact(struct mailbox *mb)
+compact_run(struct mailbox *mb)
 {
 	struct compact	 c;
 	struct rec	 last;
@@ -397,7 +398,7 @@ out:
 
 /* Bytes of expunged messages whose data is still in data.G. */
 static uint64_t
-mb_dead_bytes(const struct mailbox *mb)
+compact_dead_bytes(const struct mailbox *mb)
 {
 	const struct rec *r;
 	uint64_t	 dead = 0;
@@ -426,6 +427,6 @@ compact_maybe(struct mailbox *mb)
 	if (!mb->readonly && mb->ix->refs == 1 &&
 	    ix_hdr_peek(mb->ix->fd, &h) == 0 && h.ntomb > 0 &&
 	    fstat(mb->datafd, &sb) == 0 && sb.st_size > 0 &&
-	    mb_dead_bytes(mb) > (uint64_t)sb.st_size / 2)
-		mb_compact(mb);
+	    compact_dead_bytes(mb) > (uint64_t)sb.st_size / 2)
+		compact_run(mb);
 }

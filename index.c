@@ -233,7 +233,8 @@ ix_tail(int fd, int fix, uint32_t *n_r, struct rec *last_r)
 		return -1;
 	}
 	for (i = h.committed < n ? h.committed : n; i < n; i++) {
-		if (st_pread_all(fd, &r, sizeof r, IX_HDRSIZE + i * RECSIZE) == -1)
+		if (st_pread_all(fd, &r, sizeof r, IX_HDRSIZE + i * RECSIZE)
+		    == -1)
 			return -1;
 		if (!rec_ok(&r))
 			break;
@@ -248,7 +249,8 @@ ix_tail(int fd, int fix, uint32_t *n_r, struct rec *last_r)
 		return -1;
 	memset(&r, 0, sizeof r);
 	if (n > 0 && last_r != NULL &&
-	    st_pread_all(fd, &r, sizeof r, IX_HDRSIZE + (n - 1) * RECSIZE) == -1)
+	    st_pread_all(fd, &r, sizeof r, IX_HDRSIZE + (n - 1) * RECSIZE)
+	    == -1)
 		return -1;
 	if (fix && sb.st_size != IX_HDRSIZE + n * RECSIZE &&
 	    ftruncate(fd, IX_HDRSIZE + n * RECSIZE) == -1)

@@ -24,16 +24,21 @@
 
 /* ------------------------------------------------------------ helpers */
 
+/*
+ * Record a failure: its code (an errno value) and its text. The code is
+ * kept in the store, where store_errcode finds it whatever later calls
+ * do to errno; errno is left set to it for the caller's own unwinding.
+ */
 void
-st_seterr(struct store *st, const char *fmt, ...)
+st_seterr(struct store *st, int code, const char *fmt, ...)
 {
 	va_list	 ap;
-	int	 e = errno;
 
 	va_start(ap, fmt);
 	vsnprintf(st->err, sizeof st->err, fmt, ap);
 	va_end(ap);
-	errno = e;
+	st->errcode = code;
+	errno = code;
 }
 
 /* Text for errno after a failed step, in the words imapd passes on. */
@@ -63,7 +68,7 @@ st_seterrno(struct store *st, const char *what)
 		why = strerror(errno);
 		break;
 	}
-	st_seterr(st, "%s: %s", what, why);
+	st_seterr(st, errno, "%s: %s", what, why);
 }
 
 void
@@ -175,7 +180,8 @@ mkfile(int dirfd, const char *name, const void *p, size_t len)
 	    O_CLOEXEC, 0600);
 	if (fd == -1)
 		return -1;
-	if ((len > 0 && st_pwrite_all(fd, p, len, 0) == -1) || fsync(fd) == -1) {
+	if ((len > 0 && st_pwrite_all(fd, p, len, 0) == -1) ||
+	    fsync(fd) == -1) {
 		e = errno;
 		close(fd);
 		errno = e;
@@ -288,8 +294,7 @@ store_create(struct store *st, const char *name)
 	int	 r;
 
 	if (!name_ok(name)) {
-		errno = EINVAL;
-		st_seterr(st, "CREATE: invalid mailbox name");
+		st_seterr(st, EINVAL, "CREATE: invalid mailbox name");
 		return -1;
 	}
 	if (ns_lock(st) == -1) {
@@ -311,8 +316,7 @@ store_delete(struct store *st, const char *name)
 	int		 ret = -1;
 
 	if (strcmp(name, "INBOX") == 0) {
-		errno = EPERM;
-		st_seterr(st, "DELETE: INBOX cannot be deleted");
+		st_seterr(st, EPERM, "DELETE: INBOX cannot be deleted");
 		return -1;
 	}
 	if (name_enc(name, enc, sizeof enc) == -1) {
@@ -390,7 +394,8 @@ rn_write(struct store *st, const char *from, const char *to, char **v,
 	if ((buf = malloc(cap)) == NULL)
 		return -1;
 	for (i = 0; i <= nt; i++) {
-		if (name_enc(i == 0 ? from : v[i - 1], encf, sizeof encf) == -1 ||
+		if (name_enc(i == 0 ? from : v[i - 1], encf, sizeof encf)
+		    == -1 ||
 		    name_enc(i == 0 ? to : tv[i - 1], enct, sizeof enct) == -1)
 			goto out;
 		len += (size_t)snprintf(buf + len, cap - len, "%s %s\n", encf,
@@ -472,16 +477,89 @@ out:
 }
 
 /*
+ * The inferiors "from/..." of a mailbox, packed at the front of v (slots
+ * before i are all free), with their targets "to/..." in tv; none of the
+ * targets may exist. *nt_r: how many. v holds n names, tv room for n.
+ */
+static int
+rn_inferiors(struct store *st, const char *from, const char *to, char **v,
+    size_t n, char **tv, size_t *nt_r)
+{
+	char		 enct[ENC_MAX + 4], *s;
+	size_t		 i, tl, nt = 0, flen = strlen(from);
+
+	*nt_r = 0;
+	for (i = 0; i < n; i++) {
+		s = v[i];
+		v[i] = NULL;
+		if (strncmp(s, from, flen) != 0 || s[flen] != '/') {
+			free(s);
+			continue;
+		}
+		v[nt] = s;
+		tl = strlen(to) + strlen(s + flen) + 1;
+		if ((tv[nt] = malloc(tl)) == NULL)
+			return -1;
+		snprintf(tv[nt], tl, "%s%s", to, s + flen);
+		*nt_r = ++nt;
+		if (name_enc(tv[nt - 1], enct, sizeof enct) == -1)
+			return -1;
+		if (name_exists(st, enct)) {
+			errno = EEXIST;
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/*
+ * Under the namespace lock: check, write the plan, carry it out. The
+ * names listed and their targets are left in *v_r and *tv_r to free.
+ */
+static int
+rename_locked(struct store *st, const char *from, const char *to,
+    const char *encf, const char *enct, char ***v_r, size_t *n_r,
+    char ***tv_r)
+{
+	size_t		 nt = 0;
+
+	if (!name_exists(st, encf)) {
+		errno = ENOENT;
+		return -1;
+	}
+	if (name_exists(st, enct) || strcmp(from, to) == 0) {
+		errno = EEXIST;
+		return -1;
+	}
+	if (strcmp(from, "INBOX") != 0) {
+		if (name_list(st, v_r, n_r) == -1)
+			return -1;
+		if ((*tv_r = calloc(*n_r + 1, sizeof **tv_r)) == NULL)
+			return -1;
+		if (rn_inferiors(st, from, to, *v_r, *n_r, *tv_r, &nt) == -1)
+			return -1;
+	}
+	/*
+	 * Written down first, so that a RENAME killed half-way is finished
+	 * by the next process (rn_finish), not left half done.
+	 */
+	if (rn_write(st, from, to, *v_r, *tv_r, nt) == -1 ||
+	    rn_finish(st) == -1)
+		return -1;
+	return 0;
+}
+
+/*
  * Rename one directory, and (except for INBOX, RFC 3501 6.3.5) all the
  * mailboxes below it. Every target is checked before anything moves.
  */
 int
 store_rename(struct store *st, const char *from, const char *to)
 {
-	char		**v = NULL, encf[ENC_MAX + 4], enct[ENC_MAX + 4];
-	char		**tv = NULL, *s;
-	size_t		 n = 0, i, nt = 0, ntv = 0, flen = strlen(from);
-	int		 inbox = strcmp(from, "INBOX") == 0, ret = -1;
+	char		**v = NULL, **tv = NULL;
+	char		 encf[ENC_MAX + 4], enct[ENC_MAX + 4];
+	size_t		 n = 0;
+	int		 ret;
 
 	if (name_enc(from, encf, sizeof encf) == -1 ||
 	    name_enc(to, enct, sizeof enct) == -1) {
@@ -492,60 +570,12 @@ store_rename(struct store *st, const char *from, const char *to)
 		st_seterrno(st, "RENAME");
 		return -1;
 	}
-	if (!name_exists(st, encf)) {
-		errno = ENOENT;
-		goto fail;
-	}
-	if (name_exists(st, enct) || strcmp(from, to) == 0) {
-		errno = EEXIST;
-		goto fail;
-	}
-	if (!inbox) {
-		if (name_list(st, &v, &n) == -1)
-			goto fail;
-		ntv = n + 1;
-		if ((tv = calloc(ntv, sizeof *tv)) == NULL)
-			goto fail;
-		/*
-		 * Keep only the inferiors "from/...", packed at the front of
-		 * v (slots before i are all free), with their targets in tv.
-		 */
-		for (i = 0; i < n; i++) {
-			size_t tl;
-
-			s = v[i];
-			v[i] = NULL;
-			if (strncmp(s, from, flen) != 0 || s[flen] != '/') {
-				free(s);
-				continue;
-			}
-			v[nt] = s;
-			tl = strlen(to) + strlen(s + flen) + 1;
-			if ((tv[nt] = malloc(tl)) == NULL)
-				goto fail;
-			snprintf(tv[nt], tl, "%s%s", to, s + flen);
-			nt++;
-			if (name_enc(tv[nt - 1], enct, sizeof enct) == -1)
-				goto fail;
-			if (name_exists(st, enct)) {
-				errno = EEXIST;
-				goto fail;
-			}
-		}
-	}
-	/*
-	 * Written down first, so that a RENAME killed half-way is finished
-	 * by the next process (rn_finish), not left half done.
-	 */
-	if (rn_write(st, from, to, v, tv, nt) == -1 || rn_finish(st) == -1)
-		goto fail;
-	ret = 0;
-fail:
+	ret = rename_locked(st, from, to, encf, enct, &v, &n, &tv);
 	if (ret == -1)
 		st_seterrno(st, "RENAME");
 	ns_unlock(st);
 	name_list_free(v, n);
-	name_list_free(tv, ntv);
+	name_list_free(tv, n + 1);
 	return ret;
 }
 
@@ -636,8 +666,7 @@ store_subscribe(struct store *st, const char *name, int on)
 	int	 ret = -1, found = 0;
 
 	if (!name_ok(name)) {
-		errno = EINVAL;
-		st_seterr(st, "SUBSCRIBE: invalid mailbox name");
+		st_seterr(st, EINVAL, "SUBSCRIBE: invalid mailbox name");
 		return -1;
 	}
 	if (ns_lock(st) == -1) {
@@ -842,8 +871,8 @@ store_open(const char *dir)
 		goto fail;
 	if ((st->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
 		goto fail;
-	if ((fresh = mkdirat(st->dirfd, "box", 0700) == 0) == 0 &&
-	    errno != EEXIST)
+	fresh = mkdirat(st->dirfd, "box", 0700) == 0;
+	if (!fresh && errno != EEXIST)
 		goto fail;
 	if ((st->boxfd = openat(st->dirfd, "box", O_RDONLY | O_DIRECTORY |
 	    O_NOFOLLOW | O_CLOEXEC)) == -1)
@@ -902,6 +931,12 @@ store_error(const struct store *st)
 	return st->err[0] != '\0' ? st->err : "unknown error";
 }
 
+int
+store_errcode(const struct store *st)
+{
+	return st->errcode;
+}
+
 /*
  * Reading message bytes: into a buffer of the mailbox, grown to the
  * largest message read (data.G may be gigabytes; a map of it would show
@@ -921,6 +956,20 @@ st_buf_get(char **buf, size_t *cap, size_t need)
 	*buf = nb;
 	*cap = need;
 	return nb;
+}
+
+/* Reverse n values in place: ascending sequence numbers to descending. */
+void
+st_reverse_u32(uint32_t *v, size_t n)
+{
+	size_t		 i;
+	uint32_t	 t;
+
+	for (i = 0; i < n / 2; i++) {
+		t = v[i];
+		v[i] = v[n - 1 - i];
+		v[n - 1 - i] = t;
+	}
 }
 
 /* At a sync: a buffer grown by one large message need not stay. */

@@ -84,7 +84,8 @@ struct store {
 	struct counter	*ctr;
 	struct ixf	*ixfs;
 	unsigned	 tmpseq;
-	char		 err[256];
+	char		 err[256];	/* the last failure: its text */
+	int		 errcode;	/* and its errno value */
 };
 
 struct kwlist {
@@ -157,7 +158,7 @@ struct mailbox {
 };
 
 /* store.c: errors, and the I/O helpers every store file uses */
-void		 st_seterr(struct store *, const char *fmt, ...);
+void		 st_seterr(struct store *, int code, const char *fmt, ...);
 void		 st_seterrno(struct store *, const char *what);
 void		 st_unlock(int fd, off_t byte);
 void		*st_xrealloc(void *, size_t n, size_t size);
@@ -166,6 +167,7 @@ int		 st_pread_all(int fd, void *, size_t len, off_t off);
 void		 st_closefd(int *fd);
 char		*st_buf_get(char **buf, size_t *cap, size_t need);
 void		 st_buf_trim(char **buf, size_t *cap);
+void		 st_reverse_u32(uint32_t *, size_t n);
 
 /* names.c: mailbox names and their directories */
 int		 name_ok(const char *name);

@@ -87,7 +87,7 @@ view_collect(const struct mailbox *mb, const struct change *c,
  * the client knows them now, go out in descending order.
  */
 static int
-mb_apply_expunges(struct mailbox *mb, struct sync *s)
+sync_apply_expunges(struct mailbox *mb, struct sync *s)
 {
 	size_t	 i, o = 0, p = 0;
 
@@ -107,12 +107,7 @@ mb_apply_expunges(struct mailbox *mb, struct sync *s)
 	}
 	mb->nview = o;
 	mb->npend = 0;
-	for (i = 0; i < s->nexpunged / 2; i++) {
-		uint32_t t = s->expunged[i];
-
-		s->expunged[i] = s->expunged[s->nexpunged - 1 - i];
-		s->expunged[s->nexpunged - 1 - i] = t;
-	}
+	st_reverse_u32(s->expunged, s->nexpunged);
 	mb->told -= (uint32_t)s->nexpunged;
 	return 0;
 }
@@ -285,7 +280,7 @@ sync_report(struct mailbox *mb, int allow_expunge, const struct change *ch,
 	size_t	 cap = 0;
 	ssize_t	 k;
 
-	if (allow_expunge && mb->npend > 0 && mb_apply_expunges(mb, s) == -1)
+	if (allow_expunge && mb->npend > 0 && sync_apply_expunges(mb, s) == -1)
 		return -1;
 	/* Flag changes, numbered after the expunges just reported. */
 	for (k = 0; k < nch; k++)

@@ -583,8 +583,10 @@ store_rec(const struct mailbox *mb, uint32_t seq)
 {
 	const struct rec *r;
 
-	if (seq == 0 || seq > mb->nview)
+	if (seq == 0 || seq > mb->nview) {
+		st_seterr(mb->st, EINVAL, "FETCH: no such message");
 		return NULL;
+	}
 	if ((r = mb_rec(mb, mb_seq_pos(mb, seq - 1))) == NULL)
 		st_seterrno(mb->st, "FETCH");
 	return r;
@@ -595,8 +597,10 @@ store_seq_at_uid(const struct mailbox *mb, uint32_t uid)
 {
 	size_t		 i;
 
-	if (view_lower_uid(mb, uid, &i) == -1)
+	if (view_lower_uid(mb, uid, &i) == -1) {
+		st_seterrno(mb->st, "FETCH");
 		return 0;
+	}
 	return (uint32_t)i + 1;
 }
 
@@ -612,10 +616,6 @@ store_data(struct mailbox *mb, uint32_t seq, size_t max, size_t *len_r)
 	uint64_t		 off, size;
 
 	*len_r = 0;
-	if (seq == 0 || seq > mb->nview) {
-		errno = EINVAL;
-		return NULL;
-	}
 	if ((r = store_rec(mb, seq)) == NULL)
 		return NULL;
 	off = r->offset;

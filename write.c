@@ -72,45 +72,21 @@ pwrite_crlf(int fd, const char *p, size_t len, off_t off, size_t *len_r)
 }
 
 /*
- * Append messages to a write-locked mailbox: bytes to data.G, fdatasync,
- * then all records with one pwrite and one fdatasync. The record write is
- * what makes a message exist; bytes of a writer that died before it are
- * garbage in data.G until compaction.
+ * The bytes of the messages at the end of data.G, then fdatasync: the
+ * records (recs, offset and size) are written only after.
  */
 static int
-append_locked(struct store *st, struct wbox *w, const struct msgin *m,
-    size_t n, uint32_t *uids_r)
+append_bytes(struct wbox *w, const struct msgin *m, size_t n,
+    struct rec *recs)
 {
-	struct rec	*recs = NULL, last;
 	struct stat	 sb;
-	uint32_t	 nrec, uid;
-	uint64_t	 ms;
 	off_t		 off;
 	size_t		 i;
-	int		 dfd = -1, ret = -1;
+	int		 dfd, ret = -1;
 
-	if (n == 0)
-		return 0;
-	if (ix_tail(w->ix->fd, 1, &nrec, &last) == -1)
-		goto fail;
-	/* Compaction may have moved out tombstones above the last record. */
-	uid = nrec > 0 && last.uid > w->h.uidmax ? last.uid : w->h.uidmax;
-	/*
-	 * seen_low can only be past the end if records it counted were
-	 * lost (a power cut after an unsynced append): the new ones are not
-	 * \Seen for it.
-	 */
-	if (w->h.seen_low > nrec)
-		w->h.seen_low = nrec;
-	if (n > UINT32_MAX - 1 - uid || n > SIZE_MAX / sizeof *recs) {
-		errno = ENOSPC;
-		goto fail;
-	}
-	if ((recs = calloc(n, sizeof *recs)) == NULL)
-		goto fail;
 	if ((dfd = ix_data_open(w->dirfd, w->h.generation, O_RDWR | O_CREAT))
 	    == -1 || fstat(dfd, &sb) == -1)
-		goto fail;
+		goto out;
 	off = sb.st_size;
 	for (i = 0; i < n; i++) {
 		const char	*p = m[i].p;
@@ -119,19 +95,37 @@ append_locked(struct store *st, struct wbox *w, const struct msgin *m,
 		/* COPY reads one message at a time: store_data's buffer. */
 		if (p == NULL && (p = store_data(m[i].src, m[i].seq,
 		    SIZE_MAX, &len)) == NULL)
-			goto fail;
+			goto out;
 		if (m[i].crlf ? pwrite_crlf(dfd, p, len, off, &len) == -1 :
 		    st_pwrite_all(dfd, p, len, off) == -1)
-			goto fail;
+			goto out;
 		recs[i].offset = (uint64_t)off;
 		recs[i].size = len;
 		off += (off_t)len;
 	}
 	if (fdatasync(dfd) == -1)
-		goto fail;
+		goto out;
+	ret = 0;
+out:
+	st_closefd(&dfd);
+	return ret;
+}
+
+/*
+ * The records after the last intact one (nrec), UIDs from uid + 1, with
+ * one pwrite and one fdatasync; then the header's committed count.
+ */
+static int
+append_records(struct store *st, struct wbox *w, const struct msgin *m,
+    struct rec *recs, size_t n, uint32_t nrec, uint32_t uid)
+{
+	uint64_t	 ms;
+	off_t		 off;
+	size_t		 i;
+
 	/* One mod-sequence for the whole call (RFC 7162 allows equal ones). */
 	if ((ms = modseq_next(st->ctr)) == 0)
-		goto fail;
+		return -1;
 	for (i = 0; i < n; i++) {
 		recs[i].uid = uid + 1 + (uint32_t)i;
 		recs[i].flags = m[i].flags & FL_SYSTEM;
@@ -146,25 +140,63 @@ append_locked(struct store *st, struct wbox *w, const struct msgin *m,
 
 		(void)ftruncate(w->ix->fd, off);
 		errno = e;
-		goto fail;
+		return -1;
 	}
 	if (ms > w->h.highestmodseq)
 		w->h.highestmodseq = ms;
 	if (ix_hdr_write(w->ix->fd, &w->h) == -1 || fdatasync(w->ix->fd) == -1)
-		goto fail;
+		return -1;
 	/*
 	 * Only now are the records known whole; the count reaches the disk
 	 * with the next sync, and until then readers check the records.
 	 */
 	w->h.committed = nrec + (uint32_t)n;
-	if (ix_hdr_write(w->ix->fd, &w->h) == -1)
-		goto fail;
-	for (i = 0; i < n; i++)
-		uids_r[i] = recs[i].uid;
-	ret = 0;
-fail:
-	st_closefd(&dfd);
+	return ix_hdr_write(w->ix->fd, &w->h);
+}
+
+/*
+ * Append messages to a write-locked mailbox: bytes to data.G, fdatasync,
+ * then all records with one pwrite and one fdatasync. The record write is
+ * what makes a message exist; bytes of a writer that died before it are
+ * garbage in data.G until compaction.
+ */
+static int
+append_locked(struct store *st, struct wbox *w, const struct msgin *m,
+    size_t n, uint32_t *uids_r)
+{
+	struct rec	*recs = NULL, last;
+	uint32_t	 nrec, uid;
+	size_t		 i;
+	int		 e, ret = -1;
+
+	if (n == 0)
+		return 0;
+	if (ix_tail(w->ix->fd, 1, &nrec, &last) == -1)
+		return -1;
+	/* Compaction may have moved out tombstones above the last record. */
+	uid = nrec > 0 && last.uid > w->h.uidmax ? last.uid : w->h.uidmax;
+	/*
+	 * seen_low can only be past the end if records it counted were
+	 * lost (a power cut after an unsynced append): the new ones are not
+	 * \Seen for it.
+	 */
+	if (w->h.seen_low > nrec)
+		w->h.seen_low = nrec;
+	if (n > UINT32_MAX - 1 - uid || n > SIZE_MAX / sizeof *recs) {
+		errno = ENOSPC;
+		return -1;
+	}
+	if ((recs = calloc(n, sizeof *recs)) == NULL)
+		return -1;
+	if (append_bytes(w, m, n, recs) == 0 &&
+	    append_records(st, w, m, recs, n, nrec, uid) == 0) {
+		for (i = 0; i < n; i++)
+			uids_r[i] = recs[i].uid;
+		ret = 0;
+	}
+	e = errno;
 	free(recs);
+	errno = e;
 	return ret;
 }
 
@@ -223,12 +255,11 @@ store_keyword(struct mailbox *mb, const char *name, int create)
 	if ((r = kw_find(&mb->kw, name)) != -1)
 		return r;
 	if (!create) {
-		errno = ENOENT;
+		st_seterr(mb->st, ENOENT, "STORE: no such keyword");
 		return -1;
 	}
 	if (mb->readonly) {
-		errno = EPERM;
-		st_seterr(mb->st, "mailbox is read-only");
+		st_seterr(mb->st, EPERM, "mailbox is read-only");
 		return -1;
 	}
 	if (modseq_lock(mb->ix->fd, F_WRLCK, IX_BYTE_WRITE, 1) == -1) {
@@ -240,7 +271,8 @@ store_keyword(struct mailbox *mb, const char *name, int create)
 	st_unlock(mb->ix->fd, IX_BYTE_WRITE);
 	if (r == -1) {
 		if (errno == ENOSPC)
-			st_seterr(mb->st, "too many keywords in this mailbox");
+			st_seterr(mb->st, ENOSPC,
+			    "too many keywords in this mailbox");
 		else
 			st_seterrno(mb->st, "STORE");
 	}
@@ -278,7 +310,7 @@ change_add(struct change *v, size_t *n, uint64_t ms, uint32_t pos,
  * caller holds byte 0 exclusive.
  */
 static int
-mb_commit(struct mailbox *mb, uint64_t ms, const struct change *ch,
+commit_changes(struct mailbox *mb, uint64_t ms, const struct change *ch,
     size_t nch)
 {
 	struct ixhdr	 h;
@@ -337,6 +369,73 @@ flags_new(const struct rec *r, int mode, uint32_t flags, uint64_t keywords,
 	return *f_r != r->flags || *k_r != r->keywords;
 }
 
+/* What a STORE does: its mode, and the flags and keywords it names. */
+struct flagop {
+	int		 mode;
+	uint32_t	 flags;
+	uint64_t	 keywords;
+};
+
+/*
+ * The first pass: how many records change, and the lowest position
+ * before the header's seen_low that loses \Seen (UINT32_MAX: none).
+ */
+static int
+flags_scan(struct mailbox *mb, const uint32_t *seqs, size_t n,
+    const struct flagop *op, uint32_t seen_low, size_t *nchg_r,
+    uint32_t *low_r)
+{
+	struct rec	*r;
+	size_t		 i;
+	uint64_t	 nk;
+	uint32_t	 pos, nf;
+
+	*nchg_r = 0;
+	*low_r = UINT32_MAX;
+	for (i = 0; i < n; i++) {
+		if (seqs[i] == 0 || seqs[i] > mb->nview)
+			continue;
+		pos = mb_seq_pos(mb, seqs[i] - 1);
+		if ((r = mb_rec(mb, pos)) == NULL)
+			return -1;
+		if (!flags_new(r, op->mode, op->flags, op->keywords, &nf, &nk))
+			continue;
+		(*nchg_r)++;
+		if ((r->flags & FL_SEEN) && !(nf & FL_SEEN) &&
+		    pos < seen_low && pos < *low_r)
+			*low_r = pos;
+	}
+	return 0;
+}
+
+/* The second pass: change the records in the window, note the runs. */
+static int
+flags_apply(struct mailbox *mb, const uint32_t *seqs, size_t n,
+    const struct flagop *op, uint64_t ms, struct change *ch, size_t *nch_r)
+{
+	struct rec	*r;
+	size_t		 i;
+	uint64_t	 nk;
+	uint32_t	 pos, nf;
+
+	*nch_r = 0;
+	for (i = 0; i < n; i++) {
+		if (seqs[i] == 0 || seqs[i] > mb->nview)
+			continue;
+		pos = mb_seq_pos(mb, seqs[i] - 1);
+		if ((r = mb_rec(mb, pos)) == NULL)
+			return -1;
+		if (!flags_new(r, op->mode, op->flags, op->keywords, &nf, &nk))
+			continue;	/* unchanged records keep MODSEQ */
+		r->flags = nf;
+		r->keywords = nk;
+		r->modseq = ms;
+		mb_win_dirty(mb, pos);
+		change_add(ch, nch_r, ms, pos, mb->pid, CHANGE_FLAGS);
+	}
+	return 0;
+}
+
 /*
  * Two passes under the write lock: count what will change (so every
  * allocation and the MODSEQ come before the first record is touched),
@@ -344,50 +443,24 @@ flags_new(const struct rec *r, int mode, uint32_t flags, uint64_t keywords,
  * window: STORE 1:* on 100,000 messages is about 100 pwrite calls and
  * one fdatasync.
  */
-int
-store_flags(struct mailbox *mb, const uint32_t *seqs, size_t n, int mode,
-    uint32_t flags, uint64_t keywords)
+static int
+flags_locked(struct mailbox *mb, const uint32_t *seqs, size_t n,
+    const struct flagop *op)
 {
 	struct change	*ch = NULL;
 	struct ixhdr	 h;
-	struct rec	*r;
-	size_t		 i, nch = 0, nchg = 0;
-	uint64_t	 ms = 0, nk;
-	uint32_t	 pos, nf, low = UINT32_MAX;
-	int		 ret = -1;
+	size_t		 nch, nchg;
+	uint64_t	 ms;
+	uint32_t	 low;
+	int		 e, ret = -1;
 
-	if (mb->readonly) {
-		errno = EPERM;
-		st_seterr(mb->st, "mailbox is read-only");
+	if (ix_hdr_read(mb->ix->fd, &h) == -1 ||
+	    flags_scan(mb, seqs, n, op, h.seen_low, &nchg, &low) == -1)
 		return -1;
-	}
-	flags &= FL_SYSTEM;
-	if (modseq_lock(mb->ix->fd, F_WRLCK, IX_BYTE_WRITE, 1) == -1) {
-		st_seterrno(mb->st, "STORE");
-		return -1;
-	}
-	mb_win_drop(mb);
-	if (ix_hdr_read(mb->ix->fd, &h) == -1)
-		goto out;
-	for (i = 0; i < n; i++) {
-		if (seqs[i] == 0 || seqs[i] > mb->nview)
-			continue;
-		pos = mb_seq_pos(mb, seqs[i] - 1);
-		if ((r = mb_rec(mb, pos)) == NULL)
-			goto out;
-		if (!flags_new(r, mode, flags, keywords, &nf, &nk))
-			continue;
-		nchg++;
-		if ((r->flags & FL_SEEN) && !(nf & FL_SEEN) &&
-		    pos < h.seen_low && pos < low)
-			low = pos;
-	}
-	if (nchg == 0) {
-		ret = 0;
-		goto out;
-	}
+	if (nchg == 0)
+		return 0;
 	if ((ch = st_xrealloc(NULL, nchg, sizeof *ch)) == NULL)
-		goto out;
+		return -1;
 	/* One MODSEQ for the whole command (RFC 7162 3.1). */
 	if ((ms = modseq_next(mb->st->ctr)) == 0)
 		goto out;
@@ -396,30 +469,41 @@ store_flags(struct mailbox *mb, const uint32_t *seqs, size_t n, int mode,
 		if (hdr_first(mb, &h) == -1)
 			goto out;
 	}
-	for (i = 0; i < n; i++) {
-		if (seqs[i] == 0 || seqs[i] > mb->nview)
-			continue;
-		pos = mb_seq_pos(mb, seqs[i] - 1);
-		if ((r = mb_rec(mb, pos)) == NULL)
-			goto out;
-		if (!flags_new(r, mode, flags, keywords, &nf, &nk))
-			continue;	/* unchanged records keep MODSEQ */
-		r->flags = nf;
-		r->keywords = nk;
-		r->modseq = ms;
-		mb_win_dirty(mb, pos);
-		change_add(ch, &nch, ms, pos, mb->pid, CHANGE_FLAGS);
-	}
-	if (mb_commit(mb, ms, ch, nch) == -1)
+	if (flags_apply(mb, seqs, n, op, ms, ch, &nch) == -1 ||
+	    commit_changes(mb, ms, ch, nch) == -1)
 		goto out;
 	ret = 0;
 out:
-	if (ret == -1) {
+	e = errno;
+	free(ch);
+	errno = e;
+	return ret;
+}
+
+int
+store_flags(struct mailbox *mb, const uint32_t *seqs, size_t n, int mode,
+    uint32_t flags, uint64_t keywords)
+{
+	struct flagop	 op;
+	int		 ret;
+
+	if (mb->readonly) {
+		st_seterr(mb->st, EPERM, "mailbox is read-only");
+		return -1;
+	}
+	op.mode = mode;
+	op.flags = flags & FL_SYSTEM;
+	op.keywords = keywords;
+	if (modseq_lock(mb->ix->fd, F_WRLCK, IX_BYTE_WRITE, 1) == -1) {
+		st_seterrno(mb->st, "STORE");
+		return -1;
+	}
+	mb_win_drop(mb);
+	if ((ret = flags_locked(mb, seqs, n, &op)) == -1) {
 		st_seterrno(mb->st, "STORE");
 		mb_win_drop(mb);
 	}
 	st_unlock(mb->ix->fd, IX_BYTE_WRITE);
-	free(ch);
 	return ret;
 }
 
@@ -431,64 +515,60 @@ expungeable(const struct rec *r, const struct seqset *uids)
 	    (uids == NULL || parse_seqset_has(uids, r->uid));
 }
 
-int
-store_expunge(struct mailbox *mb, const struct seqset *uids, uint32_t **seqs_r,
-    size_t *n_r)
+/* How many messages of the view an EXPUNGE takes. */
+static int
+expunge_count(struct mailbox *mb, const struct seqset *uids, size_t *cnt_r)
 {
-	struct change	*ch = NULL;
-	struct ixhdr	 h;
 	struct rec	*r;
-	uint32_t	*seqs = NULL, pos;
-	size_t		 i, o, k, nch = 0, ns = 0, cnt = 0;
-	uint64_t	 ms;
+	size_t		 i;
 
-	*seqs_r = NULL;
-	*n_r = 0;
-	if (mb->readonly) {
-		errno = EPERM;
-		st_seterr(mb->st, "mailbox is read-only");
-		return -1;
-	}
-	if (modseq_lock(mb->ix->fd, F_WRLCK, IX_BYTE_WRITE, 1) == -1) {
-		st_seterrno(mb->st, "EXPUNGE");
-		return -1;
-	}
-	mb_win_drop(mb);
+	*cnt_r = 0;
 	for (i = 0; i < mb->nview; i++) {
 		if ((r = mb_rec(mb, mb_seq_pos(mb, i))) == NULL)
-			goto fail;
+			return -1;
 		if (expungeable(r, uids))
-			cnt++;
+			(*cnt_r)++;
 	}
-	if (cnt == 0) {
-		st_unlock(mb->ix->fd, IX_BYTE_WRITE);
-		return 0;
-	}
-	if ((seqs = st_xrealloc(NULL, cnt, sizeof *seqs)) == NULL ||
-	    (ch = st_xrealloc(NULL, cnt, sizeof *ch)) == NULL ||
-	    mb_view_own(mb) == -1 ||
-	    (ms = modseq_next(mb->st->ctr)) == 0)
-		goto fail;
-	if (ix_hdr_read(mb->ix->fd, &h) == -1)
-		goto fail;
-	h.ntomb = h.ntomb > UINT32_MAX - cnt ? UINT32_MAX :
-	    h.ntomb + (uint32_t)cnt;
-	if (hdr_first(mb, &h) == -1)
-		goto fail;
+	return 0;
+}
+
+/*
+ * Make at most cnt records of the view tombstones, in the window, and
+ * note them as runs in ch and as sequence numbers (ascending) in seqs;
+ * *ns_r: how many.
+ */
+static int
+expunge_mark(struct mailbox *mb, const struct seqset *uids, size_t cnt,
+    uint64_t ms, struct change *ch, size_t *nch_r, uint32_t *seqs,
+    size_t *ns_r)
+{
+	struct rec	*r;
+	uint32_t	 pos;
+	size_t		 i;
+
+	*nch_r = *ns_r = 0;
 	/* Tombstones: the UID and the expunge MODSEQ stay for VANISHED. */
 	for (i = 0; i < mb->nview; i++) {
 		pos = mb->view[i];
 		if ((r = mb_rec(mb, pos)) == NULL)
-			goto fail;
-		if (!expungeable(r, uids) || ns == cnt)
+			return -1;
+		if (!expungeable(r, uids) || *ns_r == cnt)
 			continue;
 		r->flags |= FL_EXPUNGED;
 		r->modseq = ms;
 		mb_win_dirty(mb, pos);
-		change_add(ch, &nch, ms, pos, mb->pid, CHANGE_EXPUNGE);
-		seqs[ns++] = (uint32_t)i + 1;
+		change_add(ch, nch_r, ms, pos, mb->pid, CHANGE_EXPUNGE);
+		seqs[(*ns_r)++] = (uint32_t)i + 1;
 	}
-	/* Out of the view (seqs is ascending here). */
+	return 0;
+}
+
+/* Take the ns messages seqs (ascending) out of the view. */
+static void
+expunge_view(struct mailbox *mb, const uint32_t *seqs, size_t ns)
+{
+	size_t	 i, o, k;
+
 	for (i = 0, o = 0, k = 0; i < mb->nview; i++) {
 		if (k < ns && seqs[k] == i + 1) {
 			k++;
@@ -499,33 +579,151 @@ store_expunge(struct mailbox *mb, const struct seqset *uids, uint32_t **seqs_r,
 	mb->nview = o;
 	mb->told -= (uint32_t)ns;
 	mb->rs->recent_ok = 0;
-	if (mb_commit(mb, ms, ch, nch) == -1) {
+}
+
+/*
+ * Under byte 0 exclusive: room for everything first, then ntomb raised
+ * and synced (hdr_first), then the records marked and committed.
+ */
+static int
+expunge_locked(struct mailbox *mb, const struct seqset *uids, size_t cnt,
+    uint32_t **seqs_r, size_t *n_r)
+{
+	struct change	*ch = NULL;
+	struct ixhdr	 h;
+	uint32_t	*seqs = NULL;
+	size_t		 nch, ns;
+	uint64_t	 ms;
+	int		 e;
+
+	if ((seqs = st_xrealloc(NULL, cnt, sizeof *seqs)) == NULL ||
+	    (ch = st_xrealloc(NULL, cnt, sizeof *ch)) == NULL ||
+	    mb_view_own(mb) == -1 ||
+	    (ms = modseq_next(mb->st->ctr)) == 0)
+		goto fail;
+	if (ix_hdr_read(mb->ix->fd, &h) == -1)
+		goto fail;
+	h.ntomb = h.ntomb > UINT32_MAX - cnt ? UINT32_MAX :
+	    h.ntomb + (uint32_t)cnt;
+	if (hdr_first(mb, &h) == -1 ||
+	    expunge_mark(mb, uids, cnt, ms, ch, &nch, seqs, &ns) == -1)
+		goto fail;
+	/* Out of the view (seqs is ascending here). */
+	expunge_view(mb, seqs, ns);
+	if (commit_changes(mb, ms, ch, nch) == -1) {
 		/* The records changed; report them, the error is logged. */
 		st_seterrno(mb->st, "EXPUNGE");
 		mb_win_drop(mb);
 	}
-	st_unlock(mb->ix->fd, IX_BYTE_WRITE);
-	/* Descending, so each "* n EXPUNGE" needs no renumbering. */
-	for (i = 0; i < ns / 2; i++) {
-		uint32_t x = seqs[i];
-
-		seqs[i] = seqs[ns - 1 - i];
-		seqs[ns - 1 - i] = x;
-	}
+	free(ch);
 	*seqs_r = seqs;
 	*n_r = ns;
-	free(ch);
 	return 0;
 fail:
-	st_seterrno(mb->st, "EXPUNGE");
-	mb_win_drop(mb);
-	st_unlock(mb->ix->fd, IX_BYTE_WRITE);
+	e = errno;
 	free(ch);
 	free(seqs);
+	errno = e;
 	return -1;
 }
 
+int
+store_expunge(struct mailbox *mb, const struct seqset *uids, uint32_t **seqs_r,
+    size_t *n_r)
+{
+	size_t		 cnt;
+
+	*seqs_r = NULL;
+	*n_r = 0;
+	if (mb->readonly) {
+		st_seterr(mb->st, EPERM, "mailbox is read-only");
+		return -1;
+	}
+	if (modseq_lock(mb->ix->fd, F_WRLCK, IX_BYTE_WRITE, 1) == -1) {
+		st_seterrno(mb->st, "EXPUNGE");
+		return -1;
+	}
+	mb_win_drop(mb);
+	if (expunge_count(mb, uids, &cnt) == -1 ||
+	    (cnt > 0 && expunge_locked(mb, uids, cnt, seqs_r, n_r) == -1)) {
+		st_seterrno(mb->st, "EXPUNGE");
+		mb_win_drop(mb);
+		st_unlock(mb->ix->fd, IX_BYTE_WRITE);
+		return -1;
+	}
+	st_unlock(mb->ix->fd, IX_BYTE_WRITE);
+	/* Descending, so each "* n EXPUNGE" needs no renumbering. */
+	st_reverse_u32(*seqs_r, *n_r);
+	return 0;
+}
+
 /* ---------------------------------------------------------------- copy */
+
+/*
+ * Keywords go by name: bit numbers differ between mailboxes. map[b] is
+ * the destination's bit for the source's bit b (-1: not looked up yet);
+ * its keywords file is opened on first use.
+ */
+struct kwmap {
+	int		 map[KEYWORDS_MAX];
+	struct kwlist	 kl;
+	int		 kwfd;
+};
+
+/* The destination's keyword bits for the source keywords kw. */
+static int
+copy_keywords(struct mailbox *mb, struct wbox *w, struct kwmap *km,
+    uint64_t kw, uint64_t *bits_r)
+{
+	size_t		 b;
+	int		 bit;
+
+	*bits_r = 0;
+	/* A keyword another process added since this one's sync. */
+	if (mb->kw.n < KEYWORDS_MAX && (kw >> mb->kw.n) != 0 &&
+	    kw_load(mb->kwfd, &mb->kw) == -1)
+		return -1;
+	for (b = 0; b < mb->kw.n; b++) {
+		if (!(kw & ((uint64_t)1 << b)))
+			continue;
+		if ((bit = km->map[b]) == -1) {
+			if (km->kwfd == -1 &&
+			    kw_open_load(w->dirfd, &km->kl, &km->kwfd) == -1)
+				return -1;
+			if ((bit = kw_add(km->kwfd, &km->kl, mb->kw.name[b]))
+			    == -1)
+				return -1;
+			km->map[b] = bit;
+		}
+		*bits_r |= (uint64_t)1 << bit;
+	}
+	return 0;
+}
+
+/* What to append for each message: its flags, keywords and date. */
+static int
+copy_prepare(struct mailbox *mb, const uint32_t *seqs, size_t n,
+    struct wbox *w, struct kwmap *km, struct msgin *m)
+{
+	const struct rec	*r;
+	size_t			 i;
+
+	for (i = 0; i < n; i++) {
+		if (seqs[i] == 0 || seqs[i] > mb->nview) {
+			errno = EINVAL;
+			return -1;
+		}
+		if ((r = store_rec(mb, seqs[i])) == NULL)
+			return -1;
+		m[i].src = mb;
+		m[i].seq = seqs[i];
+		m[i].flags = r->flags & FL_SYSTEM;
+		m[i].date = r->internaldate;
+		if (copy_keywords(mb, w, km, r->keywords, &m[i].keywords) == -1)
+			return -1;
+	}
+	return 0;
+}
 
 /* The bytes are read one message at a time, while appending. */
 int
@@ -534,19 +732,17 @@ store_copy(struct mailbox *mb, const uint32_t *seqs, size_t n,
 {
 	struct store		*st = mb->st;
 	struct wbox		 w;
-	struct kwlist		 kl;
+	struct kwmap		 km;
 	struct msgin		*m = NULL;
-	const struct rec	*r;
-	int			 map[KEYWORDS_MAX];
-	size_t			 i, b;
-	int			 kwfd = -1, ret = -1;
+	size_t			 b;
+	int			 ret = -1;
 
-	memset(&kl, 0, sizeof kl);
+	memset(&km, 0, sizeof km);
+	km.kwfd = -1;
 	for (b = 0; b < KEYWORDS_MAX; b++)
-		map[b] = -1;
+		km.map[b] = -1;
 	if (n == 0 || n > SIZE_MAX / sizeof *m) {
-		errno = EINVAL;
-		st_seterr(st, "COPY: nothing to copy");
+		st_seterr(st, EINVAL, "COPY: nothing to copy");
 		return -1;
 	}
 	if ((m = calloc(n, sizeof *m)) == NULL) {
@@ -558,45 +754,14 @@ store_copy(struct mailbox *mb, const uint32_t *seqs, size_t n,
 		free(m);
 		return -1;
 	}
-	for (i = 0; i < n; i++) {
-		if (seqs[i] == 0 || seqs[i] > mb->nview) {
-			errno = EINVAL;
-			goto fail;
-		}
-		if ((r = store_rec(mb, seqs[i])) == NULL)
-			goto fail;
-		m[i].src = mb;
-		m[i].seq = seqs[i];
-		m[i].flags = r->flags & FL_SYSTEM;
-		m[i].date = r->internaldate;
-		/* A keyword another process added since this one's sync. */
-		if (mb->kw.n < KEYWORDS_MAX && (r->keywords >> mb->kw.n) != 0 &&
-		    kw_load(mb->kwfd, &mb->kw) == -1)
-			goto fail;
-		/* Keywords go by name: bit numbers differ between mailboxes. */
-		for (b = 0; b < mb->kw.n; b++) {
-			if (!(r->keywords & ((uint64_t)1 << b)))
-				continue;
-			if (map[b] == -1) {
-				if (kwfd == -1 &&
-				    kw_open_load(w.dirfd, &kl, &kwfd) == -1)
-					goto fail;
-				if ((map[b] = kw_add(kwfd, &kl,
-				    mb->kw.name[b])) == -1)
-					goto fail;
-			}
-			m[i].keywords |= (uint64_t)1 << map[b];
-		}
-	}
-	if (append_locked(st, &w, m, n, uids_r) == -1)
-		goto fail;
-	*uidvalidity_r = w.h.uidvalidity;
-	ret = 0;
-fail:
-	if (ret == -1)
+	if (copy_prepare(mb, seqs, n, &w, &km, m) == 0 &&
+	    append_locked(st, &w, m, n, uids_r) == 0) {
+		*uidvalidity_r = w.h.uidvalidity;
+		ret = 0;
+	} else
 		st_seterrno(st, "COPY");
-	st_closefd(&kwfd);
-	kw_free(&kl);
+	st_closefd(&km.kwfd);
+	kw_free(&km.kl);
 	ix_wbox_close(st, &w);
 	free(m);
 	return ret;

@@ -169,6 +169,49 @@ hdr_tail(const char *box, struct hdrtail *t)
 	return r;
 }
 
+/* --------------------------------------------------------------- errors */
+
+/*
+ * A failure's code is kept by the store (store_errcode), not left in
+ * errno, which the calls and the system calls after it may change.
+ */
+static void
+test_errcode(struct store *st)
+{
+	struct mailbox	*mb;
+	struct mbstatus	 ms;
+	char		**v;
+	size_t		 n;
+
+	ok(store_delete(st, "INBOX") == -1 && store_errcode(st) == EPERM &&
+	    strstr(store_error(st), "INBOX cannot be deleted") != NULL,
+	    "delete INBOX: EPERM, with its text");
+	(void)close(-1);	/* errno is EBADF now */
+	ok(store_list(st, &v, &n) == 0 && store_errcode(st) == EPERM,
+	    "the code survives a call that changes errno");
+	store_names_free(v, n);
+	ok((mb = store_select(st, "no such box", 0)) == NULL &&
+	    store_errcode(st) == ENOENT, "select missing: ENOENT");
+	errno = 0;
+	ok(store_status(st, "INBOX", &ms) == 0 && store_errcode(st) == ENOENT,
+	    "and a later success leaves it");
+	ok(store_create(st, "INBOX") == -1 && store_errcode(st) == EEXIST,
+	    "create INBOX: EEXIST");
+	ok(store_create(st, "") == -1 && store_errcode(st) == EINVAL,
+	    "create '': EINVAL");
+	if ((mb = store_select(st, "INBOX", 1)) == NULL) {
+		ok(0, "examine INBOX");
+		return;
+	}
+	ok(store_flags(mb, NULL, 0, STORE_ADD, FL_SEEN, 0) == -1 &&
+	    store_errcode(st) == EPERM, "STORE on a read-only view: EPERM");
+	ok(store_keyword(mb, "nokw", 0) == -1 && store_errcode(st) == ENOENT,
+	    "unknown keyword: ENOENT");
+	ok(store_data(mb, store_exists(mb) + 1, SIZE_MAX, &n) == NULL &&
+	    store_errcode(st) == EINVAL, "data of no message: EINVAL");
+	store_unselect(mb);
+}
+
 /* ---------------------------------------------------------------- names */
 
 static void
@@ -1518,6 +1561,7 @@ main(void)
 	if ((st = store_open(dir)) == NULL)
 		die("store_open");
 	ok(exists(path("box/INBOX/index")), "store_open creates INBOX");
+	test_errcode(st);
 	test_names(st);
 	test_escape(st);
 	test_readback(st);
