@@ -11,7 +11,9 @@ LIBS = -lcrypt
 
 UTILOBJS = buf.o date.o
 MIMEOBJS = mime.o envelope.o bodystructure.o mimesearch.o
-OBJS = imapd.o parse.o store.o modseq.o $(MIMEOBJS) $(UTILOBJS)
+STOREOBJS = store.o names.o index.o keywords.o view.o sync.o write.o \
+	cache.o compact.o
+OBJS = imapd.o parse.o modseq.o $(STOREOBJS) $(MIMEOBJS) $(UTILOBJS)
 
 all: imapd
 
@@ -21,6 +23,7 @@ imapd: $(OBJS)
 $(OBJS): imapd.h parse.h store.h modseq.h buf.h date.h
 imapd.o $(MIMEOBJS): mime.h
 $(MIMEOBJS): mimeint.h
+$(STOREOBJS): storeint.h
 
 .c.o:
 	$(CC) $(CFLAGS) -c $<
@@ -28,10 +31,10 @@ $(MIMEOBJS): mimeint.h
 t/parsetest: t/parsetest.c parse.o $(UTILOBJS) imapd.h parse.h
 	$(CC) $(CFLAGS) -I. -o t/parsetest t/parsetest.c parse.o $(UTILOBJS)
 
-t/storetest: t/storetest.c store.o modseq.o parse.o $(UTILOBJS) imapd.h parse.h \
-	store.h modseq.h
-	$(CC) $(CFLAGS) -I. -o t/storetest t/storetest.c store.o modseq.o parse.o \
-	    $(UTILOBJS)
+t/storetest: t/storetest.c $(STOREOBJS) modseq.o parse.o $(UTILOBJS) \
+	imapd.h parse.h store.h modseq.h
+	$(CC) $(CFLAGS) -I. -o t/storetest t/storetest.c $(STOREOBJS) \
+	    modseq.o parse.o $(UTILOBJS)
 
 t/mimetest: t/mimetest.c $(MIMEOBJS) $(UTILOBJS) imapd.h mime.h
 	$(CC) $(CFLAGS) -I. -o t/mimetest t/mimetest.c $(MIMEOBJS) $(UTILOBJS)

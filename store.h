@@ -60,6 +60,8 @@ enum { STORE_SET, STORE_ADD, STORE_REMOVE };
 struct store	*store_open(const char *dir);
 void		 store_close(struct store *);
 const char	*store_error(const struct store *);
+/* the last failure's errno value (0: none), whatever errno is now */
+int		 store_errcode(const struct store *);
 
 int		 store_create(struct store *, const char *name);
 int		 store_delete(struct store *, const char *name);

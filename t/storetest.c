@@ -1,5 +1,6 @@
 /*
- * storetest: checks of store.c and modseq.c, several processes at once.
+ * storetest: checks of the store (store.c and the files beside it) and
+ * modseq.c, several processes at once.
  * Prints "ok - ..." / "not ok - ..." and a summary; exits 1 on a failure.
  */
 
@@ -166,6 +167,49 @@ hdr_tail(const char *box, struct hdrtail *t)
 	}
 	close(fd);
 	return r;
+}
+
+/* --------------------------------------------------------------- errors */
+
+/*
+ * A failure's code is kept by the store (store_errcode), not left in
+ * errno, which the calls and the system calls after it may change.
+ */
+static void
+test_errcode(struct store *st)
+{
+	struct mailbox	*mb;
+	struct mbstatus	 ms;
+	char		**v;
+	size_t		 n;
+
+	ok(store_delete(st, "INBOX") == -1 && store_errcode(st) == EPERM &&
+	    strstr(store_error(st), "INBOX cannot be deleted") != NULL,
+	    "delete INBOX: EPERM, with its text");
+	(void)close(-1);	/* errno is EBADF now */
+	ok(store_list(st, &v, &n) == 0 && store_errcode(st) == EPERM,
+	    "the code survives a call that changes errno");
+	store_names_free(v, n);
+	ok((mb = store_select(st, "no such box", 0)) == NULL &&
+	    store_errcode(st) == ENOENT, "select missing: ENOENT");
+	errno = 0;
+	ok(store_status(st, "INBOX", &ms) == 0 && store_errcode(st) == ENOENT,
+	    "and a later success leaves it");
+	ok(store_create(st, "INBOX") == -1 && store_errcode(st) == EEXIST,
+	    "create INBOX: EEXIST");
+	ok(store_create(st, "") == -1 && store_errcode(st) == EINVAL,
+	    "create '': EINVAL");
+	if ((mb = store_select(st, "INBOX", 1)) == NULL) {
+		ok(0, "examine INBOX");
+		return;
+	}
+	ok(store_flags(mb, NULL, 0, STORE_ADD, FL_SEEN, 0) == -1 &&
+	    store_errcode(st) == EPERM, "STORE on a read-only view: EPERM");
+	ok(store_keyword(mb, "nokw", 0) == -1 && store_errcode(st) == ENOENT,
+	    "unknown keyword: ENOENT");
+	ok(store_data(mb, store_exists(mb) + 1, SIZE_MAX, &n) == NULL &&
+	    store_errcode(st) == EINVAL, "data of no message: EINVAL");
+	store_unselect(mb);
 }
 
 /* ---------------------------------------------------------------- names */
@@ -920,7 +964,7 @@ test_dense(struct store *st)
 	ok(seq_of_uid(mb, 7) == 7 && seq_of_uid(mb, 11) == 0,
 	    "seq of uid in the identity view");
 
-	/* store_rec's pointer (see store_rec in store.c). */
+	/* store_rec's pointer (see store_rec in view.c). */
 	r = store_rec(mb, 3);
 	ok(r != NULL && store_is_recent(mb, 3) && store_exists(mb) == 10 &&
 	    store_keyword_name(mb, 0) == NULL && store_rec(mb, 3) == r &&
@@ -1517,6 +1561,7 @@ main(void)
 	if ((st = store_open(dir)) == NULL)
 		die("store_open");
 	ok(exists(path("box/INBOX/index")), "store_open creates INBOX");
+	test_errcode(st);
 	test_names(st);
 	test_escape(st);
 	test_readback(st);

@@ -1,0 +1,362 @@
+/*
+ * sync.c: what other processes changed in a selected mailbox, found
+ * through the index, the change log and the keywords (store_sync).
+ */
+
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "storeint.h"
+
+
+static int
+cmpu32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static int
+u32_push(uint32_t **v, size_t *n, size_t *cap, uint32_t x)
+{
+	uint32_t	*nv;
+
+	if (*n == *cap) {
+		size_t nc = *cap ? *cap * 2 : 64;
+
+		if ((nv = st_xrealloc(*v, nc, sizeof *nv)) == NULL)
+			return -1;
+		*v = nv;
+		*cap = nc;
+	}
+	(*v)[(*n)++] = x;
+	return 0;
+}
+
+static size_t
+u32_uniq(uint32_t *v, size_t n)
+{
+	size_t	 i, o = 0;
+
+	if (n > 1)
+		qsort(v, n, sizeof *v, cmpu32);
+	for (i = 0; i < n; i++)
+		if (o == 0 || v[o - 1] != v[i])
+			v[o++] = v[i];
+	return o;
+}
+
+/*
+ * The view's messages within [first, first + count) of a change, appended
+ * to v: for a flag change their sequence numbers; for an expunge their
+ * positions, and only those that really are tombstones (the log entry is
+ * written before the records, and its writer may have died in between).
+ */
+static int
+view_collect(const struct mailbox *mb, const struct change *c,
+    uint32_t **v, size_t *n, size_t *cap)
+{
+	uint64_t		 end = (uint64_t)c->first + c->count;
+	const struct rec	*r;
+	size_t			 i;
+	uint32_t		 pos;
+
+	for (i = mb_view_lower(mb, c->first); i < mb->nview &&
+	    (pos = mb_seq_pos(mb, i)) < end; i++) {
+		if (c->type != CHANGE_EXPUNGE) {
+			if (u32_push(v, n, cap, (uint32_t)i + 1) == -1)
+				return -1;
+			continue;
+		}
+		if ((r = mb_rec(mb, pos)) == NULL)
+			return -1;
+		if ((r->flags & FL_EXPUNGED) && u32_push(v, n, cap, pos) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+/*
+ * Drop the pending positions from the view; their sequence numbers, as
+ * the client knows them now, go out in descending order.
+ */
+static int
+sync_apply_expunges(struct mailbox *mb, struct sync *s)
+{
+	size_t	 i, o = 0, p = 0;
+
+	/* Room first: the view is rewritten in place and must not fail. */
+	if (mb_view_own(mb) == -1 ||
+	    (s->expunged = st_xrealloc(NULL, mb->npend, sizeof *s->expunged))
+	    == NULL)
+		return -1;
+	mb->rs->recent_ok = 0;
+	for (i = 0; i < mb->nview; i++) {
+		while (p < mb->npend && mb->pend[p] < mb->view[i])
+			p++;
+		if (p < mb->npend && mb->pend[p] == mb->view[i])
+			s->expunged[s->nexpunged++] = (uint32_t)i + 1;
+		else
+			mb->view[o++] = mb->view[i];
+	}
+	mb->nview = o;
+	mb->npend = 0;
+	st_reverse_u32(s->expunged, s->nexpunged);
+	mb->told -= (uint32_t)s->nexpunged;
+	return 0;
+}
+
+/*
+ * What the last command left: its cache entries are written and its
+ * reads dropped.
+ */
+static void
+sync_begin(struct mailbox *mb)
+{
+	cache_flush(mb);
+	/* Others change flags in place: records are read afresh from here. */
+	mb_win_drop(mb);
+	st_buf_trim(&mb->dbuf, &mb->dcap);
+	st_buf_trim(&mb->gbuf, &mb->gcap);
+	mb->glen = 0;		/* cache read-ahead went with it, maybe */
+}
+
+/*
+ * Whether index, change log or keywords moved since the last look (1)
+ * or not (0); *grew_r: whether the index did. The common case: nothing
+ * moved, three fstat calls and no lock. Sizes are compared with those
+ * of the complete content, so a torn tail (cut later, maybe to the same
+ * size) always takes the long way.
+ */
+static int
+sync_moved(struct mailbox *mb, int *grew_r)
+{
+	struct stat	 ixsb, chsb, kwsb;
+
+	if (fstat(mb->ix->fd, &ixsb) == -1 || fstat(mb->chfd, &chsb) == -1 ||
+	    fstat(mb->kwfd, &kwsb) == -1)
+		return -1;
+	*grew_r = ixsb.st_size != mb->ixseen;
+	return *grew_r || chsb.st_size != mb->choff ||
+	    kwsb.st_size != mb->kw.size;
+}
+
+/*
+ * Under byte 0: the index still holds the records read so far, and
+ * *chsize_r is the change log's size.
+ */
+static int
+sync_stat_locked(struct mailbox *mb, off_t *chsize_r)
+{
+	struct stat	 ixsb, chsb;
+
+	if (fstat(mb->ix->fd, &ixsb) == -1 || fstat(mb->chfd, &chsb) == -1)
+		return -1;
+	if (ixsb.st_size < IX_HDRSIZE + (off_t)mb->nrecs * RECSIZE ||
+	    (ixsb.st_size - IX_HDRSIZE) / RECSIZE > (off_t)UINT32_MAX) {
+		errno = EIO;
+		return -1;
+	}
+	*chsize_r = chsb.st_size;
+	return 0;
+}
+
+/*
+ * The records to take in: every intact one when this session claims
+ * \Recent or is read-only, else only those it has already.
+ */
+static int
+sync_count_recs(struct mailbox *mb, int claim, uint32_t *n_r)
+{
+	if (!claim && !mb->readonly) {
+		*n_r = mb->nrecs;
+		return 0;
+	}
+	if (ix_tail(mb->ix->fd, 0, n_r, NULL) == -1)
+		return -1;
+	if (*n_r < mb->nrecs) {	/* records we read are gone */
+		errno = EIO;
+		return -1;
+	}
+	mb->ixseen = IX_HDRSIZE + (off_t)*n_r * RECSIZE;
+	return 0;
+}
+
+/* The change log's entries since the last look, up to chsize. */
+static int
+sync_read_log(struct mailbox *mb, off_t chsize, struct change **ch_r,
+    ssize_t *nch_r)
+{
+	ssize_t	 nch, k;
+
+	if (chsize < mb->choff)	/* cannot happen while selected */
+		mb->choff = chsize - chsize % (off_t)sizeof(struct change);
+	if ((nch = modseq_read(mb->chfd, mb->choff, chsize, ch_r)) == -1)
+		return -1;
+	*nch_r = nch;
+	mb->choff += nch * (off_t)sizeof(struct change);
+	/*
+	 * A change another process logged is on disk before it is reported
+	 * (its writer syncs, unless it died first), so no client sees a
+	 * MODSEQ that a power cut could take back.
+	 */
+	for (k = 0; k < nch && (*ch_r)[k].pid == mb->pid; k++)
+		;
+	if (k < nch && fdatasync(mb->ix->fd) == -1)
+		return -1;
+	return 0;
+}
+
+/* Keyword names another process added. */
+static int
+sync_keywords(struct mailbox *mb)
+{
+	struct stat	 kwsb;
+
+	if (fstat(mb->kwfd, &kwsb) == -1)
+		return -1;
+	if (kwsb.st_size != mb->kw.size && kw_load(mb->kwfd, &mb->kw) == -1)
+		return -1;
+	return 0;
+}
+
+/* Other processes' expunges wait in mb->pend until they may be told. */
+static int
+sync_pend_expunges(struct mailbox *mb, const struct change *ch,
+    ssize_t nch)
+{
+	ssize_t	 k;
+
+	for (k = 0; k < nch; k++)
+		if (ch[k].type == CHANGE_EXPUNGE && ch[k].pid != mb->pid &&
+		    view_collect(mb, &ch[k], &mb->pend, &mb->npend,
+		    &mb->cappend) == -1)
+			return -1;
+	return 0;
+}
+
+/*
+ * The caller holds byte 0: read the header, the new log entries into
+ * *ch_r, new keywords and new records, and write the header if this
+ * session claimed \Recent.
+ */
+static int
+sync_locked(struct mailbox *mb, int claim, struct ixhdr *h,
+    struct change **ch_r, ssize_t *nch_r)
+{
+	off_t		 chsize;
+	uint32_t	 n, ntomb, claimed;
+
+	if (sync_stat_locked(mb, &chsize) == -1 ||
+	    ix_hdr_read(mb->ix->fd, h) == -1)
+		return -1;
+	claimed = h->recent_uid;
+	if (sync_count_recs(mb, claim, &n) == -1 ||
+	    sync_read_log(mb, chsize, ch_r, nch_r) == -1 ||
+	    sync_keywords(mb) == -1)
+		return -1;
+	/* Expunges are matched against the view as it was before new ones. */
+	if (sync_pend_expunges(mb, *ch_r, *nch_r) == -1 ||
+	    mb_take_new(mb, n, 0, h, &ntomb) == -1)
+		return -1;
+	/* Claim not synced: after a crash a message may be recent again. */
+	if (h->recent_uid != claimed && ix_hdr_write(mb->ix->fd, h) == -1)
+		return -1;
+	mb->highestmodseq = h->highestmodseq;
+	return 0;
+}
+
+/* Expunges, if the command allows them, then flag changes, into s. */
+static int
+sync_report(struct mailbox *mb, int allow_expunge, const struct change *ch,
+    ssize_t nch, struct sync *s)
+{
+	size_t	 cap = 0;
+	ssize_t	 k;
+
+	if (allow_expunge && mb->npend > 0 && sync_apply_expunges(mb, s) == -1)
+		return -1;
+	/* Flag changes, numbered after the expunges just reported. */
+	for (k = 0; k < nch; k++)
+		if (ch[k].type == CHANGE_FLAGS && ch[k].pid != mb->pid &&
+		    view_collect(mb, &ch[k], &s->changed, &s->nchanged,
+		    &cap) == -1)
+			return -1;
+	s->nchanged = u32_uniq(s->changed, s->nchanged);
+	return 0;
+}
+
+/* The counts, against what the client was told last. */
+static void
+sync_counts(struct mailbox *mb, struct sync *s)
+{
+	s->exists = (uint32_t)mb->nview;
+	s->exists_changed = s->exists != mb->told;
+	mb->told = s->exists;
+	s->recent = store_recent_count(mb);
+	s->keywords_changed = mb->kw.n != mb->kwtold;
+	mb->kwtold = mb->kw.n;
+}
+
+int
+store_sync(struct mailbox *mb, int allow_expunge, struct sync *s)
+{
+	struct change	*ch = NULL;
+	struct ixhdr	 h;
+	ssize_t		 nch = 0;
+	int		 moved, grew, claim, r;
+
+	memset(s, 0, sizeof *s);
+	sync_begin(mb);
+	if ((moved = sync_moved(mb, &grew)) == -1)
+		goto fail;
+	if (!moved) {
+		/* DELETE changes only the header. */
+		if (ix_hdr_peek(mb->ix->fd, &h) == -1)
+			goto fail;
+		goto report;
+	}
+
+	/*
+	 * New records are taken in only under the exclusive lock when this
+	 * session claims \Recent; if they turn up under a shared lock they
+	 * wait for the next sync (ixseen is left behind for that).
+	 */
+	claim = grew && !mb->readonly;
+	if (modseq_lock(mb->ix->fd, claim ? F_WRLCK : F_RDLCK,
+	    IX_BYTE_WRITE, 1) == -1)
+		goto fail;
+	r = sync_locked(mb, claim, &h, &ch, &nch);
+	st_unlock(mb->ix->fd, IX_BYTE_WRITE);
+	if (r == -1)
+		goto fail;
+
+	mb->npend = u32_uniq(mb->pend, mb->npend);
+report:
+	if (sync_report(mb, allow_expunge, ch, nch, s) == -1)
+		goto fail;
+	free(ch);
+	sync_counts(mb, s);
+	s->deleted = (h.hflags & HDR_DELETED) != 0;
+	return 0;
+fail:
+	st_seterrno(mb->st, "sync");
+	free(ch);
+	store_sync_free(s);
+	return -1;
+}
+
+void
+store_sync_free(struct sync *s)
+{
+	free(s->expunged);
+	free(s->changed);
+	s->expunged = s->changed = NULL;
+	s->nexpunged = s->nchanged = 0;
+}

@@ -1,0 +1,768 @@
+/*
+ * write.c: the writers: APPEND and COPY (data first, then the records),
+ * STORE of flags and keywords, and EXPUNGE, each under index byte 0.
+ */
+
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "storeint.h"
+
+/* -------------------------------------------------------------- append */
+
+struct msgin {
+	const char	*p;		/* the bytes, or NULL: those of */
+	size_t		 len;
+	int		 crlf;		/* store bare LF as CRLF */
+	struct mailbox	*src;		/* msg seq of src (COPY) */
+	uint32_t	 seq;
+	uint32_t	 flags;
+	uint64_t	 keywords;
+	int64_t		 date;
+};
+
+/* An LF at p[i] that is not the end of a CRLF. */
+static int
+bare_lf(const char *p, size_t i)
+{
+	return p[i] == '\n' && (i == 0 || p[i - 1] != '\r');
+}
+
+size_t
+store_crlf_size(const char *p, size_t len)
+{
+	size_t		 i, n = len;
+
+	for (i = 0; i < len; i++)
+		n += bare_lf(p, i);
+	return n;
+}
+
+/*
+ * Write a message with its bare LFs made CRLF (RFC 5322 line ends, so
+ * RFC822.SIZE counts what FETCH sends), through a small buffer: the
+ * caller's copy is the only one, whatever the message's size.
+ */
+static int
+pwrite_crlf(int fd, const char *p, size_t len, off_t off, size_t *len_r)
+{
+	char		 buf[16384];
+	size_t		 i, n = 0, done = 0;
+
+	for (i = 0; i < len; i++) {
+		if (n > sizeof buf - 2) {
+			if (st_pwrite_all(fd, buf, n, off + (off_t)done) == -1)
+				return -1;
+			done += n;
+			n = 0;
+		}
+		if (bare_lf(p, i))
+			buf[n++] = '\r';
+		buf[n++] = p[i];
+	}
+	if (n > 0 && st_pwrite_all(fd, buf, n, off + (off_t)done) == -1)
+		return -1;
+	*len_r = done + n;
+	return 0;
+}
+
+/*
+ * The bytes of the messages at the end of data.G, then fdatasync: the
+ * records (recs, offset and size) are written only after.
+ */
+static int
+append_bytes(struct wbox *w, const struct msgin *m, size_t n,
+    struct rec *recs)
+{
+	struct stat	 sb;
+	off_t		 off;
+	size_t		 i;
+	int		 dfd, ret = -1;
+
+	if ((dfd = ix_data_open(w->dirfd, w->h.generation, O_RDWR | O_CREAT))
+	    == -1 || fstat(dfd, &sb) == -1)
+		goto out;
+	off = sb.st_size;
+	for (i = 0; i < n; i++) {
+		const char	*p = m[i].p;
+		size_t		 len = m[i].len;
+
+		/* COPY reads one message at a time: store_data's buffer. */
+		if (p == NULL && (p = store_data(m[i].src, m[i].seq,
+		    SIZE_MAX, &len)) == NULL)
+			goto out;
+		if (m[i].crlf ? pwrite_crlf(dfd, p, len, off, &len) == -1 :
+		    st_pwrite_all(dfd, p, len, off) == -1)
+			goto out;
+		recs[i].offset = (uint64_t)off;
+		recs[i].size = len;
+		off += (off_t)len;
+	}
+	if (fdatasync(dfd) == -1)
+		goto out;
+	ret = 0;
+out:
+	st_closefd(&dfd);
+	return ret;
+}
+
+/*
+ * The records after the last intact one (nrec), UIDs from uid + 1, with
+ * one pwrite and one fdatasync; then the header's committed count.
+ */
+static int
+append_records(struct store *st, struct wbox *w, const struct msgin *m,
+    struct rec *recs, size_t n, uint32_t nrec, uint32_t uid)
+{
+	uint64_t	 ms;
+	off_t		 off;
+	size_t		 i;
+
+	/* One mod-sequence for the whole call (RFC 7162 allows equal ones). */
+	if ((ms = modseq_next(st->ctr)) == 0)
+		return -1;
+	for (i = 0; i < n; i++) {
+		recs[i].uid = uid + 1 + (uint32_t)i;
+		recs[i].flags = m[i].flags & FL_SYSTEM;
+		recs[i].keywords = m[i].keywords;
+		recs[i].modseq = ms;
+		recs[i].internaldate = m[i].date;
+		ix_rec_seal(&recs[i]);
+	}
+	off = IX_HDRSIZE + (off_t)nrec * RECSIZE;
+	if (st_pwrite_all(w->ix->fd, recs, n * sizeof *recs, off) == -1) {
+		int e = errno;
+
+		(void)ftruncate(w->ix->fd, off);
+		errno = e;
+		return -1;
+	}
+	if (ms > w->h.highestmodseq)
+		w->h.highestmodseq = ms;
+	if (ix_hdr_write(w->ix->fd, &w->h) == -1 || fdatasync(w->ix->fd) == -1)
+		return -1;
+	/*
+	 * Only now are the records known whole; the count reaches the disk
+	 * with the next sync, and until then readers check the records.
+	 */
+	w->h.committed = nrec + (uint32_t)n;
+	return ix_hdr_write(w->ix->fd, &w->h);
+}
+
+/*
+ * Append messages to a write-locked mailbox: bytes to data.G, fdatasync,
+ * then all records with one pwrite and one fdatasync. The record write is
+ * what makes a message exist; bytes of a writer that died before it are
+ * garbage in data.G until compaction.
+ */
+static int
+append_locked(struct store *st, struct wbox *w, const struct msgin *m,
+    size_t n, uint32_t *uids_r)
+{
+	struct rec	*recs = NULL, last;
+	uint32_t	 nrec, uid;
+	size_t		 i;
+	int		 e, ret = -1;
+
+	if (n == 0)
+		return 0;
+	if (ix_tail(w->ix->fd, 1, &nrec, &last) == -1)
+		return -1;
+	/* Compaction may have moved out tombstones above the last record. */
+	uid = nrec > 0 && last.uid > w->h.uidmax ? last.uid : w->h.uidmax;
+	/*
+	 * seen_low can only be past the end if records it counted were
+	 * lost (a power cut after an unsynced append): the new ones are not
+	 * \Seen for it.
+	 */
+	if (w->h.seen_low > nrec)
+		w->h.seen_low = nrec;
+	if (n > UINT32_MAX - 1 - uid || n > SIZE_MAX / sizeof *recs) {
+		errno = ENOSPC;
+		return -1;
+	}
+	if ((recs = calloc(n, sizeof *recs)) == NULL)
+		return -1;
+	if (append_bytes(w, m, n, recs) == 0 &&
+	    append_records(st, w, m, recs, n, nrec, uid) == 0) {
+		for (i = 0; i < n; i++)
+			uids_r[i] = recs[i].uid;
+		ret = 0;
+	}
+	e = errno;
+	free(recs);
+	errno = e;
+	return ret;
+}
+
+int
+store_append(struct store *st, const char *name, const char *msg,
+    size_t len, uint32_t flags, char **keywords, size_t nkeywords,
+    time_t internaldate, uint32_t *uidvalidity_r, uint32_t *uid_r)
+{
+	struct wbox	 w;
+	struct kwlist	 kl;
+	struct msgin	 m;
+	size_t		 i;
+	int		 kwfd = -1, bit, ret = -1;
+
+	memset(&kl, 0, sizeof kl);
+	if (ix_wbox_open(st, name, F_WRLCK, &w) == -1) {
+		st_seterrno(st, "APPEND");
+		return -1;
+	}
+	memset(&m, 0, sizeof m);
+	m.p = msg;
+	m.len = len;
+	m.crlf = (flags & STORE_CRLF) != 0;
+	m.flags = flags;
+	m.keywords = 0;
+	m.date = internaldate;
+	if (nkeywords > 0) {
+		if (kw_open_load(w.dirfd, &kl, &kwfd) == -1)
+			goto fail;
+		for (i = 0; i < nkeywords; i++) {
+			if ((bit = kw_add(kwfd, &kl, keywords[i])) == -1)
+				goto fail;
+			m.keywords |= (uint64_t)1 << bit;
+		}
+	}
+	if (append_locked(st, &w, &m, 1, uid_r) == -1)
+		goto fail;
+	*uidvalidity_r = w.h.uidvalidity;
+	ret = 0;
+fail:
+	if (ret == -1)
+		st_seterrno(st, "APPEND");
+	st_closefd(&kwfd);
+	kw_free(&kl);
+	ix_wbox_close(st, &w);
+	return ret;
+}
+
+/* --------------------------------------------- keywords, flags, expunge */
+
+int
+store_keyword(struct mailbox *mb, const char *name, int create)
+{
+	int	 r;
+
+	if ((r = kw_find(&mb->kw, name)) != -1)
+		return r;
+	if (!create) {
+		st_seterr(mb->st, ENOENT, "STORE: no such keyword");
+		return -1;
+	}
+	if (mb->readonly) {
+		st_seterr(mb->st, EPERM, "mailbox is read-only");
+		return -1;
+	}
+	if (modseq_lock(mb->ix->fd, F_WRLCK, IX_BYTE_WRITE, 1) == -1) {
+		st_seterrno(mb->st, "STORE");
+		return -1;
+	}
+	if ((r = kw_load(mb->kwfd, &mb->kw)) != -1)
+		r = kw_add(mb->kwfd, &mb->kw, name);
+	st_unlock(mb->ix->fd, IX_BYTE_WRITE);
+	if (r == -1) {
+		if (errno == ENOSPC)
+			st_seterr(mb->st, ENOSPC,
+			    "too many keywords in this mailbox");
+		else
+			st_seterrno(mb->st, "STORE");
+	}
+	return r;
+}
+
+/* Add position pos to the runs in v (room for it was reserved). */
+static void
+change_add(struct change *v, size_t *n, uint64_t ms, uint32_t pos,
+    uint32_t pid, uint32_t type)
+{
+	struct change	*c;
+
+	if (*n > 0) {
+		c = &v[*n - 1];
+		if ((uint64_t)c->first + c->count == pos &&
+		    c->count < UINT32_MAX) {
+			c->count++;
+			return;
+		}
+	}
+	c = &v[(*n)++];
+	memset(c, 0, sizeof *c);
+	c->modseq = ms;
+	c->first = pos;
+	c->count = 1;
+	c->pid = pid;
+	c->type = type;
+}
+
+/*
+ * Make changed records durable: write what is left of them in the
+ * window, log the runs (the log is only read by live sessions, so it is
+ * not fsynced), raise the header's HIGHESTMODSEQ and fdatasync. The
+ * caller holds byte 0 exclusive.
+ */
+static int
+commit_changes(struct mailbox *mb, uint64_t ms, const struct change *ch,
+    size_t nch)
+{
+	struct ixhdr	 h;
+
+	/*
+	 * The log first: a writer that dies between the two leaves entries
+	 * whose records did not change, which readers check, rather than
+	 * changes no session would ever hear of.
+	 */
+	if (modseq_log(mb->chfd, ch, nch) == -1 || mb_win_flush(mb) == -1)
+		return -1;
+	if (ix_hdr_read(mb->ix->fd, &h) == -1)
+		return -1;
+	if (ms > h.highestmodseq)
+		h.highestmodseq = ms;
+	if (ix_hdr_write(mb->ix->fd, &h) == -1 || fdatasync(mb->ix->fd) == -1)
+		return -1;
+	if (ms > mb->highestmodseq)
+		mb->highestmodseq = ms;
+	return 0;
+}
+
+/*
+ * Change header fields that describe records (ntomb, seen_low) before
+ * the records, with a sync between: after a crash at any point ntomb may
+ * count too many tombstones, seen_low may be too low, never the other
+ * way (a dense SELECT trusts ntomb == 0 and reads no record).
+ */
+static int
+hdr_first(struct mailbox *mb, struct ixhdr *h)
+{
+	return ix_hdr_write(mb->ix->fd, h) == -1 ? -1 : fdatasync(mb->ix->fd);
+}
+
+/* The flags and keywords a record gets from STORE; 0 if unchanged. */
+static int
+flags_new(const struct rec *r, int mode, uint32_t flags, uint64_t keywords,
+    uint32_t *f_r, uint64_t *k_r)
+{
+	if (r->flags & FL_EXPUNGED)
+		return 0;
+	switch (mode) {
+	case STORE_SET:
+		*f_r = (r->flags & ~(uint32_t)FL_SYSTEM) | flags;
+		*k_r = keywords;
+		break;
+	case STORE_ADD:
+		*f_r = r->flags | flags;
+		*k_r = r->keywords | keywords;
+		break;
+	default:
+		*f_r = r->flags & ~flags;
+		*k_r = r->keywords & ~keywords;
+		break;
+	}
+	return *f_r != r->flags || *k_r != r->keywords;
+}
+
+/* What a STORE does: its mode, and the flags and keywords it names. */
+struct flagop {
+	int		 mode;
+	uint32_t	 flags;
+	uint64_t	 keywords;
+};
+
+/*
+ * The first pass: how many records change, and the lowest position
+ * before the header's seen_low that loses \Seen (UINT32_MAX: none).
+ */
+static int
+flags_scan(struct mailbox *mb, const uint32_t *seqs, size_t n,
+    const struct flagop *op, uint32_t seen_low, size_t *nchg_r,
+    uint32_t *low_r)
+{
+	struct rec	*r;
+	size_t		 i;
+	uint64_t	 nk;
+	uint32_t	 pos, nf;
+
+	*nchg_r = 0;
+	*low_r = UINT32_MAX;
+	for (i = 0; i < n; i++) {
+		if (seqs[i] == 0 || seqs[i] > mb->nview)
+			continue;
+		pos = mb_seq_pos(mb, seqs[i] - 1);
+		if ((r = mb_rec(mb, pos)) == NULL)
+			return -1;
+		if (!flags_new(r, op->mode, op->flags, op->keywords, &nf, &nk))
+			continue;
+		(*nchg_r)++;
+		if ((r->flags & FL_SEEN) && !(nf & FL_SEEN) &&
+		    pos < seen_low && pos < *low_r)
+			*low_r = pos;
+	}
+	return 0;
+}
+
+/* The second pass: change the records in the window, note the runs. */
+static int
+flags_apply(struct mailbox *mb, const uint32_t *seqs, size_t n,
+    const struct flagop *op, uint64_t ms, struct change *ch, size_t *nch_r)
+{
+	struct rec	*r;
+	size_t		 i;
+	uint64_t	 nk;
+	uint32_t	 pos, nf;
+
+	*nch_r = 0;
+	for (i = 0; i < n; i++) {
+		if (seqs[i] == 0 || seqs[i] > mb->nview)
+			continue;
+		pos = mb_seq_pos(mb, seqs[i] - 1);
+		if ((r = mb_rec(mb, pos)) == NULL)
+			return -1;
+		if (!flags_new(r, op->mode, op->flags, op->keywords, &nf, &nk))
+			continue;	/* unchanged records keep MODSEQ */
+		r->flags = nf;
+		r->keywords = nk;
+		r->modseq = ms;
+		mb_win_dirty(mb, pos);
+		change_add(ch, nch_r, ms, pos, mb->pid, CHANGE_FLAGS);
+	}
+	return 0;
+}
+
+/*
+ * Two passes under the write lock: count what will change (so every
+ * allocation and the MODSEQ come before the first record is touched),
+ * then change the records in the window, written back one span per
+ * window: STORE 1:* on 100,000 messages is about 100 pwrite calls and
+ * one fdatasync.
+ */
+static int
+flags_locked(struct mailbox *mb, const uint32_t *seqs, size_t n,
+    const struct flagop *op)
+{
+	struct change	*ch = NULL;
+	struct ixhdr	 h;
+	size_t		 nch, nchg;
+	uint64_t	 ms;
+	uint32_t	 low;
+	int		 e, ret = -1;
+
+	if (ix_hdr_read(mb->ix->fd, &h) == -1 ||
+	    flags_scan(mb, seqs, n, op, h.seen_low, &nchg, &low) == -1)
+		return -1;
+	if (nchg == 0)
+		return 0;
+	if ((ch = st_xrealloc(NULL, nchg, sizeof *ch)) == NULL)
+		return -1;
+	/* One MODSEQ for the whole command (RFC 7162 3.1). */
+	if ((ms = modseq_next(mb->st->ctr)) == 0)
+		goto out;
+	if (low != UINT32_MAX) {
+		h.seen_low = low;
+		if (hdr_first(mb, &h) == -1)
+			goto out;
+	}
+	if (flags_apply(mb, seqs, n, op, ms, ch, &nch) == -1 ||
+	    commit_changes(mb, ms, ch, nch) == -1)
+		goto out;
+	ret = 0;
+out:
+	e = errno;
+	free(ch);
+	errno = e;
+	return ret;
+}
+
+int
+store_flags(struct mailbox *mb, const uint32_t *seqs, size_t n, int mode,
+    uint32_t flags, uint64_t keywords)
+{
+	struct flagop	 op;
+	int		 ret;
+
+	if (mb->readonly) {
+		st_seterr(mb->st, EPERM, "mailbox is read-only");
+		return -1;
+	}
+	op.mode = mode;
+	op.flags = flags & FL_SYSTEM;
+	op.keywords = keywords;
+	if (modseq_lock(mb->ix->fd, F_WRLCK, IX_BYTE_WRITE, 1) == -1) {
+		st_seterrno(mb->st, "STORE");
+		return -1;
+	}
+	mb_win_drop(mb);
+	if ((ret = flags_locked(mb, seqs, n, &op)) == -1) {
+		st_seterrno(mb->st, "STORE");
+		mb_win_drop(mb);
+	}
+	st_unlock(mb->ix->fd, IX_BYTE_WRITE);
+	return ret;
+}
+
+/* \Deleted and, for UID EXPUNGE (RFC 4315 2.1), in the UID set. */
+static int
+expungeable(const struct rec *r, const struct seqset *uids)
+{
+	return (r->flags & (FL_DELETED | FL_EXPUNGED)) == FL_DELETED &&
+	    (uids == NULL || parse_seqset_has(uids, r->uid));
+}
+
+/* How many messages of the view an EXPUNGE takes. */
+static int
+expunge_count(struct mailbox *mb, const struct seqset *uids, size_t *cnt_r)
+{
+	struct rec	*r;
+	size_t		 i;
+
+	*cnt_r = 0;
+	for (i = 0; i < mb->nview; i++) {
+		if ((r = mb_rec(mb, mb_seq_pos(mb, i))) == NULL)
+			return -1;
+		if (expungeable(r, uids))
+			(*cnt_r)++;
+	}
+	return 0;
+}
+
+/*
+ * Make at most cnt records of the view tombstones, in the window, and
+ * note them as runs in ch and as sequence numbers (ascending) in seqs;
+ * *ns_r: how many.
+ */
+static int
+expunge_mark(struct mailbox *mb, const struct seqset *uids, size_t cnt,
+    uint64_t ms, struct change *ch, size_t *nch_r, uint32_t *seqs,
+    size_t *ns_r)
+{
+	struct rec	*r;
+	uint32_t	 pos;
+	size_t		 i;
+
+	*nch_r = *ns_r = 0;
+	/* Tombstones: the UID and the expunge MODSEQ stay for VANISHED. */
+	for (i = 0; i < mb->nview; i++) {
+		pos = mb->view[i];
+		if ((r = mb_rec(mb, pos)) == NULL)
+			return -1;
+		if (!expungeable(r, uids) || *ns_r == cnt)
+			continue;
+		r->flags |= FL_EXPUNGED;
+		r->modseq = ms;
+		mb_win_dirty(mb, pos);
+		change_add(ch, nch_r, ms, pos, mb->pid, CHANGE_EXPUNGE);
+		seqs[(*ns_r)++] = (uint32_t)i + 1;
+	}
+	return 0;
+}
+
+/* Take the ns messages seqs (ascending) out of the view. */
+static void
+expunge_view(struct mailbox *mb, const uint32_t *seqs, size_t ns)
+{
+	size_t	 i, o, k;
+
+	for (i = 0, o = 0, k = 0; i < mb->nview; i++) {
+		if (k < ns && seqs[k] == i + 1) {
+			k++;
+			continue;
+		}
+		mb->view[o++] = mb->view[i];
+	}
+	mb->nview = o;
+	mb->told -= (uint32_t)ns;
+	mb->rs->recent_ok = 0;
+}
+
+/*
+ * Under byte 0 exclusive: room for everything first, then ntomb raised
+ * and synced (hdr_first), then the records marked and committed.
+ */
+static int
+expunge_locked(struct mailbox *mb, const struct seqset *uids, size_t cnt,
+    uint32_t **seqs_r, size_t *n_r)
+{
+	struct change	*ch = NULL;
+	struct ixhdr	 h;
+	uint32_t	*seqs = NULL;
+	size_t		 nch, ns;
+	uint64_t	 ms;
+	int		 e;
+
+	if ((seqs = st_xrealloc(NULL, cnt, sizeof *seqs)) == NULL ||
+	    (ch = st_xrealloc(NULL, cnt, sizeof *ch)) == NULL ||
+	    mb_view_own(mb) == -1 ||
+	    (ms = modseq_next(mb->st->ctr)) == 0)
+		goto fail;
+	if (ix_hdr_read(mb->ix->fd, &h) == -1)
+		goto fail;
+	h.ntomb = h.ntomb > UINT32_MAX - cnt ? UINT32_MAX :
+	    h.ntomb + (uint32_t)cnt;
+	if (hdr_first(mb, &h) == -1 ||
+	    expunge_mark(mb, uids, cnt, ms, ch, &nch, seqs, &ns) == -1)
+		goto fail;
+	/* Out of the view (seqs is ascending here). */
+	expunge_view(mb, seqs, ns);
+	if (commit_changes(mb, ms, ch, nch) == -1) {
+		/* The records changed; report them, the error is logged. */
+		st_seterrno(mb->st, "EXPUNGE");
+		mb_win_drop(mb);
+	}
+	free(ch);
+	*seqs_r = seqs;
+	*n_r = ns;
+	return 0;
+fail:
+	e = errno;
+	free(ch);
+	free(seqs);
+	errno = e;
+	return -1;
+}
+
+int
+store_expunge(struct mailbox *mb, const struct seqset *uids, uint32_t **seqs_r,
+    size_t *n_r)
+{
+	size_t		 cnt;
+
+	*seqs_r = NULL;
+	*n_r = 0;
+	if (mb->readonly) {
+		st_seterr(mb->st, EPERM, "mailbox is read-only");
+		return -1;
+	}
+	if (modseq_lock(mb->ix->fd, F_WRLCK, IX_BYTE_WRITE, 1) == -1) {
+		st_seterrno(mb->st, "EXPUNGE");
+		return -1;
+	}
+	mb_win_drop(mb);
+	if (expunge_count(mb, uids, &cnt) == -1 ||
+	    (cnt > 0 && expunge_locked(mb, uids, cnt, seqs_r, n_r) == -1)) {
+		st_seterrno(mb->st, "EXPUNGE");
+		mb_win_drop(mb);
+		st_unlock(mb->ix->fd, IX_BYTE_WRITE);
+		return -1;
+	}
+	st_unlock(mb->ix->fd, IX_BYTE_WRITE);
+	/* Descending, so each "* n EXPUNGE" needs no renumbering. */
+	st_reverse_u32(*seqs_r, *n_r);
+	return 0;
+}
+
+/* ---------------------------------------------------------------- copy */
+
+/*
+ * Keywords go by name: bit numbers differ between mailboxes. map[b] is
+ * the destination's bit for the source's bit b (-1: not looked up yet);
+ * its keywords file is opened on first use.
+ */
+struct kwmap {
+	int		 map[KEYWORDS_MAX];
+	struct kwlist	 kl;
+	int		 kwfd;
+};
+
+/* The destination's keyword bits for the source keywords kw. */
+static int
+copy_keywords(struct mailbox *mb, struct wbox *w, struct kwmap *km,
+    uint64_t kw, uint64_t *bits_r)
+{
+	size_t		 b;
+	int		 bit;
+
+	*bits_r = 0;
+	/* A keyword another process added since this one's sync. */
+	if (mb->kw.n < KEYWORDS_MAX && (kw >> mb->kw.n) != 0 &&
+	    kw_load(mb->kwfd, &mb->kw) == -1)
+		return -1;
+	for (b = 0; b < mb->kw.n; b++) {
+		if (!(kw & ((uint64_t)1 << b)))
+			continue;
+		if ((bit = km->map[b]) == -1) {
+			if (km->kwfd == -1 &&
+			    kw_open_load(w->dirfd, &km->kl, &km->kwfd) == -1)
+				return -1;
+			if ((bit = kw_add(km->kwfd, &km->kl, mb->kw.name[b]))
+			    == -1)
+				return -1;
+			km->map[b] = bit;
+		}
+		*bits_r |= (uint64_t)1 << bit;
+	}
+	return 0;
+}
+
+/* What to append for each message: its flags, keywords and date. */
+static int
+copy_prepare(struct mailbox *mb, const uint32_t *seqs, size_t n,
+    struct wbox *w, struct kwmap *km, struct msgin *m)
+{
+	const struct rec	*r;
+	size_t			 i;
+
+	for (i = 0; i < n; i++) {
+		if (seqs[i] == 0 || seqs[i] > mb->nview) {
+			errno = EINVAL;
+			return -1;
+		}
+		if ((r = store_rec(mb, seqs[i])) == NULL)
+			return -1;
+		m[i].src = mb;
+		m[i].seq = seqs[i];
+		m[i].flags = r->flags & FL_SYSTEM;
+		m[i].date = r->internaldate;
+		if (copy_keywords(mb, w, km, r->keywords, &m[i].keywords) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+/* The bytes are read one message at a time, while appending. */
+int
+store_copy(struct mailbox *mb, const uint32_t *seqs, size_t n,
+    const char *dest, uint32_t *uidvalidity_r, uint32_t *uids_r)
+{
+	struct store		*st = mb->st;
+	struct wbox		 w;
+	struct kwmap		 km;
+	struct msgin		*m = NULL;
+	size_t			 b;
+	int			 ret = -1;
+
+	memset(&km, 0, sizeof km);
+	km.kwfd = -1;
+	for (b = 0; b < KEYWORDS_MAX; b++)
+		km.map[b] = -1;
+	if (n == 0 || n > SIZE_MAX / sizeof *m) {
+		st_seterr(st, EINVAL, "COPY: nothing to copy");
+		return -1;
+	}
+	if ((m = calloc(n, sizeof *m)) == NULL) {
+		st_seterrno(st, "COPY");
+		return -1;
+	}
+	if (ix_wbox_open(st, dest, F_WRLCK, &w) == -1) {
+		st_seterrno(st, "COPY");
+		free(m);
+		return -1;
+	}
+	if (copy_prepare(mb, seqs, n, &w, &km, m) == 0 &&
+	    append_locked(st, &w, m, n, uids_r) == 0) {
+		*uidvalidity_r = w.h.uidvalidity;
+		ret = 0;
+	} else
+		st_seterrno(st, "COPY");
+	st_closefd(&km.kwfd);
+	kw_free(&km.kl);
+	ix_wbox_close(st, &w);
+	free(m);
+	return ret;
+}
