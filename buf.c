@@ -2,6 +2,7 @@
  * buf.c: the growable byte buffer every module builds text in, the
  * overflow-checked array reallocation, and the wipe of secrets.
  */
+#include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -126,8 +127,10 @@ buf_free(struct buf *b)
 void *
 buf_array(void *p, size_t n, size_t size)
 {
-	if (size != 0 && n > SIZE_MAX / size)
+	if (size != 0 && n > SIZE_MAX / size) {
+		errno = ENOMEM;
 		return NULL;
+	}
 	return realloc(p, n * size != 0 ? n * size : 1);
 }
 

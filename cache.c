@@ -207,15 +207,12 @@ store_cache_put(struct mailbox *mb, uint32_t seq, const char *blob, size_t len)
 		mb->cbuf = nb;
 		mb->cbufcap = cap;
 	}
-	if (mb->ncpos == mb->capcpos) {
-		size_t cap = mb->capcpos ? mb->capcpos * 2 : 256;
-		if ((np = st_xrealloc(mb->cpos, cap, sizeof *np)) == NULL) {
-			st_seterrno(mb->st, "cache");
-			return -1;
-		}
-		mb->cpos = np;
-		mb->capcpos = cap;
+	np = buf_grow(mb->cpos, &mb->capcpos, mb->ncpos, sizeof *np);
+	if (np == NULL) {
+		st_seterrno(mb->st, "cache");
+		return -1;
 	}
+	mb->cpos = np;
 	e.magic = CACHE_MAGIC;
 	e.uid = r->uid;
 	e.len = (uint32_t)len;

@@ -169,9 +169,9 @@ compact_lock(struct mailbox *mb, struct compact *c, struct rec *last)
 static int
 compact_alloc(struct compact *c)
 {
-	if ((c->in = st_xrealloc(NULL, WIN_RECS, sizeof *c->in)) == NULL ||
-	    (c->out = st_xrealloc(NULL, WIN_RECS, sizeof *c->out)) == NULL ||
-	    (c->xv = st_xrealloc(NULL, WIN_RECS, sizeof *c->xv)) == NULL ||
+	if ((c->in = buf_array(NULL, WIN_RECS, sizeof *c->in)) == NULL ||
+	    (c->out = buf_array(NULL, WIN_RECS, sizeof *c->out)) == NULL ||
+	    (c->xv = buf_array(NULL, WIN_RECS, sizeof *c->xv)) == NULL ||
 	    (c->buf = malloc(COMPACT_BUFSZ)) == NULL)
 		return -1;
 	return 0;

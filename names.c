@@ -84,16 +84,6 @@ toolong:
 	return -1;
 }
 
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Returns a new string, or NULL for an entry that is not a mailbox. */
 char *
 name_dec(const char *enc)
@@ -112,7 +102,8 @@ name_dec(const char *enc)
 			*o++ = *enc;
 			continue;
 		}
-		if ((a = hexval(enc[1])) == -1 || (b = hexval(enc[2])) == -1 ||
+		if ((a = buf_hexval((unsigned char)enc[1])) == -1 ||
+		    (b = buf_hexval((unsigned char)enc[2])) == -1 ||
 		    (a == 0 && b == 0))
 			goto bad;
 		*o++ = (char)(a * 16 + b);
@@ -199,14 +190,9 @@ name_list_push(char ***v, size_t *n, size_t *cap, char *s)
 {
 	char	**nv;
 
-	if (*n == *cap) {
-		size_t nc = *cap ? *cap * 2 : 16;
-
-		if ((nv = st_xrealloc(*v, nc, sizeof *nv)) == NULL)
-			return -1;
-		*v = nv;
-		*cap = nc;
-	}
+	if ((nv = buf_grow(*v, cap, *n, sizeof *nv)) == NULL)
+		return -1;
+	*v = nv;
 	(*v)[(*n)++] = s;
 	return 0;
 }

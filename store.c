@@ -80,17 +80,6 @@ st_unlock(int fd, off_t byte)
 	errno = e;
 }
 
-/* realloc for n elements of size sz, failing on overflow (ENOMEM). */
-void *
-st_xrealloc(void *p, size_t n, size_t sz)
-{
-	if (sz != 0 && n > SIZE_MAX / sz) {
-		errno = ENOMEM;
-		return NULL;
-	}
-	return realloc(p, n * sz != 0 ? n * sz : 1);
-}
-
 int
 st_pwrite_all(int fd, const void *buf, size_t len, off_t off)
 {
@@ -737,7 +726,7 @@ store_status(struct store *st, const char *name, struct mbstatus *s)
 	s->highestmodseq = w.h.highestmodseq;
 	s->uidnext = (n > 0 && last.uid > w.h.uidmax ? last.uid :
 	    w.h.uidmax) + 1;
-	if ((buf = st_xrealloc(NULL, WIN_RECS, sizeof *buf)) == NULL)
+	if ((buf = buf_array(NULL, WIN_RECS, sizeof *buf)) == NULL)
 		goto fail;
 	for (i = 0; i < n; i += cnt) {
 		cnt = n - i < WIN_RECS ? n - i : WIN_RECS;

@@ -32,6 +32,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "buf.h"
 #include "imapd.h"
 #include "modseq.h"
 #include "store.h"
@@ -161,7 +162,6 @@ struct mailbox {
 void		 st_seterr(struct store *, int code, const char *fmt, ...);
 void		 st_seterrno(struct store *, const char *what);
 void		 st_unlock(int fd, off_t byte);
-void		*st_xrealloc(void *, size_t n, size_t size);
 int		 st_pwrite_all(int fd, const void *, size_t len, off_t off);
 int		 st_pread_all(int fd, void *, size_t len, off_t off);
 void		 st_closefd(int *fd);

@@ -27,14 +27,9 @@ u32_push(uint32_t **v, size_t *n, size_t *cap, uint32_t x)
 {
 	uint32_t	*nv;
 
-	if (*n == *cap) {
-		size_t nc = *cap ? *cap * 2 : 64;
-
-		if ((nv = st_xrealloc(*v, nc, sizeof *nv)) == NULL)
-			return -1;
-		*v = nv;
-		*cap = nc;
-	}
+	if ((nv = buf_grow(*v, cap, *n, sizeof *nv)) == NULL)
+		return -1;
+	*v = nv;
 	(*v)[(*n)++] = x;
 	return 0;
 }
@@ -93,7 +88,7 @@ sync_apply_expunges(struct mailbox *mb, struct sync *s)
 
 	/* Room first: the view is rewritten in place and must not fail. */
 	if (mb_view_own(mb) == -1 ||
-	    (s->expunged = st_xrealloc(NULL, mb->npend, sizeof *s->expunged))
+	    (s->expunged = buf_array(NULL, mb->npend, sizeof *s->expunged))
 	    == NULL)
 		return -1;
 	mb->rs->recent_ok = 0;

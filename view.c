@@ -148,7 +148,7 @@ mb_view_own(struct mailbox *mb)
 	if (mb->view != NULL)
 		return 0;
 	cap = mb->nview > 1024 ? mb->nview : 1024;
-	if ((mb->view = st_xrealloc(NULL, cap, sizeof *mb->view)) == NULL)
+	if ((mb->view = buf_array(NULL, cap, sizeof *mb->view)) == NULL)
 		return -1;
 	for (i = 0; i < mb->nview; i++)
 		mb->view[i] = (uint32_t)i;
@@ -161,14 +161,10 @@ view_push(struct mailbox *mb, uint32_t pos)
 {
 	uint32_t	*nv;
 
-	if (mb->nview == mb->capview) {
-		size_t nc = mb->capview ? mb->capview * 2 : 1024;
-
-		if ((nv = st_xrealloc(mb->view, nc, sizeof *nv)) == NULL)
-			return -1;
-		mb->view = nv;
-		mb->capview = nc;
-	}
+	nv = buf_grow(mb->view, &mb->capview, mb->nview, sizeof *nv);
+	if (nv == NULL)
+		return -1;
+	mb->view = nv;
 	mb->view[mb->nview++] = pos;
 	return 0;
 }
@@ -202,7 +198,7 @@ recent_add(struct mailbox *mb, uint32_t lo, uint32_t hi)
 		mb->recent[mb->nrecent - 1].hi = hi;
 		return 0;
 	}
-	nr = st_xrealloc(mb->recent, mb->nrecent + 1, sizeof *nr);
+	nr = buf_array(mb->recent, mb->nrecent + 1, sizeof *nr);
 	if (nr == NULL)
 		return -1;
 	mb->recent = nr;
@@ -330,7 +326,7 @@ select_alloc(struct store *st, int readonly)
 
 	if ((mb = calloc(1, sizeof *mb)) == NULL ||
 	    (mb->rs = calloc(1, sizeof *mb->rs)) == NULL ||
-	    (mb->rs->win = st_xrealloc(NULL, WIN_RECS, sizeof *mb->rs->win))
+	    (mb->rs->win = buf_array(NULL, WIN_RECS, sizeof *mb->rs->win))
 	    == NULL) {
 		st_seterrno(st, "SELECT");
 		if (mb != NULL) {

@@ -459,7 +459,7 @@ flags_locked(struct mailbox *mb, const uint32_t *seqs, size_t n,
 		return -1;
 	if (nchg == 0)
 		return 0;
-	if ((ch = st_xrealloc(NULL, nchg, sizeof *ch)) == NULL)
+	if ((ch = buf_array(NULL, nchg, sizeof *ch)) == NULL)
 		return -1;
 	/* One MODSEQ for the whole command (RFC 7162 3.1). */
 	if ((ms = modseq_next(mb->st->ctr)) == 0)
@@ -596,8 +596,8 @@ expunge_locked(struct mailbox *mb, const struct seqset *uids, size_t cnt,
 	uint64_t	 ms;
 	int		 e;
 
-	if ((seqs = st_xrealloc(NULL, cnt, sizeof *seqs)) == NULL ||
-	    (ch = st_xrealloc(NULL, cnt, sizeof *ch)) == NULL ||
+	if ((seqs = buf_array(NULL, cnt, sizeof *seqs)) == NULL ||
+	    (ch = buf_array(NULL, cnt, sizeof *ch)) == NULL ||
 	    mb_view_own(mb) == -1 ||
 	    (ms = modseq_next(mb->st->ctr)) == 0)
 		goto fail;
