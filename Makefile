@@ -9,7 +9,10 @@ CFLAGS = -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -O2 -g \
 LDFLAGS =
 LIBS = -lcrypt
 
-OBJS = imapd.o parse.o store.o modseq.o mime.o
+# The session: imapd.o and the files beside it, over the modules below.
+SESSOBJS = imapd.o log.o io.o reply.o session.o auth.o command.o \
+	mailbox.o list.o message.o fetch.o msg.o search.o deliver.o
+OBJS = $(SESSOBJS) parse.o store.o modseq.o mime.o
 
 all: imapd
 
@@ -17,6 +20,7 @@ imapd: $(OBJS)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o imapd $(OBJS) $(LIBS)
 
 $(OBJS): imapd.h parse.h store.h modseq.h
+$(SESSOBJS): session.h log.h io.h reply.h command.h msg.h deliver.h
 
 .c.o:
 	$(CC) $(CFLAGS) -c $<

@@ -1,0 +1,117 @@
+/*
+ * log.c: logging. One line a message, to syslog or (-s) to stderr, with
+ * the bytes a client sent escaped so that they cannot forge a line or a
+ * field; the client's address as the launcher gives it; the fatal exit.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "session.h"
+
+/*
+ * Copy s into dst (size bytes, NUL-terminated) with the bytes a log
+ * reader could misread written as \xNN: control bytes always, so nothing
+ * ends a line early; in a field quoted from the client (field != 0) also
+ * space, '"', '=', '\\' and non-ASCII, so the field stays one word that
+ * cannot pass for another field such as "remote=". Too long ends in "...".
+ */
+static void
+log_escape(char *dst, size_t size, const char *s, int field)
+{
+	size_t n = 0;
+
+	for (; *s != '\0'; s++) {
+		unsigned char c = (unsigned char)*s;
+		int hex = c < 0x20 || c == 0x7f || (field && (c == ' ' ||
+		    c == '"' || c == '=' || c == '\\' || c >= 0x80));
+
+		if (n + (hex ? 4 : 1) + 3 >= size) {
+			memcpy(dst + n, "...", 3);
+			n += 3;
+			break;
+		}
+		if (hex)
+			n += (size_t)snprintf(dst + n, size - n, "\\x%02x", c);
+		else
+			dst[n++] = (char)c;
+	}
+	dst[n] = '\0';
+}
+
+/* A client-controlled string for a log line: valid for 3 more calls. */
+const char *
+esc(const char *s)
+{
+	static char ring[4][256];
+	static unsigned next;
+	char *d = ring[next++ % 4];
+
+	log_escape(d, sizeof ring[0], s, 1);
+	return d;
+}
+
+/*
+ * One line is one write(2) (or one syslog(3) message), so the lines of
+ * concurrent processes never mix; a control byte that got into the
+ * message anyway cannot start a line of its own.
+ */
+void
+logmsg(int prio, const char *fmt, ...)
+{
+	char msg[1024], line[1100];
+	size_t n;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	if (!S.log_stderr) {
+		log_escape(line, sizeof line, msg, 0);
+		syslog(prio, "%s", line);
+		return;
+	}
+	n = (size_t)snprintf(line, sizeof line, "imapd[%ld]: ", (long)getpid());
+	log_escape(line + n, sizeof line - n - 1, msg, 0);
+	n += strlen(line + n);
+	line[n++] = '\n';
+	while (write(2, line, n) == -1 && errno == EINTR)
+		;
+}
+
+/* The client's address as the launcher gives it, escaped (esc). */
+const char *
+remote(void)
+{
+	static char buf[256];
+	const char *r;
+
+	if (buf[0] == '\0') {
+		if ((r = getenv("TCPREMOTEIP")) == NULL &&
+		    (r = getenv("REMOTE_HOST")) == NULL)
+			r = "local";
+		log_escape(buf, sizeof buf, r, 1);
+	}
+	return buf;
+}
+
+void
+die(int code, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	logmsg(LOG_ERR, "fatal: %s", msg);
+	/* Someone at a terminal should see why, too. */
+	if (!S.log_stderr && isatty(2))
+		fprintf(stderr, "imapd: %s\n", msg);
+	exit(code);
+}

@@ -1,0 +1,260 @@
+/*
+ * mailbox.c: the commands on mailboxes as a whole: SELECT, EXAMINE,
+ * CREATE, DELETE, RENAME, SUBSCRIBE, UNSUBSCRIBE, STATUS and APPEND.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "imapd.h"
+#include "command.h"
+#include "io.h"
+#include "reply.h"
+#include "session.h"
+
+static int
+select_mailbox(struct arg *a, int readonly)
+{
+	char *name;
+	uint32_t seq, n;
+
+	/* RFC 3501 6.3.1: even a failed SELECT deselects. */
+	unselect();
+	if (nargs(a) != 1)
+		return bad_args();
+	if ((name = mailbox_arg(a)) == NULL)
+		return no("[CANNOT] Invalid mailbox name");
+	S.mb = store_select(S.store, name, readonly);
+	free(name);
+	if (S.mb == NULL)
+		return no_store(0);
+	S.state = ST_SELECTED;
+	S.readonly = readonly;
+	n = store_exists(S.mb);
+	out_mailbox_flags();
+	outf("* %u EXISTS\r\n* %u RECENT\r\n", n, store_recent_count(S.mb));
+	if ((seq = store_first_unseen(S.mb)) != 0)
+		outf("* OK [UNSEEN %u] First unseen\r\n", seq);
+	outf("* OK [UIDVALIDITY %u] UIDs valid\r\n", store_uidvalidity(S.mb));
+	outf("* OK [UIDNEXT %u] Predicted next UID\r\n", store_uidnext(S.mb));
+	outf("* OK [HIGHESTMODSEQ %llu] Highest\r\n",
+	    (unsigned long long)store_highestmodseq(S.mb));
+	return ok_code(readonly ? "[READ-ONLY]" : "[READ-WRITE]");
+}
+
+int
+cmd_select(struct arg *a)
+{
+	return select_mailbox(a, 0);
+}
+
+int
+cmd_examine(struct arg *a)
+{
+	return select_mailbox(a, 1);
+}
+
+/* Run a store call on one mailbox-name argument. */
+static int
+with_mailbox(struct arg *a, int (*fn)(struct store *, const char *))
+{
+	char *name = mailbox_arg(a);
+	int r;
+
+	if (name == NULL)
+		return astring(a) ? no("[CANNOT] Invalid mailbox name") :
+		    bad_args();
+	if (a->next != NULL) {
+		free(name);
+		return bad_args();
+	}
+	r = fn(S.store, name) == -1 ? no_store(0) : RES_OK;
+	free(name);
+	return r;
+}
+
+int
+cmd_create(struct arg *a)
+{
+	/* RFC 3501 6.3.3: "CREATE a/" creates a (inferiors may follow). */
+	if (a != NULL && a->type != ARG_LIST && a->len > 1 &&
+	    a->s[a->len - 1] == '/')
+		a->s[--a->len] = '\0';
+	return with_mailbox(a, store_create);
+}
+
+static int
+delete_mailbox(struct store *st, const char *name)
+{
+	if (strcmp(name, "INBOX") == 0) {
+		errno = EPERM;
+		return -1;
+	}
+	return store_delete(st, name);
+}
+
+int
+cmd_delete(struct arg *a)
+{
+	int r = with_mailbox(a, delete_mailbox);
+
+	if (r == RES_NO && errno == EPERM)
+		return no("[CANNOT] INBOX cannot be deleted");
+	S.deleted_one = r == RES_OK;
+	return r;
+}
+
+static int
+subscribe(struct store *st, const char *name)
+{
+	return store_subscribe(st, name, 1);
+}
+
+static int
+unsubscribe(struct store *st, const char *name)
+{
+	return store_subscribe(st, name, 0);
+}
+
+int
+cmd_subscribe(struct arg *a)
+{
+	return with_mailbox(a, subscribe);
+}
+
+int
+cmd_unsubscribe(struct arg *a)
+{
+	return with_mailbox(a, unsubscribe);
+}
+
+int
+cmd_rename(struct arg *a)
+{
+	char *from, *to;
+	size_t n;
+	int r;
+
+	if (nargs(a) != 2)
+		return bad_args();
+	from = mailbox_arg(a);
+	to = mailbox_arg(a->next);
+	if (from == NULL || to == NULL)
+		r = no("[CANNOT] Invalid mailbox name");
+	else if (n = strlen(from), strncmp(from, to, n) == 0 &&
+	    (to[n] == '/' || to[n] == '\0'))
+		r = no("[CANNOT] Cannot rename a mailbox into itself");
+	else
+		r = store_rename(S.store, from, to) == -1 ? no_store(0) :
+		    RES_OK;
+	free(from);
+	free(to);
+	return r;
+}
+
+static const char *const status_items[] = {
+	"MESSAGES", "RECENT", "UIDNEXT", "UIDVALIDITY", "UNSEEN",
+	"HIGHESTMODSEQ"
+};
+#define NSTATUS	(sizeof status_items / sizeof status_items[0])
+
+static size_t
+status_item(const struct arg *it)
+{
+	size_t i;
+
+	for (i = 0; i < NSTATUS; i++)
+		if (parse_keyword_is(it, status_items[i]))
+			break;
+	return i;
+}
+
+int
+cmd_status(struct arg *a)
+{
+	struct mbstatus st;
+	const struct arg *it;
+	uint64_t v[NSTATUS];
+	char *name;
+
+	if (nargs(a) != 2 || a->next->type != ARG_LIST || !a->next->child)
+		return bad_args();
+	/* Every item is checked before any of the answer is sent. */
+	for (it = a->next->child; it != NULL; it = it->next)
+		if (status_item(it) == NSTATUS)
+			return bad("Unknown STATUS item");
+	if ((name = mailbox_arg(a)) == NULL)
+		return no("[CANNOT] Invalid mailbox name");
+	if (store_status(S.store, name, &st) == -1) {
+		free(name);
+		return no_store(0);
+	}
+	v[0] = st.messages;
+	v[1] = st.recent;
+	v[2] = st.uidnext;
+	v[3] = st.uidvalidity;
+	v[4] = st.unseen;
+	v[5] = st.highestmodseq;
+	outs("* STATUS ");
+	out_astring(name);
+	outs(" (");
+	for (it = a->next->child; it != NULL; it = it->next) {
+		size_t i = status_item(it);
+		outs(status_items[i]);
+		outs(" ");
+		outu(v[i]);
+		if (it->next != NULL)
+			outs(" ");
+	}
+	outs(")\r\n");
+	free(name);
+	return RES_OK;
+}
+
+int
+cmd_append(struct arg *a)
+{
+	const struct arg *flags = NULL, *date = NULL, *msg;
+	const char **kw = NULL;
+	uint32_t sys = 0, uidv, uid;
+	size_t n = nargs(a), nkw = 0;
+	time_t when = time(NULL);
+	char *name;
+	int r;
+
+	if (n < 2 || n > 4)
+		return bad_args();
+	msg = a->next;
+	if (msg->type == ARG_LIST) {
+		flags = msg;
+		msg = msg->next;
+	}
+	if (msg != NULL && msg->next != NULL) {
+		date = msg;
+		msg = msg->next;
+	}
+	if (msg == NULL || msg->next != NULL || !msg->literal ||
+	    (date && (date->type != ARG_STRING ||
+	    parse_datetime(date->s, &when) == -1)))
+		return bad_args();
+	if (msg->len == 0)
+		return no("Empty message");
+	if ((name = mailbox_arg(a)) == NULL)
+		return no("[CANNOT] Invalid mailbox name");
+	if (flags && (kw = calloc(nargs(flags->child) + 1, sizeof *kw)) == NULL)
+		r = no("[SERVERBUG] Out of memory");
+	else if (flags && (r = flag_args(flags->child, &sys, kw, &nkw)) < 0)
+		r = flag_error(r);
+	/* The limit is on what is stored: LF line ends become CRLF. */
+	else if (store_crlf_size(msg->s, msg->len) > S.appendmax)
+		r = no("[TOOBIG] Message too big");
+	else if (store_append(S.store, name, msg->s, msg->len, sys | STORE_CRLF,
+	    (char **)kw, nkw, when, &uidv, &uid) == -1)
+		r = no_store(1);
+	else
+		r = ok_code("[APPENDUID %u %u]", uidv, uid);
+	free(kw);
+	free(name);
+	return r;
+}
