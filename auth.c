@@ -51,7 +51,7 @@ pw_lookup(const char *user, struct pwent *pe)
 
 	pe->dummy[0] = '\0';
 	if ((f = fopen(S.pwfile, "r")) == NULL) {
-		logmsg(LOG_ERR, "open %s: %s", S.pwfile, strerror(errno));
+		log_msg(LOG_ERR, "open %s: %s", S.pwfile, strerror(errno));
 		return -1;
 	}
 	while (!found && fgets(pe->line, sizeof pe->line, f) != NULL) {
@@ -80,7 +80,7 @@ pw_lookup(const char *user, struct pwent *pe)
 }
 
 static int
-parse_id(const char *s, unsigned long *r)
+pw_id(const char *s, unsigned long *r)
 {
 	char *end;
 
@@ -99,15 +99,15 @@ become_user(const struct pwent *pe)
 
 	if (*pe->uid == '\0' && *pe->gid == '\0') {
 		if (geteuid() == 0) {
-			logmsg(LOG_ERR, "user %s has no uid; refusing to serve "
-			    "as root", esc(pe->user));
+			log_msg(LOG_ERR, "user %s has no uid; refusing to "
+			    "serve as root", log_esc(pe->user));
 			return -1;
 		}
 		return 0;
 	}
-	if (parse_id(pe->uid, &uid) == -1 || parse_id(pe->gid, &gid) == -1 ||
+	if (pw_id(pe->uid, &uid) == -1 || pw_id(pe->gid, &gid) == -1 ||
 	    uid == 0) {
-		logmsg(LOG_ERR, "user %s: bad uid or gid", esc(pe->user));
+		log_msg(LOG_ERR, "user %s: bad uid or gid", log_esc(pe->user));
 		return -1;
 	}
 	if (geteuid() != 0)
@@ -115,10 +115,10 @@ become_user(const struct pwent *pe)
 	gid_t g = (gid_t)gid;
 	if (setgroups(1, &g) == -1 || setgid(g) == -1 ||
 	    setuid((uid_t)uid) == -1)
-		die(EXIT_TEMP, "drop privileges for %s: %s", esc(pe->user),
-		    strerror(errno));
+		log_die(EXIT_TEMP, "drop privileges for %s: %s",
+		    log_esc(pe->user), strerror(errno));
 	if (setuid(0) != -1)
-		die(EXIT_TEMP, "privileges were not dropped");
+		log_die(EXIT_TEMP, "privileges were not dropped");
 	return 0;
 }
 
@@ -145,41 +145,43 @@ login(const char *user, char *pass)
 	good = found && h != NULL && ct_equal(h, hash);
 	parse_wipe(pass, strlen(pass));
 	if (!good) {
-		logmsg(LOG_NOTICE, "login failed user=%s remote=%s", esc(user),
-		    remote());
+		log_msg(LOG_NOTICE, "login failed user=%s remote=%s",
+		    log_esc(user), log_remote());
 		sleep(1u << S.failures);
 		if (++S.failures >= LOGIN_FAILURES_MAX) {
-			logmsg(LOG_NOTICE, "too many failed logins user=%s "
-			    "remote=%s", esc(user), remote());
-			outs("* BYE Too many failed logins\r\n");
+			log_msg(LOG_NOTICE, "too many failed logins user=%s "
+			    "remote=%s", log_esc(user), log_remote());
+			io_outs("* BYE Too many failed logins\r\n");
 			S.bye = 1;
 		}
-		return no("[AUTHENTICATIONFAILED] Authentication failed");
+		return reply_no("[AUTHENTICATIONFAILED] Authentication "
+		    "failed");
 	}
 	if (become_user(&pe) == -1)
-		return no("[UNAVAILABLE] Account is not usable");
-	if (open_store(pe.dir) == -1) {
+		return reply_no("[UNAVAILABLE] Account is not usable");
+	if (session_open_store(pe.dir) == -1) {
 		/* Past become_user, root's ids are gone for good. */
 		if (root) {
-			outs("* BYE Cannot serve another login\r\n");
+			io_outs("* BYE Cannot serve another login\r\n");
 			S.bye = 1;
 		}
-		return no("[UNAVAILABLE] Mail store is not available");
+		return reply_no("[UNAVAILABLE] Mail store is not available");
 	}
 	free(S.user);
-	S.user = strdup(esc(user));
+	S.user = strdup(log_esc(user));
 	S.state = ST_AUTH;
-	logmsg(LOG_INFO, "login user=%s remote=%s", S.user, remote());
+	log_msg(LOG_INFO, "login user=%s remote=%s", S.user, log_remote());
 	return RES_OK;
 }
 
 int
 cmd_login(struct arg *a)
 {
-	const char *user = astring(a), *pass = astring(a ? a->next : NULL);
+	const char *user = session_astring(a);
+	const char *pass = session_astring(a ? a->next : NULL);
 
-	if (nargs(a) != 2 || user == NULL || pass == NULL)
-		return bad_args();
+	if (session_nargs(a) != 2 || user == NULL || pass == NULL)
+		return reply_bad_args();
 	return login(user, a->next->s);
 }
 
@@ -233,7 +235,7 @@ auth_plain(const char *b64)
 	int r;
 
 	if ((n = b64decode(b64, buf, sizeof buf - 1)) < 0) {
-		r = bad("Invalid base64 data");
+		r = reply_bad("Invalid base64 data");
 		goto done;	/* part of it may be decoded */
 	}
 	buf[n] = '\0';
@@ -242,9 +244,10 @@ auth_plain(const char *b64)
 	authc = authz + strlen(authz) + 1;
 	pass = authc < end ? authc + strlen(authc) + 1 : NULL;
 	if (pass == NULL || pass > end || pass + strlen(pass) != end)
-		r = bad("Invalid PLAIN response");
+		r = reply_bad("Invalid PLAIN response");
 	else if (*authz && strcmp(authz, authc) != 0)
-		r = no("[AUTHORIZATIONFAILED] Cannot act as another user");
+		r = reply_no("[AUTHORIZATIONFAILED] Cannot act as another "
+		    "user");
 	else
 		r = login(authc, pass);
 done:
@@ -256,22 +259,23 @@ int
 cmd_authenticate(struct arg *a)
 {
 	char line[2048];
-	const char *mech = astring(a);
+	const char *mech = session_astring(a);
 	int r;
 
-	if (mech == NULL || nargs(a) > 2)
-		return bad_args();
+	if (mech == NULL || session_nargs(a) > 2)
+		return reply_bad_args();
 	if (strcasecmp(mech, "PLAIN") != 0)
-		return no("[CANNOT] Unsupported authentication mechanism");
+		return reply_no("[CANNOT] Unsupported authentication "
+		    "mechanism");
 	if (a->next != NULL)	/* RFC 4959 initial response */
 		return auth_plain(strcmp(a->next->s, "=") ? a->next->s : "");
-	outs("+ \r\n");
-	if (read_rawline(line, sizeof line) == -1)
-		r = bad("Authentication line too long");
+	io_outs("+ \r\n");
+	if (io_rawline(line, sizeof line) == -1)
+		r = reply_bad("Authentication line too long");
 	else if (strcmp(line, "*") == 0)
-		r = bad("Authentication cancelled");
+		r = reply_bad("Authentication cancelled");
 	else
 		r = auth_plain(line);
-	parse_wipe(line, sizeof line);	/* read_rawline fills it even on -1 */
+	parse_wipe(line, sizeof line);	/* io_rawline fills it even on -1 */
 	return r;
 }

@@ -75,7 +75,7 @@ cmd_uid(struct arg *a)
 	const struct cmd *c;
 
 	if (a == NULL || a->type != ARG_ATOM || !(c = find_cmd(a->s))->uid)
-		return bad("Unknown UID command");
+		return reply_bad("Unknown UID command");
 	S.uid = 1;
 	cur = c;
 	return c->fn(a->next);
@@ -91,34 +91,34 @@ run_command(const char *tag, struct arg *args)
 	S.deleted_one = 0;
 	cur = c = find_cmd(args->type == ARG_ATOM ? args->s : "");
 	if (c->name == NULL)
-		res = bad("Unknown command");
+		res = reply_bad("Unknown command");
 	else if (!(c->states & S.state))
-		res = bad("Not allowed in this state");
+		res = reply_bad("Not allowed in this state");
 	else
 		res = c->fn(args->next);
 	/* Nothing follows BYE but the tagged OK (RFC 3501 6.1.3). */
 	if (S.state == ST_SELECTED && c->fn != cmd_logout)
-		report_changes(cur->expunge_ok);
-	outs(tag);
-	outs(res == RES_OK ? " OK " : res == RES_NO ? " NO " : " BAD ");
+		session_report_changes(cur->expunge_ok);
+	io_outs(tag);
+	io_outs(res == RES_OK ? " OK " : res == RES_NO ? " NO " : " BAD ");
 	if (res != RES_OK)
-		outs(S.restext);
+		io_outs(S.restext);
 	else {
 		if (S.restext != NULL)
-			outf("%s ", S.restext);
-		outf("%s%s completed", S.uid ? "UID " : "", cur->name);
+			io_outf("%s ", S.restext);
+		io_outf("%s%s completed", S.uid ? "UID " : "", cur->name);
 	}
-	outs("\r\n");
+	io_outs("\r\n");
 	free(S.restext);
 	S.restext = NULL;
 	if (S.bye) {	/* the reason is logged */
-		out_flush();
+		io_flush();
 		exit(0);
 	}
 	if (c->fn == cmd_logout && res == RES_OK) {
-		out_flush();
-		logmsg(LOG_INFO, "logout user=%s remote=%s",
-		    S.user ? S.user : "-", remote());
+		io_flush();
+		log_msg(LOG_INFO, "logout user=%s remote=%s",
+		    S.user ? S.user : "-", log_remote());
 		exit(0);
 	}
 }
@@ -141,11 +141,11 @@ new_parser(void)
 	    S.appendok ? S.appendmax : LITERAL_MAX,
 	    S.appendok ? LINE_MAX_IMAP + S.appendmax : CMD_MAX_NOAUTH);
 	if (S.parser == NULL)
-		die(EXIT_TEMP, "out of memory");
+		log_die(EXIT_TEMP, "out of memory");
 }
 
 void
-serve(void)
+command_serve(void)
 {
 	const char *p;
 	size_t n, used;
@@ -160,46 +160,46 @@ serve(void)
 		case PARSE_MORE:
 			continue;
 		case PARSE_LITERAL:
-			outs("+ Ready for literal data\r\n");
-			out_flush();
+			io_outs("+ Ready for literal data\r\n");
+			io_flush();
 			continue;
 		case PARSE_DONE:
 			run_command(parse_tag(S.parser), parse_args(S.parser));
 			if (!S.appendok)
-				wipe_input();
+				io_wipe_input();
 			if (S.state != ST_NOAUTH && !S.appendok) {
 				new_parser();
 				continue;
 			}
 			break;
 		case PARSE_BAD:
-			outs(parse_tag(S.parser));
-			outs(" ");
-			outs(parse_error(S.parser));
-			outs("\r\n");
+			io_outs(parse_tag(S.parser));
+			io_outs(" ");
+			io_outs(parse_error(S.parser));
+			io_outs("\r\n");
 			if (!S.appendok)
-				wipe_input();
+				io_wipe_input();
 			break;
 		default:
-			outf("* BYE %s\r\n", parse_error(S.parser));
-			out_flush();
-			logmsg(LOG_NOTICE, "user=%s remote=%s: %s",
-			    S.user ? S.user : "-", remote(),
+			io_outf("* BYE %s\r\n", parse_error(S.parser));
+			io_flush();
+			log_msg(LOG_NOTICE, "user=%s remote=%s: %s",
+			    S.user ? S.user : "-", log_remote(),
 			    parse_error(S.parser));
 			exit(0);
 		}
 		parse_reset(S.parser);
 	}
-	logmsg(LOG_INFO, "disconnected user=%s remote=%s",
-	    S.user ? S.user : "-", remote());
+	log_msg(LOG_INFO, "disconnected user=%s remote=%s",
+	    S.user ? S.user : "-", log_remote());
 }
 
 int
 cmd_capability(struct arg *a)
 {
 	if (a != NULL)
-		return bad_args();
-	outf("* CAPABILITY %s\r\n",
+		return reply_bad_args();
+	io_outf("* CAPABILITY %s\r\n",
 	    S.state == ST_NOAUTH ? CAPS_PRE : CAPS_AUTH);
 	return RES_OK;
 }
@@ -207,14 +207,14 @@ cmd_capability(struct arg *a)
 int
 cmd_noop(struct arg *a)
 {
-	return a != NULL ? bad_args() : RES_OK;
+	return a != NULL ? reply_bad_args() : RES_OK;
 }
 
 int
 cmd_logout(struct arg *a)
 {
 	if (a != NULL)
-		return bad_args();
-	outs("* BYE imapd logging out\r\n");
+		return reply_bad_args();
+	io_outs("* BYE imapd logging out\r\n");
 	return RES_OK;
 }

@@ -7,7 +7,7 @@
 
 struct arg;
 
-void	 serve(void);
+void	 command_serve(void);
 
 /* command.c */
 int	 cmd_capability(struct arg *);

@@ -55,7 +55,7 @@ looks_like_message(const char *p, size_t n)
 }
 
 int
-deliver(const char *mailbox)
+deliver_message(const char *mailbox)
 {
 	char *raw, *name;
 	const char *p;
@@ -64,7 +64,7 @@ deliver(const char *mailbox)
 	int r;
 
 	if ((raw = slurp(S.appendmax, &n)) == NULL) {
-		logmsg(LOG_ERR, "deliver: cannot read the message (over %zu "
+		log_msg(LOG_ERR, "deliver: cannot read the message (over %zu "
 		    "bytes?)", S.appendmax);
 		return EX_DATAERR_;
 	}
@@ -78,20 +78,20 @@ deliver(const char *mailbox)
 	}
 	if (!looks_like_message(p, n)) {
 		free(raw);
-		logmsg(LOG_ERR, "deliver: input is not a message");
+		log_msg(LOG_ERR, "deliver: input is not a message");
 		return EX_DATAERR_;
 	}
 	/* The limit is on what is stored: LF line ends become CRLF. */
 	if (store_crlf_size(p, n) > S.appendmax) {
 		free(raw);
-		logmsg(LOG_ERR, "deliver: message over %zu bytes once stored",
+		log_msg(LOG_ERR, "deliver: message over %zu bytes once stored",
 		    S.appendmax);
 		return EX_DATAERR_;
 	}
 	if (parse_mailbox_name(mailbox, &name) == -1) {
 		free(raw);
-		logmsg(LOG_ERR, "deliver: invalid mailbox name %s",
-		    esc(mailbox));
+		log_msg(LOG_ERR, "deliver: invalid mailbox name %s",
+		    log_esc(mailbox));
 		return EX_DATAERR_;
 	}
 	r = store_append(S.store, name, p, n, STORE_CRLF, NULL, 0, time(NULL),
@@ -105,10 +105,11 @@ deliver(const char *mailbox)
 	else if (r == -1)
 		r = EX_TEMPFAIL_;
 	if (r != 0)
-		logmsg(LOG_ERR, "deliver to %s: %s", esc(name),
+		log_msg(LOG_ERR, "deliver to %s: %s", log_esc(name),
 		    store_error(S.store));
 	else
-		logmsg(LOG_INFO, "delivered to %s uid %u", esc(name), uid);
+		log_msg(LOG_INFO, "delivered to %s uid %u", log_esc(name),
+		    uid);
 	free(raw);
 	free(name);
 	return r;

@@ -4,6 +4,6 @@
 #ifndef DELIVER_H
 #define DELIVER_H
 
-int	 deliver(const char *mailbox);
+int	 deliver_message(const char *mailbox);
 
 #endif

@@ -225,7 +225,7 @@ fetch_atts(const struct arg *a, struct fatt **f_r, size_t *n_r)
 
 	if (a->type == ARG_LIST) {
 		it = a->child;
-		n = nargs(it);
+		n = session_nargs(it);
 	} else if (parse_keyword_is(a, "FAST")) {
 		it = macro;
 		n = 3;
@@ -261,7 +261,7 @@ out_internaldate(int64_t t)
 
 	if (gmtime_r(&tt, &tm) == NULL)
 		memset(&tm, 0, sizeof tm);
-	outf("\"%02d-%s-%04d %02d:%02d:%02d +0000\"", tm.tm_mday,
+	io_outf("\"%02d-%s-%04d %02d:%02d:%02d +0000\"", tm.tm_mday,
 	    months[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min,
 	    tm.tm_sec);
 }
@@ -321,23 +321,23 @@ out_section_name(const struct fatt *f)
 	};
 	size_t i;
 
-	outf("%s[", f->name);
+	io_outf("%s[", f->name);
 	for (i = 0; i < f->depth; i++)
-		outf("%u%s", f->path[i],
+		io_outf("%u%s", f->path[i],
 		    i + 1 < f->depth || f->section != SEC_ALL ? "." : "");
-	outs(names[f->section]);
+	io_outs(names[f->section]);
 	if (f->nfields) {
-		outs(" (");
+		io_outs(" (");
 		for (i = 0; i < f->nfields; i++) {
 			if (i)
-				outs(" ");
-			out_astring(f->fields[i]);
+				io_outs(" ");
+			io_astring(f->fields[i]);
 		}
-		outs(")");
+		io_outs(")");
 	}
-	outs("]");
+	io_outs("]");
 	if (f->partial)
-		outf("<%u>", f->origin);
+		io_outf("<%u>", f->origin);
 }
 
 static void
@@ -346,8 +346,8 @@ out_structure(struct msgctx *m, int item)
 	const char *p;
 	size_t n;
 
-	p = blob_item(msg_blob(m), item, &n);
-	out(p, n);
+	p = msg_blob_item(msg_blob(m), item, &n);
+	io_out(p, n);
 }
 
 /* The bytes of a section inside a part (RFC 3501 6.4.5). */
@@ -363,7 +363,7 @@ section_bytes(const struct fatt *f, struct msgctx *m, const char **p_r,
 		size_t hlen;
 
 		msg_bytes(m);
-		hlen = header_len(m->p, m->len);
+		hlen = msg_header_len(m->p, m->len);
 		*p_r = m->p + (f->section == SEC_TEXT ? hlen : 0);
 		*n_r = f->section == SEC_HEADER ? hlen :
 		    f->section == SEC_TEXT ? m->len - hlen : m->len;
@@ -399,8 +399,8 @@ out_body(const struct fatt *f, struct msgctx *m)
 	if (f->name[0] == 'B')
 		out_section_name(f);
 	else
-		outs(f->name);
-	outs(" ");
+		io_outs(f->name);
+	io_outs(" ");
 	if (section_bytes(f, m, &p, &n) == -1) {
 		/* No such part: an empty string (RFC 3501 6.4.5). */
 		p = "";
@@ -408,13 +408,13 @@ out_body(const struct fatt *f, struct msgctx *m)
 	}
 	if ((f->section == SEC_FIELDS || f->section == SEC_FIELDS_NOT) &&
 	    (p = sel = header_fields(f, p, n, &n)) == NULL)
-		die(EXIT_TEMP, "out of memory");
+		log_die(EXIT_TEMP, "out of memory");
 	if (f->partial) {
 		size_t o = f->origin < n ? f->origin : n;
 		p += o;
 		n = n - o < f->count ? n - o : f->count;
 	}
-	out_text_literal(p, n);
+	io_text_literal(p, n);
 	free(sel);
 }
 
@@ -422,56 +422,56 @@ static void
 fetch_one(uint32_t seq, const struct fatt *f, size_t n, int seen_added,
     int uid_first)
 {
-	const struct rec r = *rec(seq);
+	const struct rec r = *session_rec(seq);
 	struct msgctx m;
 	int flags_done = 0;
 	size_t i;
 
 	msg_init(&m, seq);
-	outs("* ");
-	outu(seq);
-	outs(" FETCH (");
+	io_outs("* ");
+	io_outu(seq);
+	io_outs(" FETCH (");
 	/* RFC 3501 6.4.8: UID FETCH answers always carry the UID. */
 	if (uid_first) {
-		outs("UID ");
-		outu(r.uid);
-		outs(" ");
+		io_outs("UID ");
+		io_outu(r.uid);
+		io_outs(" ");
 	}
 	for (i = 0; i < n; i++) {
 		if (i > 0)
-			outs(" ");
+			io_outs(" ");
 		switch (f[i].kind) {
 		case FA_FLAGS:
-			out_msgflags(seq);
+			session_out_flags(seq);
 			flags_done = 1;
 			break;
 		case FA_UID:
-			outs("UID ");
-			outu(r.uid);
+			io_outs("UID ");
+			io_outu(r.uid);
 			break;
 		case FA_INTERNALDATE:
-			outs("INTERNALDATE ");
+			io_outs("INTERNALDATE ");
 			out_internaldate(r.internaldate);
 			break;
 		case FA_SIZE:
-			outs("RFC822.SIZE ");
-			outu(r.size);
+			io_outs("RFC822.SIZE ");
+			io_outu(r.size);
 			break;
 		case FA_MODSEQ:
-			outs("MODSEQ (");
-			outu(r.modseq);
-			outs(")");
+			io_outs("MODSEQ (");
+			io_outu(r.modseq);
+			io_outs(")");
 			break;
 		case FA_ENVELOPE:
-			outs("ENVELOPE ");
+			io_outs("ENVELOPE ");
 			out_structure(&m, B_ENVELOPE);
 			break;
 		case FA_STRUCTURE:
-			outs("BODY ");
+			io_outs("BODY ");
 			out_structure(&m, B_BODY);
 			break;
 		case FA_BODYSTRUCTURE:
-			outs("BODYSTRUCTURE ");
+			io_outs("BODYSTRUCTURE ");
 			out_structure(&m, B_BODYSTRUCTURE);
 			break;
 		default:
@@ -480,10 +480,10 @@ fetch_one(uint32_t seq, const struct fatt *f, size_t n, int seen_added,
 	}
 	msg_done(&m);
 	if (seen_added && !flags_done) {
-		outs(" ");
-		out_msgflags(seq);
+		io_outs(" ");
+		session_out_flags(seq);
 	}
-	outs(")\r\n");
+	io_outs(")\r\n");
 }
 
 /* RFC 3501 6.4.5: fetching a body without .PEEK sets \Seen. */
@@ -497,7 +497,7 @@ set_seen(const uint32_t *seqs, size_t n, uint8_t *added)
 	if ((v = calloc(n ? n : 1, sizeof *v)) == NULL)
 		return -1;
 	for (i = 0; i < n; i++)
-		if (!(rec(seqs[i])->flags & FL_SEEN)) {
+		if (!(session_rec(seqs[i])->flags & FL_SEEN)) {
 			v[m++] = seqs[i];
 			added[i] = 1;
 		}
@@ -515,13 +515,13 @@ cmd_fetch(struct arg *a)
 	size_t i, n, nf;
 	int seen = 0, uid_first = S.uid;
 
-	if (nargs(a) != 2)
-		return bad_args();
-	if (seqs_of(astring(a), S.uid, &seqs, &n) == -1)
-		return bad("Invalid sequence set");
+	if (session_nargs(a) != 2)
+		return reply_bad_args();
+	if (session_seqs(session_astring(a), S.uid, &seqs, &n) == -1)
+		return reply_bad("Invalid sequence set");
 	if (fetch_atts(a->next, &f, &nf) == -1) {
 		free(seqs);
-		return bad("Invalid FETCH attributes");
+		return reply_bad("Invalid FETCH attributes");
 	}
 	for (i = 0; i < nf; i++) {
 		if (f[i].kind == FA_UID)
@@ -533,7 +533,7 @@ cmd_fetch(struct arg *a)
 		free(added);
 		free(seqs);
 		fatts_free(f, nf);
-		return no_store(0);
+		return reply_no_store(0);
 	}
 	for (i = 0; i < n; i++)
 		fetch_one(seqs[i], f, nf, added[i], uid_first);

@@ -43,7 +43,7 @@ default_dir(void)
 		home = pw->pw_dir;
 	if (home == NULL ||
 	    (size_t)snprintf(path, sizeof path, "%s/Mail", home) >= sizeof path)
-		die(EXIT_PERM, "no home directory; use -d");
+		log_die(EXIT_PERM, "no home directory; use -d");
 	return path;
 }
 
@@ -88,7 +88,7 @@ main(int argc, char *argv[])
 			deliver_to = optarg;
 			break;
 		case 's':
-			S.log_stderr = 1;
+			log_to_stderr();
 			break;
 		default:
 			usage();
@@ -101,24 +101,25 @@ main(int argc, char *argv[])
 	if (S.pwfile == NULL || deliver_to != NULL) {
 		/* A session without a password file is the invoker's own. */
 		if (getuid() == 0 || geteuid() == 0)
-			die(deliver_to ? EX_TEMPFAIL_ : EXIT_PERM,
+			log_die(deliver_to ? EX_TEMPFAIL_ : EXIT_PERM,
 			    "refusing to run as root without -p");
 		if (S.dir == NULL)
 			S.dir = default_dir();
-		if (open_store(S.dir) == -1)
+		if (session_open_store(S.dir) == -1)
 			return deliver_to ? EX_TEMPFAIL_ : EXIT_TEMP;
 		if (deliver_to)
-			return deliver(deliver_to);
+			return deliver_message(deliver_to);
 		S.user = invoking_user();
 		S.state = ST_AUTH;
-		outf("* PREAUTH [CAPABILITY %s] imapd ready, "
+		io_outf("* PREAUTH [CAPABILITY %s] imapd ready, "
 		    "logged in as %s\r\n", CAPS_AUTH, S.user);
-		logmsg(LOG_INFO, "preauth user=%s remote=%s", S.user, remote());
+		log_msg(LOG_INFO, "preauth user=%s remote=%s", S.user,
+		    log_remote());
 	} else {
 		S.state = ST_NOAUTH;
-		outf("* OK [CAPABILITY %s] imapd ready\r\n", CAPS_PRE);
+		io_outf("* OK [CAPABILITY %s] imapd ready\r\n", CAPS_PRE);
 	}
-	out_nonblock();
-	serve();
+	io_nonblock();
+	command_serve();
 	return 0;
 }

@@ -34,7 +34,7 @@ static char	 ibuf[INBUF_SIZE];
 static size_t	 ipos, ilen;
 
 static int	 preauth_left(void);
-static int	 out_flags = -1;	/* fd 1's flags before out_nonblock */
+static int	 out_flags = -1;	/* fd 1's flags before io_nonblock */
 
 static long long
 ms_since(const struct timespec *t)
@@ -58,11 +58,11 @@ out_restore(void)
  * (a terminal's shell) may share: they get them back at exit.
  */
 void
-out_nonblock(void)
+io_nonblock(void)
 {
 	if ((out_flags = fcntl(1, F_GETFL)) == -1 ||
 	    fcntl(1, F_SETFL, out_flags | O_NONBLOCK) == -1)
-		die(EXIT_TEMP, "output: %s", strerror(errno));
+		log_die(EXIT_TEMP, "output: %s", strerror(errno));
 	atexit(out_restore);
 }
 
@@ -93,22 +93,22 @@ write_all(const char *p, size_t n)
 		ms = S.state == ST_NOAUTH ? preauth_left() :
 		    TIMEOUT_AUTH_MS - ms_since(&t0);
 		if (ms <= 0 || poll(&pfd, 1, (int)ms) == 0)
-			die(EXIT_TEMP, "output timed out");
+			log_die(EXIT_TEMP, "output timed out");
 	}
 }
 
 void
-out_flush(void)
+io_flush(void)
 {
 	write_all(obuf, olen);
 	olen = 0;
 }
 
 void
-out(const void *p, size_t n)
+io_out(const void *p, size_t n)
 {
 	if (n > sizeof obuf - olen) {
-		out_flush();
+		io_flush();
 		if (n > sizeof obuf) {
 			write_all(p, n);
 			return;
@@ -119,7 +119,7 @@ out(const void *p, size_t n)
 }
 
 void
-outf(const char *fmt, ...)
+io_outf(const char *fmt, ...)
 {
 	char tmp[1024];
 	va_list ap;
@@ -129,31 +129,31 @@ outf(const char *fmt, ...)
 	n = vsnprintf(tmp, sizeof tmp, fmt, ap);
 	va_end(ap);
 	if (n < 0)
-		die(EXIT_TEMP, "output format error");
+		log_die(EXIT_TEMP, "output format error");
 	if ((size_t)n < sizeof tmp) {
-		out(tmp, (size_t)n);
+		io_out(tmp, (size_t)n);
 		return;
 	}
 	/* Longer than tmp (a long tag, say): never cut a reply short. */
 	char *big = malloc((size_t)n + 1);
 	if (big == NULL)
-		die(EXIT_TEMP, "out of memory");
+		log_die(EXIT_TEMP, "out of memory");
 	va_start(ap, fmt);
 	vsnprintf(big, (size_t)n + 1, fmt, ap);
 	va_end(ap);
-	out(big, (size_t)n);
+	io_out(big, (size_t)n);
 	free(big);
 }
 
 void
-outs(const char *s)
+io_outs(const char *s)
 {
-	out(s, strlen(s));
+	io_out(s, strlen(s));
 }
 
 /* A number, without printf: FETCH 1:* prints millions of them. */
 void
-outu(uint64_t v)
+io_outu(uint64_t v)
 {
 	char buf[20];
 	size_t i = sizeof buf;
@@ -161,14 +161,14 @@ outu(uint64_t v)
 	do
 		buf[--i] = (char)('0' + v % 10);
 	while ((v /= 10) != 0);
-	out(buf + i, sizeof buf - i);
+	io_out(buf + i, sizeof buf - i);
 }
 
 void
-out_literal(const char *p, size_t n)
+io_literal(const char *p, size_t n)
 {
-	outf("{%zu}\r\n", n);
-	out(p, n);
+	io_outf("{%zu}\r\n", n);
+	io_out(p, n);
 }
 
 /*
@@ -177,23 +177,23 @@ out_literal(const char *p, size_t n)
  * other servers do; the length is unchanged.
  */
 void
-out_text_literal(const char *p, size_t n)
+io_text_literal(const char *p, size_t n)
 {
 	const char *z;
 
-	outf("{%zu}\r\n", n);
+	io_outf("{%zu}\r\n", n);
 	while ((z = memchr(p, '\0', n)) != NULL) {
-		out(p, (size_t)(z - p));
-		out("\x80", 1);
+		io_out(p, (size_t)(z - p));
+		io_out("\x80", 1);
 		n -= (size_t)(z - p) + 1;
 		p = z + 1;
 	}
-	out(p, n);
+	io_out(p, n);
 }
 
 /* A string the way RFC 3501 section 4 allows: atom, quoted or literal. */
 void
-out_astring(const char *s)
+io_astring(const char *s)
 {
 	size_t n = strlen(s), i;
 	int quote = n == 0;
@@ -201,7 +201,7 @@ out_astring(const char *s)
 	for (i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)s[i];
 		if (c == '\r' || c == '\n' || c >= 0x80) {
-			out_literal(s, n);
+			io_literal(s, n);
 			return;
 		}
 		if (!parse_is_atom(s + i, 1) && c != ']')
@@ -209,16 +209,16 @@ out_astring(const char *s)
 	}
 	/* An atom NIL would read as nil (RFC 3501 4.5). */
 	if (!quote && strcasecmp(s, "NIL") != 0) {
-		out(s, n);
+		io_out(s, n);
 		return;
 	}
-	out("\"", 1);
+	io_out("\"", 1);
 	for (i = 0; i < n; i++) {
 		if (s[i] == '"' || s[i] == '\\')
-			out("\\", 1);
-		out(s + i, 1);
+			io_out("\\", 1);
+		io_out(s + i, 1);
 	}
-	out("\"", 1);
+	io_out("\"", 1);
 }
 
 /*
@@ -241,14 +241,14 @@ fill_input(void)
 	int ms = S.state == ST_NOAUTH ? preauth_left() : TIMEOUT_AUTH_MS;
 	ssize_t n;
 
-	out_flush();
+	io_flush();
 	for (;;) {
 		int r = poll(&pfd, 1, ms);
 		if (r == 0) {
-			outs("* BYE Autologout\r\n");
-			out_flush();
-			logmsg(LOG_INFO, "timeout user=%s remote=%s",
-			    S.user ? S.user : "-", remote());
+			io_outs("* BYE Autologout\r\n");
+			io_flush();
+			log_msg(LOG_INFO, "timeout user=%s remote=%s",
+			    S.user ? S.user : "-", log_remote());
 			exit(0);
 		}
 		if (r == -1 && errno == EINTR)
@@ -270,7 +270,7 @@ fill_input(void)
  * starts in step, and then refused.
  */
 int
-read_rawline(char *buf, size_t max)
+io_rawline(char *buf, size_t max)
 {
 	size_t n = 0;
 	int over = 0;
@@ -317,7 +317,7 @@ io_consumed(size_t n)
  * past them may hold the rest of an earlier, longer read).
  */
 void
-wipe_input(void)
+io_wipe_input(void)
 {
 	parse_wipe(ibuf, ipos);
 	parse_wipe(ibuf + ilen, sizeof ibuf - ilen);

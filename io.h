@@ -9,18 +9,18 @@
 #include <stddef.h>
 #include <stdint.h>
 
-void	 out_nonblock(void);
-void	 out_flush(void);
-void	 out(const void *, size_t);
-void	 outf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-void	 outs(const char *);
-void	 outu(uint64_t);
-void	 out_literal(const char *, size_t);
-void	 out_text_literal(const char *, size_t);
-void	 out_astring(const char *);
+void	 io_nonblock(void);
+void	 io_flush(void);
+void	 io_out(const void *, size_t);
+void	 io_outf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void	 io_outs(const char *);
+void	 io_outu(uint64_t);
+void	 io_literal(const char *, size_t);
+void	 io_text_literal(const char *, size_t);
+void	 io_astring(const char *);
 int	 io_input(const char **p_r, size_t *n_r);
 void	 io_consumed(size_t);
-void	 wipe_input(void);
-int	 read_rawline(char *buf, size_t max);
+void	 io_wipe_input(void);
+int	 io_rawline(char *buf, size_t max);
 
 #endif

@@ -99,7 +99,7 @@ hides_child(const char *parent, char **names, size_t n, const char *pat)
  * ancestor of a name that is not itself in the list is shown \Noselect.
  */
 static void
-list_names(const char *verb, char **names, size_t n, const char *pat)
+list_reply(const char *verb, char **names, size_t n, const char *pat)
 {
 	struct node *all;
 	size_t i, nall = 0, cap = n;
@@ -124,9 +124,10 @@ list_names(const char *verb, char **names, size_t n, const char *pat)
 		    !match(pat, all[i].name) ||
 		    (!all[i].real && !hides_child(all[i].name, names, n, pat)))
 			continue;
-		outf("* %s (%s) \"/\" ", verb, all[i].real ? "" : "\\Noselect");
-		out_astring(all[i].name);
-		outs("\r\n");
+		io_outf("* %s (%s) \"/\" ", verb,
+		    all[i].real ? "" : "\\Noselect");
+		io_astring(all[i].name);
+		io_outs("\r\n");
 	}
 	for (i = 0; i < nall; i++)
 		if (!all[i].real)
@@ -151,25 +152,26 @@ static int
 list_common(struct arg *a, const char *verb,
     int (*names)(struct store *, char ***, size_t *))
 {
-	const char *ref = astring(a), *pat = astring(a ? a->next : NULL);
+	const char *ref = session_astring(a);
+	const char *pat = session_astring(a ? a->next : NULL);
 	char **v, *full;
 	size_t n;
 
-	if (nargs(a) != 2 || ref == NULL || pat == NULL)
-		return bad_args();
+	if (session_nargs(a) != 2 || ref == NULL || pat == NULL)
+		return reply_bad_args();
 	if (*pat == '\0') {
 		/* RFC 3501 6.3.8: the hierarchy delimiter and root name. */
-		outf("* %s (\\Noselect) \"/\" \"\"\r\n", verb);
+		io_outf("* %s (\\Noselect) \"/\" \"\"\r\n", verb);
 		return RES_OK;
 	}
 	if ((full = list_pattern(ref, pat)) == NULL ||
 	    names(S.store, &v, &n) == -1) {
 		free(full);
-		return no_store(0);
+		return reply_no_store(0);
 	}
 	if (n > 1)
 		qsort(v, n, sizeof *v, cmpstr);
-	list_names(verb, v, n, full);
+	list_reply(verb, v, n, full);
 	store_names_free(v, n);
 	free(full);
 	return RES_OK;

@@ -12,7 +12,8 @@
 #include <unistd.h>
 
 #include "log.h"
-#include "session.h"
+
+static int	 to_stderr;	/* -s: log to stderr, not syslog */
 
 /*
  * Copy s into dst (size bytes, NUL-terminated) with the bytes a log
@@ -46,7 +47,7 @@ log_escape(char *dst, size_t size, const char *s, int field)
 
 /* A client-controlled string for a log line: valid for 3 more calls. */
 const char *
-esc(const char *s)
+log_esc(const char *s)
 {
 	static char ring[4][256];
 	static unsigned next;
@@ -62,7 +63,7 @@ esc(const char *s)
  * message anyway cannot start a line of its own.
  */
 void
-logmsg(int prio, const char *fmt, ...)
+log_msg(int prio, const char *fmt, ...)
 {
 	char msg[1024], line[1100];
 	size_t n;
@@ -71,7 +72,7 @@ logmsg(int prio, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
-	if (!S.log_stderr) {
+	if (!to_stderr) {
 		log_escape(line, sizeof line, msg, 0);
 		syslog(prio, "%s", line);
 		return;
@@ -84,9 +85,9 @@ logmsg(int prio, const char *fmt, ...)
 		;
 }
 
-/* The client's address as the launcher gives it, escaped (esc). */
+/* The client's address as the launcher gives it, escaped (log_esc). */
 const char *
-remote(void)
+log_remote(void)
 {
 	static char buf[256];
 	const char *r;
@@ -101,7 +102,7 @@ remote(void)
 }
 
 void
-die(int code, const char *fmt, ...)
+log_die(int code, const char *fmt, ...)
 {
 	char msg[512];
 	va_list ap;
@@ -109,9 +110,15 @@ die(int code, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
-	logmsg(LOG_ERR, "fatal: %s", msg);
+	log_msg(LOG_ERR, "fatal: %s", msg);
 	/* Someone at a terminal should see why, too. */
-	if (!S.log_stderr && isatty(2))
+	if (!to_stderr && isatty(2))
 		fprintf(stderr, "imapd: %s\n", msg);
 	exit(code);
+}
+
+void
+log_to_stderr(void)
+{
+	to_stderr = 1;
 }

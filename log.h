@@ -7,11 +7,12 @@
 
 #include <syslog.h>
 
-const char	*esc(const char *);
-const char	*remote(void);
-void		 logmsg(int prio, const char *fmt, ...)
+void		 log_to_stderr(void);
+const char	*log_esc(const char *);
+const char	*log_remote(void);
+void		 log_msg(int prio, const char *fmt, ...)
 		    __attribute__((format(printf, 2, 3)));
-void		 die(int code, const char *fmt, ...)
+void		 log_die(int code, const char *fmt, ...)
 		    __attribute__((format(printf, 2, 3), noreturn));
 
 #endif

@@ -20,27 +20,29 @@ select_mailbox(struct arg *a, int readonly)
 	uint32_t seq, n;
 
 	/* RFC 3501 6.3.1: even a failed SELECT deselects. */
-	unselect();
-	if (nargs(a) != 1)
-		return bad_args();
-	if ((name = mailbox_arg(a)) == NULL)
-		return no("[CANNOT] Invalid mailbox name");
+	session_unselect();
+	if (session_nargs(a) != 1)
+		return reply_bad_args();
+	if ((name = session_mailbox_arg(a)) == NULL)
+		return reply_no("[CANNOT] Invalid mailbox name");
 	S.mb = store_select(S.store, name, readonly);
 	free(name);
 	if (S.mb == NULL)
-		return no_store(0);
+		return reply_no_store(0);
 	S.state = ST_SELECTED;
 	S.readonly = readonly;
 	n = store_exists(S.mb);
-	out_mailbox_flags();
-	outf("* %u EXISTS\r\n* %u RECENT\r\n", n, store_recent_count(S.mb));
+	session_out_mailbox_flags();
+	io_outf("* %u EXISTS\r\n* %u RECENT\r\n", n, store_recent_count(S.mb));
 	if ((seq = store_first_unseen(S.mb)) != 0)
-		outf("* OK [UNSEEN %u] First unseen\r\n", seq);
-	outf("* OK [UIDVALIDITY %u] UIDs valid\r\n", store_uidvalidity(S.mb));
-	outf("* OK [UIDNEXT %u] Predicted next UID\r\n", store_uidnext(S.mb));
-	outf("* OK [HIGHESTMODSEQ %llu] Highest\r\n",
+		io_outf("* OK [UNSEEN %u] First unseen\r\n", seq);
+	io_outf("* OK [UIDVALIDITY %u] UIDs valid\r\n",
+	    store_uidvalidity(S.mb));
+	io_outf("* OK [UIDNEXT %u] Predicted next UID\r\n",
+	    store_uidnext(S.mb));
+	io_outf("* OK [HIGHESTMODSEQ %llu] Highest\r\n",
 	    (unsigned long long)store_highestmodseq(S.mb));
-	return ok_code(readonly ? "[READ-ONLY]" : "[READ-WRITE]");
+	return reply_ok(readonly ? "[READ-ONLY]" : "[READ-WRITE]");
 }
 
 int
@@ -59,17 +61,18 @@ cmd_examine(struct arg *a)
 static int
 with_mailbox(struct arg *a, int (*fn)(struct store *, const char *))
 {
-	char *name = mailbox_arg(a);
+	char *name = session_mailbox_arg(a);
 	int r;
 
 	if (name == NULL)
-		return astring(a) ? no("[CANNOT] Invalid mailbox name") :
-		    bad_args();
+		return session_astring(a) ?
+		    reply_no("[CANNOT] Invalid mailbox name") :
+		    reply_bad_args();
 	if (a->next != NULL) {
 		free(name);
-		return bad_args();
+		return reply_bad_args();
 	}
-	r = fn(S.store, name) == -1 ? no_store(0) : RES_OK;
+	r = fn(S.store, name) == -1 ? reply_no_store(0) : RES_OK;
 	free(name);
 	return r;
 }
@@ -100,7 +103,7 @@ cmd_delete(struct arg *a)
 	int r = with_mailbox(a, delete_mailbox);
 
 	if (r == RES_NO && errno == EPERM)
-		return no("[CANNOT] INBOX cannot be deleted");
+		return reply_no("[CANNOT] INBOX cannot be deleted");
 	S.deleted_one = r == RES_OK;
 	return r;
 }
@@ -136,17 +139,17 @@ cmd_rename(struct arg *a)
 	size_t n;
 	int r;
 
-	if (nargs(a) != 2)
-		return bad_args();
-	from = mailbox_arg(a);
-	to = mailbox_arg(a->next);
+	if (session_nargs(a) != 2)
+		return reply_bad_args();
+	from = session_mailbox_arg(a);
+	to = session_mailbox_arg(a->next);
 	if (from == NULL || to == NULL)
-		r = no("[CANNOT] Invalid mailbox name");
+		r = reply_no("[CANNOT] Invalid mailbox name");
 	else if (n = strlen(from), strncmp(from, to, n) == 0 &&
 	    (to[n] == '/' || to[n] == '\0'))
-		r = no("[CANNOT] Cannot rename a mailbox into itself");
+		r = reply_no("[CANNOT] Cannot rename a mailbox into itself");
 	else
-		r = store_rename(S.store, from, to) == -1 ? no_store(0) :
+		r = store_rename(S.store, from, to) == -1 ? reply_no_store(0) :
 		    RES_OK;
 	free(from);
 	free(to);
@@ -178,17 +181,18 @@ cmd_status(struct arg *a)
 	uint64_t v[NSTATUS];
 	char *name;
 
-	if (nargs(a) != 2 || a->next->type != ARG_LIST || !a->next->child)
-		return bad_args();
+	if (session_nargs(a) != 2 || a->next->type != ARG_LIST ||
+	    !a->next->child)
+		return reply_bad_args();
 	/* Every item is checked before any of the answer is sent. */
 	for (it = a->next->child; it != NULL; it = it->next)
 		if (status_item(it) == NSTATUS)
-			return bad("Unknown STATUS item");
-	if ((name = mailbox_arg(a)) == NULL)
-		return no("[CANNOT] Invalid mailbox name");
+			return reply_bad("Unknown STATUS item");
+	if ((name = session_mailbox_arg(a)) == NULL)
+		return reply_no("[CANNOT] Invalid mailbox name");
 	if (store_status(S.store, name, &st) == -1) {
 		free(name);
-		return no_store(0);
+		return reply_no_store(0);
 	}
 	v[0] = st.messages;
 	v[1] = st.recent;
@@ -196,18 +200,18 @@ cmd_status(struct arg *a)
 	v[3] = st.uidvalidity;
 	v[4] = st.unseen;
 	v[5] = st.highestmodseq;
-	outs("* STATUS ");
-	out_astring(name);
-	outs(" (");
+	io_outs("* STATUS ");
+	io_astring(name);
+	io_outs(" (");
 	for (it = a->next->child; it != NULL; it = it->next) {
 		size_t i = status_item(it);
-		outs(status_items[i]);
-		outs(" ");
-		outu(v[i]);
+		io_outs(status_items[i]);
+		io_outs(" ");
+		io_outu(v[i]);
 		if (it->next != NULL)
-			outs(" ");
+			io_outs(" ");
 	}
-	outs(")\r\n");
+	io_outs(")\r\n");
 	free(name);
 	return RES_OK;
 }
@@ -218,13 +222,13 @@ cmd_append(struct arg *a)
 	const struct arg *flags = NULL, *date = NULL, *msg;
 	const char **kw = NULL;
 	uint32_t sys = 0, uidv, uid;
-	size_t n = nargs(a), nkw = 0;
+	size_t n = session_nargs(a), nkw = 0;
 	time_t when = time(NULL);
 	char *name;
 	int r;
 
 	if (n < 2 || n > 4)
-		return bad_args();
+		return reply_bad_args();
 	msg = a->next;
 	if (msg->type == ARG_LIST) {
 		flags = msg;
@@ -237,23 +241,25 @@ cmd_append(struct arg *a)
 	if (msg == NULL || msg->next != NULL || !msg->literal ||
 	    (date && (date->type != ARG_STRING ||
 	    parse_datetime(date->s, &when) == -1)))
-		return bad_args();
+		return reply_bad_args();
 	if (msg->len == 0)
-		return no("Empty message");
-	if ((name = mailbox_arg(a)) == NULL)
-		return no("[CANNOT] Invalid mailbox name");
-	if (flags && (kw = calloc(nargs(flags->child) + 1, sizeof *kw)) == NULL)
-		r = no("[SERVERBUG] Out of memory");
-	else if (flags && (r = flag_args(flags->child, &sys, kw, &nkw)) < 0)
-		r = flag_error(r);
+		return reply_no("Empty message");
+	if ((name = session_mailbox_arg(a)) == NULL)
+		return reply_no("[CANNOT] Invalid mailbox name");
+	if (flags && (kw = calloc(session_nargs(flags->child) + 1,
+	    sizeof *kw)) == NULL)
+		r = reply_no("[SERVERBUG] Out of memory");
+	else if (flags &&
+	    (r = session_flag_args(flags->child, &sys, kw, &nkw)) < 0)
+		r = session_flag_error(r);
 	/* The limit is on what is stored: LF line ends become CRLF. */
 	else if (store_crlf_size(msg->s, msg->len) > S.appendmax)
-		r = no("[TOOBIG] Message too big");
+		r = reply_no("[TOOBIG] Message too big");
 	else if (store_append(S.store, name, msg->s, msg->len, sys | STORE_CRLF,
 	    (char **)kw, nkw, when, &uidv, &uid) == -1)
-		r = no_store(1);
+		r = reply_no_store(1);
 	else
-		r = ok_code("[APPENDUID %u %u]", uidv, uid);
+		r = reply_ok("[APPENDUID %u %u]", uidv, uid);
 	free(kw);
 	free(name);
 	return r;

@@ -21,11 +21,11 @@ cmd_close(struct arg *a)
 	size_t n;
 
 	if (a != NULL)
-		return bad_args();
+		return reply_bad_args();
 	/* RFC 3501 6.4.2: expunge silently, unless read-only. */
 	if (!S.readonly && store_expunge(S.mb, NULL, &seqs, &n) == 0)
 		free(seqs);
-	unselect();
+	session_unselect();
 	return RES_OK;
 }
 
@@ -33,8 +33,8 @@ int
 cmd_unselect(struct arg *a)
 {
 	if (a != NULL)
-		return bad_args();
-	unselect();
+		return reply_bad_args();
+	session_unselect();
 	return RES_OK;
 }
 
@@ -48,21 +48,21 @@ cmd_expunge(struct arg *a)
 	int r;
 
 	/* UID EXPUNGE takes a UID set (RFC 4315 2.1), EXPUNGE nothing. */
-	if (nargs(a) != (size_t)S.uid)
-		return bad_args();
+	if (session_nargs(a) != (size_t)S.uid)
+		return reply_bad_args();
 	if (S.uid) {
-		if (parse_seqset(astring(a), &set) == -1)
-			return bad("Invalid sequence set");
-		parse_seqset_resolve(&set, last_uid());
+		if (parse_seqset(session_astring(a), &set) == -1)
+			return reply_bad("Invalid sequence set");
+		parse_seqset_resolve(&set, session_last_uid());
 		uids = &set;
 	}
 	if (S.readonly)
-		r = no("Mailbox is read-only");
+		r = reply_no("Mailbox is read-only");
 	else if (store_expunge(S.mb, uids, &seqs, &n) == -1)
-		r = no_store(0);
+		r = reply_no_store(0);
 	else {
 		for (i = 0; i < n; i++)
-			outf("* %u EXPUNGE\r\n", seqs[i]);
+			io_outf("* %u EXPUNGE\r\n", seqs[i]);
 		free(seqs);
 		r = RES_OK;
 	}
@@ -123,40 +123,41 @@ cmd_store(struct arg *a)
 	size_t i, n, nkw;
 	int mode, silent, r = RES_OK;
 
-	if (nargs(a) < 3 || a->next->type != ARG_ATOM ||
+	if (session_nargs(a) < 3 || a->next->type != ARG_ATOM ||
 	    flags_mode(a->next->s, &mode, &silent) == -1)
-		return bad_args();
+		return reply_bad_args();
 	if (S.readonly)
-		return no("Mailbox is read-only");
+		return reply_no("Mailbox is read-only");
 	fl = a->next->next;
 	if (fl->type == ARG_LIST) {
 		if (fl->next != NULL)
-			return bad_args();
+			return reply_bad_args();
 		fl = fl->child;
 	}
-	if ((kw = calloc(nargs(fl) + 1, sizeof *kw)) == NULL)
-		return no("[SERVERBUG] Out of memory");
-	if ((r = flag_args(fl, &sys, kw, &nkw)) < 0) {
+	if ((kw = calloc(session_nargs(fl) + 1, sizeof *kw)) == NULL)
+		return reply_no("[SERVERBUG] Out of memory");
+	if ((r = session_flag_args(fl, &sys, kw, &nkw)) < 0) {
 		free(kw);
-		return flag_error(r);
+		return session_flag_error(r);
 	}
-	if (seqs_of(astring(a), S.uid, &seqs, &n) == -1)
-		r = bad("Invalid sequence set");
+	if (session_seqs(session_astring(a), S.uid, &seqs, &n) == -1)
+		r = reply_bad("Invalid sequence set");
 	else if (n == 0)
 		;	/* no message: no keyword is made either */
 	else if (keyword_bits(kw, nkw, mode != STORE_REMOVE, &bits) == -1)
-		r = errno == EINVAL ? bad("Invalid flag") : no_store(0);
+		r = errno == EINVAL ? reply_bad("Invalid flag") :
+		    reply_no_store(0);
 	else if (store_flags(S.mb, seqs, n, mode, sys, bits) == -1)
-		r = no_store(0);
+		r = reply_no_store(0);
 	/* New keywords: FLAGS announces them before a FETCH shows them. */
 	if (r == RES_OK && n > 0 && nkw > 0)
-		report_changes(0);
+		session_report_changes(0);
 	for (i = 0; r == RES_OK && !silent && i < n; i++) {
-		outf("* %u FETCH (", seqs[i]);
+		io_outf("* %u FETCH (", seqs[i]);
 		if (S.uid)
-			outf("UID %u ", rec(seqs[i])->uid);
-		out_msgflags(seqs[i]);
-		outs(")\r\n");
+			io_outf("UID %u ", session_rec(seqs[i])->uid);
+		session_out_flags(seqs[i]);
+		io_outs(")\r\n");
 	}
 	free(seqs);
 	free(kw);
@@ -172,26 +173,26 @@ cmd_copy(struct arg *a)
 	size_t i, n;
 	int r = RES_OK;
 
-	if (nargs(a) != 2)
-		return bad_args();
-	if (seqs_of(astring(a), S.uid, &seqs, &n) == -1)
-		return bad("Invalid sequence set");
-	if ((dest = mailbox_arg(a->next)) == NULL)
-		r = no("[CANNOT] Invalid mailbox name");
+	if (session_nargs(a) != 2)
+		return reply_bad_args();
+	if (session_seqs(session_astring(a), S.uid, &seqs, &n) == -1)
+		return reply_bad("Invalid sequence set");
+	if ((dest = session_mailbox_arg(a->next)) == NULL)
+		r = reply_no("[CANNOT] Invalid mailbox name");
 	else if ((uids = calloc(n + 1, sizeof *uids)) == NULL ||
 	    (src = calloc(n + 1, sizeof *src)) == NULL)
-		r = no("[SERVERBUG] Out of memory");
+		r = reply_no("[SERVERBUG] Out of memory");
 	else if (n > 0 && store_copy(S.mb, seqs, n, dest, &uidv, uids) == -1)
-		r = no_store(1);
+		r = reply_no_store(1);
 	else if (n > 0) {
 		/* RFC 4315 section 3: COPYUID names both UID sets. */
 		for (i = 0; i < n; i++)
-			src[i] = rec(seqs[i])->uid;
-		if ((s1 = uidset_text(src, n)) == NULL ||
-		    (s2 = uidset_text(uids, n)) == NULL)
-			r = no("[SERVERBUG] Out of memory");
+			src[i] = session_rec(seqs[i])->uid;
+		if ((s1 = session_uidset_text(src, n)) == NULL ||
+		    (s2 = session_uidset_text(uids, n)) == NULL)
+			r = reply_no("[SERVERBUG] Out of memory");
 		else
-			r = ok_code("[COPYUID %u %s %s]", uidv, s1, s2);
+			r = reply_ok("[COPYUID %u %s %s]", uidv, s1, s2);
 	}
 	free(s1);
 	free(s2);

@@ -14,7 +14,7 @@
 
 /* Where the header ends: after the first empty line, or the whole text. */
 size_t
-header_len(const char *p, size_t n)
+msg_header_len(const char *p, size_t n)
 {
 	size_t i;
 
@@ -80,7 +80,7 @@ msg_root(struct msgctx *m)
 {
 	msg_bytes(m);
 	if (m->root == NULL && (m->root = mime_parse(m->p, m->len)) == NULL)
-		die(EXIT_TEMP, "out of memory");
+		log_die(EXIT_TEMP, "out of memory");
 	return m->root;
 }
 
@@ -89,7 +89,7 @@ const struct mime_text *
 msg_text(struct msgctx *m)
 {
 	if (m->text == NULL && (m->text = mime_text(msg_root(m))) == NULL)
-		die(EXIT_TEMP, "out of memory");
+		log_die(EXIT_TEMP, "out of memory");
 	return m->text;
 }
 
@@ -107,10 +107,10 @@ msg_header(struct msgctx *m)
 	if (m->hroot != NULL)
 		return m->hroot;
 	msg_read(m, HEAD_READ);
-	if (!m->whole && header_len(m->p, m->len) == m->len)
+	if (!m->whole && msg_header_len(m->p, m->len) == m->len)
 		msg_bytes(m);	/* the header goes on past the prefix */
 	if ((m->hroot = mime_parse_header(m->p, m->len)) == NULL)
-		die(EXIT_TEMP, "out of memory");
+		log_die(EXIT_TEMP, "out of memory");
 	return m->hroot;
 }
 
@@ -168,11 +168,11 @@ msg_blob(struct msgctx *m)
 	t[B_SEARCH] = mime_search_fields(msg_root(m), &l[B_SEARCH]);
 	for (i = 0; i < B_ITEMS; i++) {
 		if (t[i] == NULL)
-			die(EXIT_TEMP, "out of memory");
+			log_die(EXIT_TEMP, "out of memory");
 		n += l[i];
 	}
 	if ((m->blob = malloc(n)) == NULL)
-		die(EXIT_TEMP, "out of memory");
+		log_die(EXIT_TEMP, "out of memory");
 	for (i = 0; i < B_ITEMS; i++) {
 		len = (uint32_t)l[i];
 		memcpy(m->blob + i * sizeof len, &len, sizeof len);
@@ -186,7 +186,7 @@ msg_blob(struct msgctx *m)
 
 /* One item of a blob: where it starts and its length. */
 const char *
-blob_item(const char *b, int item, size_t *n_r)
+msg_blob_item(const char *b, int item, size_t *n_r)
 {
 	const char *p = b + BLOB_HEAD;
 	uint32_t len[B_ITEMS];

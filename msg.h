@@ -32,7 +32,7 @@ const struct mime_text *msg_text(struct msgctx *);
 const struct mime_part *msg_header(struct msgctx *);
 const char	*msg_cached_blob(struct msgctx *);
 const char	*msg_blob(struct msgctx *);
-const char	*blob_item(const char *, int item, size_t *n_r);
-size_t		 header_len(const char *, size_t);
+const char	*msg_blob_item(const char *, int item, size_t *n_r);
+size_t		 msg_header_len(const char *, size_t);
 
 #endif

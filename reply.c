@@ -27,13 +27,13 @@ reply(int res, const char *fmt, va_list ap)
 	va_end(ap2);
 	free(S.restext);
 	if (n < 0 || (S.restext = malloc((size_t)n + 1)) == NULL)
-		die(EXIT_TEMP, "out of memory");
+		log_die(EXIT_TEMP, "out of memory");
 	vsnprintf(S.restext, (size_t)n + 1, fmt, ap);
 	return res;
 }
 
 int
-no(const char *fmt, ...)
+reply_no(const char *fmt, ...)
 {
 	va_list ap;
 	int r;
@@ -45,7 +45,7 @@ no(const char *fmt, ...)
 }
 
 int
-bad(const char *fmt, ...)
+reply_bad(const char *fmt, ...)
 {
 	va_list ap;
 	int r;
@@ -58,7 +58,7 @@ bad(const char *fmt, ...)
 
 /* An OK whose text is a response code followed by "<COMMAND> completed". */
 int
-ok_code(const char *fmt, ...)
+reply_ok(const char *fmt, ...)
 {
 	va_list ap;
 	int r;
@@ -70,33 +70,33 @@ ok_code(const char *fmt, ...)
 }
 
 int
-bad_args(void)
+reply_bad_args(void)
 {
-	return bad("Missing or invalid arguments");
+	return reply_bad("Missing or invalid arguments");
 }
 
 /* Map a store failure (errno) to the reply RFC 5530 gives it. */
 int
-no_store(int trycreate)
+reply_no_store(int trycreate)
 {
 	switch (errno) {
 	case ENOENT:
-		return trycreate ? no("[TRYCREATE] No such mailbox") :
-		    no("[NONEXISTENT] No such mailbox");
+		return trycreate ? reply_no("[TRYCREATE] No such mailbox") :
+		    reply_no("[NONEXISTENT] No such mailbox");
 	case EEXIST:
-		return no("[ALREADYEXISTS] Mailbox exists");
+		return reply_no("[ALREADYEXISTS] Mailbox exists");
 	case EINVAL:
-		return no("[CANNOT] Invalid mailbox name");
+		return reply_no("[CANNOT] Invalid mailbox name");
 	case ENAMETOOLONG:
-		return no("[CANNOT] Mailbox name too long");
+		return reply_no("[CANNOT] Mailbox name too long");
 	case ENOSPC:
-		return no("[LIMIT] Too many keywords");
+		return reply_no("[LIMIT] Too many keywords");
 	case EAGAIN:
 	case ETIMEDOUT:
-		return no("[INUSE] Mailbox is busy, try again");
+		return reply_no("[INUSE] Mailbox is busy, try again");
 	default:
-		logmsg(LOG_ERR, "user %s: %s", S.user ? S.user : "-",
+		log_msg(LOG_ERR, "user %s: %s", S.user ? S.user : "-",
 		    store_error(S.store));
-		return no("[SERVERBUG] %s", store_error(S.store));
+		return reply_no("[SERVERBUG] %s", store_error(S.store));
 	}
 }

@@ -7,10 +7,10 @@
 
 enum { RES_OK, RES_NO, RES_BAD };
 
-int	 no(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-int	 bad(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-int	 ok_code(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-int	 bad_args(void);
-int	 no_store(int trycreate);
+int	 reply_no(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+int	 reply_bad(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+int	 reply_ok(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+int	 reply_bad_args(void);
+int	 reply_no_store(int trycreate);
 
 #endif

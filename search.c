@@ -105,7 +105,7 @@ search_arg_key(struct skey *k, const struct arg *v)
 		 * A NUL cannot be in a string (RFC 3501 section 9, CHAR8);
 		 * cut there, the string would match what it does not say.
 		 */
-		return (k->str = astring(v)) == NULL ? -1 : 0;
+		return (k->str = session_astring(v)) == NULL ? -1 : 0;
 	case SK_BEFORE:
 	case SK_ON:
 	case SK_SINCE:
@@ -130,7 +130,7 @@ search_arg_key(struct skey *k, const struct arg *v)
 	default:	/* SK_UID */
 		if (parse_seqset(v->s, &k->set) == -1)
 			return -1;
-		parse_seqset_resolve(&k->set, last_uid());
+		parse_seqset_resolve(&k->set, session_last_uid());
 		return 0;
 	}
 }
@@ -150,7 +150,7 @@ search_atom_key(const struct arg **ap, struct skey *k, int depth)
 		}
 	if (strcasecmp(a->s, "HEADER") == 0) {
 		/* HEADER field-name string (RFC 3501 6.4.4) */
-		if ((k->field = astring(a->next)) == NULL)
+		if ((k->field = session_astring(a->next)) == NULL)
 			goto fail;
 		a = a->next;
 		k->op = SK_HEADER;
@@ -249,7 +249,7 @@ search_header(struct msgctx *m, const char *field, const char *needle)
 	int r;
 
 	if (b != NULL) {
-		f = blob_item(b, B_SEARCH, &n);
+		f = msg_blob_item(b, B_SEARCH, &n);
 		if ((r = mime_search_cached(f, n, field, needle)) != -1)
 			return r;
 	}
@@ -266,7 +266,7 @@ static int
 search_match(const struct skey *k, struct msgctx *m)
 {
 	uint32_t seq = m->seq;
-	const struct rec r = *rec(seq);
+	const struct rec r = *session_rec(seq);
 	int64_t sent;
 	int64_t day = r.internaldate - r.internaldate % 86400;
 
@@ -331,26 +331,26 @@ cmd_search(struct arg *a)
 
 	if (parse_keyword_is(a, "CHARSET")) {
 		/* RFC 3501 6.4.4: strings are compared as UTF-8. */
-		const char *cs = astring(a->next);
+		const char *cs = session_astring(a->next);
 		if (cs == NULL)
-			return bad_args();
+			return reply_bad_args();
 		if (strcasecmp(cs, "US-ASCII") != 0 && strcasecmp(cs, "UTF-8"))
-			return no("[BADCHARSET (US-ASCII UTF-8)] Unsupported "
-			    "charset");
+			return reply_no("[BADCHARSET (US-ASCII UTF-8)] "
+			    "Unsupported charset");
 		a = a->next->next;
 	}
 	if (a == NULL || (k = search_keys(a, 0)) == NULL)
-		return bad("Invalid search criteria");
-	outs("* SEARCH");
+		return reply_bad("Invalid search criteria");
+	io_outs("* SEARCH");
 	for (seq = 1; seq <= n; seq++) {
 		struct msgctx m;
 
 		msg_init(&m, seq);
 		if (search_match(k, &m))
-			outf(" %u", S.uid ? rec(seq)->uid : seq);
+			io_outf(" %u", S.uid ? session_rec(seq)->uid : seq);
 		msg_done(&m);
 	}
-	outs("\r\n");
+	io_outs("\r\n");
 	skey_free(k);
 	return RES_OK;
 }

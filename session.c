@@ -19,7 +19,7 @@
 struct session S;
 
 size_t
-nargs(const struct arg *a)
+session_nargs(const struct arg *a)
 {
 	size_t n = 0;
 
@@ -29,7 +29,7 @@ nargs(const struct arg *a)
 }
 
 const char *
-astring(const struct arg *a)
+session_astring(const struct arg *a)
 {
 	if (a == NULL || a->type == ARG_LIST || strlen(a->s) != a->len)
 		return NULL;
@@ -42,9 +42,9 @@ astring(const struct arg *a)
  * (RFC 3501 6.3.3, see cmd_create), or SELECT "a/" would select a.
  */
 char *
-mailbox_arg(const struct arg *a)
+session_mailbox_arg(const struct arg *a)
 {
-	const char *s = astring(a);
+	const char *s = session_astring(a);
 	char *name;
 
 	if (s == NULL || (a->len > 1 && s[a->len - 1] == '/') ||
@@ -58,12 +58,12 @@ mailbox_arg(const struct arg *a)
  * fails the session cannot go on with a true view, so it ends.
  */
 const struct rec *
-rec(uint32_t seq)
+session_rec(uint32_t seq)
 {
 	const struct rec *r = store_rec(S.mb, seq);
 
 	if (r == NULL)
-		die(EXIT_TEMP, "read index: %s", store_error(S.store));
+		log_die(EXIT_TEMP, "read index: %s", store_error(S.store));
 	return r;
 }
 
@@ -80,55 +80,55 @@ out_flaglist(uint32_t flags, uint64_t kw, int recent)
 	const char *sep = "";
 	size_t i;
 
-	out("(", 1);
+	io_out("(", 1);
 	for (i = 0; i < 5; i++)
 		if (flags & sysflag_bits[i]) {
-			outs(sep);
-			outs(sysflags[i]);
+			io_outs(sep);
+			io_outs(sysflags[i]);
 			sep = " ";
 		}
 	if (recent) {
-		outs(sep);
-		outs("\\Recent");
+		io_outs(sep);
+		io_outs("\\Recent");
 		sep = " ";
 	}
 	for (i = 0; kw != 0 && i < store_nkeywords(S.mb); i++)
 		if (kw & ((uint64_t)1 << i)) {
-			outs(sep);
-			outs(store_keyword_name(S.mb, i));
+			io_outs(sep);
+			io_outs(store_keyword_name(S.mb, i));
 			sep = " ";
 		}
-	out(")", 1);
+	io_out(")", 1);
 }
 
 void
-out_msgflags(uint32_t seq)
+session_out_flags(uint32_t seq)
 {
-	const struct rec *r = rec(seq);
+	const struct rec *r = session_rec(seq);
 
-	outs("FLAGS ");
+	io_outs("FLAGS ");
 	out_flaglist(r->flags & FL_SYSTEM, r->keywords,
 	    store_is_recent(S.mb, seq));
 }
 
 void
-out_mailbox_flags(void)
+session_out_mailbox_flags(void)
 {
 	size_t i, n = store_nkeywords(S.mb);
 
-	outs("* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft");
+	io_outs("* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft");
 	for (i = 0; i < n; i++)
-		outf(" %s", store_keyword_name(S.mb, i));
-	outs(")\r\n");
+		io_outf(" %s", store_keyword_name(S.mb, i));
+	io_outs(")\r\n");
 	if (S.readonly) {
-		outs("* OK [PERMANENTFLAGS ()] Read-only mailbox\r\n");
+		io_outs("* OK [PERMANENTFLAGS ()] Read-only mailbox\r\n");
 		return;
 	}
-	outs("* OK [PERMANENTFLAGS (\\Answered \\Flagged \\Deleted \\Seen "
+	io_outs("* OK [PERMANENTFLAGS (\\Answered \\Flagged \\Deleted \\Seen "
 	    "\\Draft");
 	for (i = 0; i < n; i++)
-		outf(" %s", store_keyword_name(S.mb, i));
-	outs(n < KEYWORDS_MAX ? " \\*)] Flags permitted\r\n" :
+		io_outf(" %s", store_keyword_name(S.mb, i));
+	io_outs(n < KEYWORDS_MAX ? " \\*)] Flags permitted\r\n" :
 	    ")] Flags permitted\r\n");
 }
 
@@ -137,7 +137,7 @@ out_mailbox_flags(void)
  * only where allow_expunge says the command permits it).
  */
 void
-report_changes(int allow_expunge)
+session_report_changes(int allow_expunge)
 {
 	struct sync sy;
 	size_t i;
@@ -145,39 +145,39 @@ report_changes(int allow_expunge)
 	if (S.mb == NULL)
 		return;
 	if (store_sync(S.mb, allow_expunge, &sy) == -1) {
-		logmsg(LOG_ERR, "sync: %s", store_error(S.store));
+		log_msg(LOG_ERR, "sync: %s", store_error(S.store));
 		return;
 	}
 	if (sy.deleted && S.deleted_one) {
 		/* This session deleted it: it is just no longer selected. */
 		store_sync_free(&sy);
-		unselect();
+		session_unselect();
 		return;
 	}
 	if (sy.deleted) {
 		/* RFC 2180 3.3: the mailbox is gone, so is the session. */
-		outs("* BYE Mailbox deleted by another session\r\n");
-		out_flush();
+		io_outs("* BYE Mailbox deleted by another session\r\n");
+		io_flush();
 		exit(0);
 	}
 	for (i = 0; i < sy.nexpunged; i++)
-		outf("* %u EXPUNGE\r\n", sy.expunged[i]);
+		io_outf("* %u EXPUNGE\r\n", sy.expunged[i]);
 	if (sy.keywords_changed)
-		out_mailbox_flags();
+		session_out_mailbox_flags();
 	if (sy.exists_changed) {
-		outf("* %u EXISTS\r\n", sy.exists);
-		outf("* %u RECENT\r\n", sy.recent);
+		io_outf("* %u EXISTS\r\n", sy.exists);
+		io_outf("* %u RECENT\r\n", sy.recent);
 	}
 	for (i = 0; i < sy.nchanged; i++) {
-		outf("* %u FETCH (", sy.changed[i]);
-		out_msgflags(sy.changed[i]);
-		outs(")\r\n");
+		io_outf("* %u FETCH (", sy.changed[i]);
+		session_out_flags(sy.changed[i]);
+		io_outs(")\r\n");
 	}
 	store_sync_free(&sy);
 }
 
 void
-unselect(void)
+session_unselect(void)
 {
 	if (S.mb != NULL)
 		store_unselect(S.mb);
@@ -187,11 +187,11 @@ unselect(void)
 
 /* What '*' means in a UID set (RFC 3501 6.4.8). */
 uint32_t
-last_uid(void)
+session_last_uid(void)
 {
 	uint32_t n = store_exists(S.mb);
 
-	return n ? rec(n)->uid : 0;
+	return n ? session_rec(n)->uid : 0;
 }
 
 /*
@@ -200,7 +200,7 @@ last_uid(void)
  * for sequence numbers (RFC 3501 6.4.8 leaves UIDs free to miss).
  */
 int
-seqs_of(const char *text, int uid, uint32_t **seqs_r, size_t *n_r)
+session_seqs(const char *text, int uid, uint32_t **seqs_r, size_t *n_r)
 {
 	struct seqset set;
 	uint32_t exists = store_exists(S.mb), *v, seq, max;
@@ -223,7 +223,7 @@ seqs_of(const char *text, int uid, uint32_t **seqs_r, size_t *n_r)
 				parse_seqset_free(&set);
 				return -1;
 			}
-	max = uid ? last_uid() : exists;
+	max = uid ? session_last_uid() : exists;
 	parse_seqset_resolve(&set, max);
 	if (!uid && set.n > 0 && set.r[set.n - 1].hi > exists)
 		set.r[set.n - 1].hi = exists;
@@ -236,7 +236,7 @@ seqs_of(const char *text, int uid, uint32_t **seqs_r, size_t *n_r)
 		for (i = 0; i < set.n; i++)
 			for (seq = store_seq_at_uid(S.mb, set.r[i].lo);
 			    seq >= 1 && seq <= exists &&
-			    rec(seq)->uid <= set.r[i].hi; seq++)
+			    session_rec(seq)->uid <= set.r[i].hi; seq++)
 				v[n++] = seq;
 	} else
 		for (i = 0; i < set.n; i++)
@@ -251,7 +251,7 @@ seqs_of(const char *text, int uid, uint32_t **seqs_r, size_t *n_r)
 
 /* A UID list as RFC 4315 uid-set text, runs written a:b; malloc'd. */
 char *
-uidset_text(const uint32_t *uids, size_t n)
+session_uidset_text(const uint32_t *uids, size_t n)
 {
 	size_t i = 0, j, len = 0, cap = n * 22 + 1;
 	char *t = malloc(cap);
@@ -279,7 +279,8 @@ uidset_text(const uint32_t *uids, size_t n)
  * no flag, -2 for a keyword longer than the store keeps.
  */
 int
-flag_args(const struct arg *a, uint32_t *sys_r, const char **kw, size_t *nkw_r)
+session_flag_args(const struct arg *a, uint32_t *sys_r, const char **kw,
+    size_t *nkw_r)
 {
 	size_t i;
 
@@ -306,19 +307,19 @@ flag_args(const struct arg *a, uint32_t *sys_r, const char **kw, size_t *nkw_r)
 	return 0;
 }
 
-/* A failure of flag_args as the reply (-2: a keyword too long to keep). */
+/* A failure of session_flag_args as the reply (-2: a keyword too long). */
 int
-flag_error(int e)
+session_flag_error(int e)
 {
-	return e == -2 ? no("[LIMIT] Keyword longer than %d bytes",
-	    KEYWORD_LEN_MAX) : bad("Invalid flag");
+	return e == -2 ? reply_no("[LIMIT] Keyword longer than %d bytes",
+	    KEYWORD_LEN_MAX) : reply_bad("Invalid flag");
 }
 
 int
-open_store(const char *dir)
+session_open_store(const char *dir)
 {
 	if ((S.store = store_open(dir)) == NULL) {
-		logmsg(LOG_ERR, "open store %s: %s", dir, strerror(errno));
+		log_msg(LOG_ERR, "open store %s: %s", dir, strerror(errno));
 		return -1;
 	}
 	return 0;

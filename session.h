@@ -21,11 +21,10 @@ enum { ST_NOAUTH = 1, ST_AUTH = 2, ST_SELECTED = 4 };
 
 struct session {
 	int		 state;
-	int		 log_stderr;
 	const char	*pwfile;
 	const char	*dir;
 	size_t		 appendmax;
-	char		*user;		/* as logged: a LOGIN name esc()'d */
+	char		*user;		/* as logged: log_esc()'d */
 	struct store	*store;
 	struct mailbox	*mb;
 	int		 readonly;
@@ -41,21 +40,21 @@ struct session {
 
 extern struct session S;
 
-size_t		 nargs(const struct arg *);
-const char	*astring(const struct arg *);
-char		*mailbox_arg(const struct arg *);
-int		 open_store(const char *dir);
-const struct rec *rec(uint32_t seq);
-void		 out_msgflags(uint32_t seq);
-void		 out_mailbox_flags(void);
-int		 flag_args(const struct arg *, uint32_t *sys_r,
+size_t		 session_nargs(const struct arg *);
+const char	*session_astring(const struct arg *);
+char		*session_mailbox_arg(const struct arg *);
+int		 session_open_store(const char *dir);
+const struct rec *session_rec(uint32_t seq);
+void		 session_out_flags(uint32_t seq);
+void		 session_out_mailbox_flags(void);
+int		 session_flag_args(const struct arg *, uint32_t *sys_r,
 		    const char **kw, size_t *nkw_r);
-int		 flag_error(int);
-void		 report_changes(int allow_expunge);
-void		 unselect(void);
-uint32_t	 last_uid(void);
-int		 seqs_of(const char *text, int uid, uint32_t **seqs_r,
+int		 session_flag_error(int);
+void		 session_report_changes(int allow_expunge);
+void		 session_unselect(void);
+uint32_t	 session_last_uid(void);
+int		 session_seqs(const char *text, int uid, uint32_t **seqs_r,
 		    size_t *n_r);
-char		*uidset_text(const uint32_t *uids, size_t n);
+char		*session_uidset_text(const uint32_t *uids, size_t n);
 
 #endif
