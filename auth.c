@@ -180,7 +180,7 @@ cmd_login(struct arg *a)
 	const char *user = session_astring(a);
 	const char *pass = session_astring(a ? a->next : NULL);
 
-	if (session_nargs(a) != 2 || user == NULL || pass == NULL)
+	if (user == NULL || pass == NULL)
 		return reply_bad_args();
 	return login(user, a->next->s);
 }
@@ -262,7 +262,7 @@ cmd_authenticate(struct arg *a)
 	const char *mech = session_astring(a);
 	int r;
 
-	if (mech == NULL || session_nargs(a) > 2)
+	if (mech == NULL)
 		return reply_bad_args();
 	if (strcasecmp(mech, "PLAIN") != 0)
 		return reply_no("[CANNOT] Unsupported authentication "

@@ -16,44 +16,67 @@
 #include "reply.h"
 #include "session.h"
 
+/*
+ * The command table: all that dispatch checks before a handler runs.
+ * states: where the command is allowed. min, max: how many arguments
+ * follow its name (more than max, or fewer than min, is answered BAD
+ * "Missing or invalid arguments"); a handler checks their kinds. flags:
+ * CF_* below. A new command is one row here and one handler.
+ */
+#define CF_UID		0x01	/* may follow UID */
+#define CF_UIDSET	0x02	/* after UID, a UID set first (RFC 4315 2.1) */
+#define CF_EXPUNGE	0x04	/* EXPUNGE responses may follow (7.4.1) */
+#define CF_DESELECT	0x08	/* deselects first, even if it fails (6.3.1) */
+#define CF_LOGOUT	0x10	/* ends the session when it succeeds */
+
+#define ANY		ARGS_MAX	/* as many as a command can have */
+#define ALL_STATES	(ST_NOAUTH | ST_AUTH | ST_SELECTED)
+#define LOGGED_IN	(ST_AUTH | ST_SELECTED)
+
 struct cmd {
 	const char	*name;
-	int		 states;
 	int		 (*fn)(struct arg *);
-	int		 uid;		/* may follow UID */
-	int		 expunge_ok;	/* RFC 3501 7.4.1 */
+	int		 states;
+	size_t		 min, max;
+	int		 flags;
 };
 
 static int cmd_uid(struct arg *);
 
 static const struct cmd cmds[] = {
-	{ "CAPABILITY", ST_NOAUTH | ST_AUTH | ST_SELECTED, cmd_capability,
-	    0, 1 },
-	{ "NOOP", ST_NOAUTH | ST_AUTH | ST_SELECTED, cmd_noop, 0, 1 },
-	{ "LOGOUT", ST_NOAUTH | ST_AUTH | ST_SELECTED, cmd_logout, 0, 1 },
-	{ "LOGIN", ST_NOAUTH, cmd_login, 0, 1 },
-	{ "AUTHENTICATE", ST_NOAUTH, cmd_authenticate, 0, 1 },
-	{ "SELECT", ST_AUTH | ST_SELECTED, cmd_select, 0, 1 },
-	{ "EXAMINE", ST_AUTH | ST_SELECTED, cmd_examine, 0, 1 },
-	{ "CREATE", ST_AUTH | ST_SELECTED, cmd_create, 0, 1 },
-	{ "DELETE", ST_AUTH | ST_SELECTED, cmd_delete, 0, 1 },
-	{ "RENAME", ST_AUTH | ST_SELECTED, cmd_rename, 0, 1 },
-	{ "SUBSCRIBE", ST_AUTH | ST_SELECTED, cmd_subscribe, 0, 1 },
-	{ "UNSUBSCRIBE", ST_AUTH | ST_SELECTED, cmd_unsubscribe, 0, 1 },
-	{ "LIST", ST_AUTH | ST_SELECTED, cmd_list, 0, 1 },
-	{ "LSUB", ST_AUTH | ST_SELECTED, cmd_lsub, 0, 1 },
-	{ "STATUS", ST_AUTH | ST_SELECTED, cmd_status, 0, 1 },
-	{ "APPEND", ST_AUTH | ST_SELECTED, cmd_append, 0, 1 },
-	{ "CHECK", ST_SELECTED, cmd_noop, 0, 1 },
-	{ "CLOSE", ST_SELECTED, cmd_close, 0, 1 },
-	{ "UNSELECT", ST_SELECTED, cmd_unselect, 0, 1 },
-	{ "EXPUNGE", ST_SELECTED, cmd_expunge, 1, 1 },
-	{ "SEARCH", ST_SELECTED, cmd_search, 1, 0 },
-	{ "FETCH", ST_SELECTED, cmd_fetch, 1, 0 },
-	{ "STORE", ST_SELECTED, cmd_store, 1, 0 },
-	{ "COPY", ST_SELECTED, cmd_copy, 1, 1 },
-	{ "UID", ST_SELECTED, cmd_uid, 0, 1 },
-	{ NULL, 0, NULL, 0, 0 }
+	{ "CAPABILITY",	cmd_capability,	ALL_STATES, 0, 0, CF_EXPUNGE },
+	{ "NOOP",	cmd_noop,	ALL_STATES, 0, 0, CF_EXPUNGE },
+	{ "LOGOUT",	cmd_logout,	ALL_STATES, 0, 0,
+	    CF_EXPUNGE | CF_LOGOUT },
+	{ "LOGIN",	cmd_login,	ST_NOAUTH, 2, 2, CF_EXPUNGE },
+	{ "AUTHENTICATE", cmd_authenticate, ST_NOAUTH, 1, 2, CF_EXPUNGE },
+	{ "SELECT",	cmd_select,	LOGGED_IN, 1, 1,
+	    CF_EXPUNGE | CF_DESELECT },
+	{ "EXAMINE",	cmd_examine,	LOGGED_IN, 1, 1,
+	    CF_EXPUNGE | CF_DESELECT },
+	{ "CREATE",	cmd_create,	LOGGED_IN, 1, 1, CF_EXPUNGE },
+	{ "DELETE",	cmd_delete,	LOGGED_IN, 1, 1, CF_EXPUNGE },
+	{ "RENAME",	cmd_rename,	LOGGED_IN, 2, 2, CF_EXPUNGE },
+	{ "SUBSCRIBE",	cmd_subscribe,	LOGGED_IN, 1, 1, CF_EXPUNGE },
+	{ "UNSUBSCRIBE", cmd_unsubscribe, LOGGED_IN, 1, 1, CF_EXPUNGE },
+	{ "LIST",	cmd_list,	LOGGED_IN, 2, 2, CF_EXPUNGE },
+	{ "LSUB",	cmd_lsub,	LOGGED_IN, 2, 2, CF_EXPUNGE },
+	{ "STATUS",	cmd_status,	LOGGED_IN, 2, 2, CF_EXPUNGE },
+	{ "APPEND",	cmd_append,	LOGGED_IN, 2, 4, CF_EXPUNGE },
+	{ "CHECK",	cmd_noop,	ST_SELECTED, 0, 0, CF_EXPUNGE },
+	{ "CLOSE",	cmd_close,	ST_SELECTED, 0, 0, CF_EXPUNGE },
+	{ "UNSELECT",	cmd_unselect,	ST_SELECTED, 0, 0, CF_EXPUNGE },
+	{ "EXPUNGE",	cmd_expunge,	ST_SELECTED, 0, 0,
+	    CF_UID | CF_UIDSET | CF_EXPUNGE },
+	/* SEARCH answers a missing key itself: "Invalid search criteria". */
+	{ "SEARCH",	cmd_search,	ST_SELECTED, 0, ANY, CF_UID },
+	{ "FETCH",	cmd_fetch,	ST_SELECTED, 2, 2, CF_UID },
+	{ "STORE",	cmd_store,	ST_SELECTED, 3, ANY, CF_UID },
+	{ "COPY",	cmd_copy,	ST_SELECTED, 2, 2,
+	    CF_UID | CF_EXPUNGE },
+	/* UID answers a missing command itself: "Unknown UID command". */
+	{ "UID",	cmd_uid,	ST_SELECTED, 0, ANY, CF_EXPUNGE },
+	{ NULL,		NULL,		0, 0, 0, 0 }
 };
 
 static const struct cmd *cur;	/* the command being run, for its reply */
@@ -69,16 +92,51 @@ find_cmd(const char *name)
 	return c;
 }
 
+/*
+ * The checks of the command's row, then its handler. Under UID, a
+ * CF_UIDSET command takes its UID set before its own arguments.
+ */
+static int
+run_handler(const struct cmd *c, struct arg *a)
+{
+	size_t n = session_nargs(a), set = S.uid && (c->flags & CF_UIDSET);
+
+	if (c->flags & CF_DESELECT)
+		session_unselect();
+	if (n < c->min + set || n > c->max + set)
+		return reply_bad_args();
+	return c->fn(a);
+}
+
 static int
 cmd_uid(struct arg *a)
 {
 	const struct cmd *c;
 
-	if (a == NULL || a->type != ARG_ATOM || !(c = find_cmd(a->s))->uid)
+	if (a == NULL || a->type != ARG_ATOM ||
+	    !((c = find_cmd(a->s))->flags & CF_UID))
 		return reply_bad("Unknown UID command");
 	S.uid = 1;
 	cur = c;
-	return c->fn(a->next);
+	return run_handler(c, a->next);
+}
+
+/* The tagged reply: the command's name from the row it ran. */
+static void
+tagged_reply(const char *tag, int res)
+{
+	io_outs(tag);
+	io_outs(res == RES_OK ? " OK " : res == RES_NO ? " NO " : " BAD ");
+	if (res != RES_OK)
+		io_outs(S.restext);
+	else {
+		if (S.restext != NULL)
+			io_outf("%s ", S.restext);
+		io_outf("%s%s completed", S.uid ? "UID " : "", cur->name);
+	}
+	io_outs("\r\n");
+	free(S.restext);
+	S.restext = NULL;
 }
 
 static void
@@ -95,27 +153,16 @@ run_command(const char *tag, struct arg *args)
 	else if (!(c->states & S.state))
 		res = reply_bad("Not allowed in this state");
 	else
-		res = c->fn(args->next);
+		res = run_handler(c, args->next);
 	/* Nothing follows BYE but the tagged OK (RFC 3501 6.1.3). */
-	if (S.state == ST_SELECTED && c->fn != cmd_logout)
-		session_report_changes(cur->expunge_ok);
-	io_outs(tag);
-	io_outs(res == RES_OK ? " OK " : res == RES_NO ? " NO " : " BAD ");
-	if (res != RES_OK)
-		io_outs(S.restext);
-	else {
-		if (S.restext != NULL)
-			io_outf("%s ", S.restext);
-		io_outf("%s%s completed", S.uid ? "UID " : "", cur->name);
-	}
-	io_outs("\r\n");
-	free(S.restext);
-	S.restext = NULL;
+	if (S.state == ST_SELECTED && !(c->flags & CF_LOGOUT))
+		session_report_changes((cur->flags & CF_EXPUNGE) != 0);
+	tagged_reply(tag, res);
 	if (S.bye) {	/* the reason is logged */
 		io_flush();
 		exit(0);
 	}
-	if (c->fn == cmd_logout && res == RES_OK) {
+	if ((c->flags & CF_LOGOUT) && res == RES_OK) {
 		io_flush();
 		log_msg(LOG_INFO, "logout user=%s remote=%s",
 		    S.user ? S.user : "-", log_remote());
@@ -197,8 +244,7 @@ command_serve(void)
 int
 cmd_capability(struct arg *a)
 {
-	if (a != NULL)
-		return reply_bad_args();
+	(void)a;
 	io_outf("* CAPABILITY %s\r\n",
 	    S.state == ST_NOAUTH ? CAPS_PRE : CAPS_AUTH);
 	return RES_OK;
@@ -207,14 +253,14 @@ cmd_capability(struct arg *a)
 int
 cmd_noop(struct arg *a)
 {
-	return a != NULL ? reply_bad_args() : RES_OK;
+	(void)a;
+	return RES_OK;
 }
 
 int
 cmd_logout(struct arg *a)
 {
-	if (a != NULL)
-		return reply_bad_args();
+	(void)a;
 	io_outs("* BYE imapd logging out\r\n");
 	return RES_OK;
 }

@@ -515,8 +515,6 @@ cmd_fetch(struct arg *a)
 	size_t i, n, nf;
 	int seen = 0, uid_first = S.uid;
 
-	if (session_nargs(a) != 2)
-		return reply_bad_args();
 	if (session_seqs(session_astring(a), S.uid, &seqs, &n) == -1)
 		return reply_bad("Invalid sequence set");
 	if (fetch_atts(a->next, &f, &nf) == -1) {

@@ -157,7 +157,7 @@ list_common(struct arg *a, const char *verb,
 	char **v, *full;
 	size_t n;
 
-	if (session_nargs(a) != 2 || ref == NULL || pat == NULL)
+	if (ref == NULL || pat == NULL)
 		return reply_bad_args();
 	if (*pat == '\0') {
 		/* RFC 3501 6.3.8: the hierarchy delimiter and root name. */

@@ -19,10 +19,6 @@ select_mailbox(struct arg *a, int readonly)
 	char *name;
 	uint32_t seq, n;
 
-	/* RFC 3501 6.3.1: even a failed SELECT deselects. */
-	session_unselect();
-	if (session_nargs(a) != 1)
-		return reply_bad_args();
 	if ((name = session_mailbox_arg(a)) == NULL)
 		return reply_no("[CANNOT] Invalid mailbox name");
 	S.mb = store_select(S.store, name, readonly);
@@ -68,10 +64,6 @@ with_mailbox(struct arg *a, int (*fn)(struct store *, const char *))
 		return session_astring(a) ?
 		    reply_no("[CANNOT] Invalid mailbox name") :
 		    reply_bad_args();
-	if (a->next != NULL) {
-		free(name);
-		return reply_bad_args();
-	}
 	r = fn(S.store, name) == -1 ? reply_no_store(0) : RES_OK;
 	free(name);
 	return r;
@@ -139,8 +131,6 @@ cmd_rename(struct arg *a)
 	size_t n;
 	int r;
 
-	if (session_nargs(a) != 2)
-		return reply_bad_args();
 	from = session_mailbox_arg(a);
 	to = session_mailbox_arg(a->next);
 	if (from == NULL || to == NULL)
@@ -181,8 +171,7 @@ cmd_status(struct arg *a)
 	uint64_t v[NSTATUS];
 	char *name;
 
-	if (session_nargs(a) != 2 || a->next->type != ARG_LIST ||
-	    !a->next->child)
+	if (a->next->type != ARG_LIST || !a->next->child)
 		return reply_bad_args();
 	/* Every item is checked before any of the answer is sent. */
 	for (it = a->next->child; it != NULL; it = it->next)
@@ -222,13 +211,11 @@ cmd_append(struct arg *a)
 	const struct arg *flags = NULL, *date = NULL, *msg;
 	const char **kw = NULL;
 	uint32_t sys = 0, uidv, uid;
-	size_t n = session_nargs(a), nkw = 0;
+	size_t nkw = 0;
 	time_t when = time(NULL);
 	char *name;
 	int r;
 
-	if (n < 2 || n > 4)
-		return reply_bad_args();
 	msg = a->next;
 	if (msg->type == ARG_LIST) {
 		flags = msg;

@@ -20,8 +20,7 @@ cmd_close(struct arg *a)
 	uint32_t *seqs;
 	size_t n;
 
-	if (a != NULL)
-		return reply_bad_args();
+	(void)a;
 	/* RFC 3501 6.4.2: expunge silently, unless read-only. */
 	if (!S.readonly && store_expunge(S.mb, NULL, &seqs, &n) == 0)
 		free(seqs);
@@ -32,8 +31,7 @@ cmd_close(struct arg *a)
 int
 cmd_unselect(struct arg *a)
 {
-	if (a != NULL)
-		return reply_bad_args();
+	(void)a;
 	session_unselect();
 	return RES_OK;
 }
@@ -48,8 +46,6 @@ cmd_expunge(struct arg *a)
 	int r;
 
 	/* UID EXPUNGE takes a UID set (RFC 4315 2.1), EXPUNGE nothing. */
-	if (session_nargs(a) != (size_t)S.uid)
-		return reply_bad_args();
 	if (S.uid) {
 		if (parse_seqset(session_astring(a), &set) == -1)
 			return reply_bad("Invalid sequence set");
@@ -123,7 +119,7 @@ cmd_store(struct arg *a)
 	size_t i, n, nkw;
 	int mode, silent, r = RES_OK;
 
-	if (session_nargs(a) < 3 || a->next->type != ARG_ATOM ||
+	if (a->next->type != ARG_ATOM ||
 	    flags_mode(a->next->s, &mode, &silent) == -1)
 		return reply_bad_args();
 	if (S.readonly)
@@ -173,8 +169,6 @@ cmd_copy(struct arg *a)
 	size_t i, n;
 	int r = RES_OK;
 
-	if (session_nargs(a) != 2)
-		return reply_bad_args();
 	if (session_seqs(session_astring(a), S.uid, &seqs, &n) == -1)
 		return reply_bad("Invalid sequence set");
 	if ((dest = session_mailbox_arg(a->next)) == NULL)
