@@ -122,6 +122,16 @@ become_user(const struct pwent *pe)
 	return 0;
 }
 
+static int
+open_store(const char *dir)
+{
+	if ((S.store = store_open(dir)) == NULL) {
+		log_msg(LOG_ERR, "open store %s: %s", dir, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
 /*
  * An unknown user is checked against a dummy hash with the settings
  * (method and cost) of the file's first usable hash, so it costs what a
@@ -159,7 +169,7 @@ login(const char *user, char *pass)
 	}
 	if (become_user(&pe) == -1)
 		return reply_no("[UNAVAILABLE] Account is not usable");
-	if (session_open_store(pe.dir) == -1) {
+	if (open_store(pe.dir) == -1) {
 		/* Past become_user, root's ids are gone for good. */
 		if (root) {
 			io_outs("* BYE Cannot serve another login\r\n");

@@ -9,6 +9,7 @@
 #include <limits.h>
 #include <pwd.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,12 +24,39 @@
 #include "log.h"
 #include "session.h"
 
+static const char *deliver_to;	/* -D: the mailbox, or NULL for a session */
+
 static void
 usage(void)
 {
 	fprintf(stderr, "usage: imapd [-s] [-d dir] [-p passwdfile] "
 	    "[-l appendlimit] [-D mailbox]\n");
 	exit(EXIT_PERM);
+}
+
+static void start_fail(int code, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3), noreturn));
+
+/*
+ * A fatal error before the session starts is never silent: it is logged
+ * and written to stderr where that is not the client (log_fatal), and
+ * the client hears why in a BYE (a delivery has no client).
+ */
+static void
+start_fail(int code, const char *fmt, ...)
+{
+	char why[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof why, fmt, ap);
+	va_end(ap);
+	log_fatal("%s", why);
+	if (deliver_to == NULL) {
+		io_outf("* BYE imapd cannot start: %s\r\n", why);
+		io_flush();
+	}
+	exit(code);
 }
 
 static const char *
@@ -43,7 +71,7 @@ default_dir(void)
 		home = pw->pw_dir;
 	if (home == NULL ||
 	    (size_t)snprintf(path, sizeof path, "%s/Mail", home) >= sizeof path)
-		log_die(EXIT_PERM, "no home directory; use -d");
+		start_fail(EXIT_PERM, "no home directory; use -d");
 	return path;
 }
 
@@ -59,16 +87,13 @@ invoking_user(void)
 	return strdup(buf);
 }
 
-int
-main(int argc, char *argv[])
+static void
+options(int argc, char *argv[])
 {
-	const char *deliver_to = NULL;
 	unsigned long long lim;
 	char *end;
 	int ch;
 
-	S.appendmax = APPEND_MAX_DEFAULT;
-	clock_gettime(CLOCK_MONOTONIC, &S.started);
 	while ((ch = getopt(argc, argv, "d:p:l:D:s")) != -1) {
 		switch (ch) {
 		case 'd':
@@ -96,17 +121,32 @@ main(int argc, char *argv[])
 	}
 	if (optind != argc)
 		usage();
+}
+
+/* A session without a password file is the invoker's own. */
+static void
+open_own_store(void)
+{
+	if (getuid() == 0 || geteuid() == 0)
+		start_fail(deliver_to ? EX_TEMPFAIL_ : EXIT_PERM,
+		    "refusing to run as root without -p");
+	if (S.dir == NULL)
+		S.dir = default_dir();
+	if ((S.store = store_open(S.dir)) == NULL)
+		start_fail(deliver_to ? EX_TEMPFAIL_ : EXIT_TEMP,
+		    "cannot open the store %s: %s", S.dir, strerror(errno));
+}
+
+int
+main(int argc, char *argv[])
+{
+	S.appendmax = APPEND_MAX_DEFAULT;
+	clock_gettime(CLOCK_MONOTONIC, &S.started);
+	options(argc, argv);
 	openlog("imapd", LOG_PID, LOG_MAIL);
 	signal(SIGPIPE, SIG_IGN);
 	if (S.pwfile == NULL || deliver_to != NULL) {
-		/* A session without a password file is the invoker's own. */
-		if (getuid() == 0 || geteuid() == 0)
-			log_die(deliver_to ? EX_TEMPFAIL_ : EXIT_PERM,
-			    "refusing to run as root without -p");
-		if (S.dir == NULL)
-			S.dir = default_dir();
-		if (session_open_store(S.dir) == -1)
-			return deliver_to ? EX_TEMPFAIL_ : EXIT_TEMP;
+		open_own_store();
 		if (deliver_to)
 			return deliver_message(deliver_to);
 		S.user = invoking_user();

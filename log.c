@@ -3,6 +3,8 @@
  * the bytes a client sent escaped so that they cannot forge a line or a
  * field; the client's address as the launcher gives it; the fatal exit.
  */
+#include <sys/stat.h>
+
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -121,4 +123,42 @@ void
 log_to_stderr(void)
 {
 	to_stderr = 1;
+}
+
+/*
+ * Whether stderr is the client's socket, as inetd passes it (fds 0, 1 and
+ * 2 alike): a line written there would reach the client as IMAP.
+ */
+static int
+stderr_is_client(void)
+{
+	struct stat e, c;
+	int fd;
+
+	if (fstat(2, &e) == -1)
+		return 1;	/* closed: nowhere to write */
+	for (fd = 0; fd <= 1; fd++)
+		if (fstat(fd, &c) == 0 && c.st_dev == e.st_dev &&
+		    c.st_ino == e.st_ino)
+			return 1;
+	return 0;
+}
+
+/*
+ * A fatal error at start-up, before a session or a delivery: logged, and
+ * written to stderr as well wherever that is not the client's socket, so
+ * that the launcher (or the MTA, or whoever runs imapd by hand) sees why.
+ */
+void
+log_fatal(const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	log_msg(LOG_ERR, "fatal: %s", msg);
+	if (!to_stderr && !stderr_is_client())
+		fprintf(stderr, "imapd: %s\n", msg);
 }

@@ -14,5 +14,7 @@ void		 log_msg(int prio, const char *fmt, ...)
 		    __attribute__((format(printf, 2, 3)));
 void		 log_die(int code, const char *fmt, ...)
 		    __attribute__((format(printf, 2, 3), noreturn));
+void		 log_fatal(const char *fmt, ...)
+		    __attribute__((format(printf, 1, 2)));
 
 #endif

@@ -314,13 +314,3 @@ session_flag_error(int e)
 	return e == -2 ? reply_no("[LIMIT] Keyword longer than %d bytes",
 	    KEYWORD_LEN_MAX) : reply_bad("Invalid flag");
 }
-
-int
-session_open_store(const char *dir)
-{
-	if ((S.store = store_open(dir)) == NULL) {
-		log_msg(LOG_ERR, "open store %s: %s", dir, strerror(errno));
-		return -1;
-	}
-	return 0;
-}
