@@ -13,7 +13,10 @@ UTILOBJS = buf.o date.o
 MIMEOBJS = mime.o envelope.o bodystructure.o mimesearch.o
 STOREOBJS = store.o names.o index.o keywords.o view.o sync.o write.o \
 	cache.o compact.o
-OBJS = imapd.o parse.o modseq.o $(STOREOBJS) $(MIMEOBJS) $(UTILOBJS)
+# The session: imapd.o and the files beside it, over the modules below.
+SESSOBJS = imapd.o log.o io.o reply.o session.o auth.o command.o \
+	mailbox.o list.o message.o fetch.o msg.o search.o deliver.o
+OBJS = $(SESSOBJS) parse.o modseq.o $(STOREOBJS) $(MIMEOBJS) $(UTILOBJS)
 
 all: imapd
 
@@ -21,7 +24,8 @@ imapd: $(OBJS)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o imapd $(OBJS) $(LIBS)
 
 $(OBJS): imapd.h parse.h store.h modseq.h buf.h date.h
-imapd.o $(MIMEOBJS): mime.h
+$(SESSOBJS): session.h log.h io.h reply.h command.h msg.h deliver.h
+$(SESSOBJS) $(MIMEOBJS): mime.h
 $(MIMEOBJS): mimeint.h
 $(STOREOBJS): storeint.h
 

@@ -749,19 +749,6 @@ parse_free(struct parser *p)
 	free(p);
 }
 
-/*
- * Zero memory that held a secret. The volatile pointer keeps the
- * compiler from dropping the stores before a free() as dead.
- */
-void
-parse_wipe(void *p, size_t n)
-{
-	volatile unsigned char *v = p;
-
-	while (n--)
-		*v++ = 0;
-}
-
 const char *
 parse_tag(const struct parser *p)
 {

@@ -50,7 +50,6 @@ const char	*parse_error(const struct parser *);
  * Every byte of a command is wiped when the parser is done with it, so
  * a password lives no longer than its command; imapd.c uses it too.
  */
-void		 parse_wipe(void *, size_t);
 
 /*
  * A range of a sequence set. The bounds are 64-bit so that "*" (SEQ_STAR

@@ -245,4 +245,20 @@ EOF
 	assertHas "a4 OK [READ-WRITE] SELECT completed"
 }
 
+# A store failure travels as a value: DELETE INBOX is refused for what it
+# is, and nothing is logged as an unknown error (issue 7).
+testDeleteInboxLogsNoUnknownError() {
+	session -s <<EOF
+a1 DELETE INBOX
+a2 DELETE inbox
+a3 CREATE x
+a4 DELETE INBOX
+EOF
+	assertResp a1 "a1 NO [CANNOT] INBOX cannot be deleted"
+	assertResp a2 "a2 NO [CANNOT] INBOX cannot be deleted"
+	assertResp a4 "a4 NO [CANNOT] INBOX cannot be deleted"
+	assertFalse "no unknown error logged: $(cat "$ERR")" \
+	    "grep -q 'unknown error' '$ERR'"
+}
+
 . "${SHUNIT2:-/usr/share/shunit2/shunit2}"

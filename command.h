@@ -1,0 +1,43 @@
+/*
+ * command.h: the command loop (command.c) and the command handlers its
+ * table names, each defined in the file of its command group.
+ */
+#ifndef COMMAND_H
+#define COMMAND_H
+
+struct arg;
+
+void	 command_serve(void);
+
+/* command.c */
+int	 cmd_capability(struct arg *);
+int	 cmd_noop(struct arg *);
+int	 cmd_logout(struct arg *);
+/* auth.c */
+int	 cmd_login(struct arg *);
+int	 cmd_authenticate(struct arg *);
+/* mailbox.c */
+int	 cmd_select(struct arg *);
+int	 cmd_examine(struct arg *);
+int	 cmd_create(struct arg *);
+int	 cmd_delete(struct arg *);
+int	 cmd_rename(struct arg *);
+int	 cmd_subscribe(struct arg *);
+int	 cmd_unsubscribe(struct arg *);
+int	 cmd_status(struct arg *);
+int	 cmd_append(struct arg *);
+/* list.c */
+int	 cmd_list(struct arg *);
+int	 cmd_lsub(struct arg *);
+/* message.c */
+int	 cmd_close(struct arg *);
+int	 cmd_unselect(struct arg *);
+int	 cmd_expunge(struct arg *);
+int	 cmd_store(struct arg *);
+int	 cmd_copy(struct arg *);
+/* fetch.c */
+int	 cmd_fetch(struct arg *);
+/* search.c */
+int	 cmd_search(struct arg *);
+
+#endif

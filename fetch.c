@@ -1,0 +1,540 @@
+/*
+ * fetch.c: FETCH: its attributes parsed (sections, partial ranges,
+ * macros), and each message's answer written, with \Seen set where a
+ * body is fetched without .PEEK.
+ */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "date.h"
+#include "imapd.h"
+#include "mime.h"
+#include "command.h"
+#include "io.h"
+#include "log.h"
+#include "msg.h"
+#include "reply.h"
+#include "session.h"
+
+enum {
+	FA_FLAGS, FA_UID, FA_INTERNALDATE, FA_SIZE, FA_MODSEQ, FA_BODY,
+	FA_ENVELOPE, FA_STRUCTURE, FA_BODYSTRUCTURE
+};
+enum { SEC_ALL, SEC_HEADER, SEC_TEXT, SEC_FIELDS, SEC_FIELDS_NOT, SEC_MIME };
+
+struct fatt {
+	int	 kind;
+	int	 peek;		/* does not set \Seen */
+	int	 section;
+	uint32_t path[MIME_DEPTH_MAX];	/* part numbers, RFC 3501 6.4.5 */
+	size_t	 depth;
+	char	**fields;
+	size_t	 nfields;
+	int	 partial;
+	uint32_t origin, count;
+	char	 name[64];	/* as the response names it, before '[' */
+};
+
+
+/* "<origin.count>" after a section (RFC 3501 6.4.5). */
+static int
+fetch_partial(const char *s, struct fatt *f)
+{
+	char num[32], *dot;
+	size_t n = strlen(s);
+
+	if (n == 0)
+		return 0;
+	if (n < 5 || s[0] != '<' || s[n - 1] != '>' || n - 2 >= sizeof num)
+		return -1;
+	memcpy(num, s + 1, n - 2);
+	num[n - 2] = '\0';
+	if ((dot = strchr(num, '.')) == NULL)
+		return -1;
+	*dot = '\0';
+	if (parse_number(num, &f->origin) == -1 ||
+	    parse_number(dot + 1, &f->count) == -1 || f->count == 0)
+		return -1;
+	f->partial = 1;
+	return 0;
+}
+
+/*
+ * The part numbers at the start of a section ("1.2." of "1.2.MIME"):
+ * returns how many bytes they take, with the dot after the last one.
+ */
+static size_t
+section_path(const char *s, size_t n, struct fatt *f)
+{
+	size_t i = 0, start;
+	char num[11];
+
+	while (i < n && isdigit((unsigned char)s[i])) {
+		for (start = i; i < n && isdigit((unsigned char)s[i]); i++)
+			;
+		if (i - start >= sizeof num || f->depth == MIME_DEPTH_MAX)
+			return (size_t)-1;
+		memcpy(num, s + start, i - start);
+		num[i - start] = '\0';
+		if (parse_number(num, &f->path[f->depth]) == -1 ||
+		    f->path[f->depth] == 0)
+			return (size_t)-1;
+		f->depth++;
+		if (i == n)
+			return i;
+		if (s[i++] != '.' || i == n)
+			return (size_t)-1;
+	}
+	return i;
+}
+
+/* The text between '[' and ']' of BODY[...]. */
+static int
+fetch_section(const char *s, size_t n, struct fatt *f)
+{
+	static const struct {
+		const char	*name;
+		int		 section;
+	} secs[] = {
+		{ "HEADER.FIELDS.NOT ", SEC_FIELDS_NOT },
+		{ "HEADER.FIELDS ", SEC_FIELDS },
+		{ "HEADER", SEC_HEADER },
+		{ "TEXT", SEC_TEXT },
+	};
+	size_t i, l;
+	char *fields;
+	int r;
+
+	if ((l = section_path(s, n, f)) == (size_t)-1)
+		return -1;
+	s += l;
+	n -= l;
+	if (n == 0) {
+		f->section = SEC_ALL;
+		return 0;
+	}
+	if (f->depth > 0 && n == 4 && strncasecmp(s, "MIME", 4) == 0) {
+		f->section = SEC_MIME;
+		return 0;
+	}
+	for (i = 0; i < sizeof secs / sizeof secs[0]; i++) {
+		l = strlen(secs[i].name);
+		if (n < l || strncasecmp(s, secs[i].name, l) != 0)
+			continue;
+		f->section = secs[i].section;
+		if (f->section != SEC_FIELDS && f->section != SEC_FIELDS_NOT)
+			return n == l ? 0 : -1;
+		if ((fields = strndup(s + l, n - l)) == NULL)
+			return -1;
+		r = parse_section_fields(fields, &f->fields, &f->nfields);
+		free(fields);
+		/* Field names match in any case; the echo is upper case. */
+		for (i = 0; r == 0 && i < f->nfields; i++)
+			for (fields = f->fields[i]; *fields; fields++)
+				*fields = (char)toupper((unsigned char)*fields);
+		return r;
+	}
+	return -1;
+}
+
+static int
+fetch_body_att(const char *s, struct fatt *f)
+{
+	const char *lb = strchr(s, '['), *rb;
+	size_t plen = lb ? (size_t)(lb - s) : strlen(s);
+
+	f->kind = FA_BODY;
+	if (lb == NULL || (rb = strrchr(lb, ']')) == NULL)
+		return -1;
+	if (plen == 9 && strncasecmp(s, "BODY.PEEK", 9) == 0)
+		f->peek = 1;
+	else if (plen != 4 || strncasecmp(s, "BODY", 4) != 0)
+		return -1;
+	snprintf(f->name, sizeof f->name, "BODY");
+	if (fetch_section(lb + 1, (size_t)(rb - lb - 1), f) == -1)
+		return -1;
+	return fetch_partial(rb + 1, f);
+}
+
+static int
+fetch_att(const struct arg *a, struct fatt *f)
+{
+	static const struct {
+		const char	*name;
+		int		 kind, section, peek;
+	} simple[] = {
+		{ "FLAGS", FA_FLAGS, 0, 0 },
+		{ "UID", FA_UID, 0, 0 },
+		{ "INTERNALDATE", FA_INTERNALDATE, 0, 0 },
+		{ "RFC822.SIZE", FA_SIZE, 0, 0 },
+		{ "MODSEQ", FA_MODSEQ, 0, 0 },
+		{ "RFC822", FA_BODY, SEC_ALL, 0 },
+		{ "RFC822.HEADER", FA_BODY, SEC_HEADER, 1 },
+		{ "RFC822.TEXT", FA_BODY, SEC_TEXT, 0 },
+		{ "ENVELOPE", FA_ENVELOPE, 0, 0 },
+		{ "BODY", FA_STRUCTURE, 0, 0 },
+		{ "BODYSTRUCTURE", FA_BODYSTRUCTURE, 0, 0 },
+	};
+	size_t i;
+
+	memset(f, 0, sizeof *f);
+	if (a->type != ARG_ATOM)
+		return -1;
+	for (i = 0; i < sizeof simple / sizeof simple[0]; i++)
+		if (strcasecmp(a->s, simple[i].name) == 0) {
+			f->kind = simple[i].kind;
+			f->section = simple[i].section;
+			f->peek = simple[i].peek;
+			snprintf(f->name, sizeof f->name, "%s", simple[i].name);
+			return 0;
+		}
+	return fetch_body_att(a->s, f);
+}
+
+static void
+fatts_free(struct fatt *f, size_t n)
+{
+	size_t i, j;
+
+	for (i = 0; i < n; i++) {
+		for (j = 0; j < f[i].nfields; j++)
+			free(f[i].fields[j]);
+		free(f[i].fields);
+	}
+	free(f);
+}
+
+/* The attributes of a FETCH, macros expanded (RFC 3501 6.4.5). */
+static int
+fetch_atts(const struct arg *a, struct fatt **f_r, size_t *n_r)
+{
+	static const struct arg macro[] = {
+		{ ARG_ATOM, 0, "FLAGS", 5, NULL, (struct arg *)&macro[1] },
+		{ ARG_ATOM, 0, "INTERNALDATE", 12, NULL,
+		    (struct arg *)&macro[2] },
+		{ ARG_ATOM, 0, "RFC822.SIZE", 11, NULL,
+		    (struct arg *)&macro[3] },
+		{ ARG_ATOM, 0, "ENVELOPE", 8, NULL, (struct arg *)&macro[4] },
+		{ ARG_ATOM, 0, "BODY", 4, NULL, NULL },
+	};
+	const struct arg *it = a;
+	struct fatt *f;
+	size_t n = 1, i;
+
+	if (a->type == ARG_LIST) {
+		it = a->child;
+		n = session_nargs(it);
+	} else if (parse_keyword_is(a, "FAST")) {
+		it = macro;
+		n = 3;
+	} else if (parse_keyword_is(a, "ALL")) {
+		it = macro;
+		n = 4;
+	} else if (parse_keyword_is(a, "FULL")) {
+		it = macro;
+		n = 5;
+	}
+	if (n == 0 || (f = calloc(n, sizeof *f)) == NULL)
+		return -1;
+	for (i = 0; i < n; i++, it = it->next)
+		if (fetch_att(it, &f[i]) == -1) {
+			fatts_free(f, i + 1);
+			return -1;
+		}
+	*f_r = f;
+	*n_r = n;
+	return 0;
+}
+
+static void
+out_internaldate(int64_t t)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	if (gmtime_r(&tt, &tm) == NULL)
+		memset(&tm, 0, sizeof tm);
+	io_outf("\"%02d-%s-%04d %02d:%02d:%02d +0000\"", tm.tm_mday,
+	    date_month_name[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min,
+	    tm.tm_sec);
+}
+
+static int
+field_listed(const struct fatt *f, const char *line, size_t n)
+{
+	size_t i, l;
+
+	for (i = 0; i < f->nfields; i++) {
+		l = strlen(f->fields[i]);
+		if (l < n && line[l] == ':' &&
+		    strncasecmp(line, f->fields[i], l) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * HEADER.FIELDS and HEADER.FIELDS.NOT: the header lines of the named
+ * fields (folded lines kept with their field), then the empty line.
+ */
+static char *
+header_fields(const struct fatt *f, const char *p, size_t hlen, size_t *n_r)
+{
+	char *buf = malloc(hlen + 3);
+	size_t i = 0, n = 0;
+	int keep = 0;
+
+	if (buf == NULL)
+		return NULL;
+	while (i < hlen) {
+		const char *nl = memchr(p + i, '\n', hlen - i);
+		size_t l = nl ? (size_t)(nl - (p + i)) + 1 : hlen - i;
+		if (l <= 2 && (p[i] == '\n' || p[i] == '\r'))
+			break;
+		if (p[i] != ' ' && p[i] != '\t')
+			keep = field_listed(f, p + i, l) ==
+			    (f->section == SEC_FIELDS);
+		if (keep) {
+			memcpy(buf + n, p + i, l);
+			n += l;
+		}
+		i += l;
+	}
+	memcpy(buf + n, "\r\n", 2);
+	*n_r = n + 2;
+	return buf;
+}
+
+static void
+out_section_name(const struct fatt *f)
+{
+	static const char *const names[] = {
+		"", "HEADER", "TEXT", "HEADER.FIELDS", "HEADER.FIELDS.NOT",
+		"MIME"
+	};
+	size_t i;
+
+	io_outf("%s[", f->name);
+	for (i = 0; i < f->depth; i++)
+		io_outf("%u%s", f->path[i],
+		    i + 1 < f->depth || f->section != SEC_ALL ? "." : "");
+	io_outs(names[f->section]);
+	if (f->nfields) {
+		io_outs(" (");
+		for (i = 0; i < f->nfields; i++) {
+			if (i)
+				io_outs(" ");
+			io_astring(f->fields[i]);
+		}
+		io_outs(")");
+	}
+	io_outs("]");
+	if (f->partial)
+		io_outf("<%u>", f->origin);
+}
+
+static void
+out_structure(struct msgctx *m, int item)
+{
+	const char *p;
+	size_t n;
+
+	p = msg_blob_item(msg_blob(m), item, &n);
+	io_out(p, n);
+}
+
+/* The bytes of a section inside a part (RFC 3501 6.4.5). */
+static int
+section_bytes(const struct fatt *f, struct msgctx *m, const char **p_r,
+    size_t *n_r)
+{
+	const struct mime_part *part, *msg;
+
+	if (f->depth == 0 && f->section != SEC_FIELDS &&
+	    f->section != SEC_FIELDS_NOT) {
+		/* The whole message, its header or text: no parsing. */
+		size_t hlen;
+
+		msg_bytes(m);
+		hlen = msg_header_len(m->p, m->len);
+		*p_r = m->p + (f->section == SEC_TEXT ? hlen : 0);
+		*n_r = f->section == SEC_HEADER ? hlen :
+		    f->section == SEC_TEXT ? m->len - hlen : m->len;
+		return 0;
+	}
+	if ((part = mime_find(msg_root(m), f->path, f->depth)) == NULL)
+		return -1;
+	if (f->section == SEC_ALL) {
+		mime_body(part, p_r, n_r);
+		return 0;
+	}
+	if (f->section == SEC_MIME) {
+		mime_header(part, p_r, n_r);
+		return 0;
+	}
+	/* HEADER, TEXT, HEADER.FIELDS: of a message/rfc822 part's message. */
+	if ((msg = mime_message(part)) == NULL)
+		return -1;
+	if (f->section == SEC_TEXT)
+		mime_body(msg, p_r, n_r);
+	else
+		mime_header(msg, p_r, n_r);
+	return 0;
+}
+
+static void
+out_body(const struct fatt *f, struct msgctx *m)
+{
+	const char *p;
+	char *sel = NULL;
+	size_t n;
+
+	if (f->name[0] == 'B')
+		out_section_name(f);
+	else
+		io_outs(f->name);
+	io_outs(" ");
+	if (section_bytes(f, m, &p, &n) == -1) {
+		/* No such part: an empty string (RFC 3501 6.4.5). */
+		p = "";
+		n = 0;
+	}
+	if ((f->section == SEC_FIELDS || f->section == SEC_FIELDS_NOT) &&
+	    (p = sel = header_fields(f, p, n, &n)) == NULL)
+		log_die(EXIT_TEMP, "out of memory");
+	if (f->partial) {
+		size_t o = f->origin < n ? f->origin : n;
+		p += o;
+		n = n - o < f->count ? n - o : f->count;
+	}
+	io_text_literal(p, n);
+	free(sel);
+}
+
+static void
+fetch_one(uint32_t seq, const struct fatt *f, size_t n, int seen_added,
+    int uid_first)
+{
+	const struct rec r = *session_rec(seq);
+	struct msgctx m;
+	int flags_done = 0;
+	size_t i;
+
+	msg_init(&m, seq);
+	io_outs("* ");
+	io_outu(seq);
+	io_outs(" FETCH (");
+	/* RFC 3501 6.4.8: UID FETCH answers always carry the UID. */
+	if (uid_first) {
+		io_outs("UID ");
+		io_outu(r.uid);
+		io_outs(" ");
+	}
+	for (i = 0; i < n; i++) {
+		if (i > 0)
+			io_outs(" ");
+		switch (f[i].kind) {
+		case FA_FLAGS:
+			session_out_flags(seq);
+			flags_done = 1;
+			break;
+		case FA_UID:
+			io_outs("UID ");
+			io_outu(r.uid);
+			break;
+		case FA_INTERNALDATE:
+			io_outs("INTERNALDATE ");
+			out_internaldate(r.internaldate);
+			break;
+		case FA_SIZE:
+			io_outs("RFC822.SIZE ");
+			io_outu(r.size);
+			break;
+		case FA_MODSEQ:
+			io_outs("MODSEQ (");
+			io_outu(r.modseq);
+			io_outs(")");
+			break;
+		case FA_ENVELOPE:
+			io_outs("ENVELOPE ");
+			out_structure(&m, B_ENVELOPE);
+			break;
+		case FA_STRUCTURE:
+			io_outs("BODY ");
+			out_structure(&m, B_BODY);
+			break;
+		case FA_BODYSTRUCTURE:
+			io_outs("BODYSTRUCTURE ");
+			out_structure(&m, B_BODYSTRUCTURE);
+			break;
+		default:
+			out_body(&f[i], &m);
+		}
+	}
+	msg_done(&m);
+	if (seen_added && !flags_done) {
+		io_outs(" ");
+		session_out_flags(seq);
+	}
+	io_outs(")\r\n");
+}
+
+/* RFC 3501 6.4.5: fetching a body without .PEEK sets \Seen. */
+static int
+set_seen(const uint32_t *seqs, size_t n, uint8_t *added)
+{
+	uint32_t *v;
+	size_t i, m = 0;
+	int r;
+
+	if ((v = calloc(n ? n : 1, sizeof *v)) == NULL)
+		return -1;
+	for (i = 0; i < n; i++)
+		if (!(session_rec(seqs[i])->flags & FL_SEEN)) {
+			v[m++] = seqs[i];
+			added[i] = 1;
+		}
+	r = m ? store_flags(S.mb, v, m, STORE_ADD, FL_SEEN, 0) : 0;
+	free(v);
+	return r;
+}
+
+int
+cmd_fetch(struct arg *a)
+{
+	struct fatt *f;
+	uint32_t *seqs;
+	uint8_t *added;
+	size_t i, n, nf;
+	int seen = 0, uid_first = S.uid;
+
+	if (session_seqs(session_astring(a), S.uid, &seqs, &n) == -1)
+		return reply_bad("Invalid sequence set");
+	if (fetch_atts(a->next, &f, &nf) == -1) {
+		free(seqs);
+		return reply_bad("Invalid FETCH attributes");
+	}
+	for (i = 0; i < nf; i++) {
+		if (f[i].kind == FA_UID)
+			uid_first = 0;
+		seen |= f[i].kind == FA_BODY && !f[i].peek;
+	}
+	if ((added = calloc(n ? n : 1, 1)) == NULL ||
+	    (seen && !S.readonly && set_seen(seqs, n, added) == -1)) {
+		free(added);
+		free(seqs);
+		fatts_free(f, nf);
+		return reply_no_store(0);
+	}
+	for (i = 0; i < n; i++)
+		fetch_one(seqs[i], f, nf, added[i], uid_first);
+	free(added);
+	free(seqs);
+	fatts_free(f, nf);
+	return RES_OK;
+}
+

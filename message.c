@@ -1,0 +1,198 @@
+/*
+ * message.c: the commands on the messages of the selected mailbox but
+ * FETCH and SEARCH: STORE, COPY, EXPUNGE, and CLOSE and UNSELECT, which
+ * leave it.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "imapd.h"
+#include "command.h"
+#include "io.h"
+#include "reply.h"
+#include "session.h"
+
+int
+cmd_close(struct arg *a)
+{
+	uint32_t *seqs;
+	size_t n;
+
+	(void)a;
+	/* RFC 3501 6.4.2: expunge silently, unless read-only. */
+	if (!S.readonly && store_expunge(S.mb, NULL, &seqs, &n) == 0)
+		free(seqs);
+	session_unselect();
+	return RES_OK;
+}
+
+int
+cmd_unselect(struct arg *a)
+{
+	(void)a;
+	session_unselect();
+	return RES_OK;
+}
+
+int
+cmd_expunge(struct arg *a)
+{
+	uint32_t *seqs;
+	size_t i, n;
+
+	struct seqset set, *uids = NULL;
+	int r;
+
+	/* UID EXPUNGE takes a UID set (RFC 4315 2.1), EXPUNGE nothing. */
+	if (S.uid) {
+		if (parse_seqset(session_astring(a), &set) == -1)
+			return reply_bad("Invalid sequence set");
+		parse_seqset_resolve(&set, session_last_uid());
+		uids = &set;
+	}
+	if (S.readonly)
+		r = reply_no("Mailbox is read-only");
+	else if (store_expunge(S.mb, uids, &seqs, &n) == -1)
+		r = reply_no_store(0);
+	else {
+		for (i = 0; i < n; i++)
+			io_outf("* %u EXPUNGE\r\n", seqs[i]);
+		free(seqs);
+		r = RES_OK;
+	}
+	if (uids)
+		parse_seqset_free(uids);
+	return r;
+}
+
+/*
+ * Keyword names to bits of the selected mailbox, creating when adding;
+ * a STORE that would pass the limit creates none of its keywords. RES_OK,
+ * or the reply that refuses the STORE.
+ */
+static int
+keyword_bits(const char **kw, size_t n, int create, uint64_t *bits_r)
+{
+	size_t i, unknown = 0;
+	int b;
+
+	*bits_r = 0;
+	for (i = 0; create && i < n; i++)
+		unknown += store_keyword(S.mb, kw[i], 0) < 0;
+	if (unknown > KEYWORDS_MAX - store_nkeywords(S.mb))
+		return reply_no("[LIMIT] Too many keywords");
+	for (i = 0; i < n; i++) {
+		if ((b = store_keyword(S.mb, kw[i], create)) >= 0)
+			*bits_r |= (uint64_t)1 << b;
+		else if (create || store_errcode(S.store) != ENOENT)
+			return store_errcode(S.store) == EINVAL ?
+			    reply_bad("Invalid flag") : reply_no_store(0);
+	}
+	return RES_OK;
+}
+
+static int
+flags_mode(const char *item, int *mode_r, int *silent_r)
+{
+	size_t n = strlen(item);
+
+	*mode_r = STORE_SET;
+	if (*item == '+' || *item == '-') {
+		*mode_r = *item == '+' ? STORE_ADD : STORE_REMOVE;
+		item++;
+		n--;
+	}
+	*silent_r = n == 12 && strcasecmp(item + 5, ".SILENT") == 0;
+	return (n == 5 || *silent_r) && strncasecmp(item, "FLAGS", 5) == 0 ?
+	    0 : -1;
+}
+
+int
+cmd_store(struct arg *a)
+{
+	const struct arg *fl;
+	const char **kw;
+	uint32_t *seqs, sys;
+	uint64_t bits;
+	size_t i, n, nkw;
+	int mode, silent, r = RES_OK;
+
+	if (a->next->type != ARG_ATOM ||
+	    flags_mode(a->next->s, &mode, &silent) == -1)
+		return reply_bad_args();
+	if (S.readonly)
+		return reply_no("Mailbox is read-only");
+	fl = a->next->next;
+	if (fl->type == ARG_LIST) {
+		if (fl->next != NULL)
+			return reply_bad_args();
+		fl = fl->child;
+	}
+	if ((kw = calloc(session_nargs(fl) + 1, sizeof *kw)) == NULL)
+		return reply_no("[SERVERBUG] Out of memory");
+	if ((r = session_flag_args(fl, &sys, kw, &nkw)) < 0) {
+		free(kw);
+		return session_flag_error(r);
+	}
+	if (session_seqs(session_astring(a), S.uid, &seqs, &n) == -1)
+		r = reply_bad("Invalid sequence set");
+	else if (n == 0)
+		;	/* no message: no keyword is made either */
+	else if ((r = keyword_bits(kw, nkw, mode != STORE_REMOVE, &bits)) !=
+	    RES_OK)
+		;	/* refused */
+	else if (store_flags(S.mb, seqs, n, mode, sys, bits) == -1)
+		r = reply_no_store(0);
+	/* New keywords: FLAGS announces them before a FETCH shows them. */
+	if (r == RES_OK && n > 0 && nkw > 0)
+		session_report_changes(0);
+	for (i = 0; r == RES_OK && !silent && i < n; i++) {
+		io_outf("* %u FETCH (", seqs[i]);
+		if (S.uid)
+			io_outf("UID %u ", session_rec(seqs[i])->uid);
+		session_out_flags(seqs[i]);
+		io_outs(")\r\n");
+	}
+	free(seqs);
+	free(kw);
+	return r;
+}
+
+
+int
+cmd_copy(struct arg *a)
+{
+	uint32_t *seqs, *uids = NULL, *src = NULL, uidv;
+	char *dest, *s1 = NULL, *s2 = NULL;
+	size_t i, n;
+	int r = RES_OK;
+
+	if (session_seqs(session_astring(a), S.uid, &seqs, &n) == -1)
+		return reply_bad("Invalid sequence set");
+	if ((dest = session_mailbox_arg(a->next)) == NULL)
+		r = reply_no("[CANNOT] Invalid mailbox name");
+	else if ((uids = calloc(n + 1, sizeof *uids)) == NULL ||
+	    (src = calloc(n + 1, sizeof *src)) == NULL)
+		r = reply_no("[SERVERBUG] Out of memory");
+	else if (n > 0 && store_copy(S.mb, seqs, n, dest, &uidv, uids) == -1)
+		r = reply_no_store(1);
+	else if (n > 0) {
+		/* RFC 4315 section 3: COPYUID names both UID sets. */
+		for (i = 0; i < n; i++)
+			src[i] = session_rec(seqs[i])->uid;
+		if ((s1 = session_uidset_text(src, n)) == NULL ||
+		    (s2 = session_uidset_text(uids, n)) == NULL)
+			r = reply_no("[SERVERBUG] Out of memory");
+		else
+			r = reply_ok("[COPYUID %u %s %s]", uidv, s1, s2);
+	}
+	free(s1);
+	free(s2);
+	free(src);
+	free(uids);
+	free(seqs);
+	free(dest);
+	return r;
+}

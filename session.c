@@ -1,0 +1,316 @@
+/*
+ * session.c: the session state, and what every command of a session
+ * needs: its arguments as strings and mailbox names, the selected
+ * mailbox's records and flags (system flags by name, both ways), message
+ * sets, and the report of what other processes changed in the mailbox.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "imapd.h"
+#include "io.h"
+#include "log.h"
+#include "reply.h"
+#include "session.h"
+
+struct session S;
+
+size_t
+session_nargs(const struct arg *a)
+{
+	size_t n = 0;
+
+	for (; a != NULL; a = a->next)
+		n++;
+	return n;
+}
+
+const char *
+session_astring(const struct arg *a)
+{
+	if (a == NULL || a->type == ARG_LIST || strlen(a->s) != a->len)
+		return NULL;
+	return a->s;
+}
+
+/*
+ * A mailbox argument, canonical (parse_mailbox_name), malloc'd. A name
+ * that ends in the separator names no mailbox: only CREATE may drop it
+ * (RFC 3501 6.3.3, see cmd_create), or SELECT "a/" would select a.
+ */
+char *
+session_mailbox_arg(const struct arg *a)
+{
+	const char *s = session_astring(a);
+	char *name;
+
+	if (s == NULL || (a->len > 1 && s[a->len - 1] == '/') ||
+	    parse_mailbox_name(s, &name) == -1)
+		return NULL;
+	return name;
+}
+
+/*
+ * A message's index record. The store reads records from disk; if that
+ * fails the session cannot go on with a true view, so it ends.
+ */
+const struct rec *
+session_rec(uint32_t seq)
+{
+	const struct rec *r = store_rec(S.mb, seq);
+
+	if (r == NULL)
+		log_die(EXIT_TEMP, "read index: %s", store_error(S.store));
+	return r;
+}
+
+static const char *const sysflags[] = {
+	"\\Answered", "\\Flagged", "\\Deleted", "\\Seen", "\\Draft"
+};
+static const uint32_t sysflag_bits[] = {
+	FL_ANSWERED, FL_FLAGGED, FL_DELETED, FL_SEEN, FL_DRAFT
+};
+
+static void
+out_flaglist(uint32_t flags, uint64_t kw, int recent)
+{
+	const char *sep = "";
+	size_t i;
+
+	io_out("(", 1);
+	for (i = 0; i < 5; i++)
+		if (flags & sysflag_bits[i]) {
+			io_outs(sep);
+			io_outs(sysflags[i]);
+			sep = " ";
+		}
+	if (recent) {
+		io_outs(sep);
+		io_outs("\\Recent");
+		sep = " ";
+	}
+	for (i = 0; kw != 0 && i < store_nkeywords(S.mb); i++)
+		if (kw & ((uint64_t)1 << i)) {
+			io_outs(sep);
+			io_outs(store_keyword_name(S.mb, i));
+			sep = " ";
+		}
+	io_out(")", 1);
+}
+
+void
+session_out_flags(uint32_t seq)
+{
+	const struct rec *r = session_rec(seq);
+
+	io_outs("FLAGS ");
+	out_flaglist(r->flags & FL_SYSTEM, r->keywords,
+	    store_is_recent(S.mb, seq));
+}
+
+void
+session_out_mailbox_flags(void)
+{
+	size_t i, n = store_nkeywords(S.mb);
+
+	io_outs("* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft");
+	for (i = 0; i < n; i++)
+		io_outf(" %s", store_keyword_name(S.mb, i));
+	io_outs(")\r\n");
+	if (S.readonly) {
+		io_outs("* OK [PERMANENTFLAGS ()] Read-only mailbox\r\n");
+		return;
+	}
+	io_outs("* OK [PERMANENTFLAGS (\\Answered \\Flagged \\Deleted \\Seen "
+	    "\\Draft");
+	for (i = 0; i < n; i++)
+		io_outf(" %s", store_keyword_name(S.mb, i));
+	io_outs(n < KEYWORDS_MAX ? " \\*)] Flags permitted\r\n" :
+	    ")] Flags permitted\r\n");
+}
+
+/*
+ * Tell the client what other processes changed (RFC 3501 7.4.1: EXPUNGE
+ * only where allow_expunge says the command permits it).
+ */
+void
+session_report_changes(int allow_expunge)
+{
+	struct sync sy;
+	size_t i;
+
+	if (S.mb == NULL)
+		return;
+	if (store_sync(S.mb, allow_expunge, &sy) == -1) {
+		log_msg(LOG_ERR, "sync: %s", store_error(S.store));
+		return;
+	}
+	if (sy.deleted && S.deleted_one) {
+		/* This session deleted it: it is just no longer selected. */
+		store_sync_free(&sy);
+		session_unselect();
+		return;
+	}
+	if (sy.deleted) {
+		/* RFC 2180 3.3: the mailbox is gone, so is the session. */
+		io_outs("* BYE Mailbox deleted by another session\r\n");
+		io_flush();
+		exit(0);
+	}
+	for (i = 0; i < sy.nexpunged; i++)
+		io_outf("* %u EXPUNGE\r\n", sy.expunged[i]);
+	if (sy.keywords_changed)
+		session_out_mailbox_flags();
+	if (sy.exists_changed) {
+		io_outf("* %u EXISTS\r\n", sy.exists);
+		io_outf("* %u RECENT\r\n", sy.recent);
+	}
+	for (i = 0; i < sy.nchanged; i++) {
+		io_outf("* %u FETCH (", sy.changed[i]);
+		session_out_flags(sy.changed[i]);
+		io_outs(")\r\n");
+	}
+	store_sync_free(&sy);
+}
+
+void
+session_unselect(void)
+{
+	if (S.mb != NULL)
+		store_unselect(S.mb);
+	S.mb = NULL;
+	S.state = ST_AUTH;
+}
+
+/* What '*' means in a UID set (RFC 3501 6.4.8). */
+uint32_t
+session_last_uid(void)
+{
+	uint32_t n = store_exists(S.mb);
+
+	return n ? session_rec(n)->uid : 0;
+}
+
+/*
+ * Turn a sequence set (or, with uid, a UID set) into the ascending list of
+ * sequence numbers it names. Numbers past the last message are an error
+ * for sequence numbers (RFC 3501 6.4.8 leaves UIDs free to miss).
+ */
+int
+session_seqs(const char *text, int uid, uint32_t **seqs_r, size_t *n_r)
+{
+	struct seqset set;
+	uint32_t exists = store_exists(S.mb), *v, seq, max;
+	size_t i, n = 0;
+
+	*seqs_r = NULL;
+	*n_r = 0;
+	if (text == NULL || parse_seqset(text, &set) == -1)
+		return -1;
+	/*
+	 * A number past the last message is an error, but a range that ends
+	 * in '*' just covers what there is: "1:*" in an empty mailbox is
+	 * no message at all.
+	 */
+	if (!uid)
+		for (i = 0; i < set.n; i++)
+			if (set.r[i].lo != SEQ_STAR &&
+			    set.r[i].hi != SEQ_STAR &&
+			    (set.r[i].lo > exists || set.r[i].hi > exists)) {
+				parse_seqset_free(&set);
+				return -1;
+			}
+	max = uid ? session_last_uid() : exists;
+	parse_seqset_resolve(&set, max);
+	if (!uid && set.n > 0 && set.r[set.n - 1].hi > exists)
+		set.r[set.n - 1].hi = exists;
+	if (exists == 0 || (v = calloc(exists, sizeof *v)) == NULL) {
+		parse_seqset_free(&set);
+		return exists == 0 ? 0 : -1;
+	}
+	if (uid) {
+		/* Each UID range starts where a binary search puts it. */
+		for (i = 0; i < set.n; i++)
+			for (seq = store_seq_at_uid(S.mb, set.r[i].lo);
+			    seq >= 1 && seq <= exists &&
+			    session_rec(seq)->uid <= set.r[i].hi; seq++)
+				v[n++] = seq;
+	} else
+		for (i = 0; i < set.n; i++)
+			for (seq = set.r[i].lo; seq >= 1 && seq <= set.r[i].hi;
+			    seq++)
+				v[n++] = seq;
+	parse_seqset_free(&set);
+	*seqs_r = v;
+	*n_r = n;
+	return 0;
+}
+
+/* A UID list as RFC 4315 uid-set text, runs written a:b; malloc'd. */
+char *
+session_uidset_text(const uint32_t *uids, size_t n)
+{
+	size_t i = 0, j, len = 0, cap = n * 22 + 1;
+	char *t = malloc(cap);
+
+	if (t == NULL)
+		return NULL;
+	t[0] = '\0';
+	while (i < n) {
+		for (j = i; j + 1 < n && uids[j + 1] == uids[j] + 1; j++)
+			;
+		len += (size_t)snprintf(t + len, cap - len, "%s%u",
+		    i ? "," : "", uids[i]);
+		if (j > i)
+			len += (size_t)snprintf(t + len, cap - len, ":%u",
+			    uids[j]);
+		i = j + 1;
+	}
+	return t;
+}
+
+/*
+ * Flags as in a flag-list (RFC 3501 section 9: flag-list, or the flags of
+ * STORE given without parentheses). System flags become bits, keywords are
+ * collected by name. \Recent cannot be set by a client. -1 for what is
+ * no flag, -2 for a keyword longer than the store keeps.
+ */
+int
+session_flag_args(const struct arg *a, uint32_t *sys_r, const char **kw,
+    size_t *nkw_r)
+{
+	size_t i;
+
+	*sys_r = 0;
+	*nkw_r = 0;
+	for (; a != NULL; a = a->next) {
+		if (a->type != ARG_ATOM)
+			return -1;
+		if (a->s[0] != '\\') {
+			if (!parse_is_atom(a->s, a->len))
+				return -1;
+			if (a->len > KEYWORD_LEN_MAX)
+				return -2;
+			kw[(*nkw_r)++] = a->s;
+			continue;
+		}
+		for (i = 0; i < 5; i++)
+			if (strcasecmp(a->s, sysflags[i]) == 0)
+				break;
+		if (i == 5)
+			return -1;
+		*sys_r |= sysflag_bits[i];
+	}
+	return 0;
+}
+
+/* A failure of session_flag_args as the reply (-2: a keyword too long). */
+int
+session_flag_error(int e)
+{
+	return e == -2 ? reply_no("[LIMIT] Keyword longer than %d bytes",
+	    KEYWORD_LEN_MAX) : reply_bad("Invalid flag");
+}

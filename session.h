@@ -1,0 +1,59 @@
+/*
+ * session.h: the state of the one session this process serves, and what
+ * the session files share about it (session.c): its arguments, the
+ * selected mailbox's records and flags, and the reporting of what other
+ * processes changed.
+ */
+#ifndef SESSION_H
+#define SESSION_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "parse.h"
+#include "store.h"
+
+#define CAPS_PRE	"IMAP4rev1 LITERAL+ AUTH=PLAIN"
+#define CAPS_AUTH	"IMAP4rev1 LITERAL+ UIDPLUS UNSELECT"
+
+enum { ST_NOAUTH = 1, ST_AUTH = 2, ST_SELECTED = 4 };
+
+struct session {
+	int		 state;
+	const char	*pwfile;
+	const char	*dir;
+	size_t		 appendmax;
+	char		*user;		/* as logged: log_esc()'d */
+	struct store	*store;
+	struct mailbox	*mb;
+	int		 readonly;
+	int		 uid;		/* the command came as UID <command> */
+	int		 deleted_one;	/* this command deleted one */
+	int		 appendok;	/* APPEND literals may be large */
+	unsigned	 failures;	/* failed logins */
+	int		 bye;		/* end the session after this reply */
+	struct timespec	 started;
+	struct parser	*parser;
+	char		*restext;	/* text of the command's reply */
+};
+
+extern struct session S;
+
+size_t		 session_nargs(const struct arg *);
+const char	*session_astring(const struct arg *);
+char		*session_mailbox_arg(const struct arg *);
+const struct rec *session_rec(uint32_t seq);
+void		 session_out_flags(uint32_t seq);
+void		 session_out_mailbox_flags(void);
+int		 session_flag_args(const struct arg *, uint32_t *sys_r,
+		    const char **kw, size_t *nkw_r);
+int		 session_flag_error(int);
+void		 session_report_changes(int allow_expunge);
+void		 session_unselect(void);
+uint32_t	 session_last_uid(void);
+int		 session_seqs(const char *text, int uid, uint32_t **seqs_r,
+		    size_t *n_r);
+char		*session_uidset_text(const uint32_t *uids, size_t n);
+
+#endif
