@@ -592,6 +592,43 @@ mime_text_free(struct mime_text *t)
 
 /* ----------------------------------------------------------- sent date */
 
+/* Past a separator between date parts: "-", white space, CFWS. */
+static const char *
+date_gap(const char *p, const char *e)
+{
+	while (p < e && (*p == '-' || mime_is_wsp((unsigned char)*p) ||
+	    *p == '\r' || *p == '\n'))
+		p++;
+	return mime_skip_cfws(p, e);
+}
+
+/* At most max digits as a number; the count read in *nd_r. */
+static const char *
+date_digits(const char *p, const char *e, int max, int64_t *v_r, int *nd_r)
+{
+	int	 nd;
+
+	*v_r = 0;
+	for (nd = 0; p < e && isdigit((unsigned char)*p) && nd < max;
+	    p++, nd++)
+		*v_r = *v_r * 10 + (*p - '0');
+	*nd_r = nd;
+	return p;
+}
+
+/* Past an optional day of the week and its comma. */
+static const char *
+date_weekday(const char *p, const char *e)
+{
+	p = mime_skip_cfws(p, e);
+	if (p >= e || !isalpha((unsigned char)*p))
+		return p;
+	while (p < e && isalpha((unsigned char)*p))
+		p++;
+	p = mime_skip_cfws(p, e);
+	return p < e && *p == ',' ? mime_skip_cfws(p + 1, e) : p;
+}
+
 /*
  * RFC 5322 3.3 and 4.3: [day-of-week ","] day month year ...; the
  * time and zone do not matter here (RFC 3501 6.4.4 SENTON and so on
@@ -601,48 +638,31 @@ mime_text_free(struct mime_text *t)
 int
 mime_sent_date(const struct mime_part *root, int64_t *day_r)
 {
-	const char	*v, *p, *e, *s;
+	const char	*v, *p, *e;
 	size_t		 n;
-	int64_t		 y = 0;
-	int		 d = 0, m = 0, nd;
+	int64_t		 d, y;
+	int		 m, nd;
 
 	if (!mime_hdr_get(root, "date", &v, &n))
 		return -1;
 	e = v + n;
-	p = mime_skip_cfws(v, e);
-	if (p < e && isalpha((unsigned char)*p)) {
-		while (p < e && isalpha((unsigned char)*p))
-			p++;
-		p = mime_skip_cfws(p, e);
-		if (p < e && *p == ',')
-			p = mime_skip_cfws(p + 1, e);
-	}
-	for (nd = 0; p < e && isdigit((unsigned char)*p) && nd < 3; p++, nd++)
-		d = d * 10 + (*p - '0');
+	p = date_digits(date_weekday(v, e), e, 3, &d, &nd);
 	if (nd == 0 || d < 1 || d > 31)
 		return -1;
-	while (p < e && (*p == '-' || mime_is_wsp((unsigned char)*p) ||
-	    *p == '\r' || *p == '\n'))
-		p++;
-	p = mime_skip_cfws(p, e);
+	p = date_gap(p, e);
 	if (e - p < 3 || (m = date_month(p)) == 0)
 		return -1;
 	for (p += 3; p < e && isalpha((unsigned char)*p); p++)
 		;	/* a month written out in full */
-	while (p < e && (*p == '-' || mime_is_wsp((unsigned char)*p) ||
-	    *p == '\r' || *p == '\n'))
-		p++;
-	p = mime_skip_cfws(p, e);
-	for (s = p; p < e && isdigit((unsigned char)*p) && p - s < 5; p++)
-		y = y * 10 + (*p - '0');
-	if (p - s < 2 || (p < e && isdigit((unsigned char)*p)))
+	p = date_digits(date_gap(p, e), e, 5, &y, &nd);
+	if (nd < 2 || (p < e && isdigit((unsigned char)*p)))
 		return -1;
-	if (p - s == 2)
+	if (nd == 2)
 		y += y < 50 ? 2000 : 1900;
-	else if (p - s == 3)
+	else if (nd == 3)
 		y += 1900;
 	if (d > date_month_days(y, m))
 		return -1;
-	*day_r = date_days(y, m, d) * 86400;
+	*day_r = date_days(y, m, (int)d) * 86400;
 	return 0;
 }
