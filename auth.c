@@ -23,7 +23,6 @@
 #include "session.h"
 
 #define PWLINE_MAX		4096
-#define LOGIN_FAILURES_MAX	3	/* per connection, then BYE */
 
 /* Compare in time that depends on the length of b only. */
 static int

@@ -1,7 +1,8 @@
 /*
- * imapd.h: what every module shares: the caps on what a client controls,
- * the lock wait, and the exit codes. Each module's interface is in a
- * header of its own (parse.h, store.h, modseq.h, mime.h).
+ * imapd.h: what every module shares: every cap on what a client controls,
+ * the timeouts, the lock wait, and the exit codes. Each module's
+ * interface is in a header of its own (parse.h, store.h, modseq.h,
+ * mime.h, buf.h, date.h and the session's headers).
  */
 #ifndef IMAPD_H
 #define IMAPD_H
@@ -30,6 +31,15 @@
 #define LOCK_WAIT_SECS		10	/* then the command gets NO */
 #define MIME_DEPTH_MAX		100	/* nested multipart/message */
 #define MIME_PARTS_MAX		2000	/* parts in one message */
+#define PARAMS_MAX		64	/* parameters in one MIME field */
+#define NAME_LEN_MAX		1000	/* bytes in a decoded mailbox name */
+#define SEARCH_DEPTH_MAX	100	/* nested SEARCH keys */
+#define LOGIN_FAILURES_MAX	3	/* per connection, then BYE */
+
+/* Time to log in, counted from the start; then the client gets BYE. */
+#define TIMEOUT_PREAUTH_MS	(60 * 1000)
+/* RFC 3501 5.4: at least 30 minutes once authenticated. */
+#define TIMEOUT_AUTH_MS		(30 * 60 * 1000)
 
 /* Exit codes (qmail and skalibs habit; sysexits for delivery). */
 #define EXIT_PERM	100

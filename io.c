@@ -23,9 +23,6 @@
 #include "parse.h"
 #include "session.h"
 
-#define TIMEOUT_PREAUTH_MS	(60 * 1000)
-/* RFC 3501 5.4: at least 30 minutes once authenticated. */
-#define TIMEOUT_AUTH_MS		(30 * 60 * 1000)
 #define OUTBUF_SIZE		(64 * 1024)
 #define INBUF_SIZE		(64 * 1024)
 

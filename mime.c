@@ -206,8 +206,6 @@ mime_unfold(struct buf *b, const char *v, size_t n)
 }
 /* --------------------------------------------------------- parameters */
 
-#define PARAMS_MAX	64	/* per field: bounds the joining below */
-
 void
 mime_plist_free(struct plist *l)
 {

@@ -15,8 +15,6 @@
 
 #include "storeint.h"
 
-#define NAME_LEN_MAX	1000		/* decoded mailbox name */
-
 
 /*
  * A name is stored as one directory name: every byte outside

@@ -22,8 +22,6 @@ enum {
 	SK_SENTBEFORE, SK_SENTON, SK_SENTSINCE
 };
 
-#define SEARCH_DEPTH_MAX	100
-
 struct skey {
 	int		 op;
 	uint32_t	 flag;
