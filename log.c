@@ -103,19 +103,27 @@ log_remote(void)
 	return buf;
 }
 
+/* A fatal error, logged; copied to stderr too where show says so. */
+static void
+fatal_line(int show, const char *fmt, va_list ap)
+{
+	char msg[512];
+
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	log_msg(LOG_ERR, "fatal: %s", msg);
+	if (show && !to_stderr)
+		fprintf(stderr, "imapd: %s\n", msg);
+}
+
 void
 log_die(int code, const char *fmt, ...)
 {
-	char msg[512];
 	va_list ap;
 
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof msg, fmt, ap);
-	va_end(ap);
-	log_msg(LOG_ERR, "fatal: %s", msg);
 	/* Someone at a terminal should see why, too. */
-	if (!to_stderr && isatty(2))
-		fprintf(stderr, "imapd: %s\n", msg);
+	va_start(ap, fmt);
+	fatal_line(isatty(2), fmt, ap);
+	va_end(ap);
 	exit(code);
 }
 
@@ -152,13 +160,9 @@ stderr_is_client(void)
 void
 log_fatal(const char *fmt, ...)
 {
-	char msg[512];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof msg, fmt, ap);
+	fatal_line(!stderr_is_client(), fmt, ap);
 	va_end(ap);
-	log_msg(LOG_ERR, "fatal: %s", msg);
-	if (!to_stderr && !stderr_is_client())
-		fprintf(stderr, "imapd: %s\n", msg);
 }

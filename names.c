@@ -201,6 +201,21 @@ name_cmp(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/* The directory of mailboxes, open for reading its entries. */
+DIR *
+name_boxdir(struct store *st)
+{
+	DIR	*d;
+	int	 fd;
+
+	if ((fd = openat(st->boxfd, ".", O_RDONLY | O_DIRECTORY |
+	    O_CLOEXEC)) == -1)
+		return NULL;
+	if ((d = fdopendir(fd)) == NULL)
+		st_closefd(&fd);
+	return d;
+}
+
 int
 name_list(struct store *st, char ***names_r, size_t *n_r)
 {
@@ -208,15 +223,9 @@ name_list(struct store *st, char ***names_r, size_t *n_r)
 	struct dirent	*de;
 	char		**v = NULL, *s;
 	size_t		 n = 0, cap = 0;
-	int		 fd;
 
-	if ((fd = openat(st->boxfd, ".", O_RDONLY | O_DIRECTORY |
-	    O_CLOEXEC)) == -1)
+	if ((d = name_boxdir(st)) == NULL)
 		return -1;
-	if ((d = fdopendir(fd)) == NULL) {
-		st_closefd(&fd);
-		return -1;
-	}
 	while ((de = readdir(d)) != NULL) {
 		if (de->d_name[0] == '.')
 			continue;	/* ".", "..", .new.*, .del.* */

@@ -816,13 +816,8 @@ box_floor(void *arg, uint64_t *modseq_r, uint32_t *uidvalidity_r)
 
 	*modseq_r = 0;
 	*uidvalidity_r = 0;
-	if ((fd = openat(st->boxfd, ".", O_RDONLY | O_DIRECTORY |
-	    O_CLOEXEC)) == -1)
+	if ((d = name_boxdir(st)) == NULL)
 		return -1;
-	if ((d = fdopendir(fd)) == NULL) {
-		st_closefd(&fd);
-		return -1;
-	}
 	while ((de = readdir(d)) != NULL) {
 		if (strcmp(de->d_name, ".") == 0 ||
 		    strcmp(de->d_name, "..") == 0 ||

@@ -29,6 +29,7 @@
 
 #include <sys/types.h>
 
+#include <dirent.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -176,6 +177,7 @@ char		*name_dec(const char *enc);
 int		 name_exists(struct store *, const char *enc);
 int		 name_opendir(struct store *, const char *name);
 int		 name_rmtree(int parent, const char *name);
+DIR		*name_boxdir(struct store *);
 int		 name_list(struct store *, char ***names_r, size_t *n_r);
 int		 name_list_push(char ***v, size_t *n, size_t *cap, char *s);
 void		 name_list_free(char **v, size_t n);
