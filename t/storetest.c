@@ -1477,7 +1477,7 @@ test_rename_kill(void)
 	struct store	*st;
 	struct timespec	 t0, t1, nap;
 	char		 name[64];
-	const char	*from = "rna", *to = "rnb";
+	const char	*from, *to;
 	size_t		 na, nb;
 	long		 span;
 	int		 i, msgs, split = 0, lost = 0, fds[2], status;
