@@ -28,16 +28,12 @@ buf_reserve(struct buf *b, size_t n)
 		}
 		ncap *= 2;
 	}
-	/* Not realloc: it could leave the old bytes in a freed block. */
-	if ((np = malloc(ncap)) == NULL) {
+	if ((np = realloc(b->p, ncap)) == NULL) {
 		b->oom = 1;
 		return -1;
 	}
-	if (b->p != NULL) {
-		memcpy(np, b->p, b->len + 1);
-		buf_wipe(b->p, b->cap);
-		free(b->p);
-	}
+	if (b->p == NULL)
+		np[0] = '\0';
 	b->p = np;
 	b->cap = ncap;
 	return 0;
@@ -114,10 +110,7 @@ buf_finish(struct buf *b, size_t *len_r)
 void
 buf_free(struct buf *b)
 {
-	if (b->p != NULL) {
-		buf_wipe(b->p, b->cap);
-		free(b->p);
-	}
+	free(b->p);
 	b->p = NULL;
 	b->len = b->cap = 0;
 	b->oom = 0;

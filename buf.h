@@ -11,8 +11,8 @@
 /*
  * Bytes kept NUL-terminated after every add. A failed allocation is
  * sticky: later adds do nothing and buf_finish returns NULL, so a writer
- * checks once at the end. Growing never leaves a copy of the old bytes
- * behind (they may be a password).
+ * checks once at the end. Growing may leave the old bytes in freed
+ * memory: a buffer for secrets is reserved whole first, and wiped.
  */
 struct buf {
 	char	*p;

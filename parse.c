@@ -734,6 +734,15 @@ parse_new(size_t line_max, size_t literal_max, size_t append_max,
 	p->literal_max = literal_max;
 	p->append_max = append_max;
 	p->cmd_max = cmd_max;
+	/*
+	 * A token (a LOGIN password, say) is never longer than the line:
+	 * with all its room at once the buffer never moves, so it leaves no
+	 * copy behind, and parse_reset wipes it.
+	 */
+	if (buf_reserve(&p->tok, line_max) == -1) {
+		free(p);
+		return NULL;
+	}
 	parse_reset(p);
 	return p;
 }
@@ -745,6 +754,7 @@ parse_free(struct parser *p)
 		return;
 	free_args(p->args);
 	buf_free(&p->tag);
+	buf_wipe(p->tok.p, p->tok.cap);
 	buf_free(&p->tok);
 	free(p);
 }
