@@ -281,6 +281,18 @@ add_arg(struct parser *p, enum argtype type)
 	return a;
 }
 
+/*
+ * Empty the token buffer, wiping what it held (a LOGIN password, say):
+ * the buffer never moves (parse_new), so no other copy is left.
+ */
+static void
+tok_clear(struct parser *p)
+{
+	if (p->tok.p != NULL)
+		buf_wipe(p->tok.p, p->tok.len);
+	buf_reset(&p->tok);
+}
+
 /* Turn the text collected in tok into a token. */
 static int
 end_token(struct parser *p, enum argtype type)
@@ -298,7 +310,7 @@ end_token(struct parser *p, enum argtype type)
 	/* The first token names the command; APPEND has its own limit. */
 	if (p->nargs == 1)
 		p->append = eq_nocase(a->s, a->len, "APPEND");
-	buf_reset(&p->tok);
+	tok_clear(p);
 	p->need_sep = 1;
 	p->state = PS_BETWEEN;
 	return ST_NEXT;
@@ -402,7 +414,7 @@ step_between(struct parser *p, unsigned char c)
 	/* The command name is an atom (RFC 3501: command names are atoms). */
 	if (p->nargs == 0 && !is_cmd_atom_char(c))
 		return fail(p, E_NOCMD);
-	buf_reset(&p->tok);
+	tok_clear(p);
 	switch (c) {
 	case '(':
 		return open_list(p);
@@ -614,7 +626,7 @@ step(struct parser *p, unsigned char c)
 	case PS_TILDE:
 		if (c == '{') {
 			p->lit8 = 1;
-			buf_reset(&p->tok);
+			tok_clear(p);
 			p->state = PS_LIT;
 			return ST_NEXT;
 		}
@@ -704,8 +716,7 @@ parse_reset(struct parser *p)
 	p->nargs = 0;
 	buf_reset(&p->tag);
 	p->tagbad = 0;
-	buf_wipe(p->tok.p, p->tok.cap);
-	buf_reset(&p->tok);
+	tok_clear(p);
 	p->state = PS_TAG;
 	p->need_sep = 0;
 	p->brdepth = 0;
@@ -737,7 +748,7 @@ parse_new(size_t line_max, size_t literal_max, size_t append_max,
 	/*
 	 * A token (a LOGIN password, say) is never longer than the line:
 	 * with all its room at once the buffer never moves, so it leaves no
-	 * copy behind, and parse_reset wipes it.
+	 * copy behind, and tok_clear wipes it.
 	 */
 	if (buf_reserve(&p->tok, line_max) == -1) {
 		free(p);
@@ -754,7 +765,7 @@ parse_free(struct parser *p)
 		return;
 	free_args(p->args);
 	buf_free(&p->tag);
-	buf_wipe(p->tok.p, p->tok.cap);
+	tok_clear(p);
 	buf_free(&p->tok);
 	free(p);
 }
