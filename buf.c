@@ -40,17 +40,6 @@ buf_reserve(struct buf *b, size_t n)
 }
 
 int
-buf_add(struct buf *b, const void *s, size_t n)
-{
-	if (buf_reserve(b, n) == -1)
-		return -1;
-	memcpy(b->p + b->len, s, n);
-	b->len += n;
-	b->p[b->len] = '\0';
-	return 0;
-}
-
-int
 buf_addc(struct buf *b, char c)
 {
 	return buf_add(b, &c, 1);

@@ -7,6 +7,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 /*
  * Bytes kept NUL-terminated after every add. A failed allocation is
@@ -21,7 +22,6 @@ struct buf {
 };
 
 int	 buf_reserve(struct buf *, size_t n);
-int	 buf_add(struct buf *, const void *, size_t);
 int	 buf_addc(struct buf *, char);
 int	 buf_adds(struct buf *, const char *);
 int	 buf_addu(struct buf *, uint64_t);
@@ -32,5 +32,17 @@ void	*buf_array(void *, size_t n, size_t size);
 void	*buf_grow(void *, size_t *cap, size_t n, size_t size);
 void	 buf_wipe(void *, size_t);
 int	 buf_hexval(int);
+
+/* Inline: the MIME decoders add a byte at a time. */
+static inline int
+buf_add(struct buf *b, const void *s, size_t n)
+{
+	if ((b->oom || b->cap - b->len <= n) && buf_reserve(b, n) == -1)
+		return -1;
+	memcpy(b->p + b->len, s, n);
+	b->len += n;
+	b->p[b->len] = '\0';
+	return 0;
+}
 
 #endif

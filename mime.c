@@ -87,12 +87,6 @@ mime_nstring(struct buf *b, const char *s, size_t n)
 
 /* ------------------------------------------------------------ headers */
 
-int
-mime_is_wsp(int c)
-{
-	return c == ' ' || c == '\t';
-}
-
 /*
  * The next field: its name and its raw value (folding kept, leading
  * white space and the final line break dropped).  Lines without a

@@ -43,7 +43,6 @@ struct hiter {
 
 int	 mime_hiter_next(struct hiter *, const char **name_r, size_t *nlen_r,
 	    const char **val_r, size_t *vlen_r);
-int	 mime_is_wsp(int);
 int	 mime_name_is(const char *, size_t, const char *want);
 int	 mime_hdr_get(const struct mime_part *, const char *name,
 	    const char **v_r, size_t *n_r);
@@ -92,5 +91,12 @@ void	 mime_ctype_get(const struct mime_part *, struct ctype *);
 void	 env_text(struct buf *, const struct mime_part *, const char *name,
 	    int env, int human);
 void	 env_write(struct buf *, const struct mime_part *);
+
+/* Inline: the header readers test every byte. */
+static inline int
+mime_is_wsp(int c)
+{
+	return c == ' ' || c == '\t';
+}
 
 #endif
