@@ -63,6 +63,8 @@ static const struct cmd cmds[] = {
 	{ "LSUB",	cmd_lsub,	LOGGED_IN, 2, 2, CF_EXPUNGE },
 	{ "STATUS",	cmd_status,	LOGGED_IN, 2, 2, CF_EXPUNGE },
 	{ "APPEND",	cmd_append,	LOGGED_IN, 2, 4, CF_EXPUNGE },
+	/* IDLE reports changes and ends at the client's DONE (idle.c). */
+	{ "IDLE",	cmd_idle,	LOGGED_IN, 0, 0, CF_EXPUNGE },
 	{ "CHECK",	cmd_noop,	ST_SELECTED, 0, 0, CF_EXPUNGE },
 	{ "CLOSE",	cmd_close,	ST_SELECTED, 0, 0, CF_EXPUNGE },
 	{ "UNSELECT",	cmd_unselect,	ST_SELECTED, 0, 0, CF_EXPUNGE },

@@ -39,5 +39,7 @@ int	 cmd_copy(struct arg *);
 int	 cmd_fetch(struct arg *);
 /* search.c */
 int	 cmd_search(struct arg *);
+/* idle.c */
+int	 cmd_idle(struct arg *);
 
 #endif

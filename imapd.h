@@ -40,6 +40,8 @@
 #define TIMEOUT_PREAUTH_MS	(60 * 1000)
 /* RFC 3501 5.4: at least 30 minutes once authenticated. */
 #define TIMEOUT_AUTH_MS		(30 * 60 * 1000)
+/* IDLE looks at the selected mailbox this often (idle.c, imapd(8)). */
+#define IDLE_POLL_MS		50
 
 /* Exit codes (qmail and skalibs habit; sysexits for delivery). */
 #define EXIT_PERM	100

@@ -292,6 +292,25 @@ io_rawline(char *buf, size_t max)
 	return 0;
 }
 
+/*
+ * Whether input waits, within ms: 1 when some is buffered or fd 0 is
+ * readable (or at its end, which the next read finds), 0 when ms passed.
+ * Output is flushed first. IDLE polls the store between two waits.
+ */
+int
+io_wait(int ms)
+{
+	struct pollfd pfd = { .fd = 0, .events = POLLIN };
+	int r;
+
+	if (ipos < ilen)
+		return 1;
+	io_flush();
+	while ((r = poll(&pfd, 1, ms)) == -1 && errno == EINTR)
+		;
+	return r != 0;
+}
+
 /* What was read and is not parsed yet; -1 when the input has ended. */
 int
 io_input(const char **p_r, size_t *n_r)

@@ -347,6 +347,23 @@ fail:
 	return -1;
 }
 
+/*
+ * Whether store_sync may have something to report: what IDLE asks
+ * between two waits. No lock and no read of records: three fstat calls
+ * and the header (DELETE changes only that). An error says yes, so the
+ * full sync finds and reports it.
+ */
+int
+store_changed(struct mailbox *mb)
+{
+	struct ixhdr	 h;
+	int		 grew;
+
+	if (sync_moved(mb, &grew) != 0 || ix_hdr_peek(mb->ix->fd, &h) == -1)
+		return 1;
+	return (h.hflags & HDR_DELETED) != 0;
+}
+
 void
 store_sync_free(struct sync *s)
 {
