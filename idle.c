@@ -47,20 +47,28 @@ idle_autologout(void)
 
 /*
  * Wait for the client's line; meanwhile report what other processes
- * change. EXPUNGE may be sent: IDLE is a command during which the client
- * expects renumbering (RFC 3501 7.4.1, RFC 2177's example).
+ * change, each time a writer pokes the FIFO or IDLE_WAKE_MS pass (every
+ * IDLE_POLL_MS without a FIFO). EXPUNGE may be sent: IDLE is a command
+ * during which the client expects renumbering (RFC 3501 7.4.1, RFC
+ * 2177's example).
  */
 static void
-idle_wait(void)
+idle_wait(int fd, const struct timespec *start)
 {
-	struct timespec start;
+	struct mailbox *mb = S.mb;
+	long long left;
+	int ms = fd == -1 ? IDLE_POLL_MS : IDLE_WAKE_MS;
 
-	clock_gettime(CLOCK_MONOTONIC, &start);
-	while (io_wait(IDLE_POLL_MS) == 0) {
+	for (;;) {
+		left = TIMEOUT_AUTH_MS - idle_ms_since(start);
+		if (left <= 0)
+			idle_autologout();
+		if (io_wait(fd, left < ms ? (int)left : ms) == 1)
+			return;
 		if (S.mb != NULL && store_changed(S.mb))
 			session_report_changes(1);
-		if (idle_ms_since(&start) >= TIMEOUT_AUTH_MS)
-			idle_autologout();
+		if (S.mb != mb)	/* no longer selected: its FIFO went */
+			fd = -1;
 	}
 }
 
@@ -75,12 +83,17 @@ int
 cmd_idle(struct arg *a)
 {
 	char line[16];
+	struct timespec start;
+	struct mailbox *mb = S.mb;
+	int fd = mb != NULL ? store_idle_begin(mb) : -1;
 
 	(void)a;
-	if (S.state == ST_SELECTED)
-		session_report_changes(1);
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	session_report_changes(1);
 	io_outs("+ idling\r\n");
-	idle_wait();
+	idle_wait(fd, &start);
+	if (mb != NULL && S.mb == mb)
+		store_idle_end(mb);
 	if (io_rawline(line, sizeof line) == -1 ||
 	    strcasecmp(line, "DONE") != 0)
 		return reply_bad("Expected DONE");

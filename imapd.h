@@ -40,7 +40,11 @@
 #define TIMEOUT_PREAUTH_MS	(60 * 1000)
 /* RFC 3501 5.4: at least 30 minutes once authenticated. */
 #define TIMEOUT_AUTH_MS		(30 * 60 * 1000)
-/* IDLE looks at the selected mailbox this often (idle.c, imapd(8)). */
+/*
+ * IDLE looks at the selected mailbox when a writer pokes its FIFO, and
+ * also this often; every IDLE_POLL_MS when it has no FIFO (idle.c).
+ */
+#define IDLE_WAKE_MS		5000
 #define IDLE_POLL_MS		50
 
 /* Exit codes (qmail and skalibs habit; sysexits for delivery). */

@@ -272,6 +272,7 @@ ix_wbox_open(struct store *st, const char *name, short type, struct wbox *w)
 
 	w->dirfd = -1;
 	w->ix = NULL;
+	w->poke = 0;
 	for (tries = 0; tries < 100; tries++) {
 		if ((w->dirfd = name_opendir(st, name)) == -1)
 			return -1;
@@ -314,6 +315,10 @@ ix_wbox_close(struct store *st, struct wbox *w)
 		ix_put(st, w->ix);
 	}
 	w->ix = NULL;
+	/* After the unlock: a woken session takes the lock at once. */
+	if (w->poke && w->dirfd != -1)
+		sync_poke(w->dirfd);
+	w->poke = 0;
 	st_closefd(&w->dirfd);
 }
 

@@ -293,22 +293,27 @@ io_rawline(char *buf, size_t max)
 }
 
 /*
- * Whether input waits, within ms: 1 when some is buffered or fd 0 is
- * readable (or at its end, which the next read finds), 0 when ms passed.
- * Output is flushed first. IDLE polls the store between two waits.
+ * Wait at most ms for input or for fd (-1: none) to turn readable: 1
+ * when input is buffered or fd 0 is readable (or at its end, which the
+ * next read finds), 2 when fd is, 0 when ms passed. Output is flushed
+ * first. IDLE waits here between two looks at the store.
  */
 int
-io_wait(int ms)
+io_wait(int fd, int ms)
 {
-	struct pollfd pfd = { .fd = 0, .events = POLLIN };
+	struct pollfd pfd[2] = {
+		{ .fd = 0, .events = POLLIN }, { .fd = fd, .events = POLLIN }
+	};
 	int r;
 
 	if (ipos < ilen)
 		return 1;
 	io_flush();
-	while ((r = poll(&pfd, 1, ms)) == -1 && errno == EINTR)
+	while ((r = poll(pfd, fd == -1 ? 1 : 2, ms)) == -1 && errno == EINTR)
 		;
-	return r != 0;
+	if (r == 0)
+		return 0;
+	return r == -1 || pfd[0].revents != 0 ? 1 : 2;
 }
 
 /* What was read and is not parsed yet; -1 when the input has ended. */

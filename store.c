@@ -328,6 +328,7 @@ store_delete(struct store *st, const char *name)
 			ix_wbox_close(st, &w);
 			goto fail;
 		}
+		w.poke = 1;
 		ix_wbox_close(st, &w);
 	} else {
 		int e = errno;

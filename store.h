@@ -109,6 +109,9 @@ int		 store_sync(struct mailbox *, int allow_expunge,
 		    struct sync *);
 /* 1: store_sync may find changes; 0: nothing moved (no lock taken) */
 int		 store_changed(struct mailbox *);
+/* IDLE: a descriptor that turns readable at another process's change */
+int		 store_idle_begin(struct mailbox *);
+void		 store_idle_end(struct mailbox *);
 void		 store_sync_free(struct sync *);
 int		 store_flags(struct mailbox *, const uint32_t *seqs,
 		    size_t n, int mode, uint32_t flags, uint64_t keywords);

@@ -117,6 +117,7 @@ struct rstate {
 /* A write-locked mailbox that is not (necessarily) selected. */
 struct wbox {
 	int		 dirfd;
+	int		 poke;		/* wake idlers at close: it wrote */
 	struct ixf	*ix;
 	struct ixhdr	 h;
 };
@@ -157,6 +158,7 @@ struct mailbox {
 	uint32_t	 uidvalidity, uidnext;
 	uint64_t	 highestmodseq;
 	uint64_t	 generation;
+	int		 idlefd, idlewfd; /* IDLE's FIFO: read, own write end */
 };
 
 /* store.c: errors, and the I/O helpers every store file uses */
@@ -169,6 +171,9 @@ void		 st_closefd(int *fd);
 char		*st_buf_get(char **buf, size_t *cap, size_t need);
 void		 st_buf_trim(char **buf, size_t *cap);
 void		 st_reverse_u32(uint32_t *, size_t n);
+
+/* sync.c: waking the sessions that IDLE on a mailbox */
+void		 sync_poke(int dirfd);
 
 /* names.c: mailbox names and their directories */
 int		 name_ok(const char *name);

@@ -5,8 +5,11 @@
 
 #include <sys/stat.h>
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -348,17 +351,120 @@ fail:
 }
 
 /*
+ * Waking IDLE (imapd-store(5)): a session that idles makes a FIFO
+ * "idle.PID" in the mailbox's directory and waits on it; a writer, once
+ * its change is in the files and its lock released, writes one byte to
+ * each such FIFO that has a reader. No reader (a session that died):
+ * the open fails with ENXIO and the FIFO is skipped. A full FIFO already
+ * holds a wake-up. A poke is only a hint: the session looks at the file
+ * sizes (store_changed) whatever woke it, and also every few seconds.
+ */
+void
+sync_poke(int dirfd)
+{
+	DIR		*d;
+	struct dirent	*de;
+	struct stat	 sb;
+	int		 fd;
+
+	if ((fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
+		return;
+	if ((d = fdopendir(fd)) == NULL) {
+		close(fd);
+		return;
+	}
+	while ((de = readdir(d)) != NULL) {
+		if (strncmp(de->d_name, "idle.", 5) != 0 ||
+		    (fd = openat(dirfd, de->d_name, O_WRONLY | O_NONBLOCK |
+		    O_NOFOLLOW | O_CLOEXEC)) == -1)
+			continue;
+		if (fstat(fd, &sb) == 0 && S_ISFIFO(sb.st_mode) &&
+		    write(fd, "", 1) == -1) {
+			/* EAGAIN: it is full, so awake already. */
+		}
+		close(fd);
+	}
+	closedir(d);
+}
+
+/* FIFOs of sessions that died: their pid no longer exists. */
+static void
+idle_sweep(int dirfd)
+{
+	DIR		*d;
+	struct dirent	*de;
+	char		*end;
+	long		 pid;
+	int		 fd;
+
+	if ((fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
+		return;
+	if ((d = fdopendir(fd)) == NULL) {
+		close(fd);
+		return;
+	}
+	while ((de = readdir(d)) != NULL) {
+		if (strncmp(de->d_name, "idle.", 5) != 0)
+			continue;
+		pid = strtol(de->d_name + 5, &end, 10);
+		if (*end == '\0' && pid > 0 && kill((pid_t)pid, 0) == -1 &&
+		    errno == ESRCH)
+			unlinkat(dirfd, de->d_name, 0);
+	}
+	closedir(d);
+}
+
+/*
+ * The FIFO this session waits on while it idles; -1 when it cannot be
+ * made (the caller then polls often). Its own write end keeps the read
+ * end from reporting a hang-up after each writer's close. It exists
+ * before the caller's first store_changed, so a change is either seen
+ * by that look or followed by a poke.
+ */
+int
+store_idle_begin(struct mailbox *mb)
+{
+	char	 name[32];
+
+	idle_sweep(mb->dirfd);
+	snprintf(name, sizeof name, "idle.%lu", (unsigned long)mb->pid);
+	if ((mkfifoat(mb->dirfd, name, 0600) == -1 && errno != EEXIST) ||
+	    (mb->idlefd = openat(mb->dirfd, name, O_RDONLY | O_NONBLOCK |
+	    O_NOFOLLOW | O_CLOEXEC)) == -1 ||
+	    (mb->idlewfd = openat(mb->dirfd, name, O_WRONLY | O_NONBLOCK |
+	    O_NOFOLLOW | O_CLOEXEC)) == -1) {
+		store_idle_end(mb);
+		return -1;
+	}
+	return mb->idlefd;
+}
+
+void
+store_idle_end(struct mailbox *mb)
+{
+	char	 name[32];
+
+	st_closefd(&mb->idlefd);
+	st_closefd(&mb->idlewfd);
+	snprintf(name, sizeof name, "idle.%lu", (unsigned long)mb->pid);
+	unlinkat(mb->dirfd, name, 0);
+}
+
+/*
  * Whether store_sync may have something to report: what IDLE asks
- * between two waits. No lock and no read of records: three fstat calls
- * and the header (DELETE changes only that). An error says yes, so the
- * full sync finds and reports it.
+ * whenever it wakes. No lock and no read of records: the pokes drained,
+ * three fstat calls and the header (DELETE changes only that). An
+ * error says yes, so the full sync finds and reports it.
  */
 int
 store_changed(struct mailbox *mb)
 {
 	struct ixhdr	 h;
+	char		 buf[64];
 	int		 grew;
 
+	while (mb->idlefd != -1 && read(mb->idlefd, buf, sizeof buf) > 0)
+		;
 	if (sync_moved(mb, &grew) != 0 || ix_hdr_peek(mb->ix->fd, &h) == -1)
 		return 1;
 	return (h.hflags & HDR_DELETED) != 0;

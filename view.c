@@ -310,6 +310,8 @@ mb_free(struct mailbox *mb)
 	free(mb->cpos);
 	st_closefd(&mb->chfd);
 	st_closefd(&mb->kwfd);
+	st_closefd(&mb->idlefd);
+	st_closefd(&mb->idlewfd);
 	st_closefd(&mb->dirfd);
 	kw_free(&mb->kw);
 	free(mb->view);
@@ -341,6 +343,7 @@ select_alloc(struct store *st, int readonly)
 	mb->readonly = readonly;
 	mb->pid = (uint32_t)getpid();
 	mb->dirfd = mb->datafd = mb->cachefd = mb->chfd = mb->kwfd = -1;
+	mb->idlefd = mb->idlewfd = -1;
 	return mb;
 }
 

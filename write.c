@@ -234,6 +234,7 @@ store_append(struct store *st, const char *name, const char *msg,
 	}
 	if (append_locked(st, &w, &m, 1, uid_r) == -1)
 		goto fail;
+	w.poke = 1;
 	*uidvalidity_r = w.h.uidvalidity;
 	ret = 0;
 fail:
@@ -269,6 +270,8 @@ store_keyword(struct mailbox *mb, const char *name, int create)
 	if ((r = kw_load(mb->kwfd, &mb->kw)) != -1)
 		r = kw_add(mb->kwfd, &mb->kw, name);
 	st_unlock(mb->ix->fd, IX_BYTE_WRITE);
+	if (r != -1)
+		sync_poke(mb->dirfd);
 	if (r == -1) {
 		if (errno == ENOSPC)
 			st_seterr(mb->st, ENOSPC,
@@ -504,6 +507,8 @@ store_flags(struct mailbox *mb, const uint32_t *seqs, size_t n, int mode,
 		mb_win_drop(mb);
 	}
 	st_unlock(mb->ix->fd, IX_BYTE_WRITE);
+	if (ret != -1)
+		sync_poke(mb->dirfd);
 	return ret;
 }
 
@@ -652,6 +657,8 @@ store_expunge(struct mailbox *mb, const struct seqset *uids, uint32_t **seqs_r,
 		return -1;
 	}
 	st_unlock(mb->ix->fd, IX_BYTE_WRITE);
+	if (cnt > 0)
+		sync_poke(mb->dirfd);
 	/* Descending, so each "* n EXPUNGE" needs no renumbering. */
 	st_reverse_u32(*seqs_r, *n_r);
 	return 0;
@@ -757,6 +764,7 @@ store_copy(struct mailbox *mb, const uint32_t *seqs, size_t n,
 	if (copy_prepare(mb, seqs, n, &w, &km, m) == 0 &&
 	    append_locked(st, &w, m, n, uids_r) == 0) {
 		*uidvalidity_r = w.h.uidvalidity;
+		w.poke = 1;
 		ret = 0;
 	} else
 		st_seterrno(st, "COPY");
