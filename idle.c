@@ -1,11 +1,11 @@
 /*
- * idle.c: IDLE (RFC 2177, RFC 9051 6.3.13), with no daemon. Between
- * reads the session looks at the selected mailbox every IDLE_POLL_MS:
- * store_changed() compares the sizes of the index, the change log and
- * the keywords with what this session last read, with fstat and no lock,
- * and only when something moved does the full report run, the one that
- * runs before every tagged reply (session_report_changes). imapd(8) says
- * why a poll and not a wake-up from the writers.
+ * idle.c: IDLE (RFC 2177, RFC 9051 6.3.13), with no daemon. The session
+ * waits on its client and on a FIFO that writers poke after a change
+ * (store_idle_begin); when woken, store_changed() compares the sizes of
+ * the index, the change log and the keywords with what this session last
+ * read, with fstat and no lock, and only when something moved does the
+ * full report run, the one that runs before every tagged reply
+ * (session_report_changes). imapd(8) says why a FIFO and not a poll.
  */
 #include <stdlib.h>
 #include <strings.h>
@@ -57,7 +57,8 @@ idle_wait(int fd, const struct timespec *start)
 {
 	struct mailbox *mb = S.mb;
 	long long left;
-	int ms = fd == -1 ? IDLE_POLL_MS : IDLE_WAKE_MS;
+	/* Nothing selected: nothing to look at but the clock. */
+	int ms = mb != NULL && fd == -1 ? IDLE_POLL_MS : IDLE_WAKE_MS;
 
 	for (;;) {
 		left = TIMEOUT_AUTH_MS - idle_ms_since(start);

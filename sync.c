@@ -350,6 +350,20 @@ fail:
 	return -1;
 }
 
+/* The mailbox directory for reading, on a descriptor of its own. */
+static DIR *
+idle_opendir(int dirfd)
+{
+	DIR	*d;
+	int	 fd;
+
+	if ((fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
+		return NULL;
+	if ((d = fdopendir(fd)) == NULL)
+		close(fd);
+	return d;
+}
+
 /*
  * Waking IDLE (imapd-store(5)): a session that idles makes a FIFO
  * "idle.PID" in the mailbox's directory and waits on it; a writer, once
@@ -367,12 +381,8 @@ sync_poke(int dirfd)
 	struct stat	 sb;
 	int		 fd;
 
-	if ((fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
+	if ((d = idle_opendir(dirfd)) == NULL)
 		return;
-	if ((d = fdopendir(fd)) == NULL) {
-		close(fd);
-		return;
-	}
 	while ((de = readdir(d)) != NULL) {
 		if (strncmp(de->d_name, "idle.", 5) != 0 ||
 		    (fd = openat(dirfd, de->d_name, O_WRONLY | O_NONBLOCK |
@@ -395,14 +405,9 @@ idle_sweep(int dirfd)
 	struct dirent	*de;
 	char		*end;
 	long		 pid;
-	int		 fd;
 
-	if ((fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
+	if ((d = idle_opendir(dirfd)) == NULL)
 		return;
-	if ((d = fdopendir(fd)) == NULL) {
-		close(fd);
-		return;
-	}
 	while ((de = readdir(d)) != NULL) {
 		if (strncmp(de->d_name, "idle.", 5) != 0)
 			continue;
@@ -424,13 +429,15 @@ idle_sweep(int dirfd)
 int
 store_idle_begin(struct mailbox *mb)
 {
-	char	 name[32];
+	struct stat	 sb;
+	char		 name[32];
 
 	idle_sweep(mb->dirfd);
 	snprintf(name, sizeof name, "idle.%lu", (unsigned long)mb->pid);
 	if ((mkfifoat(mb->dirfd, name, 0600) == -1 && errno != EEXIST) ||
 	    (mb->idlefd = openat(mb->dirfd, name, O_RDONLY | O_NONBLOCK |
 	    O_NOFOLLOW | O_CLOEXEC)) == -1 ||
+	    fstat(mb->idlefd, &sb) == -1 || !S_ISFIFO(sb.st_mode) ||
 	    (mb->idlewfd = openat(mb->dirfd, name, O_WRONLY | O_NONBLOCK |
 	    O_NOFOLLOW | O_CLOEXEC)) == -1) {
 		store_idle_end(mb);
