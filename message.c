@@ -190,11 +190,11 @@ cmd_store(struct arg *a)
 	uint64_t bits, max;
 	uint8_t *failed = NULL;
 	size_t i, n, nkw;
-	int mode, silent, r = RES_OK;
+	int mode, silent, mods, r = RES_OK;
 
-	if ((r = store_modifiers(item, &max)) == -1)
+	if ((mods = store_modifiers(item, &max)) == -1)
 		return reply_bad("Invalid STORE modifier");
-	if (r == 1)
+	if (mods)
 		item = item->next;
 	if (item->type != ARG_ATOM || (fl = item->next) == NULL ||
 	    flags_mode(item->s, &mode, &silent) == -1)
