@@ -50,9 +50,13 @@ static const struct cmd cmds[] = {
 	    CF_EXPUNGE | CF_LOGOUT },
 	{ "LOGIN",	cmd_login,	ST_NOAUTH, 2, 2, CF_EXPUNGE },
 	{ "AUTHENTICATE", cmd_authenticate, ST_NOAUTH, 1, 2, CF_EXPUNGE },
-	{ "SELECT",	cmd_select,	LOGGED_IN, 1, 1,
+	/* RFC 5161 3.1: ENABLE is for the authenticated state; like most
+	 * servers, imapd does not refuse it once a mailbox is selected. */
+	{ "ENABLE",	cmd_enable,	LOGGED_IN, 1, ANY, CF_EXPUNGE },
+	/* SELECT and EXAMINE take select parameters (RFC 4466 2.1) */
+	{ "SELECT",	cmd_select,	LOGGED_IN, 1, 2,
 	    CF_EXPUNGE | CF_DESELECT },
-	{ "EXAMINE",	cmd_examine,	LOGGED_IN, 1, 1,
+	{ "EXAMINE",	cmd_examine,	LOGGED_IN, 1, 2,
 	    CF_EXPUNGE | CF_DESELECT },
 	{ "CREATE",	cmd_create,	LOGGED_IN, 1, 1, CF_EXPUNGE },
 	{ "DELETE",	cmd_delete,	LOGGED_IN, 1, 1, CF_EXPUNGE },
@@ -72,7 +76,8 @@ static const struct cmd cmds[] = {
 	    CF_UID | CF_UIDSET | CF_EXPUNGE },
 	/* SEARCH answers a missing key itself: "Invalid search criteria". */
 	{ "SEARCH",	cmd_search,	ST_SELECTED, 0, ANY, CF_UID },
-	{ "FETCH",	cmd_fetch,	ST_SELECTED, 2, 2, CF_UID },
+	/* FETCH takes fetch modifiers (RFC 4466 2.4) */
+	{ "FETCH",	cmd_fetch,	ST_SELECTED, 2, 3, CF_UID },
 	{ "STORE",	cmd_store,	ST_SELECTED, 3, ANY, CF_UID },
 	{ "COPY",	cmd_copy,	ST_SELECTED, 2, 2,
 	    CF_UID | CF_EXPUNGE },
@@ -249,6 +254,29 @@ cmd_capability(struct arg *a)
 	(void)a;
 	io_outf("* CAPABILITY %s\r\n",
 	    S.state == ST_NOAUTH ? CAPS_PRE : CAPS_AUTH);
+	return RES_OK;
+}
+
+/*
+ * RFC 5161: the extensions named that imapd enables and had not yet
+ * enabled are named in ENABLED; any other name is ignored (QRESYNC too,
+ * which imapd does not support yet).
+ */
+int
+cmd_enable(struct arg *a)
+{
+	const struct arg *it;
+	int condstore = 0;
+
+	for (it = a; it != NULL; it = it->next) {
+		if (it->type != ARG_ATOM)
+			return reply_bad("Invalid capability name");
+		if (strcasecmp(it->s, "CONDSTORE") == 0)
+			condstore = !S.condstore;
+	}
+	if (condstore)
+		session_condstore();
+	io_outs(condstore ? "* ENABLED CONDSTORE\r\n" : "* ENABLED\r\n");
 	return RES_OK;
 }
 

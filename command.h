@@ -11,6 +11,7 @@ void	 command_serve(void);
 
 /* command.c */
 int	 cmd_capability(struct arg *);
+int	 cmd_enable(struct arg *);
 int	 cmd_noop(struct arg *);
 int	 cmd_logout(struct arg *);
 /* auth.c */

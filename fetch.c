@@ -415,9 +415,14 @@ out_body(const struct fatt *f, struct msgctx *m)
 	free(sel);
 }
 
+/*
+ * uid_first: UID FETCH without UID asked (RFC 3501 6.4.8); modseq_first:
+ * MODSEQ not asked but CONDSTORE enabled (RFC 7162 3.1, as example 12
+ * places it).
+ */
 static void
 fetch_one(uint32_t seq, const struct fatt *f, size_t n, int seen_added,
-    int uid_first)
+    int uid_first, int modseq_first)
 {
 	const struct rec r = *session_rec(seq);
 	struct msgctx m;
@@ -433,6 +438,11 @@ fetch_one(uint32_t seq, const struct fatt *f, size_t n, int seen_added,
 		io_outs("UID ");
 		io_outu(r.uid);
 		io_outs(" ");
+	}
+	if (modseq_first) {
+		io_outs("MODSEQ (");
+		io_outu(r.modseq);
+		io_outs(") ");
 	}
 	for (i = 0; i < n; i++) {
 		if (i > 0)
@@ -503,15 +513,47 @@ set_seen(const uint32_t *seqs, size_t n, uint8_t *added)
 	return r;
 }
 
+/*
+ * The fetch modifiers (RFC 4466 2.4): CHANGEDSINCE is the one imapd
+ * knows (RFC 7162 3.1.4.1); 0 when there is none.
+ */
+static int
+fetch_modifiers(const struct arg *m, uint64_t *since_r)
+{
+	*since_r = 0;
+	if (m == NULL)
+		return 0;
+	if (m->type != ARG_LIST || !parse_keyword_is(m->child, "CHANGEDSINCE")
+	    || session_modseq_arg(m->child->next, 0, since_r) == -1 ||
+	    m->child->next->next != NULL)
+		return -1;
+	return 0;
+}
+
+/* CHANGEDSINCE: only the messages with a greater MODSEQ are answered. */
+static void
+changed_since(uint32_t *seqs, size_t *n, uint64_t since)
+{
+	size_t i, k = 0;
+
+	for (i = 0; i < *n; i++)
+		if (session_rec(seqs[i])->modseq > since)
+			seqs[k++] = seqs[i];
+	*n = k;
+}
+
 int
 cmd_fetch(struct arg *a)
 {
 	struct fatt *f;
 	uint32_t *seqs;
 	uint8_t *added;
+	uint64_t since;
 	size_t i, n, nf;
-	int seen = 0, uid_first = S.uid;
+	int seen = 0, uid_first = S.uid, modseq = 0;
 
+	if (fetch_modifiers(a->next->next, &since) == -1)
+		return reply_bad("Invalid FETCH modifier");
 	if (session_seqs(session_astring(a), S.uid, &seqs, &n) == -1)
 		return reply_bad("Invalid sequence set");
 	if (fetch_atts(a->next, &f, &nf) == -1) {
@@ -521,8 +563,14 @@ cmd_fetch(struct arg *a)
 	for (i = 0; i < nf; i++) {
 		if (f[i].kind == FA_UID)
 			uid_first = 0;
+		modseq |= f[i].kind == FA_MODSEQ;
 		seen |= f[i].kind == FA_BODY && !f[i].peek;
 	}
+	/* RFC 7162 3.1: MODSEQ and CHANGEDSINCE enable CONDSTORE. */
+	if (modseq || since > 0)
+		session_condstore();
+	if (since > 0)
+		changed_since(seqs, &n, since);
 	if ((added = calloc(n ? n : 1, 1)) == NULL ||
 	    (seen && !S.readonly && set_seen(seqs, n, added) == -1)) {
 		free(added);
@@ -531,7 +579,8 @@ cmd_fetch(struct arg *a)
 		return reply_no_store(0);
 	}
 	for (i = 0; i < n; i++)
-		fetch_one(seqs[i], f, nf, added[i], uid_first);
+		fetch_one(seqs[i], f, nf, added[i], uid_first,
+		    S.condstore && !modseq);
 	free(added);
 	free(seqs);
 	fatts_free(f, nf);

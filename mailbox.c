@@ -13,12 +13,34 @@
 #include "reply.h"
 #include "session.h"
 
+/*
+ * The select parameters (RFC 4466 2.1): CONDSTORE is the one imapd knows
+ * (RFC 7162 3.1.8), an enabling command. -1 for any other.
+ */
+static int
+select_params(const struct arg *p)
+{
+	const struct arg *it;
+
+	if (p == NULL)
+		return 0;
+	if (p->type != ARG_LIST || p->child == NULL)
+		return -1;
+	for (it = p->child; it != NULL; it = it->next)
+		if (!parse_keyword_is(it, "CONDSTORE"))
+			return -1;
+	session_condstore();	/* no mailbox is selected: just enabled */
+	return 0;
+}
+
 static int
 select_mailbox(struct arg *a, int readonly)
 {
 	char *name;
 	uint32_t seq, n;
 
+	if (select_params(a->next) == -1)
+		return reply_bad("Unknown SELECT parameter");
 	if ((name = session_mailbox_arg(a)) == NULL)
 		return reply_no("[CANNOT] Invalid mailbox name");
 	S.mb = store_select(S.store, name, readonly);
@@ -179,6 +201,10 @@ cmd_status(struct arg *a)
 	for (it = a->next->child; it != NULL; it = it->next)
 		if (status_item(it) == NSTATUS)
 			return reply_bad("Unknown STATUS item");
+	/* RFC 7162 3.1: STATUS (HIGHESTMODSEQ) enables CONDSTORE. */
+	for (it = a->next->child; it != NULL; it = it->next)
+		if (status_item(it) == NSTATUS - 1)
+			session_condstore();
 	if ((name = session_mailbox_arg(a)) == NULL)
 		return reply_no("[CANNOT] Invalid mailbox name");
 	if (store_status(S.store, name, &st) == -1) {

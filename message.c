@@ -109,22 +109,100 @@ flags_mode(const char *item, int *mode_r, int *silent_r)
 	    0 : -1;
 }
 
+/*
+ * The store modifiers (RFC 4466 2.5): UNCHANGEDSINCE is the one imapd
+ * knows (RFC 7162 3.1.3); STORE_ALWAYS when there is none.
+ */
+static int
+store_modifiers(const struct arg *m, uint64_t *max_r)
+{
+	*max_r = STORE_ALWAYS;
+	if (m->type != ARG_LIST)
+		return 0;
+	if (!parse_keyword_is(m->child, "UNCHANGEDSINCE") ||
+	    session_modseq_arg(m->child->next, 1, max_r) == -1 ||
+	    m->child->next->next != NULL)
+		return -1;
+	return 1;
+}
+
+/*
+ * A STORE's untagged FETCHes: the flags unless .SILENT; with CONDSTORE
+ * the MODSEQ even when .SILENT (RFC 7162 3.1.3, example 14). A message
+ * that failed UNCHANGEDSINCE gets its MODSEQ and flags (example 7; RFC
+ * 3501 6.4.6), but not one expunged: its EXPUNGE follows.
+ */
+static void
+store_fetch(uint32_t seq, int silent, int failed)
+{
+	const struct rec *r = session_rec(seq);
+
+	if (failed && (r->flags & FL_EXPUNGED))
+		return;
+	if (silent && !failed && !S.condstore)
+		return;
+	io_outf("* %u FETCH (", seq);
+	if (S.uid)
+		io_outf("UID %u ", r->uid);
+	if (S.condstore)
+		session_out_modseq(seq);
+	if (!silent || failed) {
+		if (S.condstore)
+			io_outs(" ");
+		session_out_flags(seq);
+	}
+	io_outs(")\r\n");
+}
+
+/* The tagged OK: [MODIFIED set] names what failed UNCHANGEDSINCE. */
+static int
+store_reply(const uint32_t *seqs, size_t n, const uint8_t *failed)
+{
+	uint32_t *v;
+	size_t i, k = 0;
+	char *set;
+	int r;
+
+	for (i = 0; i < n; i++)
+		k += failed[i];
+	if (k == 0)
+		return RES_OK;
+	if ((v = calloc(k, sizeof *v)) == NULL)
+		return reply_no("[SERVERBUG] Out of memory");
+	for (i = 0, k = 0; i < n; i++)
+		if (failed[i])
+			v[k++] = S.uid ? session_rec(seqs[i])->uid : seqs[i];
+	if ((set = session_uidset_text(v, k)) == NULL)
+		r = reply_no("[SERVERBUG] Out of memory");
+	else
+		r = reply_ok("[MODIFIED %s]", set);
+	free(set);
+	free(v);
+	return r;
+}
+
 int
 cmd_store(struct arg *a)
 {
-	const struct arg *fl;
+	const struct arg *fl, *item = a->next;
 	const char **kw;
 	uint32_t *seqs, sys;
-	uint64_t bits;
+	uint64_t bits, max;
+	uint8_t *failed = NULL;
 	size_t i, n, nkw;
-	int mode, silent, r = RES_OK;
+	int mode, silent, mods, r = RES_OK;
 
-	if (a->next->type != ARG_ATOM ||
-	    flags_mode(a->next->s, &mode, &silent) == -1)
+	if ((mods = store_modifiers(item, &max)) == -1)
+		return reply_bad("Invalid STORE modifier");
+	if (mods)
+		item = item->next;
+	if (item->type != ARG_ATOM || (fl = item->next) == NULL ||
+	    flags_mode(item->s, &mode, &silent) == -1)
 		return reply_bad_args();
 	if (S.readonly)
 		return reply_no("Mailbox is read-only");
-	fl = a->next->next;
+	if (max != STORE_ALWAYS)
+		session_condstore();	/* RFC 7162 3.1 */
 	if (fl->type == ARG_LIST) {
 		if (fl->next != NULL)
 			return reply_bad_args();
@@ -140,26 +218,26 @@ cmd_store(struct arg *a)
 		r = reply_bad("Invalid sequence set");
 	else if (n == 0)
 		;	/* no message: no keyword is made either */
+	else if ((failed = calloc(n, 1)) == NULL)
+		r = reply_no("[SERVERBUG] Out of memory");
 	else if ((r = keyword_bits(kw, nkw, mode != STORE_REMOVE, &bits)) !=
 	    RES_OK)
 		;	/* refused */
-	else if (store_flags(S.mb, seqs, n, mode, sys, bits) == -1)
+	else if (store_flags_if(S.mb, seqs, n, mode, sys, bits, max,
+	    failed) == -1)
 		r = reply_no_store(0);
 	/* New keywords: FLAGS announces them before a FETCH shows them. */
 	if (r == RES_OK && n > 0 && nkw > 0)
 		session_report_changes(0);
-	for (i = 0; r == RES_OK && !silent && i < n; i++) {
-		io_outf("* %u FETCH (", seqs[i]);
-		if (S.uid)
-			io_outf("UID %u ", session_rec(seqs[i])->uid);
-		session_out_flags(seqs[i]);
-		io_outs(")\r\n");
-	}
+	for (i = 0; r == RES_OK && i < n; i++)
+		store_fetch(seqs[i], silent, failed[i]);
+	if (r == RES_OK && n > 0)
+		r = store_reply(seqs, n, failed);
+	free(failed);
 	free(seqs);
 	free(kw);
 	return r;
 }
-
 
 int
 cmd_copy(struct arg *a)

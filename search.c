@@ -19,7 +19,7 @@ enum {
 	SK_ALL, SK_FLAG, SK_UNFLAG, SK_KEYWORD, SK_UNKEYWORD, SK_NEW, SK_OLD,
 	SK_RECENT, SK_BEFORE, SK_ON, SK_SINCE, SK_LARGER, SK_SMALLER, SK_UID,
 	SK_SEQ, SK_NOT, SK_OR, SK_AND, SK_HEADER, SK_BODY, SK_TEXT,
-	SK_SENTBEFORE, SK_SENTON, SK_SENTSINCE
+	SK_SENTBEFORE, SK_SENTON, SK_SENTSINCE, SK_MODSEQ
 };
 
 struct skey {
@@ -134,6 +134,34 @@ search_arg_key(struct skey *k, const struct arg *v)
 	}
 }
 
+/*
+ * MODSEQ [entry-name entry-type-req] mod-sequence-valzer (RFC 7162
+ * 3.1.5); *ap is what follows MODSEQ, moved past the key. A message has
+ * one MODSEQ, so the entry name and type are checked and then ignored,
+ * as the RFC says.
+ */
+static int
+search_modseq(const struct arg **ap, struct skey *k)
+{
+	const struct arg *v = *ap;
+
+	k->op = SK_MODSEQ;
+	if (v != NULL && v->type == ARG_STRING) {
+		/* entry-flag-name: "/flags/" attr-flag */
+		if (v->len < 8 || strncasecmp(v->s, "/flags/", 7) != 0 ||
+		    strlen(v->s) != v->len || v->next == NULL ||
+		    (!parse_keyword_is(v->next, "priv") &&
+		    !parse_keyword_is(v->next, "shared") &&
+		    !parse_keyword_is(v->next, "all")))
+			return -1;
+		v = v->next->next;
+	}
+	if (session_modseq_arg(v, 1, &k->n) == -1)
+		return -1;
+	*ap = v->next;
+	return 0;
+}
+
 static struct skey *
 search_atom_key(const struct arg **ap, struct skey *k, int depth)
 {
@@ -170,6 +198,12 @@ search_atom_key(const struct arg **ap, struct skey *k, int depth)
 		}
 	if (i < sizeof skeys_arg / sizeof skeys_arg[0])
 		goto fail;
+	if (strcasecmp(a->s, "MODSEQ") == 0) {
+		*ap = a->next;
+		if (search_modseq(ap, k) == -1)
+			goto fail;
+		return k;
+	}
 	if (strcasecmp(a->s, "NOT") == 0 || strcasecmp(a->s, "OR") == 0) {
 		k->op = a->s[0] == 'N' || a->s[0] == 'n' ? SK_NOT : SK_OR;
 		*ap = a->next;
@@ -313,6 +347,8 @@ search_match(const struct skey *k, struct msgctx *m)
 		return sent_day(m, &sent) == 0 && sent == k->t;
 	case SK_SENTSINCE:
 		return sent_day(m, &sent) == 0 && sent >= k->t;
+	case SK_MODSEQ:
+		return r.modseq >= k->n;
 	case SK_NOT:
 		return !search_match(k->a, m);
 	case SK_OR:
@@ -322,11 +358,21 @@ search_match(const struct skey *k, struct msgctx *m)
 	}
 }
 
+/* Does the search use MODSEQ (RFC 7162 3.1.6)? */
+static int
+skey_modseq(const struct skey *k)
+{
+	return k != NULL && (k->op == SK_MODSEQ || skey_modseq(k->a) ||
+	    skey_modseq(k->b));
+}
+
 int
 cmd_search(struct arg *a)
 {
 	struct skey *k;
 	uint32_t seq, n = store_exists(S.mb);
+	uint64_t top = 0;
+	int modseq;
 
 	if (parse_keyword_is(a, "CHARSET")) {
 		/* RFC 3501 6.4.4: strings are compared as UTF-8. */
@@ -340,15 +386,25 @@ cmd_search(struct arg *a)
 	}
 	if (a == NULL || (k = search_keys(a, 0)) == NULL)
 		return reply_bad("Invalid search criteria");
+	/* RFC 7162 3.1: SEARCH MODSEQ enables CONDSTORE. */
+	if ((modseq = skey_modseq(k)))
+		session_condstore();
 	io_outs("* SEARCH");
 	for (seq = 1; seq <= n; seq++) {
 		struct msgctx m;
 
 		msg_init(&m, seq);
-		if (search_match(k, &m))
-			io_outf(" %u", S.uid ? session_rec(seq)->uid : seq);
+		if (search_match(k, &m)) {
+			const struct rec *r = session_rec(seq);
+			io_outf(" %u", S.uid ? r->uid : seq);
+			if (r->modseq > top)
+				top = r->modseq;
+		}
 		msg_done(&m);
 	}
+	/* 3.1.6: the highest MODSEQ of the messages found, if any. */
+	if (modseq && top > 0)
+		io_outf(" (MODSEQ %llu)", (unsigned long long)top);
 	io_outs("\r\n");
 	skey_free(k);
 	return RES_OK;

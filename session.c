@@ -132,6 +132,43 @@ session_out_mailbox_flags(void)
 	    ")] Flags permitted\r\n");
 }
 
+void
+session_out_modseq(uint32_t seq)
+{
+	io_outf("MODSEQ (%llu)",
+	    (unsigned long long)session_rec(seq)->modseq);
+}
+
+/*
+ * A CONDSTORE enabling command (RFC 7162 3.1): from now on every untagged
+ * FETCH carries MODSEQ; the first one with a mailbox selected tells its
+ * HIGHESTMODSEQ, before the command's own answer. (SELECT sends it
+ * anyway; it is no extra cost, and the client may have missed it.)
+ */
+void
+session_condstore(void)
+{
+	if (S.condstore)
+		return;
+	S.condstore = 1;
+	if (S.mb != NULL)
+		io_outf("* OK [HIGHESTMODSEQ %llu] Highest\r\n",
+		    (unsigned long long)store_highestmodseq(S.mb));
+}
+
+/*
+ * A mod-sequence argument (RFC 7162 section 7): mod-sequence-value is
+ * 1 to 2^63 - 1, mod-sequence-valzer also 0.
+ */
+int
+session_modseq_arg(const struct arg *a, int zero_ok, uint64_t *r)
+{
+	if (a == NULL || a->type != ARG_ATOM ||
+	    parse_number64(a->s, r) == -1 || (*r == 0 && !zero_ok))
+		return -1;
+	return 0;
+}
+
 /*
  * Tell the client what other processes changed (RFC 3501 7.4.1: EXPUNGE
  * only where allow_expunge says the command permits it).
@@ -171,6 +208,10 @@ session_report_changes(int allow_expunge)
 	for (i = 0; i < sy.nchanged; i++) {
 		io_outf("* %u FETCH (", sy.changed[i]);
 		session_out_flags(sy.changed[i]);
+		if (S.condstore) {	/* RFC 7162 3.1, example 14 */
+			io_outs(" ");
+			session_out_modseq(sy.changed[i]);
+		}
 		io_outs(")\r\n");
 	}
 	store_sync_free(&sy);

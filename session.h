@@ -15,7 +15,7 @@
 #include "store.h"
 
 #define CAPS_PRE	"IMAP4rev1 LITERAL+ AUTH=PLAIN"
-#define CAPS_AUTH	"IMAP4rev1 LITERAL+ UIDPLUS UNSELECT IDLE"
+#define CAPS_AUTH	"IMAP4rev1 LITERAL+ UIDPLUS UNSELECT IDLE ENABLE CONDSTORE"
 
 enum { ST_NOAUTH = 1, ST_AUTH = 2, ST_SELECTED = 4 };
 
@@ -33,6 +33,7 @@ struct session {
 	int		 appendok;	/* APPEND literals may be large */
 	unsigned	 failures;	/* failed logins */
 	int		 bye;		/* end the session after this reply */
+	int		 condstore;	/* CONDSTORE enabled (RFC 7162 3.1) */
 	struct timespec	 started;
 	struct parser	*parser;
 	char		*restext;	/* text of the command's reply */
@@ -46,6 +47,10 @@ char		*session_mailbox_arg(const struct arg *);
 const struct rec *session_rec(uint32_t seq);
 void		 session_out_flags(uint32_t seq);
 void		 session_out_mailbox_flags(void);
+void		 session_out_modseq(uint32_t seq);
+void		 session_condstore(void);
+int		 session_modseq_arg(const struct arg *, int zero_ok,
+		    uint64_t *r);
 int		 session_flag_args(const struct arg *, uint32_t *sys_r,
 		    const char **kw, size_t *nkw_r);
 int		 session_flag_error(int);

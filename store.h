@@ -115,6 +115,11 @@ void		 store_idle_end(struct mailbox *);
 void		 store_sync_free(struct sync *);
 int		 store_flags(struct mailbox *, const uint32_t *seqs,
 		    size_t n, int mode, uint32_t flags, uint64_t keywords);
+/* only where MODSEQ <= max (RFC 7162 3.1.3); failed[i] set where not */
+#define STORE_ALWAYS	UINT64_MAX
+int		 store_flags_if(struct mailbox *, const uint32_t *seqs,
+		    size_t n, int mode, uint32_t flags, uint64_t keywords,
+		    uint64_t max, uint8_t *failed);
 int		 store_expunge(struct mailbox *, const struct seqset *uids,
 		    uint32_t **seqs_r, size_t *n_r);
 int		 store_copy(struct mailbox *, const uint32_t *seqs,

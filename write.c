@@ -377,7 +377,33 @@ struct flagop {
 	int		 mode;
 	uint32_t	 flags;
 	uint64_t	 keywords;
+	uint64_t	 max;		/* UNCHANGEDSINCE */
+	uint8_t		*failed;	/* per seqs[i]: failed the test */
 };
+
+/*
+ * UNCHANGEDSINCE (RFC 7162 3.1.3): a message whose MODSEQ is above the
+ * test fails, and an expunged one (its MODSEQ is the expunge's). One
+ * MODSEQ per message could make a change to another flag fail +FLAGS
+ * and -FLAGS; 3.1.12 asks not to: they fail only if a flag they name is
+ * no longer in the state the client expects to change (set for -FLAGS,
+ * unset for +FLAGS). FLAGS names every flag, and 0 always fails (3.1.3:
+ * a system flag always exists).
+ */
+static int
+flags_test_fails(const struct rec *r, const struct flagop *op)
+{
+	uint32_t	 f = r->flags & op->flags;
+	uint64_t	 k = r->keywords & op->keywords;
+
+	if (r->modseq <= op->max)
+		return 0;
+	if ((r->flags & FL_EXPUNGED) || op->max == 0 || op->mode == STORE_SET)
+		return 1;
+	if (op->mode == STORE_ADD)
+		return f != 0 || k != 0;
+	return f != op->flags || k != op->keywords;
+}
 
 /*
  * The first pass: how many records change, and the lowest position
@@ -401,6 +427,10 @@ flags_scan(struct mailbox *mb, const uint32_t *seqs, size_t n,
 		pos = mb_seq_pos(mb, seqs[i] - 1);
 		if ((r = mb_rec(mb, pos)) == NULL)
 			return -1;
+		if (op->failed != NULL && flags_test_fails(r, op)) {
+			op->failed[i] = 1;
+			continue;
+		}
 		if (!flags_new(r, op->mode, op->flags, op->keywords, &nf, &nk))
 			continue;
 		(*nchg_r)++;
@@ -423,7 +453,8 @@ flags_apply(struct mailbox *mb, const uint32_t *seqs, size_t n,
 
 	*nch_r = 0;
 	for (i = 0; i < n; i++) {
-		if (seqs[i] == 0 || seqs[i] > mb->nview)
+		if (seqs[i] == 0 || seqs[i] > mb->nview ||
+		    (op->failed != NULL && op->failed[i]))
 			continue;
 		pos = mb_seq_pos(mb, seqs[i] - 1);
 		if ((r = mb_rec(mb, pos)) == NULL)
@@ -487,6 +518,21 @@ int
 store_flags(struct mailbox *mb, const uint32_t *seqs, size_t n, int mode,
     uint32_t flags, uint64_t keywords)
 {
+	return store_flags_if(mb, seqs, n, mode, flags, keywords,
+	    STORE_ALWAYS, NULL);
+}
+
+/*
+ * The test of UNCHANGEDSINCE max and the change are made under the write
+ * lock, on the records as they are on disk then: of processes racing to
+ * change a message on the same condition, one wins and the others fail
+ * (a mailbox can be a work queue). failed (n bytes, zeroed by the
+ * caller; NULL with STORE_ALWAYS) marks the seqs that failed.
+ */
+int
+store_flags_if(struct mailbox *mb, const uint32_t *seqs, size_t n, int mode,
+    uint32_t flags, uint64_t keywords, uint64_t max, uint8_t *failed)
+{
 	struct flagop	 op;
 	int		 ret;
 
@@ -497,6 +543,8 @@ store_flags(struct mailbox *mb, const uint32_t *seqs, size_t n, int mode,
 	op.mode = mode;
 	op.flags = flags & FL_SYSTEM;
 	op.keywords = keywords;
+	op.max = max;
+	op.failed = max == STORE_ALWAYS ? NULL : failed;
 	if (modseq_lock(mb->ix->fd, F_WRLCK, IX_BYTE_WRITE, 1) == -1) {
 		st_seterrno(mb->st, "STORE");
 		return -1;

@@ -851,6 +851,53 @@ test_copy_new_keyword(struct store *st)
 }
 
 /*
+ * STORE UNCHANGEDSINCE (RFC 7162 3.1.3): of two views changing one
+ * message on the same condition, one wins; the loser's message is marked
+ * and left alone. +FLAGS passes over a change to another flag (3.1.12),
+ * FLAGS and 0 do not.
+ */
+static void
+test_flags_if(struct store *st)
+{
+	struct mailbox	*a, *b;
+	struct sync	 sy;
+	uint32_t	 seqs[2] = { 1, 2 };
+	uint64_t	 m, ms1;
+	uint8_t		 fa[2] = { 0, 0 }, fb[2] = { 0, 0 };
+
+	store_create(st, "cond");
+	append_text(st, "cond", "m\r\n", NULL);
+	append_text(st, "cond", "n\r\n", NULL);
+	a = store_select(st, "cond", 0);
+	b = store_select(st, "cond", 0);
+	if (a == NULL || b == NULL)
+		die("select cond");
+	m = store_highestmodseq(a);
+	ok(store_flags_if(b, seqs, 1, STORE_ADD, FL_SEEN, 0, m, fb) == 0 &&
+	    fb[0] == 0 && (store_rec(b, 1)->flags & FL_SEEN) &&
+	    store_rec(b, 1)->modseq > m, "b claims 1");
+	ms1 = store_rec(b, 1)->modseq;
+	ok(store_flags_if(a, seqs, 2, STORE_ADD, FL_SEEN, 0, m, fa) == 0 &&
+	    fa[0] == 1 && fa[1] == 0, "a fails on 1, passes on 2");
+	ok(store_rec(a, 1)->modseq == ms1 && store_rec(a, 2)->modseq > ms1,
+	    "the failed message keeps its MODSEQ");
+	if (store_sync(a, 1, &sy) == 0)
+		store_sync_free(&sy);
+	memset(fb, 0, sizeof fb);
+	ok(store_flags_if(b, seqs, 1, STORE_ADD, FL_FLAGGED, 0, m, fb) == 0 &&
+	    fb[0] == 0, "+FLAGS \\Flagged passes over the \\Seen change");
+	memset(fb, 0, sizeof fb);
+	ok(store_flags_if(b, seqs + 1, 1, STORE_SET, FL_DRAFT, 0, m, fb) == 0 &&
+	    fb[0] == 1 && !(store_rec(b, 2)->flags & FL_DRAFT),
+	    "FLAGS fails on a changed message");
+	memset(fb, 0, sizeof fb);
+	ok(store_flags_if(b, seqs, 2, STORE_ADD, FL_ANSWERED, 0, 0, fb) ==
+	    0 && fb[0] == 1 && fb[1] == 1, "UNCHANGEDSINCE 0 always fails");
+	store_unselect(b);
+	store_unselect(a);
+}
+
+/*
  * A writer logs a change before it writes the records; one that died in
  * between left an entry for records it never changed: a session must not
  * report an expunge of a message that is still there.
@@ -1570,6 +1617,7 @@ main(void)
 	test_torn_middle(st);
 	test_half_deleted(st);
 	test_copy_new_keyword(st);
+	test_flags_if(st);
 	test_log_without_records(st);
 	test_dense(st);
 	test_compact(st);
