@@ -11,16 +11,6 @@ M1=$(mkmsg 1)
 M2=$(mkmsg 2)
 M3=$(mkmsg 3)
 
-# put N: N messages into INBOX, before any session selects it.
-put() {
-	i=0
-	while [ "$i" -lt "$1" ]; do
-		i=$((i + 1))
-		echo "p$i APPEND INBOX $(litp "$(mkmsg "$i")")"
-	done | session
-	assertEquals "$1 appends" "$1" "$(grep -c '^p[0-9]* OK \[APPENDUID ' "$OUT")"
-}
-
 # gen_appends TAG N: N APPEND commands with LITERAL+ literals, CRLF, tags
 # TAG1 .. TAGN (awk: a shell loop is far too slow for thousands).
 gen_appends() {

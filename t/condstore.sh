@@ -16,25 +16,12 @@ expect_resp() {
 	assertEquals "${2:-response}" "$1" "$R"
 }
 
-# appends N: the lines of N APPENDs to INBOX, for a session's script. In
-# a fresh store, message i has UID i and MODSEQ i + 1, HIGHESTMODSEQ is
-# N + 1. (Only within one process: a process that opens the store alone
-# moves the counter on to its next durable ceiling, imapd-store(5).)
-appends() {
-	i=0
-	while [ "$i" -lt "$1" ]; do
-		i=$((i + 1))
-		echo "p$i APPEND INBOX $(litp "$(mkmsg "$i")")"
-	done
-}
+# appends N and put N come from t/lib.sh. In a fresh store, message i
+# has UID i and MODSEQ i + 1, HIGHESTMODSEQ is N + 1. (Only within one
+# process: a process that opens the store alone moves the counter on to
+# its next durable ceiling, imapd-store(5).)
 
-# put N: the same, as a session of its own.
-put() {
-	appends "$1" | session
-	assertEquals "$1 appends" "$1" "$(grep -c '^p[0-9]* OK \[APPENDUID ' "$OUT")"
-}
-
-# sess_put NAME N: the same, by the step-by-step session NAME.
+# sess_put NAME N: the APPENDs of put N, by the step-by-step session NAME.
 sess_put() {
 	i=0
 	while [ "$i" -lt "$2" ]; do

@@ -7,16 +7,6 @@
 # (T_WAIT=2 seconds): the time itself is measured by hand, not here.
 . "$(dirname "$0")/lib.sh"
 
-# put N: N messages into INBOX, before any session selects it.
-put() {
-	i=0
-	while [ "$i" -lt "$1" ]; do
-		i=$((i + 1))
-		echo "p$i APPEND INBOX $(litp "$(mkmsg "$i")")"
-	done | session
-	assertEquals "$1 appends" "$1" "$(grep -c '^p[0-9]* OK \[APPENDUID ' "$OUT")"
-}
-
 expect_resp() {	# EXPECTED [WHAT]: the last step's lines are exactly these
 	assertEquals "${2:-response}" "$1" "$R"
 }

@@ -57,6 +57,23 @@ oneTimeTearDown() {
 	return 0
 }
 
+# appends N: the lines of N APPENDs to INBOX (message i is mkmsg i), for
+# a session's script.
+appends() {
+	i=0
+	while [ "$i" -lt "$1" ]; do
+		i=$((i + 1))
+		echo "p$i APPEND INBOX $(litp "$(mkmsg "$i")")"
+	done
+}
+
+# put N: N messages into INBOX by a session of their own.
+put() {
+	appends "$1" | session
+	assertEquals "$1 appends" "$1" \
+	    "$(grep -c '^p[0-9]* OK \[APPENDUID ' "$OUT")"
+}
+
 # A fresh, empty store directory owned by the test user, in $STORE.
 t_storeno=0
 mkstore() {
