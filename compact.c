@@ -34,6 +34,7 @@ unlink_stale(int dirfd, uint64_t gen)
 
 	snprintf(keep, sizeof keep, "data.%llu", (unsigned long long)gen);
 	unlinkat(dirfd, "index.new", 0);
+	unlinkat(dirfd, "changes.new", 0);
 	if ((fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
 		return;
 	if ((d = fdopendir(fd)) == NULL) {
@@ -149,6 +150,8 @@ struct compact {
 	struct xent	*xv;
 	uint32_t	 nout, nx;	/* waiting in out and in xv */
 	uint32_t	 live, seen_low;
+	uint32_t	*tpos;		/* old positions of tombstones */
+	size_t		 ntpos, captpos;
 	char		*buf;		/* COMPACT_BUFSZ bytes */
 };
 
@@ -225,10 +228,16 @@ compact_put_recs(struct compact *c)
 
 /* A tombstone moves out to "expunged" as (UID, MODSEQ). */
 static int
-compact_tomb(struct compact *c, const struct rec *r)
+compact_tomb(struct compact *c, const struct rec *r, uint32_t pos)
 {
 	struct xent	*x = &c->xv[c->nx];
+	uint32_t	*v;
 
+	/* Noted, to move the change log's runs down past it. */
+	if ((v = buf_grow(c->tpos, &c->captpos, c->ntpos, sizeof *v)) == NULL)
+		return -1;
+	c->tpos = v;
+	c->tpos[c->ntpos++] = pos;
 	memset(x, 0, sizeof *x);
 	x->uid = r->uid;
 	x->modseq = r->modseq;
@@ -269,7 +278,7 @@ compact_copy(struct mailbox *mb, struct compact *c)
 			return -1;
 		for (k = 0; k < cnt; k++) {
 			if (c->in[k].flags & FL_EXPUNGED)
-				r = compact_tomb(c, &c->in[k]);
+				r = compact_tomb(c, &c->in[k], i + k);
 			else
 				r = compact_live(c, &c->in[k]);
 			if (r == -1)
@@ -279,6 +288,104 @@ compact_copy(struct mailbox *mb, struct compact *c)
 	if (compact_put_tombs(c) == -1 || compact_put_recs(c) == -1)
 		return -1;
 	return 0;
+}
+
+/* Tombstones before old position pos: how far its record moves down. */
+static uint32_t
+tombs_below(const struct compact *c, uint64_t pos)
+{
+	size_t	 lo = 0, hi = c->ntpos, mid;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (c->tpos[mid] < pos)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return (uint32_t)lo;
+}
+
+/*
+ * A flag or append entry at the records' new positions: a run of old
+ * positions is one run still, once its tombstones are gone. 0: drop it
+ * (an expunge, now in "expunged", or a run of tombstones only).
+ */
+static int
+log_move(const struct compact *c, struct change *e)
+{
+	uint64_t	 lo, hi;
+
+	if (e->type != CHANGE_FLAGS && e->type != CHANGE_APPEND)
+		return 0;
+	lo = e->first;
+	hi = lo + e->count;
+	if (hi > c->n)		/* records an appender never wrote */
+		hi = c->n;
+	if (lo >= hi)
+		return 0;
+	lo -= tombs_below(c, lo);
+	hi -= tombs_below(c, hi);
+	e->first = (uint32_t)lo;
+	e->count = (uint32_t)(hi - lo);
+	return hi > lo;
+}
+
+/*
+ * Write "changes.new": the base of generation gen with its floor, then
+ * the n entries at ch[1] on (ch[0] is room for the base); synced.
+ */
+static int
+compact_log_write(int dirfd, uint64_t gen, uint64_t floor,
+    struct change *ch, size_t n)
+{
+	int	 fd, r;
+
+	modseq_base(&ch[0], gen, floor);
+	if ((fd = openat(dirfd, "changes.new", O_WRONLY | O_CREAT | O_TRUNC |
+	    O_NOFOLLOW | O_CLOEXEC, 0600)) == -1)
+		return -1;
+	r = st_pwrite_all(fd, ch, (n + 1) * sizeof *ch, 0) == -1 ||
+	    fsync(fd) == -1 ? -1 : 0;
+	st_closefd(&fd);
+	return r;
+}
+
+/*
+ * The change log of the new index: the old one's flag and append entries
+ * moved (log_move), at most CHLOG_KEEP plus one per four messages, the
+ * oldest dropped and the floor raised past them. An old log that is not
+ * this index's keeps nothing: its floor is HIGHESTMODSEQ.
+ */
+static int
+compact_log(struct mailbox *mb, struct compact *c, uint64_t newgen)
+{
+	struct change	*ch = NULL;
+	struct stat	 sb;
+	uint64_t	 floor = c->h.highestmodseq;
+	size_t		 i, o = 1, keep = CHLOG_KEEP + c->live / 4;
+	ssize_t		 n;
+	int		 r;
+
+	if (fstat(mb->chfd, &sb) == -1 ||
+	    (n = modseq_read(mb->chfd, 0, sb.st_size, &ch)) == -1)
+		return -1;
+	if (n == 0 && (ch = malloc(sizeof *ch)) == NULL)
+		return -1;
+	if (n > 0 && modseq_base_ok(&ch[0], c->h.generation)) {
+		floor = ch[0].modseq;
+		for (i = 1; i < (size_t)n; i++)
+			if (log_move(c, &ch[i]))
+				ch[o++] = ch[i];
+	}
+	if (o - 1 > keep) {
+		floor = ch[o - 1 - keep].modseq;
+		memmove(&ch[1], &ch[o - keep], keep * sizeof *ch);
+		o = keep + 1;
+	}
+	r = compact_log_write(mb->dirfd, newgen, floor, ch, o - 1);
+	free(ch);
+	return r;
 }
 
 /* index.new's header: generation G+1, no tombstone; synced. */
@@ -308,7 +415,7 @@ compact_write(struct mailbox *mb, struct compact *c, uint64_t newgen,
 		return -1;
 	if (c->n > 0 && last->uid > c->h.uidmax)
 		c->h.uidmax = last->uid;
-	if (compact_copy(mb, c) == -1)
+	if (compact_copy(mb, c) == -1 || compact_log(mb, c, newgen) == -1)
 		return -1;
 	if (fsync(c->dfd) == -1 || fsync(c->xfd) == -1)
 		return -1;
@@ -322,12 +429,14 @@ compact_switch(struct mailbox *mb)
 	/* "expunged" may be new: its name must not be lost with the switch. */
 	if (fsync(mb->dirfd) == -1)
 		return -1;
+	if (cache_open(mb) == 0 && ftruncate(mb->cachefd, 0) == -1)
+		return -1;
 	/*
-	 * The change log is emptied before the switch: a session selecting
-	 * the new index must not note a size that then shrinks.
+	 * The new log goes first. Either rename alone (a crash between)
+	 * leaves a log whose base names another generation: it answers
+	 * nothing until compact_maybe starts it again.
 	 */
-	if (ftruncate(mb->chfd, 0) == -1 || (cache_open(mb) == 0 &&
-	    ftruncate(mb->cachefd, 0) == -1))
+	if (renameat(mb->dirfd, "changes.new", mb->dirfd, "changes") == -1)
 		return -1;
 	return renameat(mb->dirfd, "index.new", mb->dirfd, "index");
 }
@@ -339,6 +448,7 @@ compact_end(struct mailbox *mb, struct compact *c, int done,
 {
 	if (!done && c->dfd != -1) {
 		unlinkat(mb->dirfd, "index.new", 0);
+		unlinkat(mb->dirfd, "changes.new", 0);
 		unlinkat(mb->dirfd, newname, 0);
 	}
 	st_closefd(&c->dfd);
@@ -348,6 +458,7 @@ compact_end(struct mailbox *mb, struct compact *c, int done,
 	free(c->in);
 	free(c->out);
 	free(c->xv);
+	free(c->tpos);
 	free(c->buf);
 }
 
@@ -414,9 +525,45 @@ compact_dead_bytes(const struct mailbox *mb)
 }
 
 /*
+ * Whether the change log is this index's: an old store's, or one a
+ * crash left between the renames of compact_switch, is not.
+ */
+static int
+log_current(const struct mailbox *mb)
+{
+	struct change	 c;
+
+	return st_pread_all(mb->chfd, &c, sizeof c, 0) == 0 &&
+	    modseq_base_ok(&c, mb->generation);
+}
+
+/*
+ * Start a log that is not the index's again, empty, its floor at
+ * HIGHESTMODSEQ: it answers CHANGEDSINCE from there on. Only when no
+ * other session reads it (byte 1, as for compaction).
+ */
+static void
+log_restart(struct mailbox *mb)
+{
+	struct change	 base;
+	struct ixhdr	 h;
+
+	if (modseq_lock(mb->ix->fd, F_WRLCK, IX_BYTE_SELECT, 0) == -1 ||
+	    modseq_lock(mb->ix->fd, F_WRLCK, IX_BYTE_WRITE, 1) == -1)
+		return;		/* the close in ix_put drops both */
+	if (ix_hdr_read(mb->ix->fd, &h) == 0 &&
+	    compact_log_write(mb->dirfd, h.generation, h.highestmodseq,
+	    &base, 0) == 0 &&
+	    renameat(mb->dirfd, "changes.new", mb->dirfd, "changes") == -1)
+		unlinkat(mb->dirfd, "changes.new", 0);
+	st_unlock(mb->ix->fd, IX_BYTE_WRITE);
+}
+
+/*
  * Compaction is tried when a read-write session leaves a mailbox whose
  * header counts tombstones (none: nothing to read) and whose expunged
- * bytes are more than half of data.G.
+ * bytes are more than half of data.G; else a log that is not the
+ * index's is started again.
  */
 void
 compact_maybe(struct mailbox *mb)
@@ -424,9 +571,12 @@ compact_maybe(struct mailbox *mb)
 	struct ixhdr	 h;
 	struct stat	 sb;
 
-	if (!mb->readonly && mb->ix->refs == 1 &&
-	    ix_hdr_peek(mb->ix->fd, &h) == 0 && h.ntomb > 0 &&
+	if (mb->readonly || mb->ix->refs != 1)
+		return;
+	if (ix_hdr_peek(mb->ix->fd, &h) == 0 && h.ntomb > 0 &&
 	    fstat(mb->datafd, &sb) == 0 && sb.st_size > 0 &&
 	    compact_dead_bytes(mb) > (uint64_t)sb.st_size / 2)
 		compact_run(mb);
+	else if (!log_current(mb))
+		log_restart(mb);
 }

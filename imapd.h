@@ -29,6 +29,8 @@
 #define KEYWORDS_MAX		64	/* user keywords per mailbox */
 #define KEYWORD_LEN_MAX		1000	/* bytes in a keyword's name */
 #define LOCK_WAIT_SECS		10	/* then the command gets NO */
+#define CHLOG_KEEP		4096	/* change log entries a compaction */
+					/* keeps, plus one per 4 messages */
 #define MIME_DEPTH_MAX		100	/* nested multipart/message */
 #define MIME_PARTS_MAX		2000	/* parts in one message */
 #define PARAMS_MAX		64	/* parameters in one MIME field */

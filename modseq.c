@@ -378,7 +378,7 @@ out:
 }
 
 /*
- * Append n change records with one write(2) to an O_APPEND log. The
+ * Append n change records, synced, with one write(2) to an O_APPEND log. The
  * caller holds the mailbox's write lock, so a partial record left by a
  * writer that died is cut off first; otherwise every later record would
  * be misaligned.
@@ -409,7 +409,12 @@ modseq_log(int fd, const struct change *ch, size_t n)
 		errno = EIO;
 		return -1;
 	}
-	return 0;
+	/*
+	 * On disk before the records it names: a change whose record
+	 * survives a power cut is in the log, which answers CHANGEDSINCE
+	 * and QRESYNC.
+	 */
+	return fdatasync(fd);
 }
 
 /*
@@ -459,4 +464,84 @@ modseq_read(int fd, off_t from, off_t to, struct change **r)
 	}
 	*r = a;
 	return (ssize_t)n;
+}
+
+/* The first entry of a log for index generation gen, with its floor. */
+void
+modseq_base(struct change *c, uint64_t gen, uint64_t floor)
+{
+	memset(c, 0, sizeof *c);
+	c->modseq = floor;
+	c->first = (uint32_t)gen;
+	c->type = CHANGE_BASE;
+}
+
+int
+modseq_base_ok(const struct change *c, uint64_t gen)
+{
+	return c->type == CHANGE_BASE && c->first == (uint32_t)gen &&
+	    c->count == 0;
+}
+
+/* The entry at position i of the log fd. */
+static int
+log_entry(int fd, off_t i, struct change *c)
+{
+	ssize_t	 k;
+
+	while ((k = pread(fd, c, sizeof *c, i * (off_t)sizeof *c)) == -1)
+		if (errno != EINTR)
+			return -1;
+	if (k != (ssize_t)sizeof *c) {
+		errno = EIO;
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * The entries of the log fd above mod-sequence since, found by a binary
+ * search (a log's entries are in MODSEQ order: each is written under
+ * the index's write lock with a value taken under it). 1: *r and *n_r
+ * hold them; 0: the log cannot answer, because it is not the log of
+ * index generation gen, since is below its floor, or more than max
+ * entries follow (a scan of the records is then as cheap); -1: error.
+ * The caller holds the index's byte 0, so no entry is half-written.
+ */
+int
+modseq_since(int fd, uint64_t gen, uint64_t since, size_t max,
+    struct change **r, size_t *n_r)
+{
+	struct change	 c;
+	struct stat	 sb;
+	off_t		 lo = 1, hi, mid;
+	ssize_t		 n;
+
+	*r = NULL;
+	*n_r = 0;
+	if (fstat(fd, &sb) == -1)
+		return -1;
+	if ((hi = sb.st_size / (off_t)sizeof c) == 0)
+		return 0;
+	if (log_entry(fd, 0, &c) == -1)
+		return -1;
+	if (!modseq_base_ok(&c, gen) || since < c.modseq)
+		return 0;
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (log_entry(fd, mid, &c) == -1)
+			return -1;
+		if (c.modseq <= since)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	hi = sb.st_size / (off_t)sizeof c;
+	if ((uintmax_t)(hi - lo) > max)
+		return 0;
+	if ((n = modseq_read(fd, lo * (off_t)sizeof c, hi * (off_t)sizeof c,
+	    r)) == -1)
+		return -1;
+	*n_r = (size_t)n;
+	return 1;
 }

@@ -17,9 +17,15 @@ struct change {
 	uint32_t	 first;		/* record's index position */
 	uint32_t	 count;		/* of consecutive records */
 	uint32_t	 pid;		/* writer, to skip one's own */
-	uint32_t	 type;		/* CHANGE_FLAGS, CHANGE_EXPUNGE */
+	uint32_t	 type;		/* CHANGE_* */
 };
-enum { CHANGE_FLAGS = 1, CHANGE_EXPUNGE = 2 };
+/*
+ * CHANGE_BASE is the log's first entry: first is the index generation
+ * the log belongs to (low 32 bits), modseq its floor (every change above
+ * it to a record of that index is in the log).
+ */
+enum { CHANGE_FLAGS = 1, CHANGE_EXPUNGE = 2, CHANGE_APPEND = 3,
+	CHANGE_BASE = 4 };
 
 /*
  * The largest HIGHESTMODSEQ and UIDVALIDITY the store's mailboxes hold,
@@ -36,5 +42,9 @@ int		 modseq_lock(int fd, short type, off_t byte, int wait);
 int		 modseq_log(int fd, const struct change *, size_t n);
 ssize_t		 modseq_read(int fd, off_t from, off_t to,
 		    struct change **r);
+void		 modseq_base(struct change *, uint64_t gen, uint64_t floor);
+int		 modseq_base_ok(const struct change *, uint64_t gen);
+int		 modseq_since(int fd, uint64_t gen, uint64_t since, size_t max,
+		    struct change **r, size_t *n_r);
 
 #endif

@@ -224,6 +224,7 @@ static int
 create_locked(struct store *st, const char *name)
 {
 	struct ixhdr	 h;
+	struct change	 base;
 	char		 enc[ENC_MAX + 4], tmp[64];
 	int		 tfd = -1;
 
@@ -256,8 +257,10 @@ create_locked(struct store *st, const char *name)
 	/* RFC 7162 3.1.2.1: HIGHESTMODSEQ is never 0, even when empty. */
 	h.highestmodseq = h.created_modseq;
 	ix_hdr_seal(&h);
+	/* The log has every change of the new mailbox. */
+	modseq_base(&base, h.generation, h.created_modseq);
 	if (mkfile(tfd, "data.1", NULL, 0) == -1 ||
-	    mkfile(tfd, "changes", NULL, 0) == -1 ||
+	    mkfile(tfd, "changes", &base, sizeof base) == -1 ||
 	    mkfile(tfd, "keywords", NULL, 0) == -1 ||
 	    mkfile(tfd, "index", &h, sizeof h) == -1 ||
 	    fsync(tfd) == -1)
@@ -955,6 +958,41 @@ st_reverse_u32(uint32_t *v, size_t n)
 		v[i] = v[n - 1 - i];
 		v[n - 1 - i] = t;
 	}
+}
+
+static int
+cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Append x to the array *v of *n, grown as needed. */
+int
+st_u32_push(uint32_t **v, size_t *n, size_t *cap, uint32_t x)
+{
+	uint32_t	*nv;
+
+	if ((nv = buf_grow(*v, cap, *n, sizeof *nv)) == NULL)
+		return -1;
+	*v = nv;
+	(*v)[(*n)++] = x;
+	return 0;
+}
+
+/* Sort v and drop repeats; the count left. */
+size_t
+st_u32_uniq(uint32_t *v, size_t n)
+{
+	size_t	 i, o = 0;
+
+	if (n > 1)
+		qsort(v, n, sizeof *v, cmp_u32);
+	for (i = 0; i < n; i++)
+		if (o == 0 || v[o - 1] != v[i])
+			v[o++] = v[i];
+	return o;
 }
 
 /* At a sync: a buffer grown by one large message need not stay. */

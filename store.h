@@ -122,6 +122,19 @@ int		 store_flags_if(struct mailbox *, const uint32_t *seqs,
 		    uint64_t max, uint8_t *failed);
 int		 store_expunge(struct mailbox *, const struct seqset *uids,
 		    uint32_t **seqs_r, size_t *n_r);
+/*
+ * QRESYNC: the view's messages whose MODSEQ is above since, as ascending
+ * sequence numbers (a new array, NULL when none).
+ */
+int		 store_changed_since(struct mailbox *, uint64_t since,
+		    uint32_t **seqs_r, size_t *n_r);
+/*
+ * UIDs expunged at a MODSEQ above since (RFC 7162 3.2.5, 3.2.6),
+ * ascending, none of them in the view (a message another session
+ * expunged that this session still shows is not vanished for it yet).
+ */
+int		 store_vanished(struct mailbox *, uint64_t since,
+		    uint32_t **uids_r, size_t *n_r);
 int		 store_copy(struct mailbox *, const uint32_t *seqs,
 		    size_t n, const char *dest, uint32_t *uidvalidity_r,
 		    uint32_t *uids_r);

@@ -17,39 +17,6 @@
 #include "storeint.h"
 
 
-static int
-cmpu32(const void *a, const void *b)
-{
-	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static int
-u32_push(uint32_t **v, size_t *n, size_t *cap, uint32_t x)
-{
-	uint32_t	*nv;
-
-	if ((nv = buf_grow(*v, cap, *n, sizeof *nv)) == NULL)
-		return -1;
-	*v = nv;
-	(*v)[(*n)++] = x;
-	return 0;
-}
-
-static size_t
-u32_uniq(uint32_t *v, size_t n)
-{
-	size_t	 i, o = 0;
-
-	if (n > 1)
-		qsort(v, n, sizeof *v, cmpu32);
-	for (i = 0; i < n; i++)
-		if (o == 0 || v[o - 1] != v[i])
-			v[o++] = v[i];
-	return o;
-}
-
 /*
  * The view's messages within [first, first + count) of a change, appended
  * to v: for a flag change their sequence numbers; for an expunge their
@@ -68,13 +35,13 @@ view_collect(const struct mailbox *mb, const struct change *c,
 	for (i = mb_view_lower(mb, c->first); i < mb->nview &&
 	    (pos = mb_seq_pos(mb, i)) < end; i++) {
 		if (c->type != CHANGE_EXPUNGE) {
-			if (u32_push(v, n, cap, (uint32_t)i + 1) == -1)
+			if (st_u32_push(v, n, cap, (uint32_t)i + 1) == -1)
 				return -1;
 			continue;
 		}
 		if ((r = mb_rec(mb, pos)) == NULL)
 			return -1;
-		if ((r->flags & FL_EXPUNGED) && u32_push(v, n, cap, pos) == -1)
+		if ((r->flags & FL_EXPUNGED) && st_u32_push(v, n, cap, pos) == -1)
 			return -1;
 	}
 	return 0;
@@ -186,6 +153,18 @@ sync_count_recs(struct mailbox *mb, int claim, uint32_t *n_r)
 	return 0;
 }
 
+/*
+ * Whether a log entry is a change this session reports from the log: a
+ * flag change or expunge of another process (new records show at the
+ * end of the index, and were synced by their writer).
+ */
+static int
+sync_told_by_log(const struct change *c, uint32_t pid)
+{
+	return c->pid != pid &&
+	    (c->type == CHANGE_FLAGS || c->type == CHANGE_EXPUNGE);
+}
+
 /* The change log's entries since the last look, up to chsize. */
 static int
 sync_read_log(struct mailbox *mb, off_t chsize, struct change **ch_r,
@@ -204,7 +183,7 @@ sync_read_log(struct mailbox *mb, off_t chsize, struct change **ch_r,
 	 * (its writer syncs, unless it died first), so no client sees a
 	 * MODSEQ that a power cut could take back.
 	 */
-	for (k = 0; k < nch && (*ch_r)[k].pid == mb->pid; k++)
+	for (k = 0; k < nch && !sync_told_by_log(&(*ch_r)[k], mb->pid); k++)
 		;
 	if (k < nch && fdatasync(mb->ix->fd) == -1)
 		return -1;
@@ -286,7 +265,7 @@ sync_report(struct mailbox *mb, int allow_expunge, const struct change *ch,
 		    view_collect(mb, &ch[k], &s->changed, &s->nchanged,
 		    &cap) == -1)
 			return -1;
-	s->nchanged = u32_uniq(s->changed, s->nchanged);
+	s->nchanged = st_u32_uniq(s->changed, s->nchanged);
 	return 0;
 }
 
@@ -335,7 +314,7 @@ store_sync(struct mailbox *mb, int allow_expunge, struct sync *s)
 	if (r == -1)
 		goto fail;
 
-	mb->npend = u32_uniq(mb->pend, mb->npend);
+	mb->npend = st_u32_uniq(mb->pend, mb->npend);
 report:
 	if (sync_report(mb, allow_expunge, ch, nch, s) == -1)
 		goto fail;

@@ -111,9 +111,31 @@ out:
 	return ret;
 }
 
+/* The change log entry of n records appended at position nrec. */
+static int
+append_log(struct wbox *w, uint64_t ms, uint32_t nrec, size_t n)
+{
+	struct change	 c;
+	int		 fd, r;
+
+	memset(&c, 0, sizeof c);
+	c.modseq = ms;
+	c.first = nrec;
+	c.count = (uint32_t)n;
+	c.pid = (uint32_t)getpid();
+	c.type = CHANGE_APPEND;
+	if ((fd = openat(w->dirfd, "changes", O_WRONLY | O_APPEND |
+	    O_NOFOLLOW | O_CLOEXEC)) == -1)
+		return -1;
+	r = modseq_log(fd, &c, 1);
+	st_closefd(&fd);
+	return r;
+}
+
 /*
  * The records after the last intact one (nrec), UIDs from uid + 1, with
- * one pwrite and one fdatasync; then the header's committed count.
+ * one pwrite and one fdatasync, logged first; then the header's
+ * committed count.
  */
 static int
 append_records(struct store *st, struct wbox *w, const struct msgin *m,
@@ -134,6 +156,8 @@ append_records(struct store *st, struct wbox *w, const struct msgin *m,
 		recs[i].internaldate = m[i].date;
 		ix_rec_seal(&recs[i]);
 	}
+	if (append_log(w, ms, nrec, n) == -1)
+		return -1;
 	off = IX_HDRSIZE + (off_t)nrec * RECSIZE;
 	if (st_pwrite_all(w->ix->fd, recs, n * sizeof *recs, off) == -1) {
 		int e = errno;
@@ -282,50 +306,66 @@ store_keyword(struct mailbox *mb, const char *name, int create)
 	return r;
 }
 
-/* Add position pos to the runs in v (room for it was reserved). */
-static void
-change_add(struct change *v, size_t *n, uint64_t ms, uint32_t pos,
-    uint32_t pid, uint32_t type)
+/* Runs of record positions a command changes: its change log entries. */
+struct runs {
+	struct change	*v;
+	size_t		 n, cap;
+};
+
+/* Add position pos to the runs. */
+static int
+runs_add(struct runs *rn, uint32_t pos, uint32_t pid, uint32_t type)
 {
 	struct change	*c;
 
-	if (*n > 0) {
-		c = &v[*n - 1];
+	if (rn->n > 0) {
+		c = &rn->v[rn->n - 1];
 		if ((uint64_t)c->first + c->count == pos &&
 		    c->count < UINT32_MAX) {
 			c->count++;
-			return;
+			return 0;
 		}
 	}
-	c = &v[(*n)++];
+	if ((c = buf_grow(rn->v, &rn->cap, rn->n, sizeof *c)) == NULL)
+		return -1;
+	rn->v = c;
+	c = &rn->v[rn->n++];
 	memset(c, 0, sizeof *c);
-	c->modseq = ms;
 	c->first = pos;
 	c->count = 1;
 	c->pid = pid;
 	c->type = type;
+	return 0;
+}
+
+/*
+ * Log the runs with the command's MODSEQ, synced, before any record
+ * changes (the window is written back whenever it moves): a writer that
+ * dies in between leaves entries whose records did not change, which
+ * readers check, rather than changes no session would ever hear of and
+ * CHANGEDSINCE would miss.
+ */
+static int
+runs_log(struct mailbox *mb, struct runs *rn, uint64_t ms)
+{
+	size_t	 i;
+
+	for (i = 0; i < rn->n; i++)
+		rn->v[i].modseq = ms;
+	return modseq_log(mb->chfd, rn->v, rn->n);
 }
 
 /*
  * Make changed records durable: write what is left of them in the
- * window, log the runs (the log is only read by live sessions, so it is
- * not fsynced), raise the header's HIGHESTMODSEQ and fdatasync. The
- * caller holds byte 0 exclusive.
+ * window, raise the header's HIGHESTMODSEQ and fdatasync. The caller
+ * holds byte 0 exclusive and has logged the change.
  */
 static int
-commit_changes(struct mailbox *mb, uint64_t ms, const struct change *ch,
-    size_t nch)
+commit_records(struct mailbox *mb, uint64_t ms)
 {
 	struct ixhdr	 h;
 
-	/*
-	 * The log first: a writer that dies between the two leaves entries
-	 * whose records did not change, which readers check, rather than
-	 * changes no session would ever hear of.
-	 */
-	if (modseq_log(mb->chfd, ch, nch) == -1 || mb_win_flush(mb) == -1)
-		return -1;
-	if (ix_hdr_read(mb->ix->fd, &h) == -1)
+	if (mb_win_flush(mb) == -1 || ix_hdr_read(mb->ix->fd, &h) == -1)
 		return -1;
 	if (ms > h.highestmodseq)
 		h.highestmodseq = ms;
@@ -406,12 +446,13 @@ flags_test_fails(const struct rec *r, const struct flagop *op)
 }
 
 /*
- * The first pass: how many records change, and the lowest position
- * before the header's seen_low that loses \Seen (UINT32_MAX: none).
+ * The first pass: the records that change, as runs, and the lowest
+ * position before the header's seen_low that loses \Seen (UINT32_MAX:
+ * none).
  */
 static int
 flags_scan(struct mailbox *mb, const uint32_t *seqs, size_t n,
-    const struct flagop *op, uint32_t seen_low, size_t *nchg_r,
+    const struct flagop *op, uint32_t seen_low, struct runs *rn,
     uint32_t *low_r)
 {
 	struct rec	*r;
@@ -419,7 +460,6 @@ flags_scan(struct mailbox *mb, const uint32_t *seqs, size_t n,
 	uint64_t	 nk;
 	uint32_t	 pos, nf;
 
-	*nchg_r = 0;
 	*low_r = UINT32_MAX;
 	for (i = 0; i < n; i++) {
 		if (seqs[i] == 0 || seqs[i] > mb->nview)
@@ -433,7 +473,8 @@ flags_scan(struct mailbox *mb, const uint32_t *seqs, size_t n,
 		}
 		if (!flags_new(r, op->mode, op->flags, op->keywords, &nf, &nk))
 			continue;
-		(*nchg_r)++;
+		if (runs_add(rn, pos, mb->pid, CHANGE_FLAGS) == -1)
+			return -1;
 		if ((r->flags & FL_SEEN) && !(nf & FL_SEEN) &&
 		    pos < seen_low && pos < *low_r)
 			*low_r = pos;
@@ -441,17 +482,16 @@ flags_scan(struct mailbox *mb, const uint32_t *seqs, size_t n,
 	return 0;
 }
 
-/* The second pass: change the records in the window, note the runs. */
+/* The second pass: change the records in the window. */
 static int
 flags_apply(struct mailbox *mb, const uint32_t *seqs, size_t n,
-    const struct flagop *op, uint64_t ms, struct change *ch, size_t *nch_r)
+    const struct flagop *op, uint64_t ms)
 {
 	struct rec	*r;
 	size_t		 i;
 	uint64_t	 nk;
 	uint32_t	 pos, nf;
 
-	*nch_r = 0;
 	for (i = 0; i < n; i++) {
 		if (seqs[i] == 0 || seqs[i] > mb->nview ||
 		    (op->failed != NULL && op->failed[i]))
@@ -465,36 +505,34 @@ flags_apply(struct mailbox *mb, const uint32_t *seqs, size_t n,
 		r->keywords = nk;
 		r->modseq = ms;
 		mb_win_dirty(mb, pos);
-		change_add(ch, nch_r, ms, pos, mb->pid, CHANGE_FLAGS);
 	}
 	return 0;
 }
 
 /*
- * Two passes under the write lock: count what will change (so every
- * allocation and the MODSEQ come before the first record is touched),
- * then change the records in the window, written back one span per
- * window: STORE 1:* on 100,000 messages is about 100 pwrite calls and
- * one fdatasync.
+ * Two passes under the write lock: find what will change (so every
+ * allocation, the MODSEQ and the log entries come before the first
+ * record is touched), then change the records in the window, written
+ * back one span per window: STORE 1:* on 100,000 messages is about 100
+ * pwrite calls and two fdatasync calls.
  */
 static int
 flags_locked(struct mailbox *mb, const uint32_t *seqs, size_t n,
     const struct flagop *op)
 {
-	struct change	*ch = NULL;
+	struct runs	 rn = { NULL, 0, 0 };
 	struct ixhdr	 h;
-	size_t		 nch, nchg;
 	uint64_t	 ms;
 	uint32_t	 low;
 	int		 e, ret = -1;
 
 	if (ix_hdr_read(mb->ix->fd, &h) == -1 ||
-	    flags_scan(mb, seqs, n, op, h.seen_low, &nchg, &low) == -1)
-		return -1;
-	if (nchg == 0)
-		return 0;
-	if ((ch = buf_array(NULL, nchg, sizeof *ch)) == NULL)
-		return -1;
+	    flags_scan(mb, seqs, n, op, h.seen_low, &rn, &low) == -1)
+		goto out;
+	ret = 0;
+	if (rn.n == 0)
+		goto out;
+	ret = -1;
 	/* One MODSEQ for the whole command (RFC 7162 3.1). */
 	if ((ms = modseq_next(mb->st->ctr)) == 0)
 		goto out;
@@ -503,13 +541,14 @@ flags_locked(struct mailbox *mb, const uint32_t *seqs, size_t n,
 		if (hdr_first(mb, &h) == -1)
 			goto out;
 	}
-	if (flags_apply(mb, seqs, n, op, ms, ch, &nch) == -1 ||
-	    commit_changes(mb, ms, ch, nch) == -1)
+	if (runs_log(mb, &rn, ms) == -1 ||
+	    flags_apply(mb, seqs, n, op, ms) == -1 ||
+	    commit_records(mb, ms) == -1)
 		goto out;
 	ret = 0;
 out:
 	e = errno;
-	free(ch);
+	free(rn.v);
 	errno = e;
 	return ret;
 }
@@ -568,38 +607,45 @@ expungeable(const struct rec *r, const struct seqset *uids)
 	    (uids == NULL || parse_seqset_has(uids, r->uid));
 }
 
-/* How many messages of the view an EXPUNGE takes. */
+/*
+ * The messages of the view an EXPUNGE takes: how many, and their
+ * positions as runs.
+ */
 static int
-expunge_count(struct mailbox *mb, const struct seqset *uids, size_t *cnt_r)
+expunge_count(struct mailbox *mb, const struct seqset *uids,
+    struct runs *rn, size_t *cnt_r)
 {
 	struct rec	*r;
+	uint32_t	 pos;
 	size_t		 i;
 
 	*cnt_r = 0;
 	for (i = 0; i < mb->nview; i++) {
-		if ((r = mb_rec(mb, mb_seq_pos(mb, i))) == NULL)
+		pos = mb_seq_pos(mb, i);
+		if ((r = mb_rec(mb, pos)) == NULL)
 			return -1;
-		if (expungeable(r, uids))
-			(*cnt_r)++;
+		if (!expungeable(r, uids))
+			continue;
+		if (runs_add(rn, pos, mb->pid, CHANGE_EXPUNGE) == -1)
+			return -1;
+		(*cnt_r)++;
 	}
 	return 0;
 }
 
 /*
  * Make at most cnt records of the view tombstones, in the window, and
- * note them as runs in ch and as sequence numbers (ascending) in seqs;
- * *ns_r: how many.
+ * note their sequence numbers (ascending) in seqs; *ns_r: how many.
  */
 static int
 expunge_mark(struct mailbox *mb, const struct seqset *uids, size_t cnt,
-    uint64_t ms, struct change *ch, size_t *nch_r, uint32_t *seqs,
-    size_t *ns_r)
+    uint64_t ms, uint32_t *seqs, size_t *ns_r)
 {
 	struct rec	*r;
 	uint32_t	 pos;
 	size_t		 i;
 
-	*nch_r = *ns_r = 0;
+	*ns_r = 0;
 	/* Tombstones: the UID and the expunge MODSEQ stay for VANISHED. */
 	for (i = 0; i < mb->nview; i++) {
 		pos = mb->view[i];
@@ -610,7 +656,6 @@ expunge_mark(struct mailbox *mb, const struct seqset *uids, size_t cnt,
 		r->flags |= FL_EXPUNGED;
 		r->modseq = ms;
 		mb_win_dirty(mb, pos);
-		change_add(ch, nch_r, ms, pos, mb->pid, CHANGE_EXPUNGE);
 		seqs[(*ns_r)++] = (uint32_t)i + 1;
 	}
 	return 0;
@@ -636,21 +681,20 @@ expunge_view(struct mailbox *mb, const uint32_t *seqs, size_t ns)
 
 /*
  * Under byte 0 exclusive: room for everything first, then ntomb raised
- * and synced (hdr_first), then the records marked and committed.
+ * and synced (hdr_first), the runs logged, then the records marked and
+ * committed.
  */
 static int
-expunge_locked(struct mailbox *mb, const struct seqset *uids, size_t cnt,
-    uint32_t **seqs_r, size_t *n_r)
+expunge_locked(struct mailbox *mb, const struct seqset *uids,
+    struct runs *rn, size_t cnt, uint32_t **seqs_r, size_t *n_r)
 {
-	struct change	*ch = NULL;
 	struct ixhdr	 h;
 	uint32_t	*seqs = NULL;
-	size_t		 nch, ns;
+	size_t		 ns;
 	uint64_t	 ms;
 	int		 e;
 
 	if ((seqs = buf_array(NULL, cnt, sizeof *seqs)) == NULL ||
-	    (ch = buf_array(NULL, cnt, sizeof *ch)) == NULL ||
 	    mb_view_own(mb) == -1 ||
 	    (ms = modseq_next(mb->st->ctr)) == 0)
 		goto fail;
@@ -658,23 +702,21 @@ expunge_locked(struct mailbox *mb, const struct seqset *uids, size_t cnt,
 		goto fail;
 	h.ntomb = h.ntomb > UINT32_MAX - cnt ? UINT32_MAX :
 	    h.ntomb + (uint32_t)cnt;
-	if (hdr_first(mb, &h) == -1 ||
-	    expunge_mark(mb, uids, cnt, ms, ch, &nch, seqs, &ns) == -1)
+	if (hdr_first(mb, &h) == -1 || runs_log(mb, rn, ms) == -1 ||
+	    expunge_mark(mb, uids, cnt, ms, seqs, &ns) == -1)
 		goto fail;
 	/* Out of the view (seqs is ascending here). */
 	expunge_view(mb, seqs, ns);
-	if (commit_changes(mb, ms, ch, nch) == -1) {
+	if (commit_records(mb, ms) == -1) {
 		/* The records changed; report them, the error is logged. */
 		st_seterrno(mb->st, "EXPUNGE");
 		mb_win_drop(mb);
 	}
-	free(ch);
 	*seqs_r = seqs;
 	*n_r = ns;
 	return 0;
 fail:
 	e = errno;
-	free(ch);
 	free(seqs);
 	errno = e;
 	return -1;
@@ -684,6 +726,7 @@ int
 store_expunge(struct mailbox *mb, const struct seqset *uids, uint32_t **seqs_r,
     size_t *n_r)
 {
+	struct runs	 rn = { NULL, 0, 0 };
 	size_t		 cnt;
 
 	*seqs_r = NULL;
@@ -697,14 +740,17 @@ store_expunge(struct mailbox *mb, const struct seqset *uids, uint32_t **seqs_r,
 		return -1;
 	}
 	mb_win_drop(mb);
-	if (expunge_count(mb, uids, &cnt) == -1 ||
-	    (cnt > 0 && expunge_locked(mb, uids, cnt, seqs_r, n_r) == -1)) {
+	if (expunge_count(mb, uids, &rn, &cnt) == -1 ||
+	    (cnt > 0 && expunge_locked(mb, uids, &rn, cnt, seqs_r, n_r)
+	    == -1)) {
 		st_seterrno(mb->st, "EXPUNGE");
 		mb_win_drop(mb);
 		st_unlock(mb->ix->fd, IX_BYTE_WRITE);
+		free(rn.v);
 		return -1;
 	}
 	st_unlock(mb->ix->fd, IX_BYTE_WRITE);
+	free(rn.v);
 	if (cnt > 0)
 		sync_poke(mb->dirfd);
 	/* Descending, so each "* n EXPUNGE" needs no renumbering. */

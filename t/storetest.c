@@ -1254,6 +1254,137 @@ test_compact_top(struct store *st)
 		store_unselect(mb);
 }
 
+/* ------------------------------------------- CHANGEDSINCE, VANISHED */
+
+/* Whether store_changed_since(since) is what reading every record says. */
+static int
+changed_matches(struct mailbox *mb, uint64_t since)
+{
+	uint32_t	*v, seq;
+	size_t		 n, k = 0;
+	int		 good;
+
+	if (store_changed_since(mb, since, &v, &n) == -1)
+		return 0;
+	good = 1;
+	for (seq = 1; seq <= store_exists(mb); seq++)
+		if (store_rec(mb, seq)->modseq > since &&
+		    (k >= n || v[k++] != seq))
+			good = 0;
+	free(v);
+	return good && k == n;
+}
+
+/* Whether store_vanished(since) is exactly the n UIDs want. */
+static int
+vanished_is(struct mailbox *mb, uint64_t since, const uint32_t *want,
+    size_t n)
+{
+	uint32_t	*v;
+	size_t		 nv;
+	int		 good;
+
+	if (store_vanished(mb, since, &v, &nv) == -1)
+		return 0;
+	good = nv == n && (n == 0 || memcmp(v, want, n * sizeof *v) == 0);
+	free(v);
+	return good;
+}
+
+/* Set record pos's MODSEQ behind the store's back: no log entry. */
+static void
+rec_modseq_set(const char *box, uint32_t pos, uint64_t ms)
+{
+	int	 fd;
+
+	if ((fd = open(path("box/%s/index", box), O_RDWR)) == -1 ||
+	    pwrite(fd, &ms, sizeof ms, 128 + 64 * (off_t)pos + 16) !=
+	    (ssize_t)sizeof ms)
+		die("index");
+	close(fd);
+}
+
+/*
+ * The change log answers CHANGEDSINCE and the tombstones of VANISHED
+ * (RFC 7162 3.1.4, 3.2.5) by what changed, across compaction; a log that
+ * is not the index's is not trusted and is started again.
+ */
+static void
+test_resync(struct store *st)
+{
+	struct mailbox	*mb;
+	char		 msg[1000];
+	uint32_t	 uid, seqs[6] = { 1, 2, 3, 4, 5, 6 }, *ex;
+	uint32_t	 gone[6] = { 1, 2, 3, 4, 5, 6 };
+	uint64_t	 m0, m2, m;
+	size_t		 i, nex;
+	int		 good = 1;
+
+	memset(msg, 'x', sizeof msg);
+	store_create(st, "rs");
+	for (i = 0; i < 10; i++)
+		store_append(st, "rs", msg, sizeof msg, 0, NULL, 0, 0, &uid,
+		    &uid);
+	if ((mb = store_select(st, "rs", 0)) == NULL)
+		die("select rs");
+	m0 = store_highestmodseq(mb);
+	ok(changed_matches(mb, m0) && changed_matches(mb, 0),
+	    "CHANGEDSINCE after appends only");
+	seqs[0] = 8;
+	store_flags(mb, seqs, 1, STORE_ADD, FL_FLAGGED, 0);
+	seqs[0] = 1;
+	store_flags(mb, seqs, 6, STORE_ADD, FL_DELETED, 0);
+	append_text(st, "rs", "new\r\n", &uid);
+	ok(store_expunge(mb, NULL, &ex, &nex) == 0 && nex == 6,
+	    "expunge 6 of 11");
+	free(ex);
+	m2 = store_highestmodseq(mb);
+	for (m = 0; m <= m2; m++)
+		good &= changed_matches(mb, m);
+	ok(good, "CHANGEDSINCE right for every MODSEQ up to %llu",
+	    (unsigned long long)m2);
+	ok(vanished_is(mb, m0, gone, 6) && vanished_is(mb, m2, NULL, 0),
+	    "VANISHED from the tombstones");
+	/* A record changed without a log entry is not found: the log is. */
+	m = store_rec(mb, seq_of_uid(mb, 10))->modseq;
+	rec_modseq_set("rs", 9, m2 + 100);
+	ok(!changed_matches(mb, m2), "the log, not a scan, answers");
+	rec_modseq_set("rs", 9, m);
+	store_unselect(mb);
+	ok(exists(path("box/rs/data.2")), "compacted");
+	if ((mb = store_select(st, "rs", 0)) == NULL)
+		die("select rs");
+	for (good = 1, m = 0; m <= m2; m++)
+		good &= changed_matches(mb, m);
+	ok(good && store_exists(mb) == 5, "after compaction: CHANGEDSINCE "
+	    "right for every MODSEQ");
+	ok(vanished_is(mb, m0, gone, 6) && vanished_is(mb, m2, NULL, 0),
+	    "after compaction: VANISHED from the expunged file");
+	m = store_rec(mb, 1)->modseq;
+	rec_modseq_set("rs", 0, m2 + 100);
+	ok(!changed_matches(mb, m2), "after compaction the log answers");
+	rec_modseq_set("rs", 0, m);
+	store_unselect(mb);
+	/* A log of another generation (a crash between two renames). */
+	if (truncate(path("box/rs/changes"), 0) == -1)
+		die("truncate");
+	if ((mb = store_select(st, "rs", 0)) == NULL)
+		die("select rs");
+	rec_modseq_set("rs", 0, m2 + 100);
+	ok(changed_matches(mb, m2), "a log that is not the index's: a scan");
+	rec_modseq_set("rs", 0, m);
+	store_unselect(mb);
+	if ((mb = store_select(st, "rs", 0)) == NULL)
+		die("select rs");
+	seqs[0] = 2;
+	store_flags(mb, seqs, 1, STORE_ADD, FL_SEEN, 0);
+	rec_modseq_set("rs", 0, m2 + 100);
+	ok(!changed_matches(mb, m2) && changed_matches(mb, m2 + 200),
+	    "started again at HIGHESTMODSEQ, the log answers");
+	rec_modseq_set("rs", 0, m);
+	store_unselect(mb);
+}
+
 /* ---------------------------------------------------------- keywords */
 
 static void
@@ -1622,6 +1753,7 @@ main(void)
 	test_dense(st);
 	test_compact(st);
 	test_compact_top(st);
+	test_resync(st);
 	test_keywords(st);
 	test_scale(st);
 	store_close(st);
