@@ -294,16 +294,7 @@ compact_copy(struct mailbox *mb, struct compact *c)
 static uint32_t
 tombs_below(const struct compact *c, uint64_t pos)
 {
-	size_t	 lo = 0, hi = c->ntpos, mid;
-
-	while (lo < hi) {
-		mid = lo + (hi - lo) / 2;
-		if (c->tpos[mid] < pos)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return (uint32_t)lo;
+	return (uint32_t)st_u32_lower(c->tpos, c->ntpos, pos);
 }
 
 /*

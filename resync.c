@@ -115,33 +115,6 @@ changed_locked(struct mailbox *mb, uint64_t since, struct u32v *out)
 	return r == -1 ? -1 : 0;
 }
 
-int
-store_changed_since(struct mailbox *mb, uint64_t since, uint32_t **seqs_r,
-    size_t *n_r)
-{
-	struct u32v	 out = { NULL, 0, 0 };
-	int		 r;
-
-	*seqs_r = NULL;
-	*n_r = 0;
-	/* Byte 0 shared: no log entry or record is half-written. */
-	if (modseq_lock(mb->ix->fd, F_RDLCK, IX_BYTE_WRITE, 1) == -1) {
-		st_seterrno(mb->st, "CHANGEDSINCE");
-		return -1;
-	}
-	mb_win_drop(mb);
-	r = changed_locked(mb, since, &out);
-	st_unlock(mb->ix->fd, IX_BYTE_WRITE);
-	if (r == -1) {
-		st_seterrno(mb->st, "CHANGEDSINCE");
-		free(out.v);
-		return -1;
-	}
-	*seqs_r = out.v;
-	*n_r = out.n;
-	return 0;
-}
-
 /* Whether record pos is in the view (a ghost this session still shows). */
 static int
 in_view(const struct mailbox *mb, uint32_t pos)
@@ -228,30 +201,61 @@ out:
 	return r;
 }
 
-int
-store_vanished(struct mailbox *mb, uint64_t since, uint32_t **uids_r,
-    size_t *n_r)
+/* Tombstones and the expunged file. */
+static int
+vanished_locked(struct mailbox *mb, uint64_t since, struct u32v *out)
+{
+	if (tombs_locked(mb, since, out) == -1)
+		return -1;
+	return expunged_file(mb, since, out);
+}
+
+/*
+ * Run fn under byte 0 shared, so that no log entry or record is
+ * half-written, on records read afresh; *v_r and *n_r: what it found.
+ */
+static int
+resync_locked(struct mailbox *mb, uint64_t since,
+    int (*fn)(struct mailbox *, uint64_t, struct u32v *), const char *what,
+    uint32_t **v_r, size_t *n_r)
 {
 	struct u32v	 out = { NULL, 0, 0 };
 	int		 r;
 
-	*uids_r = NULL;
+	*v_r = NULL;
 	*n_r = 0;
 	if (modseq_lock(mb->ix->fd, F_RDLCK, IX_BYTE_WRITE, 1) == -1) {
-		st_seterrno(mb->st, "VANISHED");
+		st_seterrno(mb->st, what);
 		return -1;
 	}
 	mb_win_drop(mb);
-	r = tombs_locked(mb, since, &out);
-	if (r == 0)
-		r = expunged_file(mb, since, &out);
+	r = fn(mb, since, &out);
 	st_unlock(mb->ix->fd, IX_BYTE_WRITE);
 	if (r == -1) {
-		st_seterrno(mb->st, "VANISHED");
+		st_seterrno(mb->st, what);
 		free(out.v);
 		return -1;
 	}
-	*uids_r = out.v;
-	*n_r = st_u32_uniq(out.v, out.n);
+	*v_r = out.v;
+	*n_r = out.n;
+	return 0;
+}
+
+int
+store_changed_since(struct mailbox *mb, uint64_t since, uint32_t **seqs_r,
+    size_t *n_r)
+{
+	return resync_locked(mb, since, changed_locked, "CHANGEDSINCE",
+	    seqs_r, n_r);
+}
+
+int
+store_vanished(struct mailbox *mb, uint64_t since, uint32_t **uids_r,
+    size_t *n_r)
+{
+	if (resync_locked(mb, since, vanished_locked, "VANISHED", uids_r,
+	    n_r) == -1)
+		return -1;
+	*n_r = st_u32_uniq(*uids_r, *n_r);
 	return 0;
 }

@@ -981,6 +981,22 @@ st_u32_push(uint32_t **v, size_t *n, size_t *cap, uint32_t x)
 	return 0;
 }
 
+/* The first index of the ascending v[n] whose value is >= x. */
+size_t
+st_u32_lower(const uint32_t *v, size_t n, uint64_t x)
+{
+	size_t	 lo = 0, hi = n, mid;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (v[mid] < x)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
 /* Sort v and drop repeats; the count left. */
 size_t
 st_u32_uniq(uint32_t *v, size_t n)

@@ -173,6 +173,7 @@ void		 st_buf_trim(char **buf, size_t *cap);
 void		 st_reverse_u32(uint32_t *, size_t n);
 int		 st_u32_push(uint32_t **v, size_t *n, size_t *cap, uint32_t x);
 size_t		 st_u32_uniq(uint32_t *v, size_t n);
+size_t		 st_u32_lower(const uint32_t *v, size_t n, uint64_t x);
 
 /* sync.c: waking the sessions that IDLE on a mailbox */
 void		 sync_poke(int dirfd);

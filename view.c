@@ -173,18 +173,9 @@ view_push(struct mailbox *mb, uint32_t pos)
 size_t
 mb_view_lower(const struct mailbox *mb, uint32_t pos)
 {
-	size_t	 lo = 0, hi = mb->nview, mid;
-
 	if (mb->view == NULL)
 		return pos < mb->nview ? pos : mb->nview;
-	while (lo < hi) {
-		mid = lo + (hi - lo) / 2;
-		if (mb->view[mid] < pos)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
+	return st_u32_lower(mb->view, mb->nview, pos);
 }
 
 static int
