@@ -6,6 +6,7 @@
 #   BENCH_SEED     generator seed (1)
 #   BENCH_REPS     repetitions of each timing; the median is shown (3)
 #   BENCH_APPENDS  APPEND commands in the append step (1000)
+#   BENCH_BIG, BENCH_IDLE  sizes of bench/sync.sh's steps (see there)
 #
 # Data lives in bench/data/N-SEED/ and is kept between runs: the Maildir
 # written by bench/gen (Dovecot reads it in place and keeps its index
@@ -313,4 +314,9 @@ done
 echo "9-11 run after 7-8: both structure caches then hold the header fields"
 echo "that 10 and 11 read (Dovecot's hdr.From, hdr.Subject, ...; imapd's"
 echo "decoded search fields), so neither reads the messages for them"
+
+# Several sessions on one mailbox: the CONDSTORE queue, IDLE latency,
+# CHANGEDSINCE and QRESYNC on a big mailbox (bench/sync.sh).
+echo
+sh "$TOP/bench/sync.sh" || say "bench: bench/sync.sh failed"
 [ $bad = 0 ] || die "the servers disagree on SEARCH hits (see above)"
