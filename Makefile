@@ -49,7 +49,7 @@ t/maxrss: t/maxrss.c
 run: imapd
 	sh t/demo.sh demo --session
 
-check: imapd t/parsetest t/storetest t/mimetest t/maxrss
+check: imapd t/parsetest t/storetest t/mimetest t/maxrss bench/load
 	sh t/run.sh
 
 bench/gen: bench/gen.c
@@ -58,7 +58,10 @@ bench/gen: bench/gen.c
 bench/drive: bench/drive.c
 	$(CC) $(CFLAGS) -o bench/drive bench/drive.c
 
-bench: imapd bench/gen bench/drive
+bench/load: bench/load.c
+	$(CC) $(CFLAGS) -o bench/load bench/load.c
+
+bench: imapd bench/gen bench/drive bench/load
 	sh bench/run.sh
 
 install: imapd
@@ -69,6 +72,6 @@ install: imapd
 	cp man/imapd-store.5 $(DESTDIR)$(PREFIX)/share/man/man5/imapd-store.5
 
 clean:
-	rm -f imapd $(OBJS) t/parsetest t/storetest t/mimetest t/maxrss
+	rm -f imapd $(OBJS) t/parsetest t/storetest t/mimetest t/maxrss bench/load
 
 .PHONY: all run check bench install clean
