@@ -49,7 +49,8 @@ t/maxrss: t/maxrss.c
 run: imapd
 	sh t/demo.sh demo --session
 
-check: imapd t/parsetest t/storetest t/mimetest t/maxrss bench/qdrive
+check: imapd t/parsetest t/storetest t/mimetest t/maxrss bench/qdrive \
+    bench/load
 	sh t/run.sh
 
 bench/gen: bench/gen.c
@@ -61,7 +62,10 @@ bench/drive: bench/drive.c
 bench/qdrive: bench/qdrive.c
 	$(CC) $(CFLAGS) -o bench/qdrive bench/qdrive.c
 
-bench: imapd bench/gen bench/drive bench/qdrive
+bench/load: bench/load.c
+	$(CC) $(CFLAGS) -o bench/load bench/load.c
+
+bench: imapd bench/gen bench/drive bench/qdrive bench/load
 	sh bench/run.sh
 
 install: imapd
@@ -73,6 +77,6 @@ install: imapd
 
 clean:
 	rm -f imapd $(OBJS) t/parsetest t/storetest t/mimetest t/maxrss \
-	    bench/qdrive
+	    bench/qdrive bench/load
 
 .PHONY: all run check bench install clean

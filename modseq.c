@@ -33,10 +33,12 @@
 
 #include <sys/types.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -69,50 +71,116 @@ struct counter {
 	void		*arg;
 };
 
+/* SIGALRM only interrupts a waiting F_SETLKW (EINTR); nothing else. */
+static void
+lock_alarm(int sig)
+{
+	(void)sig;
+}
+
+static int
+lock_past(const struct timespec *end)
+{
+	struct timespec	 now;
+
+	if (clock_gettime(CLOCK_MONOTONIC, &now) == -1)
+		return 1;
+	return now.tv_sec > end->tv_sec || (now.tv_sec == end->tv_sec &&
+	    now.tv_nsec >= end->tv_nsec);
+}
+
 /*
- * Take (or release) a one-byte record lock. F_SETLKW could wait forever
- * behind a stuck process, so F_SETLK is retried with short sleeps until
- * LOCK_WAIT_SECS have passed; then errno is ETIMEDOUT. The store's
- * mailbox locks are taken the same way. Competing processes start their
- * retries a little apart.
+ * Wait in F_SETLKW, which returns as soon as the lock is granted, under
+ * an interval timer whose SIGALRM (installed without SA_RESTART) makes
+ * it fail with EINTR. The timer first fires at the deadline, then every
+ * 10 ms, so a signal that lands just before F_SETLKW is entered is
+ * followed by another one. EDEADLK (the kernel saw a cycle of waiters)
+ * backs off 1 ms and tries again, as F_SETLK retries used to.
+ */
+static int
+lock_wait(int fd, struct flock *fl, const struct timespec *end)
+{
+	struct sigaction	 sa, osa;
+	struct itimerval	 it, oit;
+	struct timespec		 now, nap = { 0, 1000000 };
+	int			 r, e;
+
+	if (clock_gettime(CLOCK_MONOTONIC, &now) == -1)
+		return -1;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = lock_alarm;
+	sigemptyset(&sa.sa_mask);
+	memset(&it, 0, sizeof it);
+	it.it_value.tv_sec = end->tv_sec - now.tv_sec;
+	it.it_value.tv_usec = (end->tv_nsec - now.tv_nsec) / 1000;
+	if (it.it_value.tv_usec < 0) {
+		it.it_value.tv_sec--;
+		it.it_value.tv_usec += 1000000;
+	}
+	if (it.it_value.tv_sec < 0 || (it.it_value.tv_sec == 0 &&
+	    it.it_value.tv_usec == 0))
+		it.it_value.tv_usec = 1;
+	it.it_interval.tv_usec = 10000;
+	if (sigaction(SIGALRM, &sa, &osa) == -1)
+		return -1;
+	if (setitimer(ITIMER_REAL, &it, &oit) == -1) {
+		e = errno;
+		sigaction(SIGALRM, &osa, NULL);
+		errno = e;
+		return -1;
+	}
+	for (;;) {
+		if ((r = fcntl(fd, F_SETLKW, fl)) == 0)
+			break;
+		if (errno != EINTR && errno != EDEADLK)
+			break;
+		if (lock_past(end)) {
+			errno = ETIMEDOUT;
+			break;
+		}
+		if (errno == EDEADLK)
+			nanosleep(&nap, NULL);
+	}
+	e = errno;
+	setitimer(ITIMER_REAL, &oit, NULL);
+	sigaction(SIGALRM, &osa, NULL);
+	errno = e;
+	return r;
+}
+
+/*
+ * Take (or release) a one-byte record lock. A plain F_SETLKW could wait
+ * forever behind a stuck process, so the wait is bounded: after
+ * LOCK_WAIT_SECS errno is ETIMEDOUT (the command then answers NO). The
+ * store's mailbox locks are taken the same way. Waiting in the kernel,
+ * not in sleeps between F_SETLK tries, hands the lock over the moment it
+ * is free: with 50 processes on one mailbox the sleeps (up to 4 ms each)
+ * made most of a command's time, and a sleeper could lose the lock to a
+ * stream of others again and again.
  */
 int
 modseq_lock(int fd, short type, off_t byte, int wait)
 {
 	struct flock	 fl;
-	struct timespec	 now, end, nap;
-	long		 ns = 100000;
+	struct timespec	 end;
 
 	memset(&fl, 0, sizeof fl);
 	fl.l_type = type;
 	fl.l_whence = SEEK_SET;
 	fl.l_start = byte;
 	fl.l_len = 1;
+	if (fcntl(fd, F_SETLK, &fl) == 0)
+		return 0;
+	if (errno != EAGAIN && errno != EACCES && errno != EINTR)
+		return -1;
+	if (!wait) {
+		errno = EAGAIN;
+		return -1;
+	}
 	if (clock_gettime(CLOCK_MONOTONIC, &end) == -1)
 		return -1;
 	end.tv_sec += LOCK_WAIT_SECS;
-	for (;;) {
-		if (fcntl(fd, F_SETLK, &fl) == 0)
-			return 0;
-		if (errno != EAGAIN && errno != EACCES && errno != EINTR)
-			return -1;
-		if (!wait) {
-			errno = EAGAIN;
-			return -1;
-		}
-		if (clock_gettime(CLOCK_MONOTONIC, &now) == -1)
-			return -1;
-		if (now.tv_sec > end.tv_sec || (now.tv_sec == end.tv_sec &&
-		    now.tv_nsec >= end.tv_nsec)) {
-			errno = ETIMEDOUT;
-			return -1;
-		}
-		nap.tv_sec = 0;
-		nap.tv_nsec = ns + (long)(getpid() % 7) * 50000;
-		nanosleep(&nap, NULL);
-		if (ns < 4000000)
-			ns *= 2;
-	}
+	return lock_wait(fd, &fl, &end);
 }
 
 static int

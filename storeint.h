@@ -64,7 +64,9 @@ struct ixhdr {
 	uint32_t	 uidmax;	/* highest UID compaction moved out */
 	/* records synced before this was written: whole, never torn */
 	uint32_t	 committed;
-	char		 pad[60];
+	/* every change up to this MODSEQ was synced before this was written */
+	uint64_t	 synced;
+	char		 pad[52];
 	uint32_t	 sum;
 };
 _Static_assert(sizeof(struct ixhdr) == IX_HDRSIZE, "index header size");

@@ -175,6 +175,7 @@ append_records(struct store *st, struct wbox *w, const struct msgin *m,
 	 * with the next sync, and until then readers check the records.
 	 */
 	w->h.committed = nrec + (uint32_t)n;
+	w->h.synced = w->h.highestmodseq;
 	return ix_hdr_write(w->ix->fd, &w->h);
 }
 
@@ -373,7 +374,9 @@ commit_records(struct mailbox *mb, uint64_t ms)
 		return -1;
 	if (ms > mb->highestmodseq)
 		mb->highestmodseq = ms;
-	return 0;
+	/* Readers need not sync for these changes again (sync_read_log). */
+	h.synced = h.highestmodseq;
+	return ix_hdr_write(mb->ix->fd, &h);
 }
 
 /*

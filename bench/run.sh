@@ -320,3 +320,70 @@ echo "decoded search fields), so neither reads the messages for them"
 echo
 sh "$TOP/bench/sync.sh" || say "bench: bench/sync.sh failed"
 [ $bad = 0 ] || die "the servers disagree on SEARCH hits (see above)"
+
+# ---------------------------------------------------------------- load
+# BENCH_LOAD_CLIENTS (50) clients for BENCH_LOAD_SECS (20) seconds on one
+# mailbox of 100 messages (bench/load.c: each loops over a connection of
+# SELECT, FETCH, STORE, APPEND, UID STORE \Deleted, EXPUNGE, LOGOUT), on
+# fresh stores of their own. Per command: the median and 99th percentile
+# of its latency for each server and their ratios; then commands per
+# second, the longest wait, and the clients that stalled (no answer for
+# 60 s) or failed. A server that fails here is reported, not fatal.
+bench_load() {
+	lc=${BENCH_LOAD_CLIENTS:-50}
+	ls=${BENCH_LOAD_SECS:-20}
+	ld=$DATA/load
+	rm -rf "$ld"
+	mkdir -p "$ld/imapd-store" "$ld/dovecot-home"
+	[ -z "$AS" ] || chown "$BUSER" "$ld/imapd-store" "$ld/dovecot-home"
+	say "bench: $lc clients on one mailbox, $ls s per server"
+	run "$TOP/bench/load" -c "$lc" -t "$ls" -- $DATA/imapd -d \
+	    "$ld/imapd-store" > "$ld/imapd.out" 2>> "$DATA/imapd.log" ||
+	    say "bench: imapd failed the load (see $ld/imapd.out)"
+	: > "$ld/dovecot.out"
+	if [ $HAVE_DOVECOT = 1 ]; then
+		$AS env -i PATH=/usr/bin:/bin HOME="$ld/dovecot-home" \
+		    USER="$BUSER" "$TOP/bench/load" -c "$lc" -t "$ls" -- \
+		    $DOVECOT -c "$DATA/dovecot.conf" > "$ld/dovecot.out" \
+		    2>> "$DATA/dovecot.log" ||
+		    say "bench: dovecot failed the load (see $ld/dovecot.out)"
+	fi
+	echo
+	echo "$lc clients on one mailbox of 100 messages for $ls s (ms per command)"
+	awk '
+	function r(a, b) { return b > 0 ? sprintf("%.2f", a / b) : "-" }
+	{ srv = FILENAME ~ /dovecot/ ? 2 : 1 }
+	$1 == "cmd" {
+		if (!($2 in seen)) { seen[$2] = 1; order[++n] = $2 }
+		N[$2, srv] = $3; M[$2, srv] = $4; P[$2, srv] = $5
+	}
+	$1 == "total" { C[srv] = $4 }
+	$1 == "maxwait" || $1 == "stalled" || $1 == "failed" { X[$1, srv] = $2 }
+	$1 == "check" { K[srv] = $0 }
+	END {
+		fmt = "%-10s %8s %8s %8s %8s %8s %8s %6s\n"
+		printf fmt, "command", "count", "imapd", "dovecot", "ratio",
+		    "imapd", "dovecot", "ratio"
+		printf fmt, "", "", "median", "median", "", "p99", "p99", ""
+		for (i = 1; i <= n; i++) {
+			k = order[i]
+			d = ((k, 2) in M)
+			printf fmt, k, N[k, 1], M[k, 1], d ? M[k, 2] : "-",
+			    d ? r(M[k, 1], M[k, 2]) : "-", P[k, 1],
+			    d ? P[k, 2] : "-", d ? r(P[k, 1], P[k, 2]) : "-"
+		}
+		printf "commands/s: imapd %s, dovecot %s\n", C[1],
+		    (2 in C) ? C[2] : "-"
+		printf "longest wait (ms): imapd %s, dovecot %s\n",
+		    X["maxwait", 1], ((("maxwait", 2) in X) ? X["maxwait", 2] : "-")
+		printf "stalled/failed clients: imapd %s/%s, dovecot %s/%s\n",
+		    X["stalled", 1], X["failed", 1],
+		    (("stalled", 2) in X) ? X["stalled", 2] : "-",
+		    (("failed", 2) in X) ? X["failed", 2] : "-"
+		printf "imapd %s\n", (1 in K) ? K[1] : "check missing"
+		if (2 in K)
+			printf "dovecot %s\n", K[2]
+	}' "$ld/imapd.out" "$ld/dovecot.out"
+	echo "(greet: start to greeting; UIDSTORE: +FLAGS (\\Deleted) of the client's previous APPEND)"
+}
+bench_load
