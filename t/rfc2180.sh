@@ -88,6 +88,8 @@ b41 OK FETCH completed' "B: structure, whose cache entry has no file to go to"
 b5 OK SEARCH completed" "B: SEARCH"
 	sess_cmd B b6 "STORE 1 +FLAGS (\\Seen)"
 	expect_resp "b6 $GONE_NO" "B: STORE"
+	sess_cmd B b61 "STORE 1 +FLAGS (newkeyword)"
+	expect_resp "b61 $GONE_NO" "B: STORE of a new keyword"
 	sess_cmd B b7 "EXPUNGE"
 	expect_resp "b7 $GONE_NO" "B: EXPUNGE"
 	sess_cmd B b8 "APPEND foo $(litp "$(mkmsg 3)")"
@@ -283,6 +285,22 @@ b3 OK NOOP completed"
 * 2 FETCH (FLAGS (\\Answered \\Seen))
 * 3 FETCH (FLAGS (\\Answered \\Seen))
 b4 OK STORE completed"
+}
+
+# With UNCHANGEDSINCE a ghost fails the test (its MODSEQ is the
+# expunge's): MODIFIED names it, not EXPUNGEISSUED.
+testGhostStoreUnchangedSince() {
+	expunge_4to7
+	sess_cmd B b2 "FETCH 3 (MODSEQ)"
+	m=$(printf '%s\n' "$R" | sed -n 's/^\* 3 FETCH (MODSEQ (\([0-9]*\)))$/\1/p')
+	assertNotNull "B: MODSEQ of 3: $R" "$m"
+	sess_cmd B b3 "STORE 3:4 (UNCHANGEDSINCE $m) +FLAGS.SILENT (\\Seen)"
+	assertEquals "B: the ghost in MODIFIED" "b3 OK [MODIFIED 4] STORE completed" \
+	    "$(printf '%s\n' "$R" | tail -n 1)"
+	sess_cmd B b4 "FETCH 3 (FLAGS)"
+	expect_resp "* 3 FETCH (MODSEQ ($(printf '%s\n' "$R" |
+	    sed -n 's/^\* 3 FETCH (MODSEQ (\([0-9]*\)).*/\1/p')) FLAGS (\\Seen))
+b4 OK FETCH completed" "B: 3 changed"
 }
 
 # 4.4.2: COPY of ghosts copies their bytes; the EXPUNGEs come with it.
