@@ -57,8 +57,12 @@ idle_wait(int fd, const struct timespec *start)
 {
 	struct mailbox *mb = S.mb;
 	long long left;
-	/* Nothing selected: nothing to look at but the clock. */
-	int ms = mb != NULL && fd == -1 ? IDLE_POLL_MS : IDLE_WAKE_MS;
+	/*
+	 * Nothing selected, or a mailbox deleted (nothing is written to it
+	 * any more): nothing to look at but the clock.
+	 */
+	int ms = mb != NULL && fd == -1 && !store_deleted(mb) ?
+	    IDLE_POLL_MS : IDLE_WAKE_MS;
 
 	for (;;) {
 		left = TIMEOUT_AUTH_MS - idle_ms_since(start);

@@ -130,14 +130,15 @@ store_modifiers(const struct arg *m, uint64_t *max_r)
  * A STORE's untagged FETCHes: the flags unless .SILENT; with CONDSTORE
  * the MODSEQ even when .SILENT (RFC 7162 3.1.3, example 14). A message
  * that failed UNCHANGEDSINCE gets its MODSEQ and flags (example 7; RFC
- * 3501 6.4.6), but not one expunged: its EXPUNGE follows.
+ * 3501 6.4.6), but not one expunged: its EXPUNGE follows, and no ghost
+ * (RFC 2180 4.2.2, 4.2.3: only the messages the STORE changed).
  */
 static void
 store_fetch(uint32_t seq, int silent, int failed)
 {
 	const struct rec *r = session_rec(seq);
 
-	if (failed && (r->flags & FL_EXPUNGED))
+	if (failed == STORE_GHOST || (failed && (r->flags & FL_EXPUNGED)))
 		return;
 	if (silent && !failed && !S.condstore)
 		return;
@@ -154,23 +155,44 @@ store_fetch(uint32_t seq, int silent, int failed)
 	io_outs(")\r\n");
 }
 
-/* The tagged OK: [MODIFIED set] names what failed UNCHANGEDSINCE. */
+/*
+ * Ghosts, messages another session expunged and this one has not been
+ * told of (RFC 2180 4.2), keep their flags: the tagged reply says so
+ * with EXPUNGEISSUED (RFC 5530), OK for .SILENT (4.2.1), else NO (4.2.2,
+ * 4.2.3: the live messages changed and got their FETCH).
+ */
 static int
-store_reply(const uint32_t *seqs, size_t n, const uint8_t *failed)
+store_reply_ghosts(int silent)
+{
+	if (silent)
+		return reply_ok("[EXPUNGEISSUED]");
+	return reply_no("[EXPUNGEISSUED] Some messages were expunged by "
+	    "another session");
+}
+
+/*
+ * The tagged reply: [MODIFIED set] names what failed UNCHANGEDSINCE;
+ * without it, ghosts make it EXPUNGEISSUED.
+ */
+static int
+store_reply(const uint32_t *seqs, size_t n, const uint8_t *failed,
+    int silent)
 {
 	uint32_t *v;
-	size_t i, k = 0;
+	size_t i, k = 0, ghosts = 0;
 	char *set;
 	int r;
 
-	for (i = 0; i < n; i++)
-		k += failed[i];
+	for (i = 0; i < n; i++) {
+		k += failed[i] == STORE_FAILED;
+		ghosts += failed[i] == STORE_GHOST;
+	}
 	if (k == 0)
-		return RES_OK;
+		return ghosts ? store_reply_ghosts(silent) : RES_OK;
 	if ((v = calloc(k, sizeof *v)) == NULL)
 		return reply_no("[SERVERBUG] Out of memory");
 	for (i = 0, k = 0; i < n; i++)
-		if (failed[i])
+		if (failed[i] == STORE_FAILED)
 			v[k++] = S.uid ? session_rec(seqs[i])->uid : seqs[i];
 	if ((set = session_uidset_text(v, k)) == NULL)
 		r = reply_no("[SERVERBUG] Out of memory");
@@ -232,7 +254,7 @@ cmd_store(struct arg *a)
 	for (i = 0; r == RES_OK && i < n; i++)
 		store_fetch(seqs[i], silent, failed[i]);
 	if (r == RES_OK && n > 0)
-		r = store_reply(seqs, n, failed);
+		r = store_reply(seqs, n, failed, silent);
 	free(failed);
 	free(seqs);
 	free(kw);

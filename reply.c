@@ -83,6 +83,9 @@ reply_no_store(int trycreate)
 	case ENOENT:
 		return trycreate ? reply_no("[TRYCREATE] No such mailbox") :
 		    reply_no("[NONEXISTENT] No such mailbox");
+	case EIDRM:	/* the selected one: imapd(8), RFC 2180 3.2 */
+		return reply_no("[NONEXISTENT] Mailbox deleted by another "
+		    "session");
 	case EEXIST:
 		return reply_no("[ALREADYEXISTS] Mailbox exists");
 	case EINVAL:

@@ -191,12 +191,6 @@ session_report_changes(int allow_expunge)
 		session_unselect();
 		return;
 	}
-	if (sy.deleted) {
-		/* RFC 2180 3.3: the mailbox is gone, so is the session. */
-		io_outs("* BYE Mailbox deleted by another session\r\n");
-		io_flush();
-		exit(0);
-	}
 	for (i = 0; i < sy.nexpunged; i++)
 		io_outf("* %u EXPUNGE\r\n", sy.expunged[i]);
 	if (sy.keywords_changed)
@@ -214,6 +208,13 @@ session_report_changes(int allow_expunge)
 		}
 		io_outs(")\r\n");
 	}
+	/*
+	 * RFC 2180 3.2, not 3.3's BYE: the session keeps its view, readable,
+	 * until it leaves; STORE and EXPUNGE get NO. A warning, told once.
+	 */
+	if (sy.deleted)
+		io_outs("* NO Mailbox deleted by another session, "
+		    "readable until closed\r\n");
 	store_sync_free(&sy);
 }
 

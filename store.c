@@ -55,6 +55,9 @@ st_seterrno(struct store *st, const char *what)
 	case ENOENT:
 		why = "no such mailbox";
 		break;
+	case EIDRM:
+		why = "mailbox deleted by another session";
+		break;
 	case EEXIST:
 		why = "mailbox already exists";
 		break;

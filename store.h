@@ -52,7 +52,7 @@ struct sync {
 	uint32_t	 exists, recent;
 	int		 exists_changed;
 	int		 keywords_changed;
-	int		 deleted;	/* the mailbox was deleted */
+	int		 deleted;	/* deleted by another process: news */
 };
 
 enum { STORE_SET, STORE_ADD, STORE_REMOVE };
@@ -109,13 +109,20 @@ int		 store_sync(struct mailbox *, int allow_expunge,
 		    struct sync *);
 /* 1: store_sync may find changes; 0: nothing moved (no lock taken) */
 int		 store_changed(struct mailbox *);
+/* 1: another process deleted the mailbox (store_sync reported it) */
+int		 store_deleted(const struct mailbox *);
 /* IDLE: a descriptor that turns readable at another process's change */
 int		 store_idle_begin(struct mailbox *);
 void		 store_idle_end(struct mailbox *);
 void		 store_sync_free(struct sync *);
 int		 store_flags(struct mailbox *, const uint32_t *seqs,
 		    size_t n, int mode, uint32_t flags, uint64_t keywords);
-/* only where MODSEQ <= max (RFC 7162 3.1.3); failed[i] set where not */
+/*
+ * only where MODSEQ <= max (RFC 7162 3.1.3); failed[i] (if not NULL) is
+ * STORE_FAILED where not, STORE_GHOST where another process expunged it
+ */
+#define STORE_FAILED	1
+#define STORE_GHOST	2
 #define STORE_ALWAYS	UINT64_MAX
 int		 store_flags_if(struct mailbox *, const uint32_t *seqs,
 		    size_t n, int mode, uint32_t flags, uint64_t keywords,

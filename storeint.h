@@ -161,6 +161,7 @@ struct mailbox {
 	uint64_t	 highestmodseq;
 	uint64_t	 generation;
 	int		 idlefd, idlewfd; /* IDLE's FIFO: read, own write end */
+	int		 deleted;	/* another process deleted it: told */
 };
 
 /* store.c: errors, and the I/O helpers every store file uses */

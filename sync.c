@@ -328,7 +328,10 @@ report:
 		goto fail;
 	free(ch);
 	sync_counts(mb, s);
-	s->deleted = (h.hflags & HDR_DELETED) != 0;
+	/* Reported once; the session goes on reading (imapd(8), RFC 2180). */
+	s->deleted = (h.hflags & HDR_DELETED) && !mb->deleted;
+	if (h.hflags & HDR_DELETED)
+		mb->deleted = 1;
 	return 0;
 fail:
 	st_seterrno(mb->st, "sync");
@@ -461,7 +464,14 @@ store_changed(struct mailbox *mb)
 		;
 	if (sync_moved(mb, &grew) != 0 || ix_hdr_peek(mb->ix->fd, &h) == -1)
 		return 1;
-	return (h.hflags & HDR_DELETED) != 0;
+	/* A deletion already told is no news: IDLE must not spin on it. */
+	return (h.hflags & HDR_DELETED) && !mb->deleted;
+}
+
+int
+store_deleted(const struct mailbox *mb)
+{
+	return mb->deleted;
 }
 
 void

@@ -273,10 +273,26 @@ fail:
 
 /* --------------------------------------------- keywords, flags, expunge */
 
+/*
+ * Whether the mailbox was deleted by another process (EIDRM): then
+ * nothing more is written to it (imapd(8): RFC 2180 3.2, the sessions
+ * that have it selected read it until they leave). Under byte 0.
+ */
+static int
+box_gone(const struct ixhdr *h)
+{
+	if (h->hflags & HDR_DELETED) {
+		errno = EIDRM;
+		return 1;
+	}
+	return 0;
+}
+
 int
 store_keyword(struct mailbox *mb, const char *name, int create)
 {
-	int	 r;
+	struct ixhdr	 h;
+	int		 r;
 
 	if ((r = kw_find(&mb->kw, name)) != -1)
 		return r;
@@ -292,7 +308,9 @@ store_keyword(struct mailbox *mb, const char *name, int create)
 		st_seterrno(mb->st, "STORE");
 		return -1;
 	}
-	if ((r = kw_load(mb->kwfd, &mb->kw)) != -1)
+	if (ix_hdr_read(mb->ix->fd, &h) == -1 || box_gone(&h))
+		r = -1;
+	else if ((r = kw_load(mb->kwfd, &mb->kw)) != -1)
 		r = kw_add(mb->kwfd, &mb->kw, name);
 	st_unlock(mb->ix->fd, IX_BYTE_WRITE);
 	if (r != -1)
@@ -471,7 +489,12 @@ flags_scan(struct mailbox *mb, const uint32_t *seqs, size_t n,
 		if ((r = mb_rec(mb, pos)) == NULL)
 			return -1;
 		if (op->failed != NULL && flags_test_fails(r, op)) {
-			op->failed[i] = 1;
+			op->failed[i] = STORE_FAILED;
+			continue;
+		}
+		/* RFC 2180 4.2: a ghost keeps its flags; the caller says so. */
+		if (op->failed != NULL && (r->flags & FL_EXPUNGED)) {
+			op->failed[i] = STORE_GHOST;
 			continue;
 		}
 		if (!flags_new(r, op->mode, op->flags, op->keywords, &nf, &nk))
@@ -529,7 +552,7 @@ flags_locked(struct mailbox *mb, const uint32_t *seqs, size_t n,
 	uint32_t	 low;
 	int		 e, ret = -1;
 
-	if (ix_hdr_read(mb->ix->fd, &h) == -1 ||
+	if (ix_hdr_read(mb->ix->fd, &h) == -1 || box_gone(&h) ||
 	    flags_scan(mb, seqs, n, op, h.seen_low, &rn, &low) == -1)
 		goto out;
 	ret = 0;
@@ -569,7 +592,8 @@ store_flags(struct mailbox *mb, const uint32_t *seqs, size_t n, int mode,
  * lock, on the records as they are on disk then: of processes racing to
  * change a message on the same condition, one wins and the others fail
  * (a mailbox can be a work queue). failed (n bytes, zeroed by the
- * caller; NULL with STORE_ALWAYS) marks the seqs that failed.
+ * caller, or NULL) marks the seqs that failed the test (STORE_FAILED)
+ * and the ghosts, expunged by another process, left alone (STORE_GHOST).
  */
 int
 store_flags_if(struct mailbox *mb, const uint32_t *seqs, size_t n, int mode,
@@ -586,7 +610,7 @@ store_flags_if(struct mailbox *mb, const uint32_t *seqs, size_t n, int mode,
 	op.flags = flags & FL_SYSTEM;
 	op.keywords = keywords;
 	op.max = max;
-	op.failed = max == STORE_ALWAYS ? NULL : failed;
+	op.failed = failed;
 	if (modseq_lock(mb->ix->fd, F_WRLCK, IX_BYTE_WRITE, 1) == -1) {
 		st_seterrno(mb->st, "STORE");
 		return -1;
@@ -730,6 +754,7 @@ store_expunge(struct mailbox *mb, const struct seqset *uids, uint32_t **seqs_r,
     size_t *n_r)
 {
 	struct runs	 rn = { NULL, 0, 0 };
+	struct ixhdr	 h;
 	size_t		 cnt;
 
 	*seqs_r = NULL;
@@ -743,7 +768,8 @@ store_expunge(struct mailbox *mb, const struct seqset *uids, uint32_t **seqs_r,
 		return -1;
 	}
 	mb_win_drop(mb);
-	if (expunge_count(mb, uids, &rn, &cnt) == -1 ||
+	if (ix_hdr_read(mb->ix->fd, &h) == -1 || box_gone(&h) ||
+	    expunge_count(mb, uids, &rn, &cnt) == -1 ||
 	    (cnt > 0 && expunge_locked(mb, uids, &rn, cnt, seqs_r, n_r)
 	    == -1)) {
 		st_seterrno(mb->st, "EXPUNGE");

@@ -228,22 +228,6 @@ testCloseExpungesForOthers() {
 	assertTrue "B: EXPUNGE: $R" "printf '%s\n' \"\$R\" | grep -qx '\\* 1 EXPUNGE'"
 }
 
-# A mailbox deleted under a session ends it (RFC 2180 3.3).
-testMailboxDeletedUnderSession() {
-	sess_open A
-	sess_open B
-	sess_cmd A a1 "CREATE foo"
-	sess_cmd A a2 "SELECT foo"
-	sess_cmd B b1 "DELETE foo"
-	expect_resp "b1 OK DELETE completed"
-	sess_send A "a3 NOOP"
-	t_wait A '^\* BYE '
-	assertTrue "A: BYE: $R" \
-	    "printf '%s\n' \"\$R\" | grep -qx '\\* BYE Mailbox deleted by another session'"
-	sess_close A
-	assertNotEquals "A exited" 137 "$RC"
-}
-
 # 8 processes appending 200 messages each at once: 1,600 messages, 1,600
 # distinct UIDs, MODSEQs strictly increasing with the UIDs.
 testEightAppenders() {

@@ -590,7 +590,8 @@ test_two_views(struct store *st)
 	struct mailbox	*mb;
 	struct peer	 p;
 	struct sync	 s;
-	uint32_t	 seq;
+	uint32_t	 seq, one, *seqs;
+	size_t		 len, ns;
 	long		 b;
 	int		 i;
 
@@ -660,6 +661,17 @@ test_two_views(struct store *st)
 	    "B's sync reports the mailbox deleted");
 	ok(store_sync(mb, 1, &s) == 0 && s.deleted, "A sees it deleted too");
 	store_sync_free(&s);
+	/* RFC 2180 3.2 as imapd(8) chooses it: told once, readable, no writes. */
+	ok(store_sync(mb, 1, &s) == 0 && !s.deleted && store_deleted(mb) &&
+	    !store_changed(mb), "A: the deletion is told once");
+	store_sync_free(&s);
+	ok(store_exists(mb) == 1 && store_data(mb, 1, SIZE_MAX, &len) != NULL &&
+	    len > 0, "A still reads the deleted mailbox's message");
+	one = 1;
+	ok(store_flags(mb, &one, 1, STORE_ADD, FL_FLAGGED, 0) == -1 &&
+	    store_errcode(st) == EIDRM, "STORE on the deleted mailbox: EIDRM");
+	ok(store_expunge(mb, NULL, &seqs, &ns) == -1 &&
+	    store_errcode(st) == EIDRM, "EXPUNGE on it: EIDRM");
 	peer_stop(&p);
 	store_unselect(mb);
 	ok(store_select(st, "two", 0) == NULL && errno == ENOENT,
