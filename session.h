@@ -34,6 +34,7 @@ struct session {
 	unsigned	 failures;	/* failed logins */
 	int		 bye;		/* end the session after this reply */
 	int		 condstore;	/* CONDSTORE enabled (RFC 7162 3.1) */
+	int		 qresync;	/* QRESYNC enabled (RFC 7162 3.2) */
 	struct timespec	 started;
 	struct parser	*parser;
 	char		*restext;	/* text of the command's reply */
@@ -49,6 +50,9 @@ void		 session_out_flags(uint32_t seq);
 void		 session_out_mailbox_flags(void);
 void		 session_out_modseq(uint32_t seq);
 void		 session_condstore(void);
+int		 session_vanished(const uint32_t *uids, size_t n, int earlier);
+int		 session_vanished_since(uint64_t since,
+		    const struct seqset *known);
 int		 session_modseq_arg(const struct arg *, int zero_ok,
 		    uint64_t *r);
 int		 session_flag_args(const struct arg *, uint32_t *sys_r,

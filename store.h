@@ -46,6 +46,7 @@ struct mbstatus {
 /* What another process changed, found by store_sync(). */
 struct sync {
 	uint32_t	*expunged;	/* sequence numbers, descending */
+	uint32_t	*uids;		/* their UIDs, ascending */
 	size_t		 nexpunged;
 	uint32_t	*changed;	/* seq numbers whose flags changed */
 	size_t		 nchanged;
@@ -120,10 +121,25 @@ int		 store_flags(struct mailbox *, const uint32_t *seqs,
 int		 store_flags_if(struct mailbox *, const uint32_t *seqs,
 		    size_t n, int mode, uint32_t flags, uint64_t keywords,
 		    uint64_t max, uint8_t *failed);
+/* *seqs_r descending; *uids_r (if uids_r is not NULL) their UIDs, ascending */
 int		 store_expunge(struct mailbox *, const struct seqset *uids,
-		    uint32_t **seqs_r, size_t *n_r);
+		    uint32_t **seqs_r, size_t *n_r, uint32_t **uids_r);
 int		 store_copy(struct mailbox *, const uint32_t *seqs,
 		    size_t n, const char *dest, uint32_t *uidvalidity_r,
 		    uint32_t *uids_r);
+
+/*
+ * QRESYNC: the view's messages whose MODSEQ is above since, as ascending
+ * sequence numbers (a new array, NULL when none).
+ */
+int		 store_changed_since(struct mailbox *, uint64_t since,
+		    uint32_t **seqs_r, size_t *n_r);
+/*
+ * UIDs expunged at a MODSEQ above since (RFC 7162 3.2.5, 3.2.6), ascending, none of
+ * them in the view (a message another session expunged that this session still shows
+ * is not vanished for it yet): the index's tombstones and the expunged file.
+ */
+int		 store_vanished(struct mailbox *, uint64_t since,
+		    uint32_t **uids_r, size_t *n_r);
 
 #endif

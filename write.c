@@ -587,13 +587,13 @@ expunge_count(struct mailbox *mb, const struct seqset *uids, size_t *cnt_r)
 
 /*
  * Make at most cnt records of the view tombstones, in the window, and
- * note them as runs in ch and as sequence numbers (ascending) in seqs;
- * *ns_r: how many.
+ * note them as runs in ch, as sequence numbers (ascending) in seqs and
+ * as UIDs in uids_r (if not NULL); *ns_r: how many.
  */
 static int
 expunge_mark(struct mailbox *mb, const struct seqset *uids, size_t cnt,
     uint64_t ms, struct change *ch, size_t *nch_r, uint32_t *seqs,
-    size_t *ns_r)
+    uint32_t *uids_r, size_t *ns_r)
 {
 	struct rec	*r;
 	uint32_t	 pos;
@@ -611,6 +611,8 @@ expunge_mark(struct mailbox *mb, const struct seqset *uids, size_t cnt,
 		r->modseq = ms;
 		mb_win_dirty(mb, pos);
 		change_add(ch, nch_r, ms, pos, mb->pid, CHANGE_EXPUNGE);
+		if (uids_r != NULL)	/* for VANISHED (RFC 7162 3.2.7) */
+			uids_r[*ns_r] = r->uid;
 		seqs[(*ns_r)++] = (uint32_t)i + 1;
 	}
 	return 0;
@@ -640,16 +642,18 @@ expunge_view(struct mailbox *mb, const uint32_t *seqs, size_t ns)
  */
 static int
 expunge_locked(struct mailbox *mb, const struct seqset *uids, size_t cnt,
-    uint32_t **seqs_r, size_t *n_r)
+    uint32_t **seqs_r, size_t *n_r, uint32_t **uids_r)
 {
 	struct change	*ch = NULL;
 	struct ixhdr	 h;
-	uint32_t	*seqs = NULL;
+	uint32_t	*seqs = NULL, *xu = NULL;
 	size_t		 nch, ns;
 	uint64_t	 ms;
 	int		 e;
 
 	if ((seqs = buf_array(NULL, cnt, sizeof *seqs)) == NULL ||
+	    (uids_r != NULL &&
+	    (xu = buf_array(NULL, cnt, sizeof *xu)) == NULL) ||
 	    (ch = buf_array(NULL, cnt, sizeof *ch)) == NULL ||
 	    mb_view_own(mb) == -1 ||
 	    (ms = modseq_next(mb->st->ctr)) == 0)
@@ -659,7 +663,8 @@ expunge_locked(struct mailbox *mb, const struct seqset *uids, size_t cnt,
 	h.ntomb = h.ntomb > UINT32_MAX - cnt ? UINT32_MAX :
 	    h.ntomb + (uint32_t)cnt;
 	if (hdr_first(mb, &h) == -1 ||
-	    expunge_mark(mb, uids, cnt, ms, ch, &nch, seqs, &ns) == -1)
+	    expunge_mark(mb, uids, cnt, ms, ch, &nch, seqs, xu,
+	    &ns) == -1)
 		goto fail;
 	/* Out of the view (seqs is ascending here). */
 	expunge_view(mb, seqs, ns);
@@ -671,10 +676,13 @@ expunge_locked(struct mailbox *mb, const struct seqset *uids, size_t cnt,
 	free(ch);
 	*seqs_r = seqs;
 	*n_r = ns;
+	if (uids_r != NULL)
+		*uids_r = xu;
 	return 0;
 fail:
 	e = errno;
 	free(ch);
+	free(xu);
 	free(seqs);
 	errno = e;
 	return -1;
@@ -682,12 +690,14 @@ fail:
 
 int
 store_expunge(struct mailbox *mb, const struct seqset *uids, uint32_t **seqs_r,
-    size_t *n_r)
+    size_t *n_r, uint32_t **uids_r)
 {
 	size_t		 cnt;
 
 	*seqs_r = NULL;
 	*n_r = 0;
+	if (uids_r != NULL)
+		*uids_r = NULL;
 	if (mb->readonly) {
 		st_seterr(mb->st, EPERM, "mailbox is read-only");
 		return -1;
@@ -698,7 +708,8 @@ store_expunge(struct mailbox *mb, const struct seqset *uids, uint32_t **seqs_r,
 	}
 	mb_win_drop(mb);
 	if (expunge_count(mb, uids, &cnt) == -1 ||
-	    (cnt > 0 && expunge_locked(mb, uids, cnt, seqs_r, n_r) == -1)) {
+	    (cnt > 0 && expunge_locked(mb, uids, cnt, seqs_r, n_r, uids_r)
+	    == -1)) {
 		st_seterrno(mb->st, "EXPUNGE");
 		mb_win_drop(mb);
 		st_unlock(mb->ix->fd, IX_BYTE_WRITE);

@@ -496,7 +496,7 @@ peer_serve(const char *box, int in, int out)
 			seqs[1] = 3;
 			a = store_flags(mb, seqs, c == 'd' ? 1 : 2, STORE_ADD,
 			    FL_DELETED, 0);
-			if (store_expunge(mb, NULL, &ex, &nex) == -1)
+			if (store_expunge(mb, NULL, &ex, &nex, NULL) == -1)
 				a = -1;
 			b = (long)nex;
 			free(ex);
@@ -1115,7 +1115,7 @@ test_compact(struct store *st)
 	store_flags(mb, seqs, 7, STORE_ADD, FL_DELETED, 0);
 	seqs[0] = 9;
 	store_flags(mb, seqs, 1, STORE_ADD, FL_ANSWERED, 0);
-	ok(store_expunge(mb, NULL, &ex, &nex) == 0 && nex == 7 && ex[0] == 7 &&
+	ok(store_expunge(mb, NULL, &ex, &nex, NULL) == 0 && nex == 7 && ex[0] == 7 &&
 	    ex[6] == 1, "expunge 7 of 10, descending");
 	free(ex);
 	for (i = 0; i < 3; i++)
@@ -1207,7 +1207,7 @@ test_compact_top(struct store *st)
 		return;
 	}
 	store_flags(mb, seqs, 3, STORE_ADD, FL_DELETED, 0);
-	ok(store_expunge(mb, NULL, &ex, &nex) == 0 && nex == 3,
+	ok(store_expunge(mb, NULL, &ex, &nex, NULL) == 0 && nex == 3,
 	    "expunge UIDs 3, 4, 5");
 	free(ex);
 	xmod = store_highestmodseq(mb);
