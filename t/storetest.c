@@ -1115,8 +1115,8 @@ test_compact(struct store *st)
 	store_flags(mb, seqs, 7, STORE_ADD, FL_DELETED, 0);
 	seqs[0] = 9;
 	store_flags(mb, seqs, 1, STORE_ADD, FL_ANSWERED, 0);
-	ok(store_expunge(mb, NULL, &ex, &nex, NULL) == 0 && nex == 7 && ex[0] == 7 &&
-	    ex[6] == 1, "expunge 7 of 10, descending");
+	ok(store_expunge(mb, NULL, &ex, &nex, NULL) == 0 && nex == 7 &&
+	    ex[0] == 7 && ex[6] == 1, "expunge 7 of 10, descending");
 	free(ex);
 	for (i = 0; i < 3; i++)
 		mods[i] = store_rec(mb, (uint32_t)i + 1)->modseq;
@@ -1426,6 +1426,67 @@ test_counter_deleted_live(void)
 }
 
 /* A damaged INTERNALDATE (with a good sum) is clamped when read. */
+/* Whether v[0..n) is exactly the n numbers of want. */
+static int
+u32_is(const uint32_t *v, size_t n, const uint32_t *want, size_t nwant)
+{
+	return n == nwant && (n == 0 || memcmp(v, want, n * sizeof *v) == 0);
+}
+
+/*
+ * QRESYNC (resync.c): changed and vanished since a MODSEQ, from the
+ * index's tombstones and, after compaction, from "expunged".
+ */
+static void
+test_resync(struct store *st)
+{
+	static const uint32_t one[] = { 1 }, gone[] = { 2, 4, 5 };
+	struct mailbox	*mb;
+	uint32_t	 seqs[3] = { 2, 4, 5 }, *v, *ex, *xu;
+	size_t		 n, nex;
+	uint64_t	 m0, m1;
+	int		 i;
+
+	store_create(st, "rsy");
+	for (i = 0; i < 5; i++)
+		append_text(st, "rsy", "Subject: r\r\n\r\nresync\r\n", NULL);
+	if ((mb = store_select(st, "rsy", 0)) == NULL) {
+		ok(0, "select rsy");
+		return;
+	}
+	m0 = store_highestmodseq(mb);
+	store_flags(mb, seqs, 3, STORE_ADD, FL_DELETED, 0);
+	ok(store_expunge(mb, NULL, &ex, &nex, &xu) == 0 &&
+	    u32_is(xu, nex, gone, 3), "expunge: the UIDs, ascending");
+	free(ex);
+	free(xu);
+	seqs[0] = 1;
+	store_flags(mb, seqs, 1, STORE_ADD, FL_SEEN, 0);
+	m1 = store_highestmodseq(mb);
+	ok(store_changed_since(mb, m0, &v, &n) == 0 && u32_is(v, n, one, 1),
+	    "changed since m0: seq 1");
+	free(v);
+	ok(store_changed_since(mb, m1, &v, &n) == 0 && n == 0 && v == NULL,
+	    "changed since the highest: none");
+	ok(store_vanished(mb, m0, &v, &n) == 0 && u32_is(v, n, gone, 3),
+	    "vanished since m0: the tombstones 2, 4, 5");
+	free(v);
+	ok(store_vanished(mb, m1, &v, &n) == 0 && n == 0,
+	    "vanished since the highest: none");
+	store_unselect(mb);
+	ok(exists(path("box/rsy/expunged")), "compacted");
+	if ((mb = store_select(st, "rsy", 1)) == NULL) {
+		ok(0, "select rsy");
+		return;
+	}
+	ok(store_vanished(mb, m0, &v, &n) == 0 && u32_is(v, n, gone, 3),
+	    "after compaction: the same UIDs, from expunged");
+	free(v);
+	ok(store_vanished(mb, m1, &v, &n) == 0 && n == 0,
+	    "after compaction, since the highest: none");
+	store_unselect(mb);
+}
+
 static void
 test_bad_date(struct store *st)
 {
@@ -1631,6 +1692,7 @@ main(void)
 	if ((st = store_open(dir)) == NULL)
 		die("store_open");
 	test_bad_date(st);
+	test_resync(st);
 	store_close(st);
 	test_rename_kill();
 	rmrf(dir);
