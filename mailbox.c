@@ -18,7 +18,7 @@ struct qresync {
 	int		 on;
 	uint32_t	 uidvalidity;
 	uint64_t	 modseq;
-	struct seqset	 known;		/* resolved; n == 0: none given */
+	struct seqset	 known;	/* resolved; n == 0: none given */
 };
 
 /*

@@ -55,7 +55,9 @@ store_changed_since(struct mailbox *mb, uint64_t since, uint32_t **seqs_r,
 	for (seq = 1; seq <= n; seq++) {
 		if ((r = store_rec(mb, seq)) == NULL)
 			goto fail;
-		if (r->modseq > since && rs_push(seqs_r, n_r, &cap, seq) == -1) {
+		if (r->modseq <= since)
+			continue;
+		if (rs_push(seqs_r, n_r, &cap, seq) == -1) {
 			st_seterrno(mb->st, "FETCH");
 			goto fail;
 		}

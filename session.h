@@ -50,7 +50,8 @@ void		 session_out_flags(uint32_t seq);
 void		 session_out_mailbox_flags(void);
 void		 session_out_modseq(uint32_t seq);
 void		 session_condstore(void);
-int		 session_vanished(const uint32_t *uids, size_t n, int earlier);
+int		 session_vanished(const uint32_t *uids, size_t n,
+		    int earlier);
 int		 session_vanished_since(uint64_t since,
 		    const struct seqset *known);
 int		 session_modseq_arg(const struct arg *, int zero_ok,

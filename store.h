@@ -135,9 +135,10 @@ int		 store_copy(struct mailbox *, const uint32_t *seqs,
 int		 store_changed_since(struct mailbox *, uint64_t since,
 		    uint32_t **seqs_r, size_t *n_r);
 /*
- * UIDs expunged at a MODSEQ above since (RFC 7162 3.2.5, 3.2.6), ascending, none of
- * them in the view (a message another session expunged that this session still shows
- * is not vanished for it yet): the index's tombstones and the expunged file.
+ * UIDs expunged at a MODSEQ above since (RFC 7162 3.2.5, 3.2.6),
+ * ascending, none of them in the view (a message another session
+ * expunged that this session still shows is not vanished for it yet):
+ * the index's tombstones and the expunged file.
  */
 int		 store_vanished(struct mailbox *, uint64_t since,
 		    uint32_t **uids_r, size_t *n_r);

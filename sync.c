@@ -112,8 +112,9 @@ sync_apply_expunges(struct mailbox *mb, struct sync *s)
 	/* Room first: the view is rewritten in place and must not fail. */
 	if (mb_view_own(mb) == -1 ||
 	    (s->expunged = buf_array(NULL, mb->npend, sizeof *s->expunged))
-	    == NULL || (s->uids = buf_array(NULL, mb->npend, sizeof *s->uids))
-	    == NULL || (uids = buf_array(NULL, mb->npend, sizeof *uids)) == NULL)
+	    == NULL ||
+	    (s->uids = buf_array(NULL, mb->npend, sizeof *s->uids)) == NULL ||
+	    (uids = buf_array(NULL, mb->npend, sizeof *uids)) == NULL)
 		return -1;
 	if (sync_pend_uids(mb, uids) == -1) {
 		free(uids);
