@@ -108,8 +108,14 @@ run_handler(const struct cmd *c, struct arg *a)
 {
 	size_t n = session_nargs(a), set = S.uid && (c->flags & CF_UIDSET);
 
-	if (c->flags & CF_DESELECT)
+	/*
+	 * RFC 7162 3.2.11: a server that announces CONDSTORE says CLOSED when
+	 * SELECT or EXAMINE closes the selected mailbox, enabled or not.
+	 */
+	if ((c->flags & CF_DESELECT) && S.mb != NULL) {
+		io_outs("* OK [CLOSED] Previous mailbox closed\r\n");
 		session_unselect();
+	}
 	if (n < c->min + set || n > c->max + set)
 		return reply_bad_args();
 	return c->fn(a);
@@ -259,24 +265,29 @@ cmd_capability(struct arg *a)
 
 /*
  * RFC 5161: the extensions named that imapd enables and had not yet
- * enabled are named in ENABLED; any other name is ignored (QRESYNC too,
- * which imapd does not support yet).
+ * enabled are named in ENABLED; any other name is ignored. QRESYNC
+ * enables CONDSTORE too (RFC 7162 3.2.3), but ENABLED names CONDSTORE
+ * only when the command named it.
  */
 int
 cmd_enable(struct arg *a)
 {
 	const struct arg *it;
-	int condstore = 0;
+	int condstore = 0, qresync = 0;
 
 	for (it = a; it != NULL; it = it->next) {
 		if (it->type != ARG_ATOM)
 			return reply_bad("Invalid capability name");
 		if (strcasecmp(it->s, "CONDSTORE") == 0)
 			condstore = !S.condstore;
+		else if (strcasecmp(it->s, "QRESYNC") == 0)
+			qresync = !S.qresync;
 	}
-	if (condstore)
+	if (condstore || qresync)
 		session_condstore();
-	io_outs(condstore ? "* ENABLED CONDSTORE\r\n" : "* ENABLED\r\n");
+	S.qresync |= qresync;
+	io_outf("* ENABLED%s%s\r\n", condstore ? " CONDSTORE" : "",
+	    qresync ? " QRESYNC" : "");
 	return RES_OK;
 }
 

@@ -513,47 +513,115 @@ set_seen(const uint32_t *seqs, size_t n, uint8_t *added)
 	return r;
 }
 
+/* The fetch modifiers imapd knows (RFC 4466 2.4). */
+struct fmods {
+	int		 changedsince, vanished;
+	uint64_t	 since;
+};
+
 /*
- * The fetch modifiers (RFC 4466 2.4): CHANGEDSINCE is the one imapd
- * knows (RFC 7162 3.1.4.1); 0 when there is none.
+ * CHANGEDSINCE (RFC 7162 3.1.4.1) and VANISHED (3.2.6), each once, in
+ * any order. -1 for what is no valid modifier list.
  */
 static int
-fetch_modifiers(const struct arg *m, uint64_t *since_r)
+fetch_modifiers(const struct arg *m, struct fmods *fm)
 {
-	*since_r = 0;
+	const struct arg *it;
+
+	memset(fm, 0, sizeof *fm);
 	if (m == NULL)
 		return 0;
-	if (m->type != ARG_LIST || !parse_keyword_is(m->child, "CHANGEDSINCE")
-	    || session_modseq_arg(m->child->next, 0, since_r) == -1 ||
-	    m->child->next->next != NULL)
+	if (m->type != ARG_LIST || m->child == NULL)
 		return -1;
+	for (it = m->child; it != NULL; it = it->next)
+		if (parse_keyword_is(it, "CHANGEDSINCE") && !fm->changedsince) {
+			if (session_modseq_arg(it->next, 0, &fm->since) == -1)
+				return -1;
+			fm->changedsince = 1;
+			it = it->next;
+		} else if (parse_keyword_is(it, "VANISHED") && !fm->vanished)
+			fm->vanished = 1;
+		else
+			return -1;
 	return 0;
 }
 
-/* CHANGEDSINCE: only the messages with a greater MODSEQ are answered. */
-static void
+/* The reply to modifiers that are valid alone but not here, or RES_OK. */
+static int
+fetch_modifiers_check(const struct fmods *fm)
+{
+	if (!fm->vanished)
+		return RES_OK;
+	if (!S.qresync)
+		return reply_bad("QRESYNC is not enabled");	/* 3.2.6 */
+	if (!S.uid)
+		return reply_bad("VANISHED is for UID FETCH only");
+	if (!fm->changedsince)
+		return reply_bad("VANISHED needs CHANGEDSINCE");
+	return RES_OK;
+}
+
+/*
+ * CHANGEDSINCE: only the messages with a greater MODSEQ are answered,
+ * those the store finds (store_changed_since) within the requested set
+ * (both ascending).
+ */
+static int
 changed_since(uint32_t *seqs, size_t *n, uint64_t since)
 {
-	size_t i, k = 0;
+	uint32_t *ch;
+	size_t i, j = 0, k = 0, nch;
 
-	for (i = 0; i < *n; i++)
-		if (session_rec(seqs[i])->modseq > since)
+	if (store_changed_since(S.mb, since, &ch, &nch) == -1)
+		return -1;
+	for (i = 0; i < *n && j < nch; i++) {
+		while (j < nch && ch[j] < seqs[i])
+			j++;
+		if (j < nch && ch[j] == seqs[i])
 			seqs[k++] = seqs[i];
+	}
 	*n = k;
+	free(ch);
+	return 0;
+}
+
+/*
+ * UID FETCH (VANISHED): VANISHED (EARLIER) before the FETCHes (RFC 7162
+ * 3.2.6), for the UIDs of the set. There "*" is the highest UID the
+ * mailbox gave, not the highest it holds, so that "n:*" covers expunged
+ * messages above the last one.
+ */
+static int
+fetch_vanished(const char *text, uint64_t since)
+{
+	struct seqset set;
+	uint32_t max = store_uidnext(S.mb) - 1;
+	int r;
+
+	if (max < session_last_uid())
+		max = session_last_uid();
+	if (parse_seqset(text, &set) == -1)
+		return -1;
+	parse_seqset_resolve(&set, max);
+	r = session_vanished_since(since, &set);
+	parse_seqset_free(&set);
+	return r;
 }
 
 int
 cmd_fetch(struct arg *a)
 {
 	struct fatt *f;
+	struct fmods fm;
 	uint32_t *seqs;
 	uint8_t *added;
-	uint64_t since;
 	size_t i, n, nf;
-	int seen = 0, uid_first = S.uid, modseq = 0;
+	int seen = 0, has_uid = 0, modseq = 0, r;
 
-	if (fetch_modifiers(a->next->next, &since) == -1)
+	if (fetch_modifiers(a->next->next, &fm) == -1)
 		return reply_bad("Invalid FETCH modifier");
+	if ((r = fetch_modifiers_check(&fm)) != RES_OK)
+		return r;
 	if (session_seqs(session_astring(a), S.uid, &seqs, &n) == -1)
 		return reply_bad("Invalid sequence set");
 	if (fetch_atts(a->next, &f, &nf) == -1) {
@@ -561,26 +629,27 @@ cmd_fetch(struct arg *a)
 		return reply_bad("Invalid FETCH attributes");
 	}
 	for (i = 0; i < nf; i++) {
-		if (f[i].kind == FA_UID)
-			uid_first = 0;
+		has_uid |= f[i].kind == FA_UID;
 		modseq |= f[i].kind == FA_MODSEQ;
 		seen |= f[i].kind == FA_BODY && !f[i].peek;
 	}
 	/* RFC 7162 3.1: MODSEQ and CHANGEDSINCE enable CONDSTORE. */
-	if (modseq || since > 0)
+	if (modseq || fm.changedsince)
 		session_condstore();
-	if (since > 0)
-		changed_since(seqs, &n, since);
 	if ((added = calloc(n ? n : 1, 1)) == NULL ||
+	    (fm.vanished &&
+	    fetch_vanished(session_astring(a), fm.since) == -1) ||
+	    (fm.changedsince && changed_since(seqs, &n, fm.since) == -1) ||
 	    (seen && !S.readonly && set_seen(seqs, n, added) == -1)) {
 		free(added);
 		free(seqs);
 		fatts_free(f, nf);
 		return reply_no_store(0);
 	}
+	/* RFC 7162 3.2.4: with QRESYNC, a FETCH that sets \Seen tells UIDs. */
 	for (i = 0; i < n; i++)
-		fetch_one(seqs[i], f, nf, added[i], uid_first,
-		    S.condstore && !modseq);
+		fetch_one(seqs[i], f, nf, added[i], !has_uid &&
+		    (S.uid || (S.qresync && added[i])), S.condstore && !modseq);
 	free(added);
 	free(seqs);
 	fatts_free(f, nf);

@@ -13,34 +13,153 @@
 #include "reply.h"
 #include "session.h"
 
+/* The QRESYNC select parameter (RFC 7162 3.2.5), checked and kept. */
+struct qresync {
+	int		 on;
+	uint32_t	 uidvalidity;
+	uint64_t	 modseq;
+	struct seqset	 known;	/* resolved; n == 0: none given */
+};
+
 /*
- * The select parameters (RFC 4466 2.1): CONDSTORE is the one imapd knows
- * (RFC 7162 3.1.8), an enabling command. -1 for any other.
+ * A set of known-uids, known-sequence-set or known-uid-set: no "*"
+ * (RFC 7162 section 7); with ascending, each range above the one before
+ * (3.2.5.2). *count_r: how many numbers it names.
  */
 static int
-select_params(const struct arg *p)
+qresync_set(const struct arg *a, int ascending, struct seqset *set,
+    uint64_t *count_r)
+{
+	uint64_t lo, hi, last = 0, count = 0;
+	size_t i;
+
+	if (a == NULL || a->type != ARG_ATOM || parse_seqset(a->s, set) == -1)
+		return -1;
+	for (i = 0; i < set->n; i++) {
+		lo = set->r[i].lo < set->r[i].hi ? set->r[i].lo : set->r[i].hi;
+		hi = set->r[i].lo < set->r[i].hi ? set->r[i].hi : set->r[i].lo;
+		if (hi == SEQ_STAR || lo == 0 || (ascending && lo <= last)) {
+			parse_seqset_free(set);
+			return -1;
+		}
+		last = hi;
+		count += hi - lo + 1;
+	}
+	*count_r = count;
+	return 0;
+}
+
+/*
+ * seq-match-data: two sets of as many numbers, each ascending. imapd
+ * remembers every expunge exactly, so it checks them and needs no more.
+ */
+static int
+qresync_match_data(const struct arg *a)
+{
+	struct seqset seqs, uids;
+	uint64_t n1, n2;
+	int r;
+
+	if (a->type != ARG_LIST || session_nargs(a->child) != 2 ||
+	    qresync_set(a->child, 1, &seqs, &n1) == -1)
+		return -1;
+	r = qresync_set(a->child->next, 1, &uids, &n2);
+	parse_seqset_free(&seqs);
+	if (r == 0)
+		parse_seqset_free(&uids);
+	return r == 0 && n1 == n2 ? 0 : -1;
+}
+
+/* (uidvalidity mod-sequence-value [known-uids] [seq-match-data]) */
+static int
+qresync_param(const struct arg *p, struct qresync *q)
+{
+	const struct arg *a;
+	uint64_t count;
+
+	if (p == NULL || p->type != ARG_LIST || q->on ||
+	    (a = p->child) == NULL || a->type != ARG_ATOM ||
+	    parse_number(a->s, &q->uidvalidity) == -1 || q->uidvalidity == 0 ||
+	    session_modseq_arg(a->next, 0, &q->modseq) == -1)
+		return -1;
+	q->on = 1;
+	if ((a = a->next->next) != NULL && a->type == ARG_ATOM) {
+		if (qresync_set(a, 0, &q->known, &count) == -1)
+			return -1;
+		parse_seqset_resolve(&q->known, UINT32_MAX);
+		a = a->next;
+	}
+	if (a != NULL && (qresync_match_data(a) == -1 || a->next != NULL))
+		return -1;
+	return 0;
+}
+
+/*
+ * The select parameters (RFC 4466 2.1): CONDSTORE (RFC 7162 3.1.8), an
+ * enabling command, and QRESYNC (3.2.5), only once ENABLE QRESYNC was
+ * answered. A reply when they are not valid, else RES_OK.
+ */
+static int
+select_params(const struct arg *p, struct qresync *q)
 {
 	const struct arg *it;
+	int condstore = 0;
 
 	if (p == NULL)
-		return 0;
+		return RES_OK;
 	if (p->type != ARG_LIST || p->child == NULL)
-		return -1;
+		return reply_bad("Unknown SELECT parameter");
 	for (it = p->child; it != NULL; it = it->next)
-		if (!parse_keyword_is(it, "CONDSTORE"))
-			return -1;
-	session_condstore();	/* no mailbox is selected: just enabled */
+		if (parse_keyword_is(it, "CONDSTORE"))
+			condstore = 1;
+		else if (!parse_keyword_is(it, "QRESYNC"))
+			return reply_bad("Unknown SELECT parameter");
+		else if (!S.qresync)
+			return reply_bad("QRESYNC is not enabled");
+		else if (qresync_param((it = it->next), q) == -1)
+			return reply_bad("Invalid QRESYNC parameter");
+	if (condstore)
+		session_condstore();	/* no mailbox is selected: just enabled */
+	return RES_OK;
+}
+
+/*
+ * RFC 7162 3.2.5.1: what changed since the client's mod-sequence, as
+ * UID FETCH known-uids (FLAGS) (CHANGEDSINCE modseq VANISHED) would
+ * answer it. Nothing when UIDVALIDITY does not match (3.2.5).
+ */
+static int
+select_resync(const struct qresync *q)
+{
+	const struct seqset *known = q->known.n ? &q->known : NULL;
+	uint32_t *seqs, uid;
+	size_t i, n;
+
+	if (!q->on || q->uidvalidity != store_uidvalidity(S.mb))
+		return 0;
+	if (session_vanished_since(q->modseq, known) == -1 ||
+	    store_changed_since(S.mb, q->modseq, &seqs, &n) == -1)
+		return -1;
+	for (i = 0; i < n; i++) {
+		uid = session_rec(seqs[i])->uid;
+		if (known != NULL && !parse_seqset_has(known, uid))
+			continue;
+		io_outf("* %u FETCH (UID %u ", seqs[i], uid);
+		session_out_modseq(seqs[i]);
+		io_outs(" ");
+		session_out_flags(seqs[i]);
+		io_outs(")\r\n");
+	}
+	free(seqs);
 	return 0;
 }
 
 static int
-select_mailbox(struct arg *a, int readonly)
+select_open(struct arg *a, int readonly, const struct qresync *q)
 {
 	char *name;
 	uint32_t seq, n;
 
-	if (select_params(a->next) == -1)
-		return reply_bad("Unknown SELECT parameter");
 	if ((name = session_mailbox_arg(a)) == NULL)
 		return reply_no("[CANNOT] Invalid mailbox name");
 	S.mb = store_select(S.store, name, readonly);
@@ -60,7 +179,24 @@ select_mailbox(struct arg *a, int readonly)
 	    store_uidnext(S.mb));
 	io_outf("* OK [HIGHESTMODSEQ %llu] Highest\r\n",
 	    (unsigned long long)store_highestmodseq(S.mb));
+	if (select_resync(q) == -1) {
+		session_unselect();
+		return reply_no_store(0);
+	}
 	return reply_ok(readonly ? "[READ-ONLY]" : "[READ-WRITE]");
+}
+
+static int
+select_mailbox(struct arg *a, int readonly)
+{
+	struct qresync q;
+	int r;
+
+	memset(&q, 0, sizeof q);
+	if ((r = select_params(a->next, &q)) == RES_OK)
+		r = select_open(a, readonly, &q);
+	parse_seqset_free(&q.known);
+	return r;
 }
 
 int

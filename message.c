@@ -11,6 +11,7 @@
 #include "imapd.h"
 #include "command.h"
 #include "io.h"
+#include "log.h"
 #include "reply.h"
 #include "session.h"
 
@@ -22,7 +23,7 @@ cmd_close(struct arg *a)
 
 	(void)a;
 	/* RFC 3501 6.4.2: expunge silently, unless read-only. */
-	if (!S.readonly && store_expunge(S.mb, NULL, &seqs, &n) == 0)
+	if (!S.readonly && store_expunge(S.mb, NULL, &seqs, &n, NULL) == 0)
 		free(seqs);
 	session_unselect();
 	return RES_OK;
@@ -36,11 +37,34 @@ cmd_unselect(struct arg *a)
 	return RES_OK;
 }
 
+/*
+ * What EXPUNGE and UID EXPUNGE took: "* n EXPUNGE" each, or with QRESYNC
+ * one VANISHED and the new HIGHESTMODSEQ in the tagged OK (RFC 7162
+ * 3.2.7, 3.2.9).
+ */
+static int
+expunge_reply(const uint32_t *seqs, const uint32_t *uids, size_t n)
+{
+	size_t i;
+
+	if (!S.qresync) {
+		for (i = 0; i < n; i++)
+			io_outf("* %u EXPUNGE\r\n", seqs[i]);
+		return RES_OK;
+	}
+	if (n == 0)
+		return RES_OK;
+	if (session_vanished(uids, n, 0) == -1)
+		log_die(EXIT_TEMP, "out of memory");
+	return reply_ok("[HIGHESTMODSEQ %llu]",
+	    (unsigned long long)store_highestmodseq(S.mb));
+}
+
 int
 cmd_expunge(struct arg *a)
 {
-	uint32_t *seqs;
-	size_t i, n;
+	uint32_t *seqs, *xuids;
+	size_t n;
 
 	struct seqset set, *uids = NULL;
 	int r;
@@ -54,13 +78,12 @@ cmd_expunge(struct arg *a)
 	}
 	if (S.readonly)
 		r = reply_no("Mailbox is read-only");
-	else if (store_expunge(S.mb, uids, &seqs, &n) == -1)
+	else if (store_expunge(S.mb, uids, &seqs, &n, &xuids) == -1)
 		r = reply_no_store(0);
 	else {
-		for (i = 0; i < n; i++)
-			io_outf("* %u EXPUNGE\r\n", seqs[i]);
+		r = expunge_reply(seqs, xuids, n);
 		free(seqs);
-		r = RES_OK;
+		free(xuids);
 	}
 	if (uids)
 		parse_seqset_free(uids);
@@ -143,7 +166,7 @@ store_fetch(uint32_t seq, int silent, int failed)
 	if (silent && !failed && !S.condstore)
 		return;
 	io_outf("* %u FETCH (", seq);
-	if (S.uid)
+	if (S.uid || S.qresync)	/* RFC 7162 3.2.4 */
 		io_outf("UID %u ", r->uid);
 	if (S.condstore)
 		session_out_modseq(seq);

@@ -157,6 +157,47 @@ session_condstore(void)
 }
 
 /*
+ * RFC 7162 3.2.10: the UIDs (ascending) as one VANISHED response, with
+ * (EARLIER) for SELECT/EXAMINE (QRESYNC) and UID FETCH (VANISHED).
+ */
+int
+session_vanished(const uint32_t *uids, size_t n, int earlier)
+{
+	char *set;
+
+	if (n == 0)
+		return 0;
+	if ((set = session_uidset_text(uids, n)) == NULL)
+		return -1;
+	io_outf("* VANISHED %s%s\r\n", earlier ? "(EARLIER) " : "", set);
+	free(set);
+	return 0;
+}
+
+/*
+ * VANISHED (EARLIER) for SELECT/EXAMINE (QRESYNC) and UID FETCH
+ * (VANISHED): the UIDs expunged after since, those in known only (a
+ * resolved set; NULL: all). imapd keeps every expunge's UID and MODSEQ
+ * (imapd-store(5), "expunged"), so the list is exact (RFC 7162 3.2.6).
+ */
+int
+session_vanished_since(uint64_t since, const struct seqset *known)
+{
+	uint32_t *v;
+	size_t i, k = 0, n;
+	int r;
+
+	if (store_vanished(S.mb, since, &v, &n) == -1)
+		return -1;
+	for (i = 0; i < n; i++)
+		if (known == NULL || parse_seqset_has(known, v[i]))
+			v[k++] = v[i];
+	r = session_vanished(v, k, 1);
+	free(v);
+	return r;
+}
+
+/*
  * A mod-sequence argument (RFC 7162 section 7): mod-sequence-value is
  * 1 to 2^63 - 1, mod-sequence-valzer also 0.
  */
@@ -191,7 +232,10 @@ session_report_changes(int allow_expunge)
 		session_unselect();
 		return;
 	}
-	for (i = 0; i < sy.nexpunged; i++)
+	/* RFC 7162 3.2.10.2: VANISHED instead of EXPUNGE with QRESYNC. */
+	if (S.qresync && session_vanished(sy.uids, sy.nexpunged, 0) == -1)
+		log_die(EXIT_TEMP, "out of memory");
+	for (i = 0; !S.qresync && i < sy.nexpunged; i++)
 		io_outf("* %u EXPUNGE\r\n", sy.expunged[i]);
 	if (sy.keywords_changed)
 		session_out_mailbox_flags();
@@ -201,6 +245,8 @@ session_report_changes(int allow_expunge)
 	}
 	for (i = 0; i < sy.nchanged; i++) {
 		io_outf("* %u FETCH (", sy.changed[i]);
+		if (S.qresync)		/* RFC 7162 3.2.4 */
+			io_outf("UID %u ", session_rec(sy.changed[i])->uid);
 		session_out_flags(sy.changed[i]);
 		if (S.condstore) {	/* RFC 7162 3.1, example 14 */
 			io_outs(" ");

@@ -15,7 +15,7 @@
 #include "store.h"
 
 #define CAPS_PRE	"IMAP4rev1 LITERAL+ AUTH=PLAIN"
-#define CAPS_AUTH	"IMAP4rev1 LITERAL+ UIDPLUS UNSELECT IDLE ENABLE CONDSTORE"
+#define CAPS_AUTH	"IMAP4rev1 LITERAL+ UIDPLUS UNSELECT IDLE ENABLE CONDSTORE QRESYNC"
 
 enum { ST_NOAUTH = 1, ST_AUTH = 2, ST_SELECTED = 4 };
 
@@ -34,6 +34,7 @@ struct session {
 	unsigned	 failures;	/* failed logins */
 	int		 bye;		/* end the session after this reply */
 	int		 condstore;	/* CONDSTORE enabled (RFC 7162 3.1) */
+	int		 qresync;	/* QRESYNC enabled (RFC 7162 3.2) */
 	struct timespec	 started;
 	struct parser	*parser;
 	char		*restext;	/* text of the command's reply */
@@ -49,6 +50,10 @@ void		 session_out_flags(uint32_t seq);
 void		 session_out_mailbox_flags(void);
 void		 session_out_modseq(uint32_t seq);
 void		 session_condstore(void);
+int		 session_vanished(const uint32_t *uids, size_t n,
+		    int earlier);
+int		 session_vanished_since(uint64_t since,
+		    const struct seqset *known);
 int		 session_modseq_arg(const struct arg *, int zero_ok,
 		    uint64_t *r);
 int		 session_flag_args(const struct arg *, uint32_t *sys_r,

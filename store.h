@@ -46,6 +46,7 @@ struct mbstatus {
 /* What another process changed, found by store_sync(). */
 struct sync {
 	uint32_t	*expunged;	/* sequence numbers, descending */
+	uint32_t	*uids;		/* their UIDs, ascending */
 	size_t		 nexpunged;
 	uint32_t	*changed;	/* seq numbers whose flags changed */
 	size_t		 nchanged;
@@ -127,8 +128,9 @@ int		 store_flags(struct mailbox *, const uint32_t *seqs,
 int		 store_flags_if(struct mailbox *, const uint32_t *seqs,
 		    size_t n, int mode, uint32_t flags, uint64_t keywords,
 		    uint64_t max, uint8_t *failed);
+/* *seqs_r descending; *uids_r (if uids_r is not NULL) their UIDs, ascending */
 int		 store_expunge(struct mailbox *, const struct seqset *uids,
-		    uint32_t **seqs_r, size_t *n_r);
+		    uint32_t **seqs_r, size_t *n_r, uint32_t **uids_r);
 /*
  * QRESYNC: the view's messages whose MODSEQ is above since, as ascending
  * sequence numbers (a new array, NULL when none).

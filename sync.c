@@ -48,28 +48,56 @@ view_collect(const struct mailbox *mb, const struct change *c,
 }
 
 /*
+ * The UIDs of the pending positions (for VANISHED, RFC 7162 3.2.10.2),
+ * read while their records are still in the view.
+ */
+static int
+sync_pend_uids(struct mailbox *mb, uint32_t *uids)
+{
+	const struct rec *r;
+	size_t	 p;
+
+	for (p = 0; p < mb->npend; p++) {
+		if ((r = mb_rec(mb, mb->pend[p])) == NULL)
+			return -1;
+		uids[p] = r->uid;
+	}
+	return 0;
+}
+
+/*
  * Drop the pending positions from the view; their sequence numbers, as
- * the client knows them now, go out in descending order.
+ * the client knows them now, go out in descending order, their UIDs in
+ * ascending order.
  */
 static int
 sync_apply_expunges(struct mailbox *mb, struct sync *s)
 {
+	uint32_t *uids;
 	size_t	 i, o = 0, p = 0;
 
 	/* Room first: the view is rewritten in place and must not fail. */
 	if (mb_view_own(mb) == -1 ||
 	    (s->expunged = buf_array(NULL, mb->npend, sizeof *s->expunged))
-	    == NULL)
+	    == NULL ||
+	    (s->uids = buf_array(NULL, mb->npend, sizeof *s->uids)) == NULL ||
+	    (uids = buf_array(NULL, mb->npend, sizeof *uids)) == NULL)
 		return -1;
+	if (sync_pend_uids(mb, uids) == -1) {
+		free(uids);
+		return -1;
+	}
 	mb->rs->recent_ok = 0;
 	for (i = 0; i < mb->nview; i++) {
 		while (p < mb->npend && mb->pend[p] < mb->view[i])
 			p++;
-		if (p < mb->npend && mb->pend[p] == mb->view[i])
+		if (p < mb->npend && mb->pend[p] == mb->view[i]) {
+			s->uids[s->nexpunged] = uids[p];
 			s->expunged[s->nexpunged++] = (uint32_t)i + 1;
-		else
+		} else
 			mb->view[o++] = mb->view[i];
 	}
+	free(uids);
 	mb->nview = o;
 	mb->npend = 0;
 	st_reverse_u32(s->expunged, s->nexpunged);
@@ -478,7 +506,8 @@ void
 store_sync_free(struct sync *s)
 {
 	free(s->expunged);
+	free(s->uids);
 	free(s->changed);
-	s->expunged = s->changed = NULL;
+	s->expunged = s->changed = s->uids = NULL;
 	s->nexpunged = s->nchanged = 0;
 }

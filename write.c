@@ -662,11 +662,12 @@ expunge_count(struct mailbox *mb, const struct seqset *uids,
 
 /*
  * Make at most cnt records of the view tombstones, in the window, and
- * note their sequence numbers (ascending) in seqs; *ns_r: how many.
+ * note their sequence numbers (ascending) in seqs and their UIDs in
+ * uids_r (if not NULL); *ns_r: how many.
  */
 static int
 expunge_mark(struct mailbox *mb, const struct seqset *uids, size_t cnt,
-    uint64_t ms, uint32_t *seqs, size_t *ns_r)
+    uint64_t ms, uint32_t *seqs, uint32_t *uids_r, size_t *ns_r)
 {
 	struct rec	*r;
 	uint32_t	 pos;
@@ -683,6 +684,8 @@ expunge_mark(struct mailbox *mb, const struct seqset *uids, size_t cnt,
 		r->flags |= FL_EXPUNGED;
 		r->modseq = ms;
 		mb_win_dirty(mb, pos);
+		if (uids_r != NULL)	/* for VANISHED (RFC 7162 3.2.7) */
+			uids_r[*ns_r] = r->uid;
 		seqs[(*ns_r)++] = (uint32_t)i + 1;
 	}
 	return 0;
@@ -713,15 +716,18 @@ expunge_view(struct mailbox *mb, const uint32_t *seqs, size_t ns)
  */
 static int
 expunge_locked(struct mailbox *mb, const struct seqset *uids,
-    struct runs *rn, size_t cnt, uint32_t **seqs_r, size_t *n_r)
+    struct runs *rn, size_t cnt, uint32_t **seqs_r, size_t *n_r,
+    uint32_t **uids_r)
 {
 	struct ixhdr	 h;
-	uint32_t	*seqs = NULL;
+	uint32_t	*seqs = NULL, *xu = NULL;
 	size_t		 ns;
 	uint64_t	 ms;
 	int		 e;
 
 	if ((seqs = buf_array(NULL, cnt, sizeof *seqs)) == NULL ||
+	    (uids_r != NULL &&
+	    (xu = buf_array(NULL, cnt, sizeof *xu)) == NULL) ||
 	    mb_view_own(mb) == -1 ||
 	    (ms = modseq_next(mb->st->ctr)) == 0)
 		goto fail;
@@ -730,7 +736,7 @@ expunge_locked(struct mailbox *mb, const struct seqset *uids,
 	h.ntomb = h.ntomb > UINT32_MAX - cnt ? UINT32_MAX :
 	    h.ntomb + (uint32_t)cnt;
 	if (hdr_first(mb, &h) == -1 || runs_log(mb, rn, ms) == -1 ||
-	    expunge_mark(mb, uids, cnt, ms, seqs, &ns) == -1)
+	    expunge_mark(mb, uids, cnt, ms, seqs, xu, &ns) == -1)
 		goto fail;
 	/* Out of the view (seqs is ascending here). */
 	expunge_view(mb, seqs, ns);
@@ -741,9 +747,12 @@ expunge_locked(struct mailbox *mb, const struct seqset *uids,
 	}
 	*seqs_r = seqs;
 	*n_r = ns;
+	if (uids_r != NULL)
+		*uids_r = xu;
 	return 0;
 fail:
 	e = errno;
+	free(xu);
 	free(seqs);
 	errno = e;
 	return -1;
@@ -751,7 +760,7 @@ fail:
 
 int
 store_expunge(struct mailbox *mb, const struct seqset *uids, uint32_t **seqs_r,
-    size_t *n_r)
+    size_t *n_r, uint32_t **uids_r)
 {
 	struct runs	 rn = { NULL, 0, 0 };
 	struct ixhdr	 h;
@@ -759,6 +768,8 @@ store_expunge(struct mailbox *mb, const struct seqset *uids, uint32_t **seqs_r,
 
 	*seqs_r = NULL;
 	*n_r = 0;
+	if (uids_r != NULL)
+		*uids_r = NULL;
 	if (mb->readonly) {
 		st_seterr(mb->st, EPERM, "mailbox is read-only");
 		return -1;
@@ -770,7 +781,8 @@ store_expunge(struct mailbox *mb, const struct seqset *uids, uint32_t **seqs_r,
 	mb_win_drop(mb);
 	if (ix_hdr_read(mb->ix->fd, &h) == -1 || box_gone(&h) ||
 	    expunge_count(mb, uids, &rn, &cnt) == -1 ||
-	    (cnt > 0 && expunge_locked(mb, uids, &rn, cnt, seqs_r, n_r)
+	    (cnt > 0 && expunge_locked(mb, uids, &rn, cnt, seqs_r, n_r,
+	    uids_r)
 	    == -1)) {
 		st_seterrno(mb->st, "EXPUNGE");
 		mb_win_drop(mb);

@@ -87,7 +87,8 @@ a2 SELECT INBOX
 a3 SELECT "bad*name"
 a4 FETCH 1 UID
 EOF
-	assertResp a3 "a3 NO [CANNOT] Invalid mailbox name"
+	assertResp a3 "* OK [CLOSED] Previous mailbox closed
+a3 NO [CANNOT] Invalid mailbox name"
 	assertResp a4 "a4 BAD Not allowed in this state"
 }
 

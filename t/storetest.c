@@ -496,7 +496,7 @@ peer_serve(const char *box, int in, int out)
 			seqs[1] = 3;
 			a = store_flags(mb, seqs, c == 'd' ? 1 : 2, STORE_ADD,
 			    FL_DELETED, 0);
-			if (store_expunge(mb, NULL, &ex, &nex) == -1)
+			if (store_expunge(mb, NULL, &ex, &nex, NULL) == -1)
 				a = -1;
 			b = (long)nex;
 			free(ex);
@@ -670,7 +670,7 @@ test_two_views(struct store *st)
 	one = 1;
 	ok(store_flags(mb, &one, 1, STORE_ADD, FL_FLAGGED, 0) == -1 &&
 	    store_errcode(st) == EIDRM, "STORE on the deleted mailbox: EIDRM");
-	ok(store_expunge(mb, NULL, &seqs, &ns) == -1 &&
+	ok(store_expunge(mb, NULL, &seqs, &ns, NULL) == -1 &&
 	    store_errcode(st) == EIDRM, "EXPUNGE on it: EIDRM");
 	peer_stop(&p);
 	store_unselect(mb);
@@ -1127,8 +1127,8 @@ test_compact(struct store *st)
 	store_flags(mb, seqs, 7, STORE_ADD, FL_DELETED, 0);
 	seqs[0] = 9;
 	store_flags(mb, seqs, 1, STORE_ADD, FL_ANSWERED, 0);
-	ok(store_expunge(mb, NULL, &ex, &nex) == 0 && nex == 7 && ex[0] == 7 &&
-	    ex[6] == 1, "expunge 7 of 10, descending");
+	ok(store_expunge(mb, NULL, &ex, &nex, NULL) == 0 && nex == 7 &&
+	    ex[0] == 7 && ex[6] == 1, "expunge 7 of 10, descending");
 	free(ex);
 	for (i = 0; i < 3; i++)
 		mods[i] = store_rec(mb, (uint32_t)i + 1)->modseq;
@@ -1219,7 +1219,7 @@ test_compact_top(struct store *st)
 		return;
 	}
 	store_flags(mb, seqs, 3, STORE_ADD, FL_DELETED, 0);
-	ok(store_expunge(mb, NULL, &ex, &nex) == 0 && nex == 3,
+	ok(store_expunge(mb, NULL, &ex, &nex, NULL) == 0 && nex == 3,
 	    "expunge UIDs 3, 4, 5");
 	free(ex);
 	xmod = store_highestmodseq(mb);
@@ -1347,7 +1347,7 @@ test_resync(struct store *st)
 	seqs[0] = 1;
 	store_flags(mb, seqs, 6, STORE_ADD, FL_DELETED, 0);
 	append_text(st, "rs", "new\r\n", &uid);
-	ok(store_expunge(mb, NULL, &ex, &nex) == 0 && nex == 6,
+	ok(store_expunge(mb, NULL, &ex, &nex, NULL) == 0 && nex == 6,
 	    "expunge 6 of 11");
 	free(ex);
 	m2 = store_highestmodseq(mb);
@@ -1568,6 +1568,68 @@ test_counter_deleted_live(void)
 	store_close(b);
 }
 
+/* Whether v[0..n) is exactly the n numbers of want. */
+static int
+u32_is(const uint32_t *v, size_t n, const uint32_t *want, size_t nwant)
+{
+	return n == nwant && (n == 0 || memcmp(v, want, n * sizeof *v) == 0);
+}
+
+/*
+ * QRESYNC (resync.c): changed and vanished since a MODSEQ, from the
+ * index's tombstones and, after compaction, from "expunged"; the UIDs
+ * store_expunge gives for VANISHED.
+ */
+static void
+test_resync_uids(struct store *st)
+{
+	static const uint32_t one[] = { 1 }, gone[] = { 2, 4, 5 };
+	struct mailbox	*mb;
+	uint32_t	 seqs[3] = { 2, 4, 5 }, *v, *ex, *xu;
+	size_t		 n, nex;
+	uint64_t	 m0, m1;
+	int		 i;
+
+	store_create(st, "rsy");
+	for (i = 0; i < 5; i++)
+		append_text(st, "rsy", "Subject: r\r\n\r\nresync\r\n", NULL);
+	if ((mb = store_select(st, "rsy", 0)) == NULL) {
+		ok(0, "select rsy");
+		return;
+	}
+	m0 = store_highestmodseq(mb);
+	store_flags(mb, seqs, 3, STORE_ADD, FL_DELETED, 0);
+	ok(store_expunge(mb, NULL, &ex, &nex, &xu) == 0 &&
+	    u32_is(xu, nex, gone, 3), "expunge: the UIDs, ascending");
+	free(ex);
+	free(xu);
+	seqs[0] = 1;
+	store_flags(mb, seqs, 1, STORE_ADD, FL_SEEN, 0);
+	m1 = store_highestmodseq(mb);
+	ok(store_changed_since(mb, m0, &v, &n) == 0 && u32_is(v, n, one, 1),
+	    "changed since m0: seq 1");
+	free(v);
+	ok(store_changed_since(mb, m1, &v, &n) == 0 && n == 0 && v == NULL,
+	    "changed since the highest: none");
+	ok(store_vanished(mb, m0, &v, &n) == 0 && u32_is(v, n, gone, 3),
+	    "vanished since m0: the tombstones 2, 4, 5");
+	free(v);
+	ok(store_vanished(mb, m1, &v, &n) == 0 && n == 0,
+	    "vanished since the highest: none");
+	store_unselect(mb);
+	ok(exists(path("box/rsy/expunged")), "compacted");
+	if ((mb = store_select(st, "rsy", 1)) == NULL) {
+		ok(0, "select rsy");
+		return;
+	}
+	ok(store_vanished(mb, m0, &v, &n) == 0 && u32_is(v, n, gone, 3),
+	    "after compaction: the same UIDs, from expunged");
+	free(v);
+	ok(store_vanished(mb, m1, &v, &n) == 0 && n == 0,
+	    "after compaction, since the highest: none");
+	store_unselect(mb);
+}
+
 /* A damaged INTERNALDATE (with a good sum) is clamped when read. */
 static void
 test_bad_date(struct store *st)
@@ -1775,6 +1837,7 @@ main(void)
 	if ((st = store_open(dir)) == NULL)
 		die("store_open");
 	test_bad_date(st);
+	test_resync_uids(st);
 	store_close(st);
 	test_rename_kill();
 	rmrf(dir);
