@@ -56,14 +56,14 @@ check: imapd t/parsetest t/storetest t/mimetest t/maxrss bench/qdrive \
 bench/gen: bench/gen.c
 	$(CC) $(CFLAGS) -o bench/gen bench/gen.c -lm
 
-bench/drive: bench/drive.c
-	$(CC) $(CFLAGS) -o bench/drive bench/drive.c
+bench/drive: bench/drive.c bench/conn.c bench/conn.h
+	$(CC) $(CFLAGS) -o bench/drive bench/drive.c bench/conn.c
 
-bench/qdrive: bench/qdrive.c
-	$(CC) $(CFLAGS) -o bench/qdrive bench/qdrive.c
+bench/qdrive: bench/qdrive.c bench/conn.c bench/conn.h
+	$(CC) $(CFLAGS) -o bench/qdrive bench/qdrive.c bench/conn.c
 
-bench/load: bench/load.c
-	$(CC) $(CFLAGS) -o bench/load bench/load.c
+bench/load: bench/load.c bench/conn.c bench/conn.h
+	$(CC) $(CFLAGS) -o bench/load bench/load.c bench/conn.c
 
 bench: imapd bench/gen bench/drive bench/qdrive bench/load
 	sh bench/run.sh

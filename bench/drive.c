@@ -60,18 +60,15 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "conn.h"
+
 #define REPS_MAX	99
 #define CONN_SECS	900	/* a hung server ends the run */
 #define WINDOW		64	/* pipelined APPENDs in flight */
 #define SESSION_FETCH	50
 
 struct conn {
-	pid_t		 pid;
-	int		 to;		/* server's stdin */
-	int		 from;		/* server's stdout */
-	char		*buf;
-	size_t		 cap, start, end;
-	unsigned	 tag;
+	struct conn_io	 io;
 	int		 litplus;
 	uint32_t	 exists;
 	uint64_t	 bytes;		/* untagged bytes since reset_counts */
@@ -91,240 +88,36 @@ struct msg {
 	char		 date[40];	/* INTERNALDATE for APPEND */
 };
 
+const char	  conn_prog[] = "drive";
+
 static char	**server_argv;
 static uint32_t	  expect;	/* -x: messages the mailbox must hold */
 static const char *server_log;	/* -l */
 static const char *cold_file;	/* -c */
 
-static void die(const char *, ...) __attribute__((noreturn, format(printf, 1, 2)));
-
-static void
-die(const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs("drive: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	exit(111);
-}
-
-static double
-now(void)
-{
-	struct timespec ts;
-
-	if (clock_gettime(CLOCK_MONOTONIC, &ts) == -1)
-		die("clock_gettime: %s", strerror(errno));
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-/* Anonymous memory given back whole by unmap(), unlike malloc's heap. */
-static void *
-map(size_t n)
-{
-	void *p;
-
-	p = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
-	    -1, 0);
-	if (p == MAP_FAILED)
-		die("mmap %zu bytes: %s", n, strerror(errno));
-	return p;
-}
-
-static void
-unmap(void *p, size_t n)
-{
-	if (munmap(p, n) == -1)
-		die("munmap: %s", strerror(errno));
-}
-
 /* ------------------------------------------------------------ process */
 
 static void
-conn_start(struct conn *c)
+server_start(struct conn *c)
 {
-	int in[2], out[2];
-
 	memset(c, 0, sizeof(*c));
-	if (pipe(in) == -1 || pipe(out) == -1)
-		die("pipe: %s", strerror(errno));
-	c->pid = fork();
-	if (c->pid == -1)
-		die("fork: %s", strerror(errno));
-	if (c->pid == 0) {
-		if (dup2(in[0], 0) == -1 || dup2(out[1], 1) == -1)
-			_exit(111);
-		if (server_log != NULL) {
-			int fd = open(server_log, O_WRONLY | O_CREAT | O_APPEND,
-			    0644);
-
-			if (fd == -1 || dup2(fd, 2) == -1)
-				_exit(111);
-			close(fd);
-		}
-		close(in[0]);
-		close(in[1]);
-		close(out[0]);
-		close(out[1]);
-		execvp(server_argv[0], server_argv);
-		fprintf(stderr, "drive: exec %s: %s\n", server_argv[0],
-		    strerror(errno));
-		_exit(111);
-	}
-	close(in[0]);
-	close(out[1]);
-	c->to = in[1];
-	c->from = out[0];
-	c->cap = 1 << 20;
-	c->buf = map(c->cap);
+	conn_start(&c->io, server_argv, server_log, 1 << 20);
 	alarm(CONN_SECS);
 }
 
 /* After LOGOUT: drain to EOF, reap, keep the rusage. */
 static void
-conn_finish(struct conn *c)
+server_end(struct conn *c)
 {
-	char junk[4096];
-	ssize_t r;
 	int status;
 
-	close(c->to);
-	while ((r = read(c->from, junk, sizeof(junk))) != 0)
-		if (r == -1 && errno != EINTR)
-			die("read: %s", strerror(errno));
-	close(c->from);
-	if (wait4(c->pid, &status, 0, &c->ru) == -1)
-		die("wait4: %s", strerror(errno));
+	status = conn_finish(&c->io, &c->ru);
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
 		fprintf(stderr, "drive: warning: server ended with status %#x\n",
 		    (unsigned)status);
-	unmap(c->buf, c->cap);
-	c->buf = NULL;
 	alarm(0);
 }
 
-/* ------------------------------------------------------------ output */
-
-static void
-send_all(struct conn *c, const char *p, size_t n)
-{
-	ssize_t w;
-
-	while (n > 0) {
-		w = write(c->to, p, n);
-		if (w == -1) {
-			if (errno == EINTR)
-				continue;
-			die("write to server: %s", strerror(errno));
-		}
-		p += w;
-		n -= (size_t)w;
-	}
-}
-
-/* Send "TAG text\r\n"; the tag is returned for wait_tagged(). */
-static unsigned
-send_cmd(struct conn *c, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static unsigned
-send_cmd(struct conn *c, const char *fmt, ...)
-{
-	char line[512];
-	va_list ap;
-	int n, m;
-
-	c->tag++;
-	n = snprintf(line, sizeof(line), "T%u ", c->tag);
-	va_start(ap, fmt);
-	m = vsnprintf(line + n, sizeof(line) - (size_t)n - 2, fmt, ap);
-	va_end(ap);
-	if (m < 0 || (size_t)m >= sizeof(line) - (size_t)n - 2)
-		die("command too long");
-	n += m;
-	line[n++] = '\r';
-	line[n++] = '\n';
-	send_all(c, line, (size_t)n);
-	return c->tag;
-}
-
-/* ------------------------------------------------------------- input */
-
-static void
-fill(struct conn *c)
-{
-	ssize_t r;
-	char *nbuf;
-
-	if (c->start > 0 && c->start == c->end)
-		c->start = c->end = 0;
-	if (c->end == c->cap) {
-		if (c->start > 0) {
-			memmove(c->buf, c->buf + c->start, c->end - c->start);
-			c->end -= c->start;
-			c->start = 0;
-		} else {
-			nbuf = map(c->cap * 2);
-			memcpy(nbuf, c->buf, c->end);
-			unmap(c->buf, c->cap);
-			c->buf = nbuf;
-			c->cap *= 2;
-		}
-	}
-	do
-		r = read(c->from, c->buf + c->end, c->cap - c->end);
-	while (r == -1 && errno == EINTR);
-	if (r == -1)
-		die("read from server: %s", strerror(errno));
-	if (r == 0)
-		die("server closed the connection");
-	c->end += (size_t)r;
-}
-
-/* One line, CRLF stripped; valid until the next read. */
-static char *
-get_line(struct conn *c, size_t *len_r)
-{
-	size_t scanned = 0;
-	char *nl, *line;
-
-	for (;;) {
-		nl = memchr(c->buf + c->start + scanned, '\n',
-		    c->end - c->start - scanned);
-		if (nl != NULL)
-			break;
-		scanned = c->end - c->start;
-		fill(c);
-	}
-	line = c->buf + c->start;
-	*len_r = (size_t)(nl - line);
-	c->start += *len_r + 1;
-	if (*len_r > 0 && line[*len_r - 1] == '\r')
-		(*len_r)--;
-	return line;
-}
-
-/* The literal length a line announces at its end ("{123}"), or -1. */
-static long long
-literal_at_end(const char *s, size_t len)
-{
-	size_t i;
-	long long n = 0;
-
-	if (len < 3 || s[len - 1] != '}')
-		return -1;
-	i = len - 1;
-	while (i > 0 && s[i - 1] >= '0' && s[i - 1] <= '9')
-		i--;
-	if (i == 0 || i == len - 1 || s[i - 1] != '{')
-		return -1;
-	for (; i < len - 1; i++)
-		n = n * 10 + (s[i] - '0');
-	return n;
-}
 
 /*
  * FNV-1a over 8-byte words rather than bytes, so that hashing 50 MB of
@@ -378,41 +171,11 @@ sum_end(struct conn *c)
 	return c->sum;
 }
 
-/* Skip a literal's n bytes, counting them into the sum. */
+/* For conn_skip: a literal's bytes count into the sum. */
 static void
-skip_bytes(struct conn *c, unsigned long long n)
+sum_see(void *c, const char *p, size_t n)
 {
-	size_t have;
-
-	while (n > 0) {
-		if (c->start == c->end)
-			fill(c);
-		have = c->end - c->start;
-		if (have > n)
-			have = (size_t)n;
-		sum_bytes(c, c->buf + c->start, have);
-		c->start += have;
-		n -= have;
-	}
-}
-
-/*
- * Whether w occurs in s. memchr() for its first byte keeps this cheap on
- * the long lines of FETCH ENVELOPE: the driver must not be what is timed.
- */
-static int
-has_word(const char *s, size_t len, const char *w)
-{
-	size_t wl = strlen(w);
-	const char *p, *e;
-
-	if (wl == 0 || len < wl)
-		return wl == 0;
-	e = s + (len - wl) + 1;
-	for (p = s; (p = memchr(p, w[0], (size_t)(e - p))) != NULL; p++)
-		if (memcmp(p, w, wl) == 0)
-			return 1;
-	return 0;
+	sum_bytes(c, p, n);
 }
 
 /* The numbers of "* SEARCH n n ..." (RFC 3501 section 7.2.5). */
@@ -441,8 +204,8 @@ untagged(struct conn *c, const char *s, size_t len)
 	}
 	if (len < 3 || s[2] < '0' || s[2] > '9') {
 		/* CAPABILITY, or its response code in the greeting */
-		if (has_word(s, len, "CAPABILITY") &&
-		    has_word(s, len, " LITERAL+"))
+		if (conn_find(s, len, "CAPABILITY") != NULL &&
+		    conn_find(s, len, " LITERAL+") != NULL)
 			c->litplus = 1;
 		return;
 	}
@@ -451,7 +214,7 @@ untagged(struct conn *c, const char *s, size_t len)
 		c->exists = (uint32_t)n;
 	else if ((size_t)(end - s) + 6 <= len && memcmp(end, " FETCH", 6) == 0) {
 		c->nfetch++;
-		if (has_word(end, len - (size_t)(end - s), "\\Seen"))
+		if (conn_find(end, len - (size_t)(end - s), "\\Seen") != NULL)
 			c->nseen++;
 	}
 }
@@ -471,7 +234,7 @@ wait_tagged(struct conn *c, unsigned tag, int plus)
 
 	wl = (size_t)snprintf(want, sizeof(want), "T%u ", tag);
 	for (;;) {
-		s = get_line(c, &len);
+		s = conn_line(&c->io, &len, 0);
 		if (plus && len >= 1 && s[0] == '+')
 			return 1;
 		if (len >= wl && memcmp(s, want, wl) == 0) {
@@ -481,18 +244,18 @@ wait_tagged(struct conn *c, unsigned tag, int plus)
 			return -1;
 		}
 		if (len < 2 || s[0] != '*')
-			die("unexpected response: %.*s", (int)(len > 200 ? 200 :
-			    len), s);
+			conn_die("unexpected response: %.*s",
+			    (int)(len > 200 ? 200 : len), s);
 		c->bytes += len + 2;
 		sum_bytes(c, s, len);
 		untagged(c, s, len);
 		/* A literal continues the response after its bytes. */
 		seg = s;
 		seglen = len;
-		while ((lit = literal_at_end(seg, seglen)) >= 0) {
-			skip_bytes(c, (unsigned long long)lit);
+		while ((lit = conn_literal(seg, seglen)) >= 0) {
+			conn_skip(&c->io, (unsigned long long)lit, sum_see, c);
 			c->bytes += (uint64_t)lit;
-			seg = get_line(c, &seglen);
+			seg = conn_line(&c->io, &seglen, 0);
 			c->bytes += seglen + 2;
 			sum_bytes(c, seg, seglen);
 		}
@@ -503,7 +266,7 @@ static void
 must(struct conn *c, unsigned tag, const char *what)
 {
 	if (wait_tagged(c, tag, 0) != 0)
-		die("%s failed", what);
+		conn_die("%s failed", what);
 }
 
 static void
@@ -526,35 +289,36 @@ greeting(struct conn *c)
 	size_t len;
 	char *s;
 
-	s = get_line(c, &len);
+	s = conn_line(&c->io, &len, 0);
 	if (len < 9 || memcmp(s, "* PREAUTH", 9) != 0)
-		die("greeting is not PREAUTH: %.*s", (int)len, s);
+		conn_die("greeting is not PREAUTH: %.*s", (int)len, s);
 	untagged(c, s, len);
 }
 
 static void
 logout(struct conn *c)
 {
-	must(c, send_cmd(c, "LOGOUT"), "LOGOUT");
-	conn_finish(c);
+	must(c, conn_cmd(&c->io, "LOGOUT"), "LOGOUT");
+	server_end(c);
 }
 
 static void
 select_inbox(struct conn *c)
 {
 	c->exists = UINT32_MAX;
-	must(c, send_cmd(c, "SELECT INBOX"), "SELECT");
+	must(c, conn_cmd(&c->io, "SELECT INBOX"), "SELECT");
 	if (c->exists == UINT32_MAX)
-		die("SELECT gave no EXISTS");
+		conn_die("SELECT gave no EXISTS");
 	if (expect && c->exists != expect)
-		die("INBOX holds %u messages, expected %u", c->exists, expect);
+		conn_die("INBOX holds %u messages, expected %u", c->exists,
+		    expect);
 }
 
 static void
 check_fetch(struct conn *c, uint32_t want, const char *what)
 {
 	if (c->nfetch != want)
-		die("%s: %u FETCH responses, expected %u", what, c->nfetch,
+		conn_die("%s: %u FETCH responses, expected %u", what, c->nfetch,
 		    want);
 }
 
@@ -580,7 +344,7 @@ static void
 msg_path(char *path, size_t size, const char *maildir, const char *name)
 {
 	if ((size_t)snprintf(path, size, "%s/cur/%s", maildir, name) >= size)
-		die("path too long");
+		conn_die("path too long");
 }
 
 /* Room a Maildir file needs once its LFs are CRLFs. */
@@ -592,7 +356,7 @@ msg_room(const char *maildir, const char *name)
 
 	msg_path(path, sizeof(path), maildir, name);
 	if (stat(path, &st) == -1)
-		die("%s: %s", path, strerror(errno));
+		conn_die("%s: %s", path, strerror(errno));
 	return (size_t)st.st_size * 2;
 }
 
@@ -611,18 +375,18 @@ msg_load(struct msg *m, const char *maildir, const char *name, char *dst,
 	msg_path(path, sizeof(path), maildir, name);
 	f = fopen(path, "r");
 	if (f == NULL)
-		die("%s: %s", path, strerror(errno));
+		conn_die("%s: %s", path, strerror(errno));
 	m->data = dst;
 	m->len = 0;
 	while ((ch = getc(f)) != EOF) {
 		if (m->len + 2 > room)
-			die("%s grew while loading", path);
+			conn_die("%s grew while loading", path);
 		if (ch == '\n')
 			m->data[m->len++] = '\r';
 		m->data[m->len++] = (char)ch;
 	}
 	if (ferror(f))
-		die("%s: read error", path);
+		conn_die("%s: read error", path);
 	fclose(f);
 	msg_date(m, name);
 }
@@ -652,22 +416,24 @@ send_append(struct conn *c, const struct msg *m)
 	int r;
 
 	if (c->litplus) {
-		tag = send_cmd(c, "APPEND INBOX \"%s\" {%zu+}", m->date, m->len);
+		tag = conn_cmd(&c->io, "APPEND INBOX \"%s\" {%zu+}", m->date,
+		    m->len);
 	} else {
-		tag = send_cmd(c, "APPEND INBOX \"%s\" {%zu}", m->date, m->len);
+		tag = conn_cmd(&c->io, "APPEND INBOX \"%s\" {%zu}", m->date,
+		    m->len);
 		r = wait_tagged(c, tag, 1);
 		if (r != 1)
-			die("APPEND refused");
+			conn_die("APPEND refused");
 	}
-	send_all(c, m->data, m->len);
-	send_all(c, "\r\n", 2);
+	conn_send(&c->io, m->data, m->len);
+	conn_send(&c->io, "\r\n", 2);
 	return tag;
 }
 
 static void
 capabilities(struct conn *c)
 {
-	must(c, send_cmd(c, "CAPABILITY"), "CAPABILITY");
+	must(c, conn_cmd(&c->io, "CAPABILITY"), "CAPABILITY");
 }
 
 /* ------------------------------------------------------------ modes */
@@ -695,14 +461,14 @@ mode_populate(struct result *res, const char *listpath, const char *maildir)
 
 	list = fopen(listpath, "r");
 	if (list == NULL)
-		die("%s: %s", listpath, strerror(errno));
-	conn_start(&c);
+		conn_die("%s: %s", listpath, strerror(errno));
+	server_start(&c);
 	greeting(&c);
 	capabilities(&c);
-	t0 = now();
+	t0 = conn_now();
 	while (list_next(list, name, sizeof(name)) != NULL) {
 		room = msg_room(maildir, name);
-		msg_load(&m, maildir, name, map(room), room);
+		msg_load(&m, maildir, name, conn_map(room), room);
 		if (inflight == (c.litplus ? WINDOW : 1)) {
 			must(&c, tags[head], "APPEND");
 			head = (head + 1) % WINDOW;
@@ -710,14 +476,14 @@ mode_populate(struct result *res, const char *listpath, const char *maildir)
 		}
 		tags[(head + inflight) % WINDOW] = send_append(&c, &m);
 		inflight++;
-		unmap(m.data, room);
+		conn_unmap(m.data, room);
 		if (++n % 10000 == 0)
 			fprintf(stderr, "drive: %u appended\n", n);
 	}
 	for (; inflight > 0; inflight--, head = (head + 1) % WINDOW)
 		must(&c, tags[head], "APPEND");
 	fclose(list);
-	res->secs = now() - t0;
+	res->secs = conn_now() - t0;
 	expect = n;
 	select_inbox(&c);
 	logout(&c);
@@ -729,19 +495,19 @@ static void
 mode_warm(struct result *res)
 {
 	struct conn c;
-	double t0 = now();
+	double t0 = conn_now();
 
-	conn_start(&c);
+	server_start(&c);
 	greeting(&c);
 	select_inbox(&c);
-	must(&c, send_cmd(&c, "FETCH 1:* (UID FLAGS)"), "FETCH");
-	must(&c, send_cmd(&c, "UID FETCH 1:* (RFC822.SIZE INTERNALDATE)"),
+	must(&c, conn_cmd(&c.io, "FETCH 1:* (UID FLAGS)"), "FETCH");
+	must(&c, conn_cmd(&c.io, "UID FETCH 1:* (RFC822.SIZE INTERNALDATE)"),
 	    "UID FETCH");
 	if (c.exists >= SESSION_FETCH)
-		must(&c, send_cmd(&c, "FETCH %u:%u (BODY.PEEK[HEADER])",
+		must(&c, conn_cmd(&c.io, "FETCH %u:%u (BODY.PEEK[HEADER])",
 		    c.exists - SESSION_FETCH + 1, c.exists), "FETCH");
 	logout(&c);
-	res->secs = now() - t0;
+	res->secs = conn_now() - t0;
 	res->rss_kb = c.ru.ru_maxrss;
 }
 
@@ -755,71 +521,73 @@ mode_query(struct result *res, int q, const char *crit)
 	double t0 = 0, t1 = 0;
 	unsigned tag;
 
-	conn_start(&c);
+	server_start(&c);
 	greeting(&c);
 	if (q == Q_SELECT) {
 		reset_counts(&c);
-		t0 = now();
+		t0 = conn_now();
 		select_inbox(&c);
-		t1 = now();
+		t1 = conn_now();
 	} else
 		select_inbox(&c);
 	reset_counts(&c);
 	switch (q) {
 	case Q_FETCH:
-		t0 = now();
-		tag = send_cmd(&c, "FETCH 1:* (UID FLAGS)");
+		t0 = conn_now();
+		tag = conn_cmd(&c.io, "FETCH 1:* (UID FLAGS)");
 		must(&c, tag, "FETCH");
-		t1 = now();
+		t1 = conn_now();
 		check_fetch(&c, c.exists, "FETCH");
 		break;
 	case Q_UIDFETCH:
-		t0 = now();
-		tag = send_cmd(&c, "UID FETCH 1:* (RFC822.SIZE INTERNALDATE)");
+		t0 = conn_now();
+		tag = conn_cmd(&c.io,
+		    "UID FETCH 1:* (RFC822.SIZE INTERNALDATE)");
 		must(&c, tag, "UID FETCH");
-		t1 = now();
+		t1 = conn_now();
 		check_fetch(&c, c.exists, "UID FETCH");
 		break;
 	case Q_STRUCTURE:
-		t0 = now();
-		tag = send_cmd(&c, "FETCH 1:* (ENVELOPE BODYSTRUCTURE)");
+		t0 = conn_now();
+		tag = conn_cmd(&c.io, "FETCH 1:* (ENVELOPE BODYSTRUCTURE)");
 		must(&c, tag, "FETCH");
-		t1 = now();
+		t1 = conn_now();
 		check_fetch(&c, c.exists, "FETCH");
 		res->count = c.nfetch;
 		res->sum = sum_end(&c);
 		break;
 	case Q_SEARCH:
-		t0 = now();
-		tag = send_cmd(&c, "SEARCH %s", crit);
+		t0 = conn_now();
+		tag = conn_cmd(&c.io, "SEARCH %s", crit);
 		must(&c, tag, "SEARCH");
-		t1 = now();
+		t1 = conn_now();
 		if (c.nsearch != 1)
-			die("SEARCH %s: %u SEARCH responses, expected 1", crit,
-			    c.nsearch);
+			conn_die("SEARCH %s: %u SEARCH responses, expected 1",
+			    crit, c.nsearch);
 		if (c.nhits > c.exists)
-			die("SEARCH %s: %u hits in %u messages", crit, c.nhits,
-			    c.exists);
+			conn_die("SEARCH %s: %u hits in %u messages", crit,
+			    c.nhits, c.exists);
 		res->count = c.nhits;
 		break;
 	case Q_STORE:
-		t0 = now();
-		tag = send_cmd(&c, "STORE 1:* +FLAGS.SILENT (\\Seen)");
+		t0 = conn_now();
+		tag = conn_cmd(&c.io, "STORE 1:* +FLAGS.SILENT (\\Seen)");
 		must(&c, tag, "STORE");
-		t1 = now();
+		t1 = conn_now();
 		res->bytes = c.bytes;
 		reset_counts(&c);
-		must(&c, send_cmd(&c, "FETCH 1:* (FLAGS)"), "FETCH");
+		must(&c, conn_cmd(&c.io, "FETCH 1:* (FLAGS)"), "FETCH");
 		check_fetch(&c, c.exists, "FETCH after STORE");
 		if (c.nseen != c.exists)
-			die("after STORE only %u of %u messages are \\Seen",
-			    c.nseen, c.exists);
-		must(&c, send_cmd(&c, "STORE 1:* -FLAGS.SILENT (\\Seen)"),
+			conn_die("after STORE only %u of %u messages are "
+			    "\\Seen", c.nseen, c.exists);
+		must(&c, conn_cmd(&c.io, "STORE 1:* -FLAGS.SILENT (\\Seen)"),
 		    "STORE");
 		reset_counts(&c);
-		must(&c, send_cmd(&c, "FETCH 1:* (FLAGS)"), "FETCH");
+		must(&c, conn_cmd(&c.io, "FETCH 1:* (FLAGS)"), "FETCH");
 		if (c.nseen != 0)
-			die("STORE -FLAGS left %u messages \\Seen", c.nseen);
+			conn_die("STORE -FLAGS left %u messages \\Seen",
+			    c.nseen);
 		break;
 	}
 	if (q != Q_STORE)
@@ -842,22 +610,23 @@ load_first(const char *listpath, const char *maildir, uint32_t count,
 
 	list = fopen(listpath, "r");
 	if (list == NULL)
-		die("%s: %s", listpath, strerror(errno));
+		conn_die("%s: %s", listpath, strerror(errno));
 	size = count * sizeof(*m);
 	for (i = 0; i < count; i++) {
 		if (list_next(list, name, sizeof(name)) == NULL)
-			die("%s holds fewer than %u names", listpath, count);
+			conn_die("%s holds fewer than %u names", listpath,
+			    count);
 		size += msg_room(maildir, name);
 	}
 	rewind(list);
-	m = map(size);
+	m = conn_map(size);
 	data = (char *)(m + count);
 	for (i = 0; i < count; i++) {
 		if (list_next(list, name, sizeof(name)) == NULL)
-			die("%s: changed while loading", listpath);
+			conn_die("%s: changed while loading", listpath);
 		room = msg_room(maildir, name);
 		if (room > size - count * sizeof(*m) - used)
-			die("%s changed while loading", name);
+			conn_die("%s changed while loading", name);
 		msg_load(&m[i], maildir, name, data + used, room);
 		used += m[i].len;
 	}
@@ -876,7 +645,7 @@ mode_append(struct result *res, const char *listpath, const char *maildir,
 	size_t size;
 	double t0;
 
-	conn_start(&c);
+	server_start(&c);
 	m = load_first(listpath, maildir, count, &size);
 	greeting(&c);
 	capabilities(&c);
@@ -884,18 +653,18 @@ mode_append(struct result *res, const char *listpath, const char *maildir,
 	select_inbox(&c);
 	before = c.exists;
 	reset_counts(&c);
-	t0 = now();
+	t0 = conn_now();
 	for (i = 0; i < count; i++)
 		must(&c, send_append(&c, &m[i]), "APPEND");
-	res->secs = now() - t0;
+	res->secs = conn_now() - t0;
 	res->bytes = c.bytes;
-	must(&c, send_cmd(&c, "NOOP"), "NOOP");
+	must(&c, conn_cmd(&c.io, "NOOP"), "NOOP");
 	if (c.exists != before + count)
-		die("after %u APPENDs INBOX shows %u messages, expected %u",
-		    count, c.exists, before + count);
+		conn_die("after %u APPENDs INBOX shows %u messages, "
+		    "expected %u", count, c.exists, before + count);
 	logout(&c);
 	res->rss_kb = c.ru.ru_maxrss;
-	unmap(m, size);
+	conn_unmap(m, size);
 }
 
 static void
@@ -905,20 +674,20 @@ mode_session(struct result *res)
 	double t0;
 	uint32_t e;
 
-	t0 = now();
-	conn_start(&c);
+	t0 = conn_now();
+	server_start(&c);
 	greeting(&c);
 	select_inbox(&c);
 	e = c.exists;
 	if (e < SESSION_FETCH)
-		die("INBOX holds only %u messages", e);
+		conn_die("INBOX holds only %u messages", e);
 	reset_counts(&c);
-	must(&c, send_cmd(&c, "FETCH %u:%u (BODY.PEEK[HEADER])",
+	must(&c, conn_cmd(&c.io, "FETCH %u:%u (BODY.PEEK[HEADER])",
 	    e - SESSION_FETCH + 1, e), "FETCH");
 	check_fetch(&c, SESSION_FETCH, "FETCH");
 	res->bytes = c.bytes;
 	logout(&c);
-	res->secs = now() - t0;
+	res->secs = conn_now() - t0;
 	res->rss_kb = c.ru.ru_maxrss;
 }
 
@@ -980,12 +749,9 @@ main(int argc, char **argv)
 		usage();
 	mode = argv[0];
 	args = argv + 1;
-	for (nargs = 0; nargs < argc - 1 && strcmp(args[nargs], "--") != 0;
-	    nargs++)
-		;
-	if (nargs == argc - 1 || nargs + 2 >= argc)
+	server_argv = conn_server(args, argc - 1, &nargs);
+	if (server_argv == NULL)
 		usage();
-	server_argv = args + nargs + 1;
 	signal(SIGPIPE, SIG_IGN);
 
 	memset(&best, 0, sizeof(best));
@@ -993,7 +759,7 @@ main(int argc, char **argv)
 		memset(&res, 0, sizeof(res));
 		if (cold_file != NULL && unlink(cold_file) == -1 &&
 		    errno != ENOENT)
-			die("%s: %s", cold_file, strerror(errno));
+			conn_die("%s: %s", cold_file, strerror(errno));
 		if (strcmp(mode, "populate") == 0 && nargs == 2)
 			mode_populate(&res, args[0], args[1]);
 		else if (strcmp(mode, "warm") == 0 && nargs == 0)
@@ -1025,7 +791,7 @@ main(int argc, char **argv)
 		best.bytes = res.bytes;
 		/* The same question must get the same answer every time. */
 		if (i > 0 && (res.count != best.count || res.sum != best.sum))
-			die("%s: repetition %d answered differently", mode,
+			conn_die("%s: repetition %d answered differently", mode,
 			    i + 1);
 		best.count = res.count;
 		best.sum = res.sum;

@@ -40,6 +40,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "conn.h"
+
 enum { C_GREET, C_SELECT, C_FETCH, C_STORE, C_APPEND, C_DELETE,
     C_EXPUNGE, C_LOGOUT, C_NUM };
 static const char *cmdname[C_NUM] = { "greet", "SELECT", "FETCH", "STORE",
@@ -69,57 +71,28 @@ struct conn {
 	int		 waitsecs;
 };
 
+const char	  conn_prog[] = "load";
+
 static char	**server_argv;
-
-static void
-die(const char *fmt, ...)
-{
-	va_list	 ap;
-
-	va_start(ap, fmt);
-	fputs("load: ", stderr);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
-	va_end(ap);
-	exit(111);
-}
 
 static double
 now_ms(void)
 {
-	struct timespec	 ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+	return conn_now() * 1e3;
 }
 
 static int
-conn_start(struct conn *c, int waitsecs)
+srv_start(struct conn *c, int waitsecs)
 {
-	int	 to[2], from[2];
-
-	if (pipe(to) == -1 || pipe(from) == -1)
+	if ((c->pid = conn_spawn(server_argv, NULL, &c->out, &c->in)) == -1)
 		return -1;
-	if ((c->pid = fork()) == -1)
-		return -1;
-	if (c->pid == 0) {
-		dup2(to[0], 0);
-		dup2(from[1], 1);
-		close(to[0]); close(to[1]); close(from[0]); close(from[1]);
-		execvp(server_argv[0], server_argv);
-		_exit(127);
-	}
-	close(to[0]);
-	close(from[1]);
-	c->out = to[1];
-	c->in = from[0];
 	c->len = 0;
 	c->waitsecs = waitsecs;
 	return 0;
 }
 
 static void
-conn_end(struct conn *c, int kill_it)
+srv_end(struct conn *c, int kill_it)
 {
 	close(c->out);
 	close(c->in);
@@ -133,7 +106,7 @@ conn_end(struct conn *c, int kill_it)
  * Returns 0, or -1 on EOF, error or timeout (errno ETIMEDOUT).
  */
 static int
-conn_line(struct conn *c, char *line, size_t size)
+srv_line(struct conn *c, char *line, size_t size)
 {
 	double	 end = now_ms() + c->waitsecs * 1e3;
 	char	*nl;
@@ -170,7 +143,7 @@ conn_line(struct conn *c, char *line, size_t size)
 }
 
 static int
-conn_send(struct conn *c, const char *s, size_t n)
+srv_send(struct conn *c, const char *s, size_t n)
 {
 	ssize_t	 w;
 
@@ -189,19 +162,19 @@ conn_send(struct conn *c, const char *s, size_t n)
  * Returns 0 for OK, 1 for NO or BAD, -1 for a dead or silent server.
  */
 static int
-conn_cmd(struct conn *c, const char *cmd, const char *lit, char *line,
+srv_cmd(struct conn *c, const char *cmd, const char *lit, char *line,
     size_t size, long *exists_r)
 {
 	long	 n;
 	char	 w[16];
 
-	if (conn_send(c, cmd, strlen(cmd)) == -1)
+	if (srv_send(c, cmd, strlen(cmd)) == -1)
 		return -1;
 	for (;;) {
-		if (conn_line(c, line, size) == -1)
+		if (srv_line(c, line, size) == -1)
 			return -1;
 		if (line[0] == '+' && lit != NULL) {
-			if (conn_send(c, lit, strlen(lit)) == -1)
+			if (srv_send(c, lit, strlen(lit)) == -1)
 				return -1;
 			lit = NULL;
 			continue;
@@ -249,7 +222,7 @@ timed(struct slot *sl, struct conn *c, int which, const char *cmd,
 	double	 t0 = now_ms();
 	int	 r;
 
-	r = conn_cmd(c, cmd, lit, line, size, exists_r);
+	r = srv_cmd(c, cmd, lit, line, size, exists_r);
 	if (r == -1) {
 		sl->stalled = errno == ETIMEDOUT;
 		return -1;
@@ -270,11 +243,11 @@ session(struct slot *sl, int client, int waitsecs)
 	unsigned	 v, uid;
 	double		 t0 = now_ms();
 
-	if (conn_start(&c, waitsecs) == -1)
+	if (srv_start(&c, waitsecs) == -1)
 		return -1;
-	if (conn_line(&c, line, sizeof line) == -1) {
+	if (srv_line(&c, line, sizeof line) == -1) {
 		sl->stalled = errno == ETIMEDOUT;
-		conn_end(&c, 1);
+		srv_end(&c, 1);
 		return -1;
 	}
 	record(sl, C_GREET, now_ms() - t0);
@@ -314,11 +287,11 @@ session(struct slot *sl, int client, int waitsecs)
 	    &exists) == -1 || timed(sl, &c, C_LOGOUT, "t LOGOUT\r\n", NULL,
 	    line, sizeof line, NULL) == -1)
 		goto dead;
-	conn_end(&c, 0);
+	srv_end(&c, 0);
 	sl->sessions++;
 	return 0;
 dead:
-	conn_end(&c, 1);
+	srv_end(&c, 1);
 	return -1;
 }
 
@@ -343,22 +316,22 @@ fill(int n)
 	long		 exists = 0;
 	int		 i;
 
-	if (conn_start(&c, 60) == -1 || conn_line(&c, line, sizeof line) == -1)
-		die("server does not start");
+	if (srv_start(&c, 60) == -1 || srv_line(&c, line, sizeof line) == -1)
+		conn_die("server does not start");
 	if (strstr(line, "PREAUTH") == NULL)
-		die("server greets without PREAUTH: %s", line);
-	if (conn_cmd(&c, "t SELECT INBOX\r\n", NULL, line, sizeof line,
+		conn_die("server greets without PREAUTH: %s", line);
+	if (srv_cmd(&c, "t SELECT INBOX\r\n", NULL, line, sizeof line,
 	    &exists) != 0)
-		die("SELECT INBOX: %s", line);
+		conn_die("SELECT INBOX: %s", line);
 	for (i = (int)exists; i < n; i++) {
 		message(CLIENTS_MAX, i, msg, sizeof msg);
 		snprintf(cmd, sizeof cmd, "t APPEND INBOX {%zu}\r\n", strlen(msg));
 		snprintf(lit, sizeof lit, "%s\r\n", msg);
-		if (conn_cmd(&c, cmd, lit, line, sizeof line, NULL) != 0)
-			die("APPEND: %s", line);
+		if (srv_cmd(&c, cmd, lit, line, sizeof line, NULL) != 0)
+			conn_die("APPEND: %s", line);
 	}
-	conn_cmd(&c, "t LOGOUT\r\n", NULL, line, sizeof line, NULL);
-	conn_end(&c, 0);
+	srv_cmd(&c, "t LOGOUT\r\n", NULL, line, sizeof line, NULL);
+	srv_end(&c, 0);
 }
 
 static int
@@ -388,7 +361,7 @@ report(struct slot *sl, int nc, double secs)
 	uint32_t j;
 
 	if ((v = malloc(sizeof *v * SAMPLES_MAX * (size_t)nc)) == NULL)
-		die("out of memory");
+		conn_die("out of memory");
 	for (k = 0; k < C_NUM; k++) {
 		n = 0;
 		for (i = 0; i < nc; i++)
@@ -422,14 +395,14 @@ final_uids(uint32_t **uids_r, unsigned char **del_r)
 	size_t		 n = 0, cap = 0;
 	unsigned	 seq, uid;
 
-	if (conn_start(&c, 60) == -1 || conn_line(&c, line, sizeof line) == -1)
-		die("server does not start for the check");
-	if (conn_cmd(&c, "t SELECT INBOX\r\n", NULL, line, sizeof line,
+	if (srv_start(&c, 60) == -1 || srv_line(&c, line, sizeof line) == -1)
+		conn_die("server does not start for the check");
+	if (srv_cmd(&c, "t SELECT INBOX\r\n", NULL, line, sizeof line,
 	    NULL) != 0)
-		die("check: SELECT INBOX: %s", line);
-	if (conn_send(&c, "t UID FETCH 1:* (FLAGS)\r\n", 25) == -1)
-		die("check: server gone");
-	while (conn_line(&c, line, sizeof line) == 0 &&
+		conn_die("check: SELECT INBOX: %s", line);
+	if (srv_send(&c, "t UID FETCH 1:* (FLAGS)\r\n", 25) == -1)
+		conn_die("check: server gone");
+	while (srv_line(&c, line, sizeof line) == 0 &&
 	    strncmp(line, "t ", 2) != 0) {
 		char	*p = strstr(line, "UID ");
 		if (sscanf(line, "* %u FETCH", &seq) != 1 || p == NULL ||
@@ -439,15 +412,15 @@ final_uids(uint32_t **uids_r, unsigned char **del_r)
 			cap = cap ? cap * 2 : 1024;
 			if ((u = realloc(u, cap * sizeof *u)) == NULL ||
 			    (d = realloc(d, cap)) == NULL)
-				die("out of memory");
+				conn_die("out of memory");
 		}
 		u[n] = uid;
 		d[n++] = strstr(line, "\\Deleted") != NULL;
 	}
 	if (strncmp(line, "t OK", 4) != 0)
-		die("check: UID FETCH: %s", line);
-	conn_cmd(&c, "t LOGOUT\r\n", NULL, line, sizeof line, NULL);
-	conn_end(&c, 0);
+		conn_die("check: UID FETCH: %s", line);
+	srv_cmd(&c, "t LOGOUT\r\n", NULL, line, sizeof line, NULL);
+	srv_end(&c, 0);
 	*uids_r = u;
 	*del_r = d;
 	return n;
@@ -487,7 +460,7 @@ check(struct slot *sl, int nc)
 			return -1;
 		}
 	if ((all = malloc(sizeof *all * UIDS_MAX * (size_t)nc)) == NULL)
-		die("out of memory");
+		conn_die("out of memory");
 	for (k = 0; k < nc; k++)
 		for (j = 0; j < sl[k].nuids; j++) {
 			all[na++] = sl[k].uid[j];
@@ -517,6 +490,12 @@ check(struct slot *sl, int nc)
 	return 0;
 }
 
+static void __attribute__((noreturn))
+usage(void)
+{
+	conn_die("usage: load [-c n] [-t s] [-m n] [-w s] -- server ...");
+}
+
 int
 main(int argc, char **argv)
 {
@@ -532,24 +511,24 @@ main(int argc, char **argv)
 		case 't': secs = atoi(optarg); break;
 		case 'm': msgs = atoi(optarg); break;
 		case 'w': waitsecs = atoi(optarg); break;
-		default: die("usage: load [-c n] [-t s] [-m n] [-w s] -- server ...");
+		default: usage();
 		}
 	}
 	if (optind >= argc || nc < 1 || nc > CLIENTS_MAX || secs < 1 ||
 	    waitsecs < 1)
-		die("usage: load [-c n] [-t s] [-m n] [-w s] -- server ...");
+		usage();
 	server_argv = argv + optind;
 	signal(SIGPIPE, SIG_IGN);
 	fill(msgs);
 	sl = mmap(NULL, sizeof *sl * (size_t)nc, PROT_READ | PROT_WRITE,
 	    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (sl == MAP_FAILED)
-		die("mmap: %s", strerror(errno));
+		conn_die("mmap: %s", strerror(errno));
 	t0 = now_ms();
 	for (i = 0; i < nc; i++) {
 		pid_t pid = fork();
 		if (pid == -1)
-			die("fork: %s", strerror(errno));
+			conn_die("fork: %s", strerror(errno));
 		if (pid == 0)
 			client(&sl[i], i, secs, waitsecs);
 	}

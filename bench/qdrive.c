@@ -65,6 +65,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "conn.h"
+
 #define REPS_MAX	99
 #define CONN_SECS	1800	/* a hung server ends the run */
 #define WINDOW		64	/* pipelined APPENDs in flight */
@@ -76,11 +78,7 @@
 #define FILL_APPEND	1000	/* APPENDs of mode fill, the rest COPY */
 
 struct conn {
-	pid_t		 pid;
-	int		 to, from;
-	char		*buf;
-	size_t		 cap, start, end;
-	unsigned	 tag;
+	struct conn_io	 io;
 	int		 litplus, qresync;
 	uint32_t	 exists;
 	uint32_t	 nfetch;
@@ -90,37 +88,14 @@ struct conn {
 };
 
 /* Called for each untagged line while waiting for a tagged reply. */
-typedef void untagged_fn(struct conn *, const char *, size_t, void *);
+typedef void untagged_fn(const char *, size_t, void *);
+
+const char	  conn_prog[] = "qdrive";
 
 static char	**server_argv;
 static uint32_t	  expect;	/* -x */
 static const char *server_log;	/* -l */
 static int	  contend;	/* -c */
-
-static void die(const char *, ...) __attribute__((noreturn, format(printf, 1, 2)));
-
-static void
-die(const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs("qdrive: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	exit(111);
-}
-
-static double
-now(void)
-{
-	struct timespec ts;
-
-	if (clock_gettime(CLOCK_MONOTONIC, &ts) == -1)
-		die("clock_gettime: %s", strerror(errno));
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static void *
 xmalloc(size_t n)
@@ -128,233 +103,24 @@ xmalloc(size_t n)
 	void *p = malloc(n ? n : 1);
 
 	if (p == NULL)
-		die("out of memory");
+		conn_die("out of memory");
 	return p;
 }
 
 /* ------------------------------------------------------------ sessions */
 
 static void
-conn_start(struct conn *c)
+server_start(struct conn *c)
 {
-	int in[2], out[2], fd;
-
 	memset(c, 0, sizeof(*c));
-	if (pipe(in) == -1 || pipe(out) == -1)
-		die("pipe: %s", strerror(errno));
-	c->pid = fork();
-	if (c->pid == -1)
-		die("fork: %s", strerror(errno));
-	if (c->pid == 0) {
-		if (dup2(in[0], 0) == -1 || dup2(out[1], 1) == -1)
-			_exit(111);
-		if (server_log != NULL) {
-			fd = open(server_log, O_WRONLY | O_CREAT | O_APPEND,
-			    0644);
-			if (fd == -1 || dup2(fd, 2) == -1)
-				_exit(111);
-			close(fd);
-		}
-		close(in[0]);
-		close(in[1]);
-		close(out[0]);
-		close(out[1]);
-		execvp(server_argv[0], server_argv);
-		fprintf(stderr, "qdrive: exec %s: %s\n", server_argv[0],
-		    strerror(errno));
-		_exit(111);
-	}
-	close(in[0]);
-	close(out[1]);
-	c->to = in[1];
-	c->from = out[0];
-	c->cap = 1 << 16;
-	c->buf = xmalloc(c->cap);
-}
-
-static void
-conn_finish(struct conn *c)
-{
-	char junk[4096];
-	ssize_t r;
-	int status;
-
-	close(c->to);
-	while ((r = read(c->from, junk, sizeof(junk))) != 0)
-		if (r == -1 && errno != EINTR)
-			die("read: %s", strerror(errno));
-	close(c->from);
-	if (waitpid(c->pid, &status, 0) == -1)
-		die("waitpid: %s", strerror(errno));
-	free(c->buf);
-	c->buf = NULL;
-}
-
-static void
-send_all(struct conn *c, const char *p, size_t n)
-{
-	ssize_t w;
-
-	while (n > 0) {
-		w = write(c->to, p, n);
-		if (w == -1) {
-			if (errno == EINTR)
-				continue;
-			die("write to server: %s", strerror(errno));
-		}
-		p += w;
-		n -= (size_t)w;
-	}
-}
-
-static unsigned
-send_cmd(struct conn *c, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static unsigned
-send_cmd(struct conn *c, const char *fmt, ...)
-{
-	char line[2048];
-	va_list ap;
-	int n, m;
-
-	c->tag++;
-	n = snprintf(line, sizeof(line), "T%u ", c->tag);
-	va_start(ap, fmt);
-	m = vsnprintf(line + n, sizeof(line) - (size_t)n - 2, fmt, ap);
-	va_end(ap);
-	if (m < 0 || (size_t)m >= sizeof(line) - (size_t)n - 2)
-		die("command too long");
-	n += m;
-	line[n++] = '\r';
-	line[n++] = '\n';
-	send_all(c, line, (size_t)n);
-	return c->tag;
-}
-
-/*
- * Read more input, waiting at most until deadline (0: no limit). Returns
- * 0, or -1 when the deadline passed.
- */
-static int
-fill(struct conn *c, double deadline)
-{
-	struct pollfd pfd;
-	double left;
-	ssize_t r;
-
-	if (c->start == c->end)
-		c->start = c->end = 0;
-	if (c->end == c->cap) {
-		if (c->start > 0) {
-			memmove(c->buf, c->buf + c->start, c->end - c->start);
-			c->end -= c->start;
-			c->start = 0;
-		} else {
-			c->cap *= 2;
-			c->buf = realloc(c->buf, c->cap);
-			if (c->buf == NULL)
-				die("out of memory");
-		}
-	}
-	if (deadline > 0) {
-		pfd.fd = c->from;
-		pfd.events = POLLIN;
-		left = deadline - now();
-		if (left <= 0 || poll(&pfd, 1, (int)(left * 1000) + 1) == 0)
-			return -1;
-	}
-	do
-		r = read(c->from, c->buf + c->end, c->cap - c->end);
-	while (r == -1 && errno == EINTR);
-	if (r == -1)
-		die("read from server: %s", strerror(errno));
-	if (r == 0)
-		die("server closed the connection");
-	c->end += (size_t)r;
-	return 0;
-}
-
-/* One line, CRLF stripped, or NULL when the deadline (0: none) passed. */
-static char *
-get_line(struct conn *c, size_t *len_r, double deadline)
-{
-	size_t scanned = 0;
-	char *nl, *line;
-
-	for (;;) {
-		nl = memchr(c->buf + c->start + scanned, '\n',
-		    c->end - c->start - scanned);
-		if (nl != NULL)
-			break;
-		scanned = c->end - c->start;
-		if (fill(c, deadline) == -1)
-			return NULL;
-	}
-	line = c->buf + c->start;
-	*len_r = (size_t)(nl - line);
-	c->start += *len_r + 1;
-	if (*len_r > 0 && line[*len_r - 1] == '\r')
-		(*len_r)--;
-	return line;
-}
-
-/* The literal length announced at a line's end ("{123}"), or -1. */
-static long long
-literal_at_end(const char *s, size_t len)
-{
-	size_t i;
-	long long n = 0;
-
-	if (len < 3 || s[len - 1] != '}')
-		return -1;
-	i = len - 1;
-	while (i > 0 && s[i - 1] >= '0' && s[i - 1] <= '9')
-		i--;
-	if (i == 0 || i == len - 1 || s[i - 1] != '{')
-		return -1;
-	for (; i < len - 1; i++)
-		n = n * 10 + (s[i] - '0');
-	return n;
-}
-
-static void
-skip_bytes(struct conn *c, unsigned long long n)
-{
-	size_t have;
-
-	while (n > 0) {
-		if (c->start == c->end)
-			fill(c, 0);
-		have = c->end - c->start;
-		if (have > n)
-			have = (size_t)n;
-		c->start += have;
-		n -= have;
-	}
-}
-
-/* Where w occurs in s[0..len), or NULL. */
-static const char *
-find(const char *s, size_t len, const char *w)
-{
-	size_t wl = strlen(w);
-	const char *p, *e;
-
-	if (len < wl)
-		return NULL;
-	e = s + (len - wl) + 1;
-	for (p = s; (p = memchr(p, w[0], (size_t)(e - p))) != NULL; p++)
-		if (memcmp(p, w, wl) == 0)
-			return p;
-	return NULL;
+	conn_start(&c->io, server_argv, server_log, 1 << 16);
 }
 
 /* The number after w in the line ("UIDVALIDITY 7" gives 7), or 0. */
 static uint64_t
 number_after(const char *s, size_t len, const char *w)
 {
-	const char *p = find(s, len, w);
+	const char *p = conn_find(s, len, w);
 	uint64_t n = 0;
 
 	if (p == NULL)
@@ -374,13 +140,13 @@ untagged(struct conn *c, const char *s, size_t len)
 	char *end;
 
 	if (len < 3 || s[2] < '0' || s[2] > '9') {
-		if (find(s, len, "CAPABILITY") != NULL) {
-			c->litplus |= find(s, len, " LITERAL+") != NULL;
-			c->qresync |= find(s, len, " QRESYNC") != NULL;
+		if (conn_find(s, len, "CAPABILITY") != NULL) {
+			c->litplus |= conn_find(s, len, " LITERAL+") != NULL;
+			c->qresync |= conn_find(s, len, " QRESYNC") != NULL;
 		}
-		if (find(s, len, "[HIGHESTMODSEQ ") != NULL)
+		if (conn_find(s, len, "[HIGHESTMODSEQ ") != NULL)
 			c->highest = number_after(s, len, "[HIGHESTMODSEQ");
-		if (find(s, len, "[UIDVALIDITY ") != NULL)
+		if (conn_find(s, len, "[UIDVALIDITY ") != NULL)
 			c->validity = number_after(s, len, "[UIDVALIDITY");
 		return;
 	}
@@ -407,11 +173,11 @@ wait_tagged(struct conn *c, unsigned tag, int plus, untagged_fn *fn,
 
 	wl = (size_t)snprintf(want, sizeof(want), "T%u ", tag);
 	for (;;) {
-		s = get_line(c, &len, 0);
+		s = conn_line(&c->io, &len, 0);
 		if (plus && len >= 1 && s[0] == '+')
 			return 1;
 		if (len >= wl && memcmp(s, want, wl) == 0) {
-			c->modified = find(s, len, "[MODIFIED") != NULL;
+			c->modified = conn_find(s, len, "[MODIFIED") != NULL;
 			if (len >= wl + 2 && memcmp(s + wl, "OK", 2) == 0)
 				return 0;
 			fprintf(stderr, "qdrive: server said: %.*s\n", (int)len,
@@ -422,10 +188,10 @@ wait_tagged(struct conn *c, unsigned tag, int plus, untagged_fn *fn,
 			continue;	/* a "+" after IDLE, say */
 		untagged(c, s, len);
 		if (fn != NULL)
-			fn(c, s, len, arg);
-		while ((lit = literal_at_end(s, len)) >= 0) {
-			skip_bytes(c, (unsigned long long)lit);
-			s = get_line(c, &len, 0);
+			fn(s, len, arg);
+		while ((lit = conn_literal(s, len)) >= 0) {
+			conn_skip(&c->io, (unsigned long long)lit, NULL, NULL);
+			s = conn_line(&c->io, &len, 0);
 		}
 	}
 }
@@ -434,7 +200,7 @@ static void
 must(struct conn *c, unsigned tag, const char *what)
 {
 	if (wait_tagged(c, tag, 0, NULL, NULL) != 0)
-		die("%s failed", what);
+		conn_die("%s failed", what);
 }
 
 static void
@@ -444,18 +210,18 @@ greeting(struct conn *c)
 	char *s;
 
 	alarm(CONN_SECS);
-	s = get_line(c, &len, 0);
+	s = conn_line(&c->io, &len, 0);
 	if (len < 9 || memcmp(s, "* PREAUTH", 9) != 0)
-		die("greeting is not PREAUTH: %.*s", (int)len, s);
+		conn_die("greeting is not PREAUTH: %.*s", (int)len, s);
 	untagged(c, s, len);
-	must(c, send_cmd(c, "CAPABILITY"), "CAPABILITY");
+	must(c, conn_cmd(&c->io, "CAPABILITY"), "CAPABILITY");
 }
 
 static void
 logout(struct conn *c)
 {
-	must(c, send_cmd(c, "LOGOUT"), "LOGOUT");
-	conn_finish(c);
+	must(c, conn_cmd(&c->io, "LOGOUT"), "LOGOUT");
+	conn_finish(&c->io, NULL);
 }
 
 /* SELECT INBOX with args ("" or " (CONDSTORE)"); checks -x. */
@@ -463,11 +229,12 @@ static void
 select_inbox(struct conn *c, const char *args)
 {
 	c->exists = UINT32_MAX;
-	must(c, send_cmd(c, "SELECT INBOX%s", args), "SELECT");
+	must(c, conn_cmd(&c->io, "SELECT INBOX%s", args), "SELECT");
 	if (c->exists == UINT32_MAX)
-		die("SELECT gave no EXISTS");
+		conn_die("SELECT gave no EXISTS");
 	if (expect && c->exists != expect)
-		die("INBOX holds %u messages, expected %u", c->exists, expect);
+		conn_die("INBOX holds %u messages, expected %u", c->exists,
+		    expect);
 }
 
 /* ------------------------------------------------------------ messages */
@@ -487,7 +254,7 @@ tiny(char *buf, size_t size, uint32_t i)
 	    "\r\n"
 	    "Work item %u: process it once.\r\n", i % 97, i % 97, i, i, i);
 	if (n < 0 || (size_t)n >= size)
-		die("message too long");
+		conn_die("message too long");
 	return (size_t)n;
 }
 
@@ -515,9 +282,9 @@ mode_maildir(const char *dir, uint32_t n)
 		snprintf(path, sizeof(path), "%s/%s", dir,
 		    i == 0 ? "cur" : i == 1 ? "new" : "tmp");
 		if (mkdir(dir, 0700) == -1 && errno != EEXIST)
-			die("%s: %s", dir, strerror(errno));
+			conn_die("%s: %s", dir, strerror(errno));
 		if (mkdir(path, 0700) == -1 && errno != EEXIST)
-			die("%s: %s", path, strerror(errno));
+			conn_die("%s: %s", path, strerror(errno));
 	}
 	for (i = 1; i <= n; i++) {
 		crlf = tiny(msg, sizeof(msg), i);
@@ -525,12 +292,12 @@ mode_maildir(const char *dir, uint32_t n)
 		if ((size_t)snprintf(path, sizeof(path),
 		    "%s/cur/%u.M%uP1.bench,S=%zu,W=%zu:2,", dir,
 		    1700000000u + i, i, lf, crlf) >= sizeof(path))
-			die("path too long");
+			conn_die("path too long");
 		fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600);
 		if (fd == -1)
-			die("%s: %s", path, strerror(errno));
+			conn_die("%s: %s", path, strerror(errno));
 		if (write(fd, msg, lf) != (ssize_t)lf || close(fd) == -1)
-			die("%s: write failed", path);
+			conn_die("%s: write failed", path);
 	}
 	printf("maildir %u\n", n);
 }
@@ -541,14 +308,14 @@ send_append(struct conn *c, const char *msg, size_t len)
 	unsigned tag;
 
 	if (c->litplus)
-		tag = send_cmd(c, "APPEND INBOX {%zu+}", len);
+		tag = conn_cmd(&c->io, "APPEND INBOX {%zu+}", len);
 	else {
-		tag = send_cmd(c, "APPEND INBOX {%zu}", len);
+		tag = conn_cmd(&c->io, "APPEND INBOX {%zu}", len);
 		if (wait_tagged(c, tag, 1, NULL, NULL) != 1)
-			die("APPEND refused");
+			conn_die("APPEND refused");
 	}
-	send_all(c, msg, len);
-	send_all(c, "\r\n", 2);
+	conn_send(&c->io, msg, len);
+	conn_send(&c->io, "\r\n", 2);
 	return tag;
 }
 
@@ -568,9 +335,9 @@ mode_fill(uint32_t n)
 	uint32_t i, k, have;
 	double t0;
 
-	conn_start(&c);
+	server_start(&c);
 	greeting(&c);
-	t0 = now();
+	t0 = conn_now();
 	for (i = 1; i <= n && i <= FILL_APPEND; i++) {
 		len = tiny(msg, sizeof(msg), i);
 		if (inflight == (c.litplus ? WINDOW : 1)) {
@@ -587,13 +354,13 @@ mode_fill(uint32_t n)
 	select_inbox(&c, "");
 	for (; have < n; have += k) {
 		k = have < n - have ? have : n - have;
-		must(&c, send_cmd(&c, "COPY 1:%u INBOX", k), "COPY");
+		must(&c, conn_cmd(&c.io, "COPY 1:%u INBOX", k), "COPY");
 	}
-	must(&c, send_cmd(&c, "NOOP"), "NOOP");
+	must(&c, conn_cmd(&c.io, "NOOP"), "NOOP");
 	if (c.exists != n)
-		die("after the fill INBOX shows %u messages, expected %u",
+		conn_die("after the fill INBOX shows %u messages, expected %u",
 		    c.exists, n);
-	printf("fill %u %.3f\n", n, now() - t0);
+	printf("fill %u %.3f\n", n, conn_now() - t0);
 	logout(&c);
 }
 
@@ -613,7 +380,7 @@ cand_add(struct cand *k, uint32_t uid)
 		k->uid = realloc(k->uid, k->cap * sizeof(*k->uid));
 		k->modseq = realloc(k->modseq, k->cap * sizeof(*k->modseq));
 		if (k->uid == NULL || k->modseq == NULL)
-			die("out of memory");
+			conn_die("out of memory");
 	}
 	k->uid[k->n] = uid;
 	k->modseq[k->n++] = 0;
@@ -621,13 +388,12 @@ cand_add(struct cand *k, uint32_t uid)
 
 /* "* SEARCH 1 2 3 (MODSEQ 9)": the numbers before any parenthesis. */
 static void
-on_search(struct conn *c, const char *s, size_t len, void *arg)
+on_search(const char *s, size_t len, void *arg)
 {
 	struct cand *k = arg;
 	size_t i;
 	uint32_t n;
 
-	(void)c;
 	if (len < 8 || memcmp(s, "* SEARCH", 8) != 0)
 		return;
 	for (i = 8; i < len && s[i] != '('; ) {
@@ -648,14 +414,13 @@ on_search(struct conn *c, const char *s, size_t len, void *arg)
  * Unsolicited FETCHes (another worker's claim) count too.
  */
 static void
-on_modseq(struct conn *c, const char *s, size_t len, void *arg)
+on_modseq(const char *s, size_t len, void *arg)
 {
 	struct cand *k = arg;
 	uint32_t uid;
 	size_t i;
 
-	(void)c;
-	if (find(s, len, " FETCH ") == NULL)
+	if (conn_find(s, len, " FETCH ") == NULL)
 		return;
 	uid = (uint32_t)number_after(s, len, "UID ");
 	for (i = 0; i < k->n; i++) {
@@ -666,7 +431,7 @@ on_modseq(struct conn *c, const char *s, size_t len, void *arg)
 		 * MODSEQ comes later: +FLAGS of a flag already set changes
 		 * nothing, so its STORE would succeed (RFC 7162 3.1.3).
 		 */
-		if (find(s, len, "$Claimed") != NULL)
+		if (conn_find(s, len, "$Claimed") != NULL)
 			k->modseq[i] = CLAIMED;
 		else
 			k->modseq[i] = number_after(s, len, "MODSEQ ");
@@ -686,9 +451,9 @@ queue_round(struct conn *c, int w, int nw, uint32_t *out, uint32_t *nout,
 	char set[CHUNK * 12];
 	size_t i, at, len = 0, n;
 
-	if (wait_tagged(c, send_cmd(c, "UID SEARCH UNKEYWORD $Claimed"), 0,
+	if (wait_tagged(c, conn_cmd(&c->io, "UID SEARCH UNKEYWORD $Claimed"), 0,
 	    on_search, &all) != 0)
-		die("UID SEARCH UNKEYWORD failed");
+		conn_die("UID SEARCH UNKEYWORD failed");
 	n = all.n;
 	for (i = 0; i < CHUNK && i < all.n; i++) {
 		at = (contend ? i : (size_t)w * all.n / (size_t)nw + i) % all.n;
@@ -696,16 +461,16 @@ queue_round(struct conn *c, int w, int nw, uint32_t *out, uint32_t *nout,
 		len += (size_t)snprintf(set + len, sizeof(set) - len, "%s%u",
 		    i ? "," : "", all.uid[at]);
 	}
-	if (k.n > 0 && wait_tagged(c, send_cmd(c, "UID FETCH %s (FLAGS MODSEQ)",
-	    set), 0, on_modseq, &k) != 0)
-		die("UID FETCH (MODSEQ) failed");
+	if (k.n > 0 && wait_tagged(c, conn_cmd(&c->io,
+	    "UID FETCH %s (FLAGS MODSEQ)", set), 0, on_modseq, &k) != 0)
+		conn_die("UID FETCH (MODSEQ) failed");
 	for (i = 0; i < k.n; i++) {
 		if (k.modseq[i] == 0 || k.modseq[i] == CLAIMED)
 			continue;	/* expunged or claimed meanwhile */
-		if (wait_tagged(c, send_cmd(c, "UID STORE %u (UNCHANGEDSINCE "
-		    "%llu) +FLAGS.SILENT ($Claimed)", k.uid[i],
+		if (wait_tagged(c, conn_cmd(&c->io, "UID STORE %u "
+		    "(UNCHANGEDSINCE %llu) +FLAGS.SILENT ($Claimed)", k.uid[i],
 		    (unsigned long long)k.modseq[i]), 0, NULL, NULL) != 0)
-			die("UID STORE (UNCHANGEDSINCE) failed");
+			conn_die("UID STORE (UNCHANGEDSINCE) failed");
 		if (c->modified)
 			(*modified)++;
 		else
@@ -725,12 +490,12 @@ queue_worker(int w, int nw, uint32_t *slot)
 	struct conn c;
 	uint32_t nout = 0, modified = 0;
 
-	conn_start(&c);
+	server_start(&c);
 	greeting(&c);
 	select_inbox(&c, " (CONDSTORE)");
 	while (queue_round(&c, w, nw, slot + 2, &nout, &modified) > 0)
 		if (nout > expect)
-			die("worker %d claimed more than %u", w, expect);
+			conn_die("worker %d claimed more than %u", w, expect);
 	slot[0] = nout;
 	slot[1] = modified;
 	logout(&c);
@@ -755,7 +520,7 @@ queue_count(uint32_t *shm, int nw, uint32_t *claims, uint32_t *distinct,
 	}
 	seen = calloc((size_t)maxuid + 1, 1);
 	if (seen == NULL)
-		die("out of memory");
+		conn_die("out of memory");
 	for (w = 0; w < nw; w++) {
 		slot = shm + (size_t)w * (expect + 2);
 		*claims += slot[0];
@@ -781,38 +546,38 @@ mode_queue(int nw)
 	double t0, secs;
 
 	if (expect == 0)
-		die("queue needs -x messages");
+		conn_die("queue needs -x messages");
 	size = (size_t)nw * (expect + 2) * sizeof(uint32_t);
 	shm = mmap(NULL, size, PROT_READ | PROT_WRITE,
 	    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (shm == MAP_FAILED)
-		die("mmap: %s", strerror(errno));
+		conn_die("mmap: %s", strerror(errno));
 	fflush(stdout);
-	t0 = now();
+	t0 = conn_now();
 	for (w = 0; w < nw; w++) {
 		pid_t pid = fork();
 
 		if (pid == -1)
-			die("fork: %s", strerror(errno));
+			conn_die("fork: %s", strerror(errno));
 		if (pid == 0)
 			queue_worker(w, nw, shm + (size_t)w * (expect + 2));
 	}
 	for (w = 0; w < nw; w++) {
 		if (wait(&status) == -1)
-			die("wait: %s", strerror(errno));
+			conn_die("wait: %s", strerror(errno));
 		failed += !WIFEXITED(status) || WEXITSTATUS(status) != 0;
 	}
-	secs = now() - t0;
+	secs = conn_now() - t0;
 	if (failed)
-		die("%d of %d workers failed", failed, nw);
+		conn_die("%d of %d workers failed", failed, nw);
 	queue_count(shm, nw, &claims, &distinct, &doubles, &modified);
 	expect = 0;
-	conn_start(&c);
+	server_start(&c);
 	greeting(&c);
 	select_inbox(&c, "");
-	if (wait_tagged(&c, send_cmd(&c, "UID SEARCH KEYWORD $Claimed"), 0,
+	if (wait_tagged(&c, conn_cmd(&c.io, "UID SEARCH KEYWORD $Claimed"), 0,
 	    on_search, &all) != 0)
-		die("UID SEARCH KEYWORD failed");
+		conn_die("UID SEARCH KEYWORD failed");
 	logout(&c);
 	printf("queue %.6f %u %u %u %u %u %zu\n", secs, claims, distinct,
 	    doubles, (uint32_t)all.n - distinct, modified, all.n);
@@ -849,7 +614,7 @@ idle_drain(struct conn *c)
 {
 	size_t len;
 
-	while (get_line(c, &len, now() + 0.001) != NULL)
+	while (conn_line(&c->io, &len, conn_now() + 0.001) != NULL)
 		;
 }
 
@@ -863,9 +628,9 @@ idle_wait(struct conn *c, const char *what, double t_ok)
 	size_t len;
 	char *s;
 
-	while ((s = get_line(c, &len, t_ok + MISS_SECS)) != NULL)
-		if (len > 2 && s[0] == '*' && find(s, len, what) != NULL) {
-			double d = now() - t_ok;
+	while ((s = conn_line(&c->io, &len, t_ok + MISS_SECS)) != NULL)
+		if (len > 2 && s[0] == '*' && conn_find(s, len, what) != NULL) {
+			double d = conn_now() - t_ok;
 
 			return d < 0 ? 0 : d;
 		}
@@ -884,35 +649,36 @@ mode_idle(uint32_t n)
 
 	lat_a = xmalloc(n * sizeof(*lat_a));
 	lat_s = xmalloc(n * sizeof(*lat_s));
-	conn_start(&idler);
+	server_start(&idler);
 	greeting(&idler);
 	select_inbox(&idler, "");
-	conn_start(&writer);
+	server_start(&writer);
 	greeting(&writer);
 	select_inbox(&writer, "");
-	if (wait_tagged(&idler, send_cmd(&idler, "IDLE"), 1, NULL, NULL) != 1)
-		die("IDLE refused");
+	if (wait_tagged(&idler, conn_cmd(&idler.io, "IDLE"), 1, NULL,
+	    NULL) != 1)
+		conn_die("IDLE refused");
 	for (i = 0; i < n; i++) {
 		len = tiny(msg, sizeof(msg), i + 1);
 		idle_drain(&idler);
 		tag = send_append(&writer, msg, len);
 		must(&writer, tag, "APPEND");
-		t = idle_wait(&idler, " EXISTS", now());
+		t = idle_wait(&idler, " EXISTS", conn_now());
 		if (t < 0)
 			missed++;
 		else
 			lat_a[na++] = t;
 		idle_drain(&idler);
-		must(&writer, send_cmd(&writer, "STORE 1 %sFLAGS.SILENT "
+		must(&writer, conn_cmd(&writer.io, "STORE 1 %sFLAGS.SILENT "
 		    "(\\Flagged)", i % 2 ? "-" : "+"), "STORE");
-		t = idle_wait(&idler, " FETCH ", now());
+		t = idle_wait(&idler, " FETCH ", conn_now());
 		if (t < 0)
 			missed++;
 		else
 			lat_s[ns++] = t;
 	}
-	send_all(&idler, "DONE\r\n", 6);
-	must(&idler, idler.tag, "IDLE");
+	conn_send(&idler.io, "DONE\r\n", 6);
+	must(&idler, idler.io.tag, "IDLE");
 	logout(&idler);
 	logout(&writer);
 	printf("idle %.6f %.6f %.6f %.6f %zu\n", quantile(lat_a, na, 0.5),
@@ -931,11 +697,11 @@ timed_fetch(struct conn *c, const char *cmd, uint32_t want)
 	double t0;
 
 	c->nfetch = 0;
-	t0 = now();
-	must(c, send_cmd(c, "%s", cmd), cmd);
-	t0 = now() - t0;
+	t0 = conn_now();
+	must(c, conn_cmd(&c->io, "%s", cmd), cmd);
+	t0 = conn_now() - t0;
 	if (c->nfetch != want)
-		die("%s: %u FETCH responses, expected %u", cmd, c->nfetch,
+		conn_die("%s: %u FETCH responses, expected %u", cmd, c->nfetch,
 		    want);
 	return t0;
 }
@@ -947,24 +713,24 @@ timed_select(uint64_t validity, uint64_t since, int qresync)
 	struct conn c;
 	double t0;
 
-	conn_start(&c);
+	server_start(&c);
 	greeting(&c);
 	if (qresync)
-		must(&c, send_cmd(&c, "ENABLE QRESYNC"), "ENABLE QRESYNC");
+		must(&c, conn_cmd(&c.io, "ENABLE QRESYNC"), "ENABLE QRESYNC");
 	c.nfetch = 0;
 	c.exists = UINT32_MAX;
-	t0 = now();
+	t0 = conn_now();
 	if (qresync)
-		must(&c, send_cmd(&c, "SELECT INBOX (QRESYNC (%llu %llu))",
+		must(&c, conn_cmd(&c.io, "SELECT INBOX (QRESYNC (%llu %llu))",
 		    (unsigned long long)validity, (unsigned long long)since),
 		    "SELECT QRESYNC");
 	else
-		must(&c, send_cmd(&c, "SELECT INBOX"), "SELECT");
-	t0 = now() - t0;
+		must(&c, conn_cmd(&c.io, "SELECT INBOX"), "SELECT");
+	t0 = conn_now() - t0;
 	if (c.exists != expect)
-		die("SELECT: %u messages, expected %u", c.exists, expect);
+		conn_die("SELECT: %u messages, expected %u", c.exists, expect);
 	if (c.nfetch != (qresync ? CHANGED : 0))
-		die("SELECT QRESYNC: %u FETCH responses, expected %u",
+		conn_die("SELECT QRESYNC: %u FETCH responses, expected %u",
 		    c.nfetch, CHANGED);
 	logout(&c);
 	return t0;
@@ -981,17 +747,17 @@ mode_changed(int reps)
 	int i;
 
 	if (expect < CHANGED)
-		die("changed needs -x messages (at least %d)", CHANGED);
-	conn_start(&c);
+		conn_die("changed needs -x messages (at least %d)", CHANGED);
+	server_start(&c);
 	greeting(&c);
 	select_inbox(&c, " (CONDSTORE)");
 	m = c.highest;
 	if (m == 0)
-		die("SELECT (CONDSTORE) gave no HIGHESTMODSEQ");
+		conn_die("SELECT (CONDSTORE) gave no HIGHESTMODSEQ");
 	for (i = 0; i < CHANGED; i++)
 		len += (size_t)snprintf(set + len, sizeof(set) - len, "%s%u",
 		    i ? "," : "", (uint32_t)((uint64_t)i * expect / CHANGED) + 1);
-	must(&c, send_cmd(&c, "STORE %s +FLAGS.SILENT (\\Flagged)", set),
+	must(&c, conn_cmd(&c.io, "STORE %s +FLAGS.SILENT (\\Flagged)", set),
 	    "STORE");
 	/*
 	 * Dovecot rescans a Maildir whose mtime is under a second or two
@@ -1007,7 +773,7 @@ mode_changed(int reps)
 		qr[i] = c.qresync ? timed_select(c.validity, m, 1) : -1;
 		sel[i] = timed_select(c.validity, m, 0);
 	}
-	must(&c, send_cmd(&c, "STORE %s -FLAGS.SILENT (\\Flagged)", set),
+	must(&c, conn_cmd(&c.io, "STORE %s -FLAGS.SILENT (\\Flagged)", set),
 	    "STORE");
 	logout(&c);
 	printf("changed %.6f %.6f %.6f %.6f\n", quantile(full, reps, 0.5),
@@ -1077,12 +843,9 @@ main(int argc, char **argv)
 		mode_maildir(args[0], number(args[1], 100000000));
 		return 0;
 	}
-	for (nargs = 0; nargs < argc - 1 && strcmp(args[nargs], "--") != 0;
-	    nargs++)
-		;
-	if (nargs + 2 >= argc)
+	server_argv = conn_server(args, argc - 1, &nargs);
+	if (server_argv == NULL)
 		usage();
-	server_argv = args + nargs + 1;
 	signal(SIGPIPE, SIG_IGN);
 	if (strcmp(mode, "fill") == 0 && nargs == 1)
 		mode_fill(number(args[0], 100000000));

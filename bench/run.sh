@@ -36,36 +36,14 @@ DOVECOT=/usr/lib/dovecot/imap
 GEN=$TOP/bench/gen
 DRIVE=$TOP/bench/drive
 
-say() { printf '%s\n' "$*" >&2; }
-die() { say "bench: $*"; exit 111; }
+. "$TOP/bench/lib.sh"
 
 [ -x "$TOP/imapd" ] || die "no ./imapd: run make bench from the top of the tree"
 make -s bench/gen bench/drive || die "cannot build bench/gen, bench/drive"
 
 # ---------------------------------------------------------------- who runs
-# imapd refuses to run PREAUTH as root, so as root both servers (and every
-# file they touch) belong to an unprivileged user made for the purpose.
-if [ "$(id -u)" = 0 ]; then
-	BUSER=imapbench
-	if ! id "$BUSER" >/dev/null 2>&1; then
-		useradd --system --no-create-home --home-dir /nonexistent \
-		    --shell /usr/sbin/nologin "$BUSER" ||
-		    die "cannot create user $BUSER"
-	fi
-	AS="setpriv --reuid=$(id -u $BUSER) --regid=$(id -g $BUSER) --clear-groups"
-	# Dovecot from Debian's package when missing (a fresh machine).
-	if [ ! -x "$DOVECOT" ] && command -v apt-get >/dev/null 2>&1; then
-		say "bench: installing dovecot-imapd"
-		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
-		    apt-get install -y -qq dovecot-imapd; } >/dev/null 2>&1 ||
-		    say "bench: could not install dovecot-imapd"
-	fi
-else
-	BUSER=$(id -un)
-	AS=
-fi
-HAVE_DOVECOT=0
-[ -x "$DOVECOT" ] && HAVE_DOVECOT=1
+bench_user
+bench_dovecot install
 
 mkdir -p "$DATA"
 [ -z "$AS" ] || chown "$BUSER" "$DATA"

@@ -41,25 +41,15 @@ DRIVE=$TOP/bench/drive
 DATA=$TOP/bench/data/big-$BIG
 WORK=$TOP/bench/data/sync-work
 
-say() { printf '%s\n' "$*" >&2; }
-die() { say "bench: $*"; exit 111; }
+. "$TOP/bench/lib.sh"
 
 [ -x "$TOP/imapd" ] || die "no ./imapd: run from the top of the tree"
 make -s bench/qdrive bench/drive || die "cannot build bench/qdrive"
 
-# As bench/run.sh: as root, both servers run as an unprivileged user.
-if [ "$(id -u)" = 0 ]; then
-	BUSER=imapbench
-	id "$BUSER" >/dev/null 2>&1 || useradd --system --no-create-home \
-	    --home-dir /nonexistent --shell /usr/sbin/nologin "$BUSER" ||
-	    die "cannot create user $BUSER"
-	AS="setpriv --reuid=$(id -u $BUSER) --regid=$(id -g $BUSER) --clear-groups"
-else
-	BUSER=$(id -un)
-	AS=
-fi
-HAVE_DOVECOT=0
-[ -x "$DOVECOT" ] && HAVE_DOVECOT=1
+# As bench/run.sh (bench/lib.sh): as root, both servers run as an
+# unprivileged user.
+bench_user
+bench_dovecot
 
 mkdir -p "$DATA" "$WORK"
 [ -z "$AS" ] || chown "$BUSER" "$DATA" "$WORK"
