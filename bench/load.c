@@ -58,6 +58,7 @@ struct sample {
 
 struct slot {				/* one client's results, shared */
 	uint32_t	 nsamples, nuids, stalled, sessions, errors;
+	uint32_t	 expissued;	/* STOREs that met another's expunge */
 	struct sample	 s[SAMPLES_MAX];
 	uint32_t	 uid[UIDS_MAX];
 	unsigned char	 deleted[UIDS_MAX];	/* \Deleted STORE answered OK */
@@ -159,7 +160,9 @@ srv_send(struct conn *c, const char *s, size_t n)
 /*
  * Send a command (tag "t"), read to its tagged answer, which goes to
  * line. A "+" continuation sends lit. *exists_r gets the last EXISTS.
- * Returns 0 for OK, 1 for NO or BAD, -1 for a dead or silent server.
+ * Returns 0 for OK, 2 for NO [EXPUNGEISSUED] (RFC 2180 4.2.2: another
+ * client expunged a message meanwhile), 1 for any other NO or BAD (told
+ * on stderr, with the command), -1 for a dead or silent server.
  */
 static int
 srv_cmd(struct conn *c, const char *cmd, const char *lit, char *line,
@@ -182,10 +185,17 @@ srv_cmd(struct conn *c, const char *cmd, const char *lit, char *line,
 		if (exists_r != NULL && sscanf(line, "* %ld %15s", &n, w) == 2 &&
 		    strcmp(w, "EXISTS") == 0)
 			*exists_r = n;
-		if (strncmp(line, "t ", 2) == 0)
-			return strncmp(line + 2, "OK", 2) == 0 ? 0 : 1;
 		if (strncmp(line, "* BYE", 5) == 0 && strstr(cmd, "LOGOUT") == NULL)
 			return -1;
+		if (strncmp(line, "t ", 2) != 0)
+			continue;
+		if (strncmp(line + 2, "OK", 2) == 0)
+			return 0;
+		if (strncmp(line + 2, "NO [EXPUNGEISSUED]", 18) == 0)
+			return 2;
+		fprintf(stderr, "load: %.*s: %s\n", (int)strcspn(cmd, "\r"),
+		    cmd, line);
+		return 1;
 	}
 }
 
@@ -214,7 +224,7 @@ message(int client, int i, char *buf, size_t size)
 	return buf;
 }
 
-/* A timed command of one connection; -1 ends the client's loop. */
+/* A timed command of one connection, srv_cmd's answer; -1 ends the loop. */
 static int
 timed(struct slot *sl, struct conn *c, int which, const char *cmd,
     const char *lit, char *line, size_t size, long *exists_r)
@@ -230,6 +240,8 @@ timed(struct slot *sl, struct conn *c, int which, const char *cmd,
 	record(sl, which, now_ms() - t0);
 	if (r == 1)
 		sl->errors++;
+	if (r == 2)
+		sl->expissued++;
 	return r;
 }
 
@@ -502,7 +514,7 @@ main(int argc, char **argv)
 	struct slot	*sl;
 	int		 ch, nc = 50, secs = 20, msgs = 100, waitsecs = 60;
 	int		 i, st, bad = 0, stalled = 0;
-	unsigned	 sessions = 0, errors = 0;
+	unsigned	 sessions = 0, errors = 0, expissued = 0;
 	double		 t0;
 
 	while ((ch = getopt(argc, argv, "c:t:m:w:")) != -1) {
@@ -540,9 +552,10 @@ main(int argc, char **argv)
 		stalled += sl[i].stalled != 0;
 		sessions += sl[i].sessions;
 		errors += sl[i].errors;
+		expissued += sl[i].expissued;
 	}
-	printf("stalled %d\nfailed %d\nsessions %u\nno %u\n", stalled, bad,
-	    sessions, errors);
+	printf("stalled %d\nfailed %d\nsessions %u\nno %u\n"
+	    "expungeissued %u\n", stalled, bad, sessions, errors, expissued);
 	if (check(sl, nc) == -1)
 		bad++;
 	return bad ? 1 : 0;
