@@ -158,8 +158,22 @@ srv_send(struct conn *c, const char *s, size_t n)
 }
 
 /*
+ * The message count a client must keep: EXISTS sets it, each EXPUNGE
+ * takes one away (RFC 3501 7.4.1; a SELECT may be followed by the
+ * EXPUNGE of a message another client removed meanwhile).
+ */
+static void
+count_exists(const char *what, long n, long *exists)
+{
+	if (strcmp(what, "EXISTS") == 0)
+		*exists = n;
+	else if (strcmp(what, "EXPUNGE") == 0 && *exists > 0)
+		(*exists)--;
+}
+
+/*
  * Send a command (tag "t"), read to its tagged answer, which goes to
- * line. A "+" continuation sends lit. *exists_r gets the last EXISTS.
+ * line. A "+" continuation sends lit. *exists_r keeps the message count.
  * Returns 0 for OK, 2 for NO [EXPUNGEISSUED] (RFC 2180 4.2.2: another
  * client expunged a message meanwhile), 1 for any other NO or BAD (told
  * on stderr, with the command), -1 for a dead or silent server.
@@ -182,9 +196,8 @@ srv_cmd(struct conn *c, const char *cmd, const char *lit, char *line,
 			lit = NULL;
 			continue;
 		}
-		if (exists_r != NULL && sscanf(line, "* %ld %15s", &n, w) == 2 &&
-		    strcmp(w, "EXISTS") == 0)
-			*exists_r = n;
+		if (exists_r != NULL && sscanf(line, "* %ld %15s", &n, w) == 2)
+			count_exists(w, n, exists_r);
 		if (strncmp(line, "* BYE", 5) == 0 && strstr(cmd, "LOGOUT") == NULL)
 			return -1;
 		if (strncmp(line, "t ", 2) != 0)
