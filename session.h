@@ -35,6 +35,8 @@ struct session {
 	int		 bye;		/* end the session after this reply */
 	int		 condstore;	/* CONDSTORE enabled (RFC 7162 3.1) */
 	int		 qresync;	/* QRESYNC enabled (RFC 7162 3.2) */
+	int		 rev2;		/* IMAP4rev2 enabled (RFC 9051) */
+	int		 utf8;		/* UTF-8 names: rev2 or UTF8=ACCEPT */
 	struct timespec	 started;
 	struct parser	*parser;
 	char		*restext;	/* text of the command's reply */

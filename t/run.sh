@@ -4,7 +4,8 @@
 # then prints one last line "N passed, N failed" and exits 1 if anything
 # failed. Run from the top of the tree, as root or as any user.
 #
-# T_VALGRIND=1 sh t/run.sh runs every imapd under valgrind.
+# T_VALGRIND=1 sh t/run.sh runs every imapd under valgrind. Arguments
+# name suites to run instead of all: sh t/run.sh t/idle.sh t/storetest
 #
 # As root it installs shunit2 when missing and runs every imapd session as
 # the unprivileged user imapdtest (created when missing): imapd refuses a
@@ -115,16 +116,15 @@ ctest() {
 	failed=$((failed + f))
 }
 
-for t in t/*.sh; do
+# Arguments name the suites to run (sh t/run.sh t/idle.sh t/storetest);
+# none runs them all.
+[ $# -gt 0 ] || set -- t/*.sh t/parsetest t/storetest t/mimetest
+for t in "$@"; do
 	case $t in
 	t/lib.sh|t/run.sh|t/demo.sh) ;;
-	*) suite "$t" ;;
+	*.sh) suite "$t" ;;
+	*) [ ! -x "$t" ] || ctest "$t" ;;
 	esac
-done
-for t in t/parsetest t/storetest t/mimetest; do
-	if [ -x "$t" ]; then
-		ctest "$t"
-	fi
 done
 
 # valgrind (T_VALGRIND=1) leaves an empty log when it found nothing.
