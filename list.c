@@ -126,7 +126,7 @@ list_reply(const char *verb, char **names, size_t n, const char *pat)
 			continue;
 		io_outf("* %s (%s) \"/\" ", verb,
 		    all[i].real ? "" : "\\Noselect");
-		io_astring(all[i].name);
+		session_out_mailbox(all[i].name);
 		io_outs("\r\n");
 	}
 	for (i = 0; i < nall; i++)

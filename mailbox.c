@@ -354,7 +354,7 @@ cmd_status(struct arg *a)
 	v[4] = st.unseen;
 	v[5] = st.highestmodseq;
 	io_outs("* STATUS ");
-	io_astring(name);
+	session_out_mailbox(name);
 	io_outs(" (");
 	for (it = a->next->child; it != NULL; it = it->next) {
 		size_t i = status_item(it);

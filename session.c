@@ -54,6 +54,16 @@ session_mailbox_arg(const struct arg *a)
 }
 
 /*
+ * A mailbox name as the client reads it, from the store's canonical
+ * form: every mailbox name a response carries goes out here.
+ */
+void
+session_out_mailbox(const char *name)
+{
+	io_astring(name);
+}
+
+/*
  * A message's index record. The store reads records from disk; if that
  * fails the session cannot go on with a true view, so it ends.
  */

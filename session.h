@@ -47,6 +47,7 @@ extern struct session S;
 size_t		 session_nargs(const struct arg *);
 const char	*session_astring(const struct arg *);
 char		*session_mailbox_arg(const struct arg *);
+void		 session_out_mailbox(const char *name);
 const struct rec *session_rec(uint32_t seq);
 void		 session_out_flags(uint32_t seq);
 void		 session_out_mailbox_flags(void);
