@@ -23,6 +23,12 @@ struct u32v {
 };
 
 static int
+u32v_push(struct u32v *a, uint32_t x)
+{
+	return st_u32_push(&a->v, &a->n, &a->cap, x);
+}
+
+static int
 cmp_first(const void *a, const void *b)
 {
 	const struct change *x = a, *y = b;
@@ -91,28 +97,10 @@ changed_in(struct mailbox *mb, uint64_t lo, uint64_t hi, uint64_t since,
 	    (pos = mb_seq_pos(mb, i)) < hi; i++) {
 		if ((r = mb_rec(mb, pos)) == NULL)
 			return -1;
-		if (r->modseq > since && st_u32_push(&out->v, &out->n, &out->cap, (uint32_t)i + 1) == -1)
+		if (r->modseq > since && u32v_push(out, (uint32_t)i + 1) == -1)
 			return -1;
 	}
 	return 0;
-}
-
-static int
-changed_locked(struct mailbox *mb, uint64_t since, struct u32v *out)
-{
-	struct change	*ch = NULL;
-	size_t		 i, n;
-	int		 r;
-
-	if ((r = since_runs(mb, since, 0, &ch, &n)) == -1)
-		return -1;
-	if (r == 0)
-		return changed_in(mb, 0, UINT64_MAX, since, out);
-	for (i = 0; i < n && r != -1; i++)
-		r = changed_in(mb, ch[i].first, (uint64_t)ch[i].first +
-		    ch[i].count, since, out);
-	free(ch);
-	return r == -1 ? -1 : 0;
 }
 
 /* Whether record pos is in the view (a ghost this session still shows). */
@@ -138,28 +126,49 @@ tombs_in(struct mailbox *mb, uint64_t lo, uint64_t hi, uint64_t since,
 		if ((r = mb_rec(mb, (uint32_t)pos)) == NULL)
 			return -1;
 		if ((r->flags & FL_EXPUNGED) && r->modseq > since &&
-		    !in_view(mb, (uint32_t)pos) && st_u32_push(&out->v, &out->n, &out->cap, r->uid) == -1)
+		    !in_view(mb, (uint32_t)pos) && u32v_push(out, r->uid) == -1)
 			return -1;
 	}
 	return 0;
 }
 
+/* What to collect from a span [lo, hi) of records. */
+typedef int (*span_fn)(struct mailbox *, uint64_t lo, uint64_t hi,
+    uint64_t since, struct u32v *);
+
+/*
+ * fn over the spans of the log's runs of type want above since (0: every
+ * type), or over every record when the log cannot say.
+ */
 static int
-tombs_locked(struct mailbox *mb, uint64_t since, struct u32v *out)
+runs_walk(struct mailbox *mb, uint64_t since, uint32_t want, span_fn fn,
+    struct u32v *out)
 {
 	struct change	*ch = NULL;
 	size_t		 i, n;
 	int		 r;
 
-	if ((r = since_runs(mb, since, CHANGE_EXPUNGE, &ch, &n)) == -1)
+	if ((r = since_runs(mb, since, want, &ch, &n)) == -1)
 		return -1;
 	if (r == 0)
-		return tombs_in(mb, 0, mb->nrecs, since, out);
+		return fn(mb, 0, UINT64_MAX, since, out);
 	for (i = 0; i < n && r != -1; i++)
-		r = tombs_in(mb, ch[i].first, (uint64_t)ch[i].first +
-		    ch[i].count, since, out);
+		r = fn(mb, ch[i].first, (uint64_t)ch[i].first + ch[i].count,
+		    since, out);
 	free(ch);
 	return r == -1 ? -1 : 0;
+}
+
+static int
+changed_locked(struct mailbox *mb, uint64_t since, struct u32v *out)
+{
+	return runs_walk(mb, since, 0, changed_in, out);
+}
+
+static int
+tombs_locked(struct mailbox *mb, uint64_t since, struct u32v *out)
+{
+	return runs_walk(mb, since, CHANGE_EXPUNGE, tombs_in, out);
 }
 
 /*
@@ -188,7 +197,7 @@ expunged_file(struct mailbox *mb, uint64_t since, struct u32v *out)
 			goto out;
 		}
 		for (i = 0; i < (size_t)k / sizeof *x; i++)
-			if (x[i].modseq > since && st_u32_push(&out->v, &out->n, &out->cap, x[i].uid) == -1)
+			if (x[i].modseq > since && u32v_push(out, x[i].uid) == -1)
 				goto out;
 		if ((size_t)k < sizeof *x)
 			break;		/* a torn entry at the end */
