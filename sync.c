@@ -317,6 +317,32 @@ sync_counts(struct mailbox *mb, struct sync *s)
 	mb->kwtold = mb->kw.n;
 }
 
+/*
+ * Byte 0 for a sync: 0 taken, 1 busy and not waited for, -1 an error.
+ * New records are taken in only under the exclusive lock, when this
+ * session claims \Recent; if they turn up under a shared lock they wait
+ * for a later sync (ixseen is left behind for that). A FETCH, STORE or
+ * SEARCH, which may not report expunges (RFC 3501 7.4.1), does not wait
+ * for the lock behind writers: what they changed is reported at a later
+ * command (RFC 3501 5.2 asks for the changes a command has observed).
+ * The wait made the slowest FETCHes of many clients on one mailbox.
+ */
+static int
+sync_lock(struct mailbox *mb, int grew, int allow_expunge, int *claim_r)
+{
+	*claim_r = grew && !mb->readonly;
+	if (*claim_r && modseq_lock(mb->ix->fd, F_WRLCK, IX_BYTE_WRITE,
+	    allow_expunge) == 0)
+		return 0;
+	if (*claim_r && (allow_expunge || errno != EAGAIN))
+		return -1;
+	*claim_r = 0;
+	if (modseq_lock(mb->ix->fd, F_RDLCK, IX_BYTE_WRITE,
+	    allow_expunge) == 0)
+		return 0;
+	return !allow_expunge && errno == EAGAIN ? 1 : -1;
+}
+
 int
 store_sync(struct mailbox *mb, int allow_expunge, struct sync *s)
 {
@@ -329,22 +355,14 @@ store_sync(struct mailbox *mb, int allow_expunge, struct sync *s)
 	sync_begin(mb);
 	if ((moved = sync_moved(mb, &grew)) == -1)
 		goto fail;
-	if (!moved) {
+	if (moved && (r = sync_lock(mb, grew, allow_expunge, &claim)) == -1)
+		goto fail;
+	if (!moved || r == 1) {
 		/* DELETE changes only the header. */
 		if (ix_hdr_peek(mb->ix->fd, &h) == -1)
 			goto fail;
 		goto report;
 	}
-
-	/*
-	 * New records are taken in only under the exclusive lock when this
-	 * session claims \Recent; if they turn up under a shared lock they
-	 * wait for the next sync (ixseen is left behind for that).
-	 */
-	claim = grew && !mb->readonly;
-	if (modseq_lock(mb->ix->fd, claim ? F_WRLCK : F_RDLCK,
-	    IX_BYTE_WRITE, 1) == -1)
-		goto fail;
 	r = sync_locked(mb, claim, &h, &ch, &nch);
 	st_unlock(mb->ix->fd, IX_BYTE_WRITE);
 	if (r == -1)

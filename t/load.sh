@@ -86,6 +86,30 @@ testLockWaitIsBounded() {
 	assertHas "* 1 EXISTS"
 }
 
+# A FETCH does not wait behind a writer for the index lock (sync.c,
+# sync_lock): another session's APPEND waits for a later command, and a
+# NOOP, which does wait, announces it.
+testFetchDoesNotWaitForWriters() {
+	put 1
+	sess_open A
+	sess_cmd A a "SELECT INBOX"
+	put 1
+	hold_lock 0 14
+	t0=$(now_ms)
+	sess_cmd A b "FETCH 1 (FLAGS)"
+	t1=$(now_ms)
+	kill "$HOLDER" 2>/dev/null
+	wait "$HOLDER" 2>/dev/null
+	assertEquals "* 1 FETCH (FLAGS (\\Recent))
+b OK FETCH completed" "$R"
+	assertTrue "answered at once: $((t1 - t0)) ms" \
+	    "[ $((t1 - t0)) -lt 2000 ]"
+	sess_cmd A c "NOOP"
+	assertEquals "* 2 EXISTS
+* 2 RECENT
+c OK NOOP completed" "$R"
+}
+
 # The lock is handed over when it is released, not a sleep later: three
 # commands queued behind a 1 s hold all finish within 0.5 s of it.
 testLockHandedOver() {
