@@ -441,7 +441,7 @@ fetch_one(uint32_t seq, const struct fatt *f, size_t n, int seen_added,
 	}
 	if (modseq_first) {
 		io_outs("MODSEQ (");
-		io_outu(r.modseq);
+		session_out_modseq_value(r.modseq);
 		io_outs(") ");
 	}
 	for (i = 0; i < n; i++) {

@@ -145,8 +145,51 @@ session_out_mailbox_flags(void)
 void
 session_out_modseq(uint32_t seq)
 {
-	io_outf("MODSEQ (%llu)",
-	    (unsigned long long)session_rec(seq)->modseq);
+	io_outs("MODSEQ (");
+	session_out_modseq_value(session_rec(seq)->modseq);
+	io_outs(")");
+}
+
+/* A FETCH MODSEQ, the highest kept for session_held_back(). */
+void
+session_out_modseq_value(uint64_t m)
+{
+	io_outu(m);
+	if (m > S.modseq_told)
+		S.modseq_told = m;
+}
+
+/*
+ * The HIGHESTMODSEQ a client may take as its own now: with expunges
+ * held back for a later command, one below the lowest of them.
+ */
+static uint64_t
+session_safe_modseq(void)
+{
+	uint64_t low;
+
+	if (store_held_modseq(S.mb, &low) == -1)
+		log_die(EXIT_TEMP, "read index: %s", store_error(S.store));
+	return low != 0 ? low - 1 : store_highestmodseq(S.mb);
+}
+
+/*
+ * RFC 7162 3.2 and section 6: a QRESYNC client takes the highest MODSEQ
+ * of the FETCHes it was told as its HIGHESTMODSEQ, unless told one. If
+ * expunges with a lower MODSEQ are held back (this command may not
+ * report them, RFC 3501 7.4.1), it is told a HIGHESTMODSEQ below them,
+ * or after a lost connection it would never learn of them.
+ */
+static void
+session_held_back(void)
+{
+	uint64_t safe;
+
+	if (S.qresync && S.modseq_told > 0 &&
+	    (safe = session_safe_modseq()) < S.modseq_told)
+		io_outf("* OK [HIGHESTMODSEQ %llu] VANISHED reply delayed\r\n",
+		    (unsigned long long)safe);
+	S.modseq_told = 0;
 }
 
 /*
@@ -163,7 +206,7 @@ session_condstore(void)
 	S.condstore = 1;
 	if (S.mb != NULL)
 		io_outf("* OK [HIGHESTMODSEQ %llu] Highest\r\n",
-		    (unsigned long long)store_highestmodseq(S.mb));
+		    (unsigned long long)session_safe_modseq());
 }
 
 /*
@@ -230,8 +273,10 @@ session_report_changes(int allow_expunge)
 	struct sync sy;
 	size_t i;
 
-	if (S.mb == NULL)
+	if (S.mb == NULL) {
+		S.modseq_told = 0;
 		return;
+	}
 	if (store_sync(S.mb, allow_expunge, &sy) == -1) {
 		log_msg(LOG_ERR, "sync: %s", store_error(S.store));
 		return;
@@ -264,6 +309,7 @@ session_report_changes(int allow_expunge)
 		}
 		io_outs(")\r\n");
 	}
+	session_held_back();
 	/*
 	 * RFC 2180 3.2, not 3.3's BYE: the session keeps its view, readable,
 	 * until it leaves; STORE and EXPUNGE get NO. A warning, told once.

@@ -37,6 +37,7 @@ struct session {
 	int		 qresync;	/* QRESYNC enabled (RFC 7162 3.2) */
 	int		 rev2;		/* IMAP4rev2 enabled (RFC 9051) */
 	int		 utf8;		/* UTF-8 names: rev2 or UTF8=ACCEPT */
+	uint64_t	 modseq_told;	/* highest FETCH MODSEQ since a report */
 	struct timespec	 started;
 	struct parser	*parser;
 	char		*restext;	/* text of the command's reply */
@@ -52,6 +53,7 @@ const struct rec *session_rec(uint32_t seq);
 void		 session_out_flags(uint32_t seq);
 void		 session_out_mailbox_flags(void);
 void		 session_out_modseq(uint32_t seq);
+void		 session_out_modseq_value(uint64_t);
 void		 session_condstore(void);
 int		 session_vanished(const uint32_t *uids, size_t n,
 		    int earlier);

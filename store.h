@@ -93,6 +93,7 @@ int		 store_is_recent(const struct mailbox *, uint32_t seq);
 uint32_t	 store_uidvalidity(const struct mailbox *);
 uint32_t	 store_uidnext(const struct mailbox *);
 uint64_t	 store_highestmodseq(const struct mailbox *);
+int		 store_held_modseq(struct mailbox *, uint64_t *low_r);
 const struct rec *store_rec(const struct mailbox *, uint32_t seq);
 /* the first message whose UID is at least uid; store_exists + 1 if none */
 uint32_t	 store_seq_at_uid(const struct mailbox *, uint32_t uid);

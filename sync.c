@@ -66,6 +66,26 @@ sync_pend_uids(struct mailbox *mb, uint32_t *uids)
 }
 
 /*
+ * The lowest MODSEQ of the expunges held back for a later command (each
+ * pending position is a tombstone), or 0 when none is.
+ */
+int
+store_held_modseq(struct mailbox *mb, uint64_t *low_r)
+{
+	const struct rec *r;
+	size_t	 p;
+
+	*low_r = 0;
+	for (p = 0; p < mb->npend; p++) {
+		if ((r = mb_rec(mb, mb->pend[p])) == NULL)
+			return -1;
+		if (*low_r == 0 || r->modseq < *low_r)
+			*low_r = r->modseq;
+	}
+	return 0;
+}
+
+/*
  * Drop the pending positions from the view; their sequence numbers, as
  * the client knows them now, go out in descending order, their UIDs in
  * ascending order.

@@ -187,10 +187,12 @@ a5 OK UID FETCH completed"
 	# A hears of the new flags, not yet of the expunge.
 	sess_cmd A a6 "UID SEARCH UID 1"
 	sess_cmd A a7 "UID FETCH 1:* (FLAGS) (VANISHED CHANGEDSINCE $m)"
-	# UID 4 is still seq 3 here: its MODSEQ is its expunge's.
+	# UID 4 is still seq 3 here: its MODSEQ is its expunge's, so the
+	# HIGHESTMODSEQ told is below it (RFC 7162 3.2).
 	expect_resp "* VANISHED (EARLIER) 2,5
 * 1 FETCH (UID 1 MODSEQ ($m1) FLAGS (\\Seen \\Recent))
 * 3 FETCH (UID 4 MODSEQ ($m4) FLAGS (\\Deleted \\Recent))
+* OK [HIGHESTMODSEQ $((m4 - 1))] VANISHED reply delayed
 a7 OK UID FETCH completed"
 	sess_cmd A a8 "NOOP"
 	expect_resp "* VANISHED 4
@@ -232,6 +234,30 @@ a32 OK [HIGHESTMODSEQ $(hms)] EXPUNGE completed"
 	expect_resp "b6 OK CLOSE completed"
 	sess_cmd A a4 "NOOP"
 	assertHas "* VANISHED 5"
+}
+
+# RFC 7162 3.2 and section 6: a FETCH may not report another session's
+# expunge, so when it tells a higher MODSEQ it tells a HIGHESTMODSEQ below
+# the held-back expunge; the NOOP that reports it needs none.
+testHighestModseqBelowHeldExpunge() {
+	put 3
+	open_q A
+	open_q B
+	sess_cmd A a1 "STORE 1 +FLAGS.SILENT (\\Deleted)"
+	sess_cmd A a2 "EXPUNGE"
+	e=$(hms)
+	sess_cmd A a3 "UID STORE 3 +FLAGS.SILENT (\\Flagged)"
+	sess_cmd A a4 "UID FETCH 3 (MODSEQ)"
+	f=$(printf '%s\n' "$R" | sed -n 's/.*MODSEQ (\([0-9]*\)).*/\1/p')
+	sess_cmd B b1 "FETCH 3 (FLAGS)"
+	expect_resp "* 3 FETCH (MODSEQ ($f) FLAGS (\\Flagged))
+* 1 FETCH (UID 1 FLAGS (\\Deleted) MODSEQ ($e))
+* 3 FETCH (UID 3 FLAGS (\\Flagged) MODSEQ ($f))
+* OK [HIGHESTMODSEQ $((e - 1))] VANISHED reply delayed
+b1 OK FETCH completed"
+	sess_cmd B b2 "NOOP"
+	expect_resp "* VANISHED 1
+b2 OK NOOP completed"
 }
 
 # RFC 7162 3.2.4: once QRESYNC is enabled, an untagged FETCH of STORE
