@@ -1,6 +1,7 @@
 /*
  * search.c: SEARCH: its keys parsed into a tree, and matched against
- * each message of the selected mailbox.
+ * each message of the selected mailbox; its result options (RFC 4731
+ * ESEARCH, RFC 5182 SAVE) and its answer.
  */
 #include <stdlib.h>
 #include <string.h>
