@@ -534,6 +534,36 @@ mode_warm(struct result *res)
 	res->rss_kb = c.ru.ru_maxrss;
 }
 
+/* One SEARCH answer, with no more hits than messages. */
+static void
+check_search(struct conn *c, struct result *res, const char *crit)
+{
+	if (c->nsearch != 1)
+		conn_die("SEARCH %s: %u SEARCH responses, expected 1", crit,
+		    c->nsearch);
+	if (c->nhits > c->exists)
+		conn_die("SEARCH %s: %u hits in %u messages", crit, c->nhits,
+		    c->exists);
+	res->count = c->nhits;
+}
+
+/* One ESEARCH answer, no SEARCH, and numbers that can be right. */
+static void
+check_esearch(struct conn *c, struct result *res, const char *crit)
+{
+	if (c->nesearch != 1 || c->nsearch != 0)
+		conn_die("SEARCH RETURN %s: %u ESEARCH and %u SEARCH "
+		    "responses, expected 1 and 0", crit, c->nesearch,
+		    c->nsearch);
+	if (c->ecount > c->exists || c->emin > c->emax)
+		conn_die("SEARCH RETURN %s: COUNT %llu MIN %llu MAX %llu in "
+		    "%u messages", crit, (unsigned long long)c->ecount,
+		    (unsigned long long)c->emin, (unsigned long long)c->emax,
+		    c->exists);
+	res->count = (uint32_t)c->ecount;
+	res->sum = c->emin << 32 | c->emax;
+}
+
 enum {
 	Q_SELECT, Q_FETCH, Q_UIDFETCH, Q_STORE, Q_STRUCTURE, Q_SEARCH,
 	Q_ESEARCH
@@ -583,35 +613,16 @@ mode_query(struct result *res, int q, const char *crit)
 		res->sum = sum_end(&c);
 		break;
 	case Q_SEARCH:
-		t0 = conn_now();
-		tag = conn_cmd(&c.io, "SEARCH %s", crit);
-		must(&c, tag, "SEARCH");
-		t1 = conn_now();
-		if (c.nsearch != 1)
-			conn_die("SEARCH %s: %u SEARCH responses, expected 1",
-			    crit, c.nsearch);
-		if (c.nhits > c.exists)
-			conn_die("SEARCH %s: %u hits in %u messages", crit,
-			    c.nhits, c.exists);
-		res->count = c.nhits;
-		break;
 	case Q_ESEARCH:
 		t0 = conn_now();
-		tag = conn_cmd(&c.io, "SEARCH RETURN (COUNT MIN MAX) %s", crit);
-		must(&c, tag, "SEARCH RETURN");
+		tag = conn_cmd(&c.io, q == Q_SEARCH ? "SEARCH %s" :
+		    "SEARCH RETURN (COUNT MIN MAX) %s", crit);
+		must(&c, tag, "SEARCH");
 		t1 = conn_now();
-		if (c.nesearch != 1 || c.nsearch != 0)
-			conn_die("SEARCH RETURN %s: %u ESEARCH and %u SEARCH "
-			    "responses, expected 1 and 0", crit, c.nesearch,
-			    c.nsearch);
-		if (c.ecount > c.exists || c.emin > c.emax)
-			conn_die("SEARCH RETURN %s: COUNT %llu MIN %llu MAX %llu"
-			    " in %u messages", crit,
-			    (unsigned long long)c.ecount,
-			    (unsigned long long)c.emin,
-			    (unsigned long long)c.emax, c.exists);
-		res->count = (uint32_t)c.ecount;
-		res->sum = c.emin << 32 | c.emax;
+		if (q == Q_SEARCH)
+			check_search(&c, res, crit);
+		else
+			check_esearch(&c, res, crit);
 		break;
 	case Q_STORE:
 		t0 = conn_now();
