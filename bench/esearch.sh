@@ -79,12 +79,13 @@ for crit in ALL UNSEEN "SINCE $SINCE"; do
 	NR == 1 { it = $2; ir = $3; ic = $6; is = $7; iok = $1 == "esearch" }
 	NR == 2 { dt = $2; dr = $3; dc = $6; ds = $7; dok = $1 == "esearch" }
 	END {
-		printf fmt, c, iok ? sprintf("%.1f", it * 1000) : "failed",
-		    dok ? sprintf("%.1f", dt * 1000) : "-",
-		    iok && dok && dt > 0 ? sprintf("%.2f", it / dt) : "-",
-		    iok ? sprintf("%.1f", ir / 1024) : "-",
-		    dok ? sprintf("%.1f", dr / 1024) : "-",
-		    !(iok && dok) ? "-" : ic == dc && is == ds ? "same" : "DIFFER"
+		ims = iok ? sprintf("%.1f", it * 1000) : "failed"
+		dms = dok ? sprintf("%.1f", dt * 1000) : "-"
+		r = (iok && dok && dt > 0) ? sprintf("%.2f", it / dt) : "-"
+		imb = iok ? sprintf("%.1f", ir / 1024) : "-"
+		dmb = dok ? sprintf("%.1f", dr / 1024) : "-"
+		same = (ic == dc && is == ds) ? "same" : "DIFFER"
+		printf fmt, c, ims, dms, r, imb, dmb, (iok && dok) ? same : "-"
 		if (iok)
 			printf "    imapd: COUNT %s, MIN<<32|MAX %s\n", ic, is
 	}'
