@@ -68,6 +68,8 @@
 
 #define REPS_MAX	99
 #define CONN_SECS	900	/* a hung server ends the run */
+#define FILL_SECS	3600	/* populate: 100,000 APPENDs, each synced,
+				 * on a busy machine take more than that */
 #define WINDOW		64	/* pipelined APPENDs in flight */
 #define SESSION_FETCH	50
 
@@ -486,6 +488,7 @@ mode_populate(struct result *res, const char *listpath, const char *maildir)
 	if (list == NULL)
 		conn_die("%s: %s", listpath, strerror(errno));
 	server_start(&c);
+	alarm(FILL_SECS);
 	greeting(&c);
 	capabilities(&c);
 	t0 = conn_now();
