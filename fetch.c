@@ -600,9 +600,8 @@ fetch_vanished(const char *text, uint64_t since)
 
 	if (max < session_last_uid())
 		max = session_last_uid();
-	if (parse_seqset(text, &set) == -1)
+	if (session_uidset(text, max, &set) == -1)
 		return -1;
-	parse_seqset_resolve(&set, max);
 	r = session_vanished_since(since, &set);
 	parse_seqset_free(&set);
 	return r;

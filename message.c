@@ -71,9 +71,9 @@ cmd_expunge(struct arg *a)
 
 	/* UID EXPUNGE takes a UID set (RFC 4315 2.1), EXPUNGE nothing. */
 	if (S.uid) {
-		if (parse_seqset(session_astring(a), &set) == -1)
+		if (session_uidset(session_astring(a), session_last_uid(),
+		    &set) == -1)
 			return reply_bad("Invalid sequence set");
-		parse_seqset_resolve(&set, session_last_uid());
 		uids = &set;
 	}
 	if (S.readonly)

@@ -1,6 +1,7 @@
 /*
  * search.c: SEARCH: its keys parsed into a tree, and matched against
- * each message of the selected mailbox.
+ * each message of the selected mailbox; its result options (RFC 4731
+ * ESEARCH, RFC 5182 SAVE) and its answer.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -8,6 +9,7 @@
 #include <time.h>
 
 #include "imapd.h"
+#include "buf.h"
 #include "mime.h"
 #include "command.h"
 #include "io.h"
@@ -126,11 +128,8 @@ search_arg_key(struct skey *k, const struct arg *v)
 		b = store_keyword(S.mb, v->s, 0);
 		k->bits = b >= 0 ? (uint64_t)1 << b : 0;
 		return 0;
-	default:	/* SK_UID */
-		if (parse_seqset(v->s, &k->set) == -1)
-			return -1;
-		parse_seqset_resolve(&k->set, session_last_uid());
-		return 0;
+	default:	/* SK_UID; "$" too (RFC 5182 2.2, example 3) */
+		return session_uidset(v->s, session_last_uid(), &k->set);
 	}
 }
 
@@ -211,6 +210,13 @@ search_atom_key(const struct arg **ap, struct skey *k, int depth)
 		    (k->op == SK_OR &&
 		    (k->b = search_key(ap, depth + 1)) == NULL))
 			goto fail;
+		return k;
+	}
+	/* "$" alone: the saved result's UIDs (RFC 5182 2.2, example 3). */
+	if (strcmp(a->s, "$") == 0 &&
+	    session_uidset(a->s, 0, &k->set) == 0) {
+		k->op = SK_UID;
+		*ap = a->next;
 		return k;
 	}
 	if (parse_seqset(a->s, &k->set) == 0) {
@@ -366,46 +372,289 @@ skey_modseq(const struct skey *k)
 	    skey_modseq(k->b));
 }
 
-int
-cmd_search(struct arg *a)
-{
-	struct skey *k;
-	uint32_t seq, n = store_exists(S.mb);
-	uint64_t top = 0;
-	int modseq;
 
-	if (parse_keyword_is(a, "CHARSET")) {
-		/* RFC 3501 6.4.4: strings are compared as UTF-8. */
-		const char *cs = session_astring(a->next);
-		if (cs == NULL)
-			return reply_bad_args();
-		if (strcasecmp(cs, "US-ASCII") != 0 && strcasecmp(cs, "UTF-8"))
-			return reply_no("[BADCHARSET (US-ASCII UTF-8)] "
-			    "Unsupported charset");
-		a = a->next->next;
+/*
+ * Result options (RFC 4466 2.6, RFC 4731 3.1, RFC 5182): RET_ESEARCH
+ * answers with ESEARCH instead of SEARCH.
+ */
+enum {
+	RET_MIN = 0x01, RET_MAX = 0x02, RET_ALL = 0x04, RET_COUNT = 0x08,
+	RET_SAVE = 0x10, RET_ESEARCH = 0x20
+};
+
+static const struct {
+	const char	*name;
+	int		 bit;
+} retopts[] = {
+	{ "MIN", RET_MIN }, { "MAX", RET_MAX }, { "ALL", RET_ALL },
+	{ "COUNT", RET_COUNT }, { "SAVE", RET_SAVE }
+};
+
+/*
+ * RETURN (option ...) before the criteria; *ap moves past it. An
+ * unknown option is BAD (RFC 9051 6.4.4). "RETURN ()" is "(ALL)" (RFC
+ * 4731 3.1); SAVE alone answers no ESEARCH (RFC 9051 6.4.4), so it adds
+ * no ALL. IMAP4rev2 answers ESEARCH to every SEARCH (RFC 9051 6.4.4).
+ */
+static int
+search_return(const struct arg **ap, int *ret_r)
+{
+	const struct arg *a = *ap, *o;
+	size_t i;
+
+	*ret_r = S.rev2 ? RET_ESEARCH | RET_ALL : 0;
+	if (!parse_keyword_is(a, "RETURN"))
+		return 0;
+	if (a->next == NULL || a->next->type != ARG_LIST)
+		return -1;
+	*ret_r = RET_ESEARCH;
+	for (o = a->next->child; o != NULL; o = o->next) {
+		for (i = 0; i < sizeof retopts / sizeof retopts[0]; i++)
+			if (parse_keyword_is(o, retopts[i].name))
+				break;
+		if (i == sizeof retopts / sizeof retopts[0])
+			return -1;
+		*ret_r |= retopts[i].bit;
+	}
+	if (a->next->child == NULL)
+		*ret_r |= RET_ALL;
+	*ap = a->next->next;
+	return 0;
+}
+
+/* CHARSET name (RFC 3501 6.4.4); *ap moves past it. RES_OK or the reply. */
+static int
+search_charset(const struct arg **ap)
+{
+	const struct arg *a = *ap;
+	const char *cs;
+
+	if (!parse_keyword_is(a, "CHARSET"))
+		return RES_OK;
+	/* RFC 3501 6.4.4: strings are compared as UTF-8. */
+	if ((cs = session_astring(a->next)) == NULL)
+		return reply_bad_args();
+	if (strcasecmp(cs, "US-ASCII") != 0 && strcasecmp(cs, "UTF-8") != 0)
+		return reply_no("[BADCHARSET (US-ASCII UTF-8)] "
+		    "Unsupported charset");
+	*ap = a->next->next;
+	return RES_OK;
+}
+
+/* The messages found, ascending sequence numbers. */
+struct found {
+	uint32_t	*v;
+	size_t		 n, cap;
+};
+
+static int
+search_one(const struct skey *k, uint32_t seq)
+{
+	struct msgctx m;
+	int r;
+
+	msg_init(&m, seq);
+	r = search_match(k, &m);
+	msg_done(&m);
+	return r;
+}
+
+static int
+found_add(struct found *f, uint32_t seq)
+{
+	uint32_t *v;
+
+	if ((v = buf_grow(f->v, &f->cap, f->n, sizeof *v)) == NULL)
+		return -1;
+	f->v = v;
+	f->v[f->n++] = seq;
+	return 0;
+}
+
+/*
+ * What the search returns. MIN and MAX without ALL and COUNT need only
+ * the first match from each end (RFC 4731 5), and then only those are
+ * returned, saved (RFC 5182 2.4) and give the MODSEQ (RFC 4731 3.2).
+ */
+static int
+search_find(const struct skey *k, int ret, struct found *f)
+{
+	uint32_t seq, lo = 0, n = store_exists(S.mb);
+
+	if ((ret & (RET_MIN | RET_MAX)) == 0 || (ret & (RET_ALL | RET_COUNT))) {
+		for (seq = 1; seq <= n; seq++)
+			if (search_one(k, seq) && found_add(f, seq) == -1)
+				return -1;
+		return 0;
+	}
+	if (ret & RET_MIN) {
+		for (seq = 1; seq <= n && lo == 0; seq++)
+			if (search_one(k, seq))
+				lo = seq;
+		if (lo == 0)
+			return 0;
+		if (found_add(f, lo) == -1)
+			return -1;
+	}
+	/* Above the MIN only: MIN and MAX may be one message. */
+	for (seq = n; (ret & RET_MAX) && seq > lo; seq--)
+		if (search_one(k, seq))
+			return found_add(f, seq);
+	return 0;
+}
+
+/*
+ * SAVE: "$" becomes the messages found (RFC 5182 2.1), kept as UID
+ * ranges, one for each run of consecutive messages. A range covers no
+ * other message, ever: no message lies between, and new ones get higher
+ * UIDs. So an expunged message leaves "$" by itself.
+ */
+static int
+search_save(const struct found *f)
+{
+	struct seqrange *r;
+	size_t i, j, runs = 0;
+
+	parse_seqset_free(&S.saved);
+	for (i = 0; i < f->n; i = session_run_end(f->v, i, f->n) + 1)
+		runs++;
+	if ((r = calloc(runs + 1, sizeof *r)) == NULL)
+		return -1;
+	for (i = 0, runs = 0; i < f->n; i = j + 1, runs++) {
+		j = session_run_end(f->v, i, f->n);
+		r[runs].lo = session_rec(f->v[i])->uid;
+		r[runs].hi = session_rec(f->v[j])->uid;
+	}
+	S.saved.r = r;
+	S.saved.n = runs;
+	return 0;
+}
+
+/* The highest MODSEQ of the messages returned (RFC 7162 3.1.5-6). */
+static uint64_t
+found_modseq(const struct found *f)
+{
+	uint64_t top = 0;
+	size_t i;
+
+	for (i = 0; i < f->n; i++)
+		if (session_rec(f->v[i])->modseq > top)
+			top = session_rec(f->v[i])->modseq;
+	return top;
+}
+
+/* The numbers the client reads: UIDs for UID SEARCH, in place. */
+static void
+found_to_uids(struct found *f)
+{
+	size_t i;
+
+	for (i = 0; S.uid && i < f->n; i++)
+		f->v[i] = session_rec(f->v[i])->uid;
+}
+
+/*
+ * ESEARCH (RFC 4731 3.1): MIN, MAX and ALL when something was found,
+ * COUNT always, ALL as a compact sequence set; MODSEQ when the criteria
+ * held MODSEQ and something was found (RFC 7162 3.1.10).
+ */
+static void
+out_esearch(int ret, const struct found *f, uint64_t modseq)
+{
+	size_t i, j;
+
+	io_outf("* ESEARCH (TAG \"%s\")%s", parse_tag(S.parser),
+	    S.uid ? " UID" : "");
+	if ((ret & RET_MIN) && f->n > 0)
+		io_outf(" MIN %u", f->v[0]);
+	if ((ret & RET_MAX) && f->n > 0)
+		io_outf(" MAX %u", f->v[f->n - 1]);
+	if (ret & RET_COUNT)
+		io_outf(" COUNT %zu", f->n);
+	if ((ret & RET_ALL) && f->n > 0) {
+		io_outs(" ALL ");
+		for (i = 0; i < f->n; i = j + 1) {
+			j = session_run_end(f->v, i, f->n);
+			io_outf(i ? ",%u" : "%u", f->v[i]);
+			if (j > i)
+				io_outf(":%u", f->v[j]);
+		}
+	}
+	if (modseq > 0)
+		io_outf(" MODSEQ %llu", (unsigned long long)modseq);
+	io_outs("\r\n");
+}
+
+/* SEARCH (RFC 3501 7.2.5), with (MODSEQ n) after (RFC 7162 3.1.6). */
+static void
+out_search(const struct found *f, uint64_t modseq)
+{
+	size_t i;
+
+	io_outs("* SEARCH");
+	for (i = 0; i < f->n; i++)
+		io_outf(" %u", f->v[i]);
+	if (modseq > 0)
+		io_outf(" (MODSEQ %llu)", (unsigned long long)modseq);
+	io_outs("\r\n");
+}
+
+/*
+ * The search, the saved result and the answer. SAVE alone answers no
+ * ESEARCH (RFC 9051 6.4.4); a SAVE that fails leaves "$" empty (RFC
+ * 5182 2.1).
+ */
+static int
+search_run(const struct skey *k, int ret)
+{
+	struct found f = { NULL, 0, 0 };
+	uint64_t modseq = 0;
+
+	if (search_find(k, ret, &f) == -1) {
+		free(f.v);
+		return reply_no("[SERVERBUG] Out of memory");
+	}
+	if ((ret & RET_SAVE) && search_save(&f) == -1) {
+		free(f.v);
+		return reply_no("[NOTSAVED] Out of memory");
+	}
+	if (skey_modseq(k))
+		modseq = found_modseq(&f);
+	found_to_uids(&f);
+	if (!(ret & RET_ESEARCH))
+		out_search(&f, modseq);
+	else if (ret & (RET_MIN | RET_MAX | RET_ALL | RET_COUNT))
+		out_esearch(ret, &f, modseq);
+	free(f.v);
+	return RES_OK;
+}
+
+/*
+ * SEARCH [RETURN (options)] [CHARSET name] criteria. A BAD leaves "$"
+ * as it was; a NO to a SEARCH with SAVE empties it (RFC 5182 2.1).
+ */
+int
+cmd_search(struct arg *arg)
+{
+	const struct arg *a = arg;
+	struct skey *k;
+	int ret, r;
+
+	if (search_return(&a, &ret) == -1)
+		return reply_bad("Invalid RETURN option");
+	if ((r = search_charset(&a)) != RES_OK) {
+		if (r == RES_NO && (ret & RET_SAVE))
+			parse_seqset_free(&S.saved);
+		return r;
 	}
 	if (a == NULL || (k = search_keys(a, 0)) == NULL)
 		return reply_bad("Invalid search criteria");
 	/* RFC 7162 3.1: SEARCH MODSEQ enables CONDSTORE. */
-	if ((modseq = skey_modseq(k)))
+	if (skey_modseq(k))
 		session_condstore();
-	io_outs("* SEARCH");
-	for (seq = 1; seq <= n; seq++) {
-		struct msgctx m;
-
-		msg_init(&m, seq);
-		if (search_match(k, &m)) {
-			const struct rec *r = session_rec(seq);
-			io_outf(" %u", S.uid ? r->uid : seq);
-			if (r->modseq > top)
-				top = r->modseq;
-		}
-		msg_done(&m);
-	}
-	/* 3.1.6: the highest MODSEQ of the messages found, if any. */
-	if (modseq && top > 0)
-		io_outf(" (MODSEQ %llu)", (unsigned long long)top);
-	io_outs("\r\n");
+	r = search_run(k, ret);
+	if (r == RES_NO && (ret & RET_SAVE))
+		parse_seqset_free(&S.saved);
 	skey_free(k);
-	return RES_OK;
+	return r;
 }

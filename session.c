@@ -320,6 +320,11 @@ session_report_changes(int allow_expunge)
 	store_sync_free(&sy);
 }
 
+/*
+ * The search result variable "$" belongs to the selected mailbox: it is
+ * empty again after SELECT and EXAMINE (RFC 5182 2.1), and after CLOSE
+ * and UNSELECT, which leave no mailbox its UIDs could name.
+ */
 void
 session_unselect(void)
 {
@@ -327,6 +332,7 @@ session_unselect(void)
 		store_unselect(S.mb);
 	S.mb = NULL;
 	S.state = ST_AUTH;
+	parse_seqset_free(&S.saved);
 }
 
 /* What '*' means in a UID set (RFC 3501 6.4.8). */
@@ -338,39 +344,86 @@ session_last_uid(void)
 	return n ? session_rec(n)->uid : 0;
 }
 
+/* "$", the saved search result (RFC 5182 3: seq-last-command). */
+static int
+is_saved_ref(const char *text)
+{
+	return text != NULL && strcmp(text, "$") == 0;
+}
+
+static int
+saved_copy(struct seqset *r)
+{
+	r->n = 0;
+	if ((r->r = calloc(S.saved.n + 1, sizeof *r->r)) == NULL)
+		return -1;
+	if (S.saved.n > 0)
+		memcpy(r->r, S.saved.r, S.saved.n * sizeof *r->r);
+	r->n = S.saved.n;
+	return 0;
+}
+
+/*
+ * A UID set argument, resolved with star for '*'; "$" is the saved
+ * search result, UIDs in every context (RFC 5182 2.1), so that a UID no
+ * longer in the mailbox just names nothing.
+ */
+int
+session_uidset(const char *text, uint32_t star, struct seqset *r)
+{
+	if (is_saved_ref(text))
+		return saved_copy(r);
+	if (text == NULL || parse_seqset(text, r) == -1)
+		return -1;
+	parse_seqset_resolve(r, star);
+	return 0;
+}
+
+/*
+ * A sequence set of the selected mailbox, resolved. A number past the
+ * last message is an error, but a range that ends in '*' just covers
+ * what there is: "1:*" in an empty mailbox is no message at all.
+ */
+static int
+seq_set(const char *text, struct seqset *set)
+{
+	uint32_t exists = store_exists(S.mb);
+	size_t i;
+
+	if (text == NULL || parse_seqset(text, set) == -1)
+		return -1;
+	for (i = 0; i < set->n; i++)
+		if (set->r[i].lo != SEQ_STAR && set->r[i].hi != SEQ_STAR &&
+		    (set->r[i].lo > exists || set->r[i].hi > exists)) {
+			parse_seqset_free(set);
+			return -1;
+		}
+	parse_seqset_resolve(set, exists);
+	if (set->n > 0 && set->r[set->n - 1].hi > exists)
+		set->r[set->n - 1].hi = exists;
+	return 0;
+}
+
 /*
  * Turn a sequence set (or, with uid, a UID set) into the ascending list of
  * sequence numbers it names. Numbers past the last message are an error
- * for sequence numbers (RFC 3501 6.4.8 leaves UIDs free to miss).
+ * for sequence numbers (RFC 3501 6.4.8 leaves UIDs free to miss). "$"
+ * holds UIDs, whatever the command (RFC 5182 2.1): FETCH $ names the
+ * messages of the saved UIDs still there.
  */
 int
 session_seqs(const char *text, int uid, uint32_t **seqs_r, size_t *n_r)
 {
 	struct seqset set;
-	uint32_t exists = store_exists(S.mb), *v, seq, max;
+	uint32_t exists = store_exists(S.mb), *v, seq;
 	size_t i, n = 0;
 
 	*seqs_r = NULL;
 	*n_r = 0;
-	if (text == NULL || parse_seqset(text, &set) == -1)
+	uid |= is_saved_ref(text);
+	if ((uid ? session_uidset(text, session_last_uid(), &set) :
+	    seq_set(text, &set)) == -1)
 		return -1;
-	/*
-	 * A number past the last message is an error, but a range that ends
-	 * in '*' just covers what there is: "1:*" in an empty mailbox is
-	 * no message at all.
-	 */
-	if (!uid)
-		for (i = 0; i < set.n; i++)
-			if (set.r[i].lo != SEQ_STAR &&
-			    set.r[i].hi != SEQ_STAR &&
-			    (set.r[i].lo > exists || set.r[i].hi > exists)) {
-				parse_seqset_free(&set);
-				return -1;
-			}
-	max = uid ? session_last_uid() : exists;
-	parse_seqset_resolve(&set, max);
-	if (!uid && set.n > 0 && set.r[set.n - 1].hi > exists)
-		set.r[set.n - 1].hi = exists;
 	if (exists == 0 || (v = calloc(exists, sizeof *v)) == NULL) {
 		parse_seqset_free(&set);
 		return exists == 0 ? 0 : -1;
@@ -393,6 +446,15 @@ session_seqs(const char *text, int uid, uint32_t **seqs_r, size_t *n_r)
 	return 0;
 }
 
+/* Where the run of consecutive numbers that starts at v[i] ends. */
+size_t
+session_run_end(const uint32_t *v, size_t i, size_t n)
+{
+	while (i + 1 < n && v[i + 1] == v[i] + 1)
+		i++;
+	return i;
+}
+
 /* A UID list as RFC 4315 uid-set text, runs written a:b; malloc'd. */
 char *
 session_uidset_text(const uint32_t *uids, size_t n)
@@ -404,8 +466,7 @@ session_uidset_text(const uint32_t *uids, size_t n)
 		return NULL;
 	t[0] = '\0';
 	while (i < n) {
-		for (j = i; j + 1 < n && uids[j + 1] == uids[j] + 1; j++)
-			;
+		j = session_run_end(uids, i, n);
 		len += (size_t)snprintf(t + len, cap - len, "%s%u",
 		    i ? "," : "", uids[i]);
 		if (j > i)

@@ -15,7 +15,7 @@
 #include "store.h"
 
 #define CAPS_PRE	"IMAP4rev1 LITERAL+ AUTH=PLAIN"
-#define CAPS_AUTH	"IMAP4rev1 LITERAL+ UIDPLUS UNSELECT IDLE ENABLE CONDSTORE QRESYNC"
+#define CAPS_AUTH	"IMAP4rev1 LITERAL+ UIDPLUS UNSELECT IDLE ENABLE CONDSTORE QRESYNC ESEARCH SEARCHRES"
 
 enum { ST_NOAUTH = 1, ST_AUTH = 2, ST_SELECTED = 4 };
 
@@ -41,6 +41,7 @@ struct session {
 	struct timespec	 started;
 	struct parser	*parser;
 	char		*restext;	/* text of the command's reply */
+	struct seqset	 saved;		/* "$": UID ranges (RFC 5182) */
 };
 
 extern struct session S;
@@ -69,6 +70,9 @@ void		 session_unselect(void);
 uint32_t	 session_last_uid(void);
 int		 session_seqs(const char *text, int uid, uint32_t **seqs_r,
 		    size_t *n_r);
+int		 session_uidset(const char *text, uint32_t star,
+		    struct seqset *r);
+size_t		 session_run_end(const uint32_t *v, size_t i, size_t n);
 char		*session_uidset_text(const uint32_t *uids, size_t n);
 
 #endif

@@ -30,12 +30,16 @@
  *				newest 50 messages' BODY.PEEK[HEADER], LOGOUT
  *	structure		FETCH 1:* (ENVELOPE BODYSTRUCTURE)
  *	search CRITERIA		SEARCH CRITERIA (one argument, sent as is)
+ *	esearch CRITERIA	SEARCH RETURN (COUNT MIN MAX) CRITERIA: one
+ *				ESEARCH response (RFC 4731); its COUNT is
+ *				the count, MIN and MAX make the sum
  *
  * Output, one line: "MODE seconds peak_rss_kb bytes reps count sum" with
  * the median time, the largest peak RSS, the untagged bytes of the timed
  * command, for structure and search the FETCH responses or SEARCH hits it
- * gave (else 0) and, for structure, a hash of its untagged bytes
- * (else 0), so that runs and servers can be compared byte for byte.
+ * gave (for esearch its COUNT; else 0) and, for structure, a hash of its
+ * untagged bytes (for esearch MIN << 32 | MAX; else 0), so that runs and
+ * servers can be compared byte for byte.
  *
  * Linux carries a process's peak RSS across exec, and a forked child
  * starts with its parent's pages, so the driver keeps its own memory
@@ -64,6 +68,8 @@
 
 #define REPS_MAX	99
 #define CONN_SECS	900	/* a hung server ends the run */
+#define FILL_SECS	3600	/* populate: 100,000 APPENDs, each synced,
+				 * on a busy machine take more than that */
 #define WINDOW		64	/* pipelined APPENDs in flight */
 #define SESSION_FETCH	50
 
@@ -79,6 +85,8 @@ struct conn {
 	uint32_t	 nseen;		/* of them, with \Seen */
 	uint32_t	 nsearch;	/* "* SEARCH" responses */
 	uint32_t	 nhits;		/* numbers in them */
+	uint32_t	 nesearch;	/* "* ESEARCH" responses */
+	uint64_t	 ecount, emin, emax;	/* their COUNT, MIN, MAX */
 	struct rusage	 ru;
 };
 
@@ -190,6 +198,15 @@ search_hits(struct conn *c, const char *s, size_t len)
 			c->nhits++;
 }
 
+/* The value after " NAME " in an ESEARCH response, or 0. */
+static uint64_t
+esearch_item(const char *s, size_t len, const char *name)
+{
+	const char *p = conn_find(s, len, name);
+
+	return p == NULL ? 0 : strtoull(p + strlen(name), NULL, 10);
+}
+
 /* An untagged response: count and check what the modes rely on. */
 static void
 untagged(struct conn *c, const char *s, size_t len)
@@ -200,6 +217,13 @@ untagged(struct conn *c, const char *s, size_t len)
 	if (len >= 8 && memcmp(s, "* SEARCH", 8) == 0 &&
 	    (len == 8 || s[8] == ' ')) {
 		search_hits(c, s, len);
+		return;
+	}
+	if (len >= 9 && memcmp(s, "* ESEARCH", 9) == 0) {
+		c->nesearch++;
+		c->ecount = esearch_item(s, len, " COUNT ");
+		c->emin = esearch_item(s, len, " MIN ");
+		c->emax = esearch_item(s, len, " MAX ");
 		return;
 	}
 	if (len < 3 || s[2] < '0' || s[2] > '9') {
@@ -280,6 +304,7 @@ reset_counts(struct conn *c)
 	c->nseen = 0;
 	c->nsearch = 0;
 	c->nhits = 0;
+	c->nesearch = 0;
 }
 
 /* Greeting must be PREAUTH (the bench runs the server as its user). */
@@ -463,6 +488,7 @@ mode_populate(struct result *res, const char *listpath, const char *maildir)
 	if (list == NULL)
 		conn_die("%s: %s", listpath, strerror(errno));
 	server_start(&c);
+	alarm(FILL_SECS);
 	greeting(&c);
 	capabilities(&c);
 	t0 = conn_now();
@@ -511,9 +537,42 @@ mode_warm(struct result *res)
 	res->rss_kb = c.ru.ru_maxrss;
 }
 
-enum { Q_SELECT, Q_FETCH, Q_UIDFETCH, Q_STORE, Q_STRUCTURE, Q_SEARCH };
+/* One SEARCH answer, with no more hits than messages. */
+static void
+check_search(struct conn *c, struct result *res, const char *crit)
+{
+	if (c->nsearch != 1)
+		conn_die("SEARCH %s: %u SEARCH responses, expected 1", crit,
+		    c->nsearch);
+	if (c->nhits > c->exists)
+		conn_die("SEARCH %s: %u hits in %u messages", crit, c->nhits,
+		    c->exists);
+	res->count = c->nhits;
+}
 
-/* crit: the SEARCH criteria for Q_SEARCH, else unused. */
+/* One ESEARCH answer, no SEARCH, and numbers that can be right. */
+static void
+check_esearch(struct conn *c, struct result *res, const char *crit)
+{
+	if (c->nesearch != 1 || c->nsearch != 0)
+		conn_die("SEARCH RETURN %s: %u ESEARCH and %u SEARCH "
+		    "responses, expected 1 and 0", crit, c->nesearch,
+		    c->nsearch);
+	if (c->ecount > c->exists || c->emin > c->emax)
+		conn_die("SEARCH RETURN %s: COUNT %llu MIN %llu MAX %llu in "
+		    "%u messages", crit, (unsigned long long)c->ecount,
+		    (unsigned long long)c->emin, (unsigned long long)c->emax,
+		    c->exists);
+	res->count = (uint32_t)c->ecount;
+	res->sum = c->emin << 32 | c->emax;
+}
+
+enum {
+	Q_SELECT, Q_FETCH, Q_UIDFETCH, Q_STORE, Q_STRUCTURE, Q_SEARCH,
+	Q_ESEARCH
+};
+
+/* crit: the SEARCH criteria for Q_SEARCH and Q_ESEARCH, else unused. */
 static void
 mode_query(struct result *res, int q, const char *crit)
 {
@@ -557,17 +616,16 @@ mode_query(struct result *res, int q, const char *crit)
 		res->sum = sum_end(&c);
 		break;
 	case Q_SEARCH:
+	case Q_ESEARCH:
 		t0 = conn_now();
-		tag = conn_cmd(&c.io, "SEARCH %s", crit);
+		tag = conn_cmd(&c.io, q == Q_SEARCH ? "SEARCH %s" :
+		    "SEARCH RETURN (COUNT MIN MAX) %s", crit);
 		must(&c, tag, "SEARCH");
 		t1 = conn_now();
-		if (c.nsearch != 1)
-			conn_die("SEARCH %s: %u SEARCH responses, expected 1",
-			    crit, c.nsearch);
-		if (c.nhits > c.exists)
-			conn_die("SEARCH %s: %u hits in %u messages", crit,
-			    c.nhits, c.exists);
-		res->count = c.nhits;
+		if (q == Q_SEARCH)
+			check_search(&c, res, crit);
+		else
+			check_esearch(&c, res, crit);
 		break;
 	case Q_STORE:
 		t0 = conn_now();
@@ -706,7 +764,7 @@ usage(void)
 	    "[-c file] MODE [ARGS] --\n             server [arg ...]\n"
 	    "modes: populate LIST MAILDIR | warm | select | fetch | uidfetch |"
 	    " store |\n       append LIST MAILDIR N | session | structure |"
-	    " search CRITERIA\n");
+	    " search CRITERIA |\n       esearch CRITERIA\n");
 	exit(100);
 }
 
@@ -783,6 +841,8 @@ main(int argc, char **argv)
 			mode_query(&res, Q_STRUCTURE, NULL);
 		else if (strcmp(mode, "search") == 0 && nargs == 1)
 			mode_query(&res, Q_SEARCH, args[0]);
+		else if (strcmp(mode, "esearch") == 0 && nargs == 1)
+			mode_query(&res, Q_ESEARCH, args[0]);
 		else
 			usage();
 		secs[i] = res.secs;

@@ -45,14 +45,6 @@ make -s bench/gen bench/drive || die "cannot build bench/gen, bench/drive"
 bench_user
 bench_dovecot install
 
-mkdir -p "$DATA"
-[ -z "$AS" ] || chown "$BUSER" "$DATA"
-# run CMD...: as the bench user, with a clean environment
-run() { $AS env -i PATH=/usr/bin:/bin HOME="$DATA" USER="$BUSER" "$@"; }
-
-imapd_cmd() { echo "$AS env -i PATH=/usr/bin:/bin HOME=$DATA USER=$BUSER $DATA/imapd -d $1"; }
-dovecot_cmd() { echo "$AS env -i PATH=/usr/bin:/bin HOME=$1 USER=$BUSER $DOVECOT -c $DATA/dovecot.conf"; }
-
 # ---------------------------------------------------------------- machine
 cpu=$(sed -n 's/^model name[[:space:]]*:[[:space:]]*//p' /proc/cpuinfo 2>/dev/null | sed -n 1p)
 echo "machine: $(nproc) CPUs, ${cpu:-unknown CPU}, $(uname -srm)"
@@ -65,54 +57,9 @@ else
 fi
 
 # ---------------------------------------------------------------- data
-MAILDIR=$DATA/dovecot-home/Maildir
-LIST=$DATA/list
-if [ ! -f "$DATA/gen.done" ]; then
-	say "bench: generating $N messages in $MAILDIR (once)"
-	rm -rf "$DATA/dovecot-home" "$LIST"
-	run mkdir -p "$DATA/dovecot-home"
-	run "$GEN" "$MAILDIR" "$LIST" "$N" "$SEED"
-	rm -f "$DATA/dovecot.done"
-	touch "$DATA/gen.done"
-fi
-
-cat > "$DATA/dovecot.conf" <<EOF
-mail_location = maildir:~/Maildir
-log_path = /dev/stderr
-ssl = no
-EOF
-
-# Dovecot builds its index on the first SELECT; keep it with the Maildir.
-if [ $HAVE_DOVECOT = 1 ] && [ ! -f "$DATA/dovecot.done" ]; then
-	say "bench: building Dovecot's index (once)"
-	"$DRIVE" -x "$N" -l "$DATA/dovecot.log" warm -- \
-	    $(dovecot_cmd "$DATA/dovecot-home") >/dev/null
-	touch "$DATA/dovecot.done"
-fi
-
-# A copy of the binary, so a rebuild during the run cannot mix versions.
-cp "$TOP/imapd" "$DATA/imapd"
-stamp=$(cat "$TOP/store.c" "$TOP/modseq.c" "$TOP/imapd.h" 2>/dev/null | cksum)
-
-# imapd's store, filled through imapd; refilled when its format may have
-# changed (the store and modseq sources define it) or this imapd does not
-# find every message in it.
-if [ "$(cat "$DATA/imapd.done" 2>/dev/null)" = "$stamp" ] &&
-    ! "$DRIVE" -x "$N" -l "$DATA/imapd.log" select -- \
-    $(imapd_cmd "$DATA/imapd-store") >/dev/null 2>&1; then
-	say "bench: the kept imapd store does not read back: refilling"
-	rm -f "$DATA/imapd.done"
-fi
-if [ "$(cat "$DATA/imapd.done" 2>/dev/null)" != "$stamp" ]; then
-	say "bench: filling the imapd store with $N APPENDs (once)"
-	rm -rf "$DATA/imapd-store"
-	run mkdir -p "$DATA/imapd-store"
-	"$DRIVE" -l "$DATA/imapd.log" populate "$LIST" "$MAILDIR" -- \
-	    $(imapd_cmd "$DATA/imapd-store") > "$DATA/fill" ||
-	    die "imapd failed to take the messages (see $DATA/imapd.log)"
-	awk '{ printf "bench: filled in %.1f s\n", $2 }' "$DATA/fill" >&2
-	echo "$stamp" > "$DATA/imapd.done"
-fi
+# The mailbox, made once and kept (bench/lib.sh); MAILDIR, LIST and the
+# helpers run, imapd_cmd and dovecot_cmd come from there.
+bench_data
 
 # Fresh work copies: the messages of the Maildir are hard links (Dovecot
 # renames them, never rewrites them), its index files real copies.
@@ -365,3 +312,6 @@ bench_load() {
 	echo "(greet: start to greeting; UIDSTORE: +FLAGS (\\Deleted) of the client's previous APPEND)"
 }
 bench_load
+
+# SEARCH RETURN (COUNT MIN MAX) over the same mailbox (bench/esearch.sh).
+sh "$TOP/bench/esearch.sh" || say "bench: bench/esearch.sh failed"
