@@ -217,6 +217,44 @@ c2 OK NOOP completed" "$R"
 a4 OK NOOP completed" "$R"
 }
 
+# 9051 6.3.13, 7.5.2: in IDLE too, a flag change comes with its UID and
+# new mail without RECENT.
+testIdle() {
+	put 1
+	sess_open A
+	sess_cmd A a1 "ENABLE IMAP4rev2"
+	sess_cmd A a2 "SELECT INBOX"
+	sess_send A "a3 IDLE"
+	t_wait A '^\+ '
+	sess_open B
+	sess_cmd B b1 "SELECT INBOX"
+	sess_cmd B b2 "STORE 1 +FLAGS.SILENT (\\Answered)"
+	t_wait A '^\* 1 FETCH'
+	assertEquals "* 1 FETCH (UID 1 FLAGS (\\Answered))" "$R"
+	sess_cmd B b3 "APPEND INBOX {3+}
+abc"
+	t_wait A '^\* 2 EXISTS'
+	assertEquals "* 2 EXISTS" "$R"
+	sess_send A "DONE"
+	t_wait A '^a3 '
+	assertEquals "a3 OK IDLE completed" "$R"
+}
+
+# Appendix E 8: COPY creates no mailbox, and says TRYCREATE (9051 6.4.7).
+testCopyTrycreate() {
+	put 1
+	session <<EOF
+a1 ENABLE IMAP4rev2
+a2 SELECT INBOX
+a3 COPY 1 Nosuch
+a4 UID COPY 1 Nosuch
+a5 STATUS Nosuch (MESSAGES)
+EOF
+	assertResp a3 "a3 NO [TRYCREATE] No such mailbox"
+	assertResp a4 "a4 NO [TRYCREATE] No such mailbox"
+	assertResp a5 "a5 NO [NONEXISTENT] No such mailbox"
+}
+
 # 9051 2.3.2: $Forwarded, $MDNSent, $Junk, $NotJunk, $Phishing are kept
 # by APPEND, COPY and STORE, and named in FLAGS and PERMANENTFLAGS.
 testKeywords() {
