@@ -240,7 +240,8 @@ abc"
 	assertEquals "a3 OK IDLE completed" "$R"
 }
 
-# Appendix E 8: COPY creates no mailbox, and says TRYCREATE (9051 6.4.7).
+# Appendix E 8: COPY creates no mailbox, and says TRYCREATE (9051 6.4.7),
+# as APPEND does (6.3.12).
 testCopyTrycreate() {
 	put 1
 	session <<EOF
@@ -248,11 +249,14 @@ a1 ENABLE IMAP4rev2
 a2 SELECT INBOX
 a3 COPY 1 Nosuch
 a4 UID COPY 1 Nosuch
-a5 STATUS Nosuch (MESSAGES)
+a5 APPEND Nosuch {3+}
+abc
+a6 STATUS Nosuch (MESSAGES)
 EOF
 	assertResp a3 "a3 NO [TRYCREATE] No such mailbox"
 	assertResp a4 "a4 NO [TRYCREATE] No such mailbox"
-	assertResp a5 "a5 NO [NONEXISTENT] No such mailbox"
+	assertResp a5 "a5 NO [TRYCREATE] No such mailbox"
+	assertResp a6 "a6 NO [NONEXISTENT] No such mailbox"
 }
 
 # 9051 2.3.2: $Forwarded, $MDNSent, $Junk, $NotJunk, $Phishing are kept
