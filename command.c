@@ -28,6 +28,7 @@
 #define CF_EXPUNGE	0x04	/* EXPUNGE responses may follow (7.4.1) */
 #define CF_DESELECT	0x08	/* deselects first, even if it fails (6.3.1) */
 #define CF_LOGOUT	0x10	/* ends the session when it succeeds */
+#define CF_REV1		0x20	/* IMAP4rev1 only: not in RFC 9051's grammar */
 
 #define ANY		ARGS_MAX	/* as many as a command can have */
 #define ALL_STATES	(ST_NOAUTH | ST_AUTH | ST_SELECTED)
@@ -64,12 +65,14 @@ static const struct cmd cmds[] = {
 	{ "SUBSCRIBE",	cmd_subscribe,	LOGGED_IN, 1, 1, CF_EXPUNGE },
 	{ "UNSUBSCRIBE", cmd_unsubscribe, LOGGED_IN, 1, 1, CF_EXPUNGE },
 	{ "LIST",	cmd_list,	LOGGED_IN, 2, 2, CF_EXPUNGE },
-	{ "LSUB",	cmd_lsub,	LOGGED_IN, 2, 2, CF_EXPUNGE },
+	/* RFC 9051 Appendix E 19: LIST (SUBSCRIBED) replaces LSUB. */
+	{ "LSUB",	cmd_lsub,	LOGGED_IN, 2, 2, CF_EXPUNGE | CF_REV1 },
 	{ "STATUS",	cmd_status,	LOGGED_IN, 2, 2, CF_EXPUNGE },
 	{ "APPEND",	cmd_append,	LOGGED_IN, 2, 4, CF_EXPUNGE },
 	/* IDLE reports changes and ends at the client's DONE (idle.c). */
 	{ "IDLE",	cmd_idle,	LOGGED_IN, 0, 0, CF_EXPUNGE },
-	{ "CHECK",	cmd_noop,	ST_SELECTED, 0, 0, CF_EXPUNGE },
+	/* RFC 9051 Appendix E 17: CHECK was removed, NOOP does its job. */
+	{ "CHECK",	cmd_noop,	ST_SELECTED, 0, 0, CF_EXPUNGE | CF_REV1 },
 	{ "CLOSE",	cmd_close,	ST_SELECTED, 0, 0, CF_EXPUNGE },
 	{ "UNSELECT",	cmd_unselect,	ST_SELECTED, 0, 0, CF_EXPUNGE },
 	{ "EXPUNGE",	cmd_expunge,	ST_SELECTED, 0, 0,
@@ -165,6 +168,8 @@ run_command(const char *tag, struct arg *args)
 		res = reply_bad("Unknown command");
 	else if (!(c->states & S.state))
 		res = reply_bad("Not allowed in this state");
+	else if (S.rev2 && (c->flags & CF_REV1))
+		res = reply_bad("%s is not in IMAP4rev2", c->name);
 	else
 		res = run_handler(c, args->next);
 	/* Nothing follows BYE but the tagged OK (RFC 3501 6.1.3). */
@@ -267,13 +272,14 @@ cmd_capability(struct arg *a)
  * RFC 5161: the extensions named that imapd enables and had not yet
  * enabled are named in ENABLED; any other name is ignored. QRESYNC
  * enables CONDSTORE too (RFC 7162 3.2.3), but ENABLED names CONDSTORE
- * only when the command named it.
+ * only when the command named it. IMAP4rev2 (RFC 9051 Appendix A)
+ * makes the session speak RFC 9051, UTF-8 mailbox names included.
  */
 int
 cmd_enable(struct arg *a)
 {
 	const struct arg *it;
-	int condstore = 0, qresync = 0;
+	int condstore = 0, qresync = 0, rev2 = 0;
 
 	for (it = a; it != NULL; it = it->next) {
 		if (it->type != ARG_ATOM)
@@ -282,12 +288,16 @@ cmd_enable(struct arg *a)
 			condstore = !S.condstore;
 		else if (strcasecmp(it->s, "QRESYNC") == 0)
 			qresync = !S.qresync;
+		else if (strcasecmp(it->s, "IMAP4rev2") == 0)
+			rev2 = !S.rev2;
 	}
 	if (condstore || qresync)
 		session_condstore();
 	S.qresync |= qresync;
-	io_outf("* ENABLED%s%s\r\n", condstore ? " CONDSTORE" : "",
-	    qresync ? " QRESYNC" : "");
+	S.rev2 |= rev2;
+	S.utf8 |= rev2;
+	io_outf("* ENABLED%s%s%s\r\n", condstore ? " CONDSTORE" : "",
+	    qresync ? " QRESYNC" : "", rev2 ? " IMAP4rev2" : "");
 	return RES_OK;
 }
 

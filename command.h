@@ -30,6 +30,7 @@ int	 cmd_append(struct arg *);
 /* list.c */
 int	 cmd_list(struct arg *);
 int	 cmd_lsub(struct arg *);
+void	 list_selected(const char *name);
 /* message.c */
 int	 cmd_close(struct arg *);
 int	 cmd_unselect(struct arg *);

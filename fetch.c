@@ -163,21 +163,22 @@ fetch_body_att(const char *s, struct fatt *f)
 static int
 fetch_att(const struct arg *a, struct fatt *f)
 {
+	/* rev1: RFC 3501 only; RFC 9051 section 9 has no RFC822 items. */
 	static const struct {
 		const char	*name;
-		int		 kind, section, peek;
+		int		 kind, section, peek, rev1;
 	} simple[] = {
-		{ "FLAGS", FA_FLAGS, 0, 0 },
-		{ "UID", FA_UID, 0, 0 },
-		{ "INTERNALDATE", FA_INTERNALDATE, 0, 0 },
-		{ "RFC822.SIZE", FA_SIZE, 0, 0 },
-		{ "MODSEQ", FA_MODSEQ, 0, 0 },
-		{ "RFC822", FA_BODY, SEC_ALL, 0 },
-		{ "RFC822.HEADER", FA_BODY, SEC_HEADER, 1 },
-		{ "RFC822.TEXT", FA_BODY, SEC_TEXT, 0 },
-		{ "ENVELOPE", FA_ENVELOPE, 0, 0 },
-		{ "BODY", FA_STRUCTURE, 0, 0 },
-		{ "BODYSTRUCTURE", FA_BODYSTRUCTURE, 0, 0 },
+		{ "FLAGS", FA_FLAGS, 0, 0, 0 },
+		{ "UID", FA_UID, 0, 0, 0 },
+		{ "INTERNALDATE", FA_INTERNALDATE, 0, 0, 0 },
+		{ "RFC822.SIZE", FA_SIZE, 0, 0, 0 },
+		{ "MODSEQ", FA_MODSEQ, 0, 0, 0 },
+		{ "RFC822", FA_BODY, SEC_ALL, 0, 1 },
+		{ "RFC822.HEADER", FA_BODY, SEC_HEADER, 1, 1 },
+		{ "RFC822.TEXT", FA_BODY, SEC_TEXT, 0, 1 },
+		{ "ENVELOPE", FA_ENVELOPE, 0, 0, 0 },
+		{ "BODY", FA_STRUCTURE, 0, 0, 0 },
+		{ "BODYSTRUCTURE", FA_BODYSTRUCTURE, 0, 0, 0 },
 	};
 	size_t i;
 
@@ -186,6 +187,8 @@ fetch_att(const struct arg *a, struct fatt *f)
 		return -1;
 	for (i = 0; i < sizeof simple / sizeof simple[0]; i++)
 		if (strcasecmp(a->s, simple[i].name) == 0) {
+			if (S.rev2 && simple[i].rev1)
+				return -1;
 			f->kind = simple[i].kind;
 			f->section = simple[i].section;
 			f->peek = simple[i].peek;

@@ -135,6 +135,19 @@ list_reply(const char *verb, char **names, size_t n, const char *pat)
 	free(all);
 }
 
+/*
+ * RFC 9051 6.3.2: SELECT and EXAMINE under IMAP4rev2 answer the LIST
+ * response of the mailbox they opened, with the attributes LIST gives a
+ * mailbox that exists (it was just opened).
+ */
+void
+list_selected(const char *name)
+{
+	io_outs("* LIST () \"/\" ");
+	session_out_mailbox(name);
+	io_outs("\r\n");
+}
+
 /* The pattern LIST matches: the reference name, then the mailbox name. */
 static char *
 list_pattern(const char *ref, const char *pat)

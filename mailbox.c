@@ -163,16 +163,27 @@ select_open(struct arg *a, int readonly, const struct qresync *q)
 	if ((name = session_mailbox_arg(a)) == NULL)
 		return reply_no("[CANNOT] Invalid mailbox name");
 	S.mb = store_select(S.store, name, readonly);
-	free(name);
-	if (S.mb == NULL)
+	if (S.mb == NULL) {
+		free(name);
 		return reply_no_store(0);
+	}
 	S.state = ST_SELECTED;
 	S.readonly = readonly;
 	n = store_exists(S.mb);
 	session_out_mailbox_flags();
-	io_outf("* %u EXISTS\r\n* %u RECENT\r\n", n, store_recent_count(S.mb));
-	if ((seq = store_first_unseen(S.mb)) != 0)
-		io_outf("* OK [UNSEEN %u] First unseen\r\n", seq);
+	io_outf("* %u EXISTS\r\n", n);
+	/*
+	 * RFC 9051 6.3.2 and Appendix E 10 to 12: IMAP4rev2 has no RECENT
+	 * and no UNSEEN code here, and requires the mailbox's LIST.
+	 */
+	if (S.rev2)
+		list_selected(name);
+	else {
+		io_outf("* %u RECENT\r\n", store_recent_count(S.mb));
+		if ((seq = store_first_unseen(S.mb)) != 0)
+			io_outf("* OK [UNSEEN %u] First unseen\r\n", seq);
+	}
+	free(name);
 	io_outf("* OK [UIDVALIDITY %u] UIDs valid\r\n",
 	    store_uidvalidity(S.mb));
 	io_outf("* OK [UIDNEXT %u] Predicted next UID\r\n",
@@ -306,20 +317,39 @@ cmd_rename(struct arg *a)
 	return r;
 }
 
-static const char *const status_items[] = {
-	"MESSAGES", "RECENT", "UIDNEXT", "UIDVALIDITY", "UNSEEN",
-	"HIGHESTMODSEQ"
+/*
+ * The STATUS items of each protocol: RFC 3501 6.3.10 has RECENT, RFC
+ * 9051 6.3.11 (section 9, status-att) DELETED instead; HIGHESTMODSEQ
+ * is RFC 7162's, for both.
+ */
+#define SI_REV1	1
+#define SI_REV2	2
+static const struct {
+	const char	*name;
+	int		 in;
+} status_items[] = {
+	{ "MESSAGES", SI_REV1 | SI_REV2 },
+	{ "RECENT", SI_REV1 },
+	{ "UIDNEXT", SI_REV1 | SI_REV2 },
+	{ "UIDVALIDITY", SI_REV1 | SI_REV2 },
+	{ "UNSEEN", SI_REV1 | SI_REV2 },
+	{ "DELETED", SI_REV2 },
+	{ "HIGHESTMODSEQ", SI_REV1 | SI_REV2 },
 };
 #define NSTATUS	(sizeof status_items / sizeof status_items[0])
 
+/* The item's index, NSTATUS for one this session's protocol lacks. */
 static size_t
 status_item(const struct arg *it)
 {
 	size_t i;
 
 	for (i = 0; i < NSTATUS; i++)
-		if (parse_keyword_is(it, status_items[i]))
+		if (parse_keyword_is(it, status_items[i].name))
 			break;
+	if (i < NSTATUS &&
+	    !(status_items[i].in & (S.rev2 ? SI_REV2 : SI_REV1)))
+		return NSTATUS;
 	return i;
 }
 
@@ -352,13 +382,14 @@ cmd_status(struct arg *a)
 	v[2] = st.uidnext;
 	v[3] = st.uidvalidity;
 	v[4] = st.unseen;
-	v[5] = st.highestmodseq;
+	v[5] = st.deleted;
+	v[6] = st.highestmodseq;
 	io_outs("* STATUS ");
 	session_out_mailbox(name);
 	io_outs(" (");
 	for (it = a->next->child; it != NULL; it = it->next) {
 		size_t i = status_item(it);
-		io_outs(status_items[i]);
+		io_outs(status_items[i].name);
 		io_outs(" ");
 		io_outu(v[i]);
 		if (it->next != NULL)

@@ -169,6 +169,11 @@ search_atom_key(const struct arg **ap, struct skey *k, int depth)
 
 	for (i = 0; i < sizeof skeys_simple / sizeof skeys_simple[0]; i++)
 		if (strcasecmp(a->s, skeys_simple[i].name) == 0) {
+			/* RFC 9051 section 9: no \Recent, no keys on it. */
+			if (S.rev2 && (skeys_simple[i].op == SK_NEW ||
+			    skeys_simple[i].op == SK_OLD ||
+			    skeys_simple[i].op == SK_RECENT))
+				goto fail;
 			k->op = skeys_simple[i].op;
 			k->flag = skeys_simple[i].flag;
 			*ap = a->next;

@@ -116,9 +116,10 @@ session_out_flags(uint32_t seq)
 {
 	const struct rec *r = session_rec(seq);
 
+	/* RFC 9051 2.3.2: \Recent is IMAP4rev1's only. */
 	io_outs("FLAGS ");
 	out_flaglist(r->flags & FL_SYSTEM, r->keywords,
-	    store_is_recent(S.mb, seq));
+	    !S.rev2 && store_is_recent(S.mb, seq));
 }
 
 void
@@ -296,11 +297,13 @@ session_report_changes(int allow_expunge)
 		session_out_mailbox_flags();
 	if (sy.exists_changed) {
 		io_outf("* %u EXISTS\r\n", sy.exists);
-		io_outf("* %u RECENT\r\n", sy.recent);
+		if (!S.rev2)	/* RFC 9051 Appendix E 12: no RECENT */
+			io_outf("* %u RECENT\r\n", sy.recent);
 	}
 	for (i = 0; i < sy.nchanged; i++) {
 		io_outf("* %u FETCH (", sy.changed[i]);
-		if (S.qresync)		/* RFC 7162 3.2.4 */
+		/* RFC 7162 3.2.4; RFC 9051 7.5.2: unsolicited, with UID */
+		if (S.qresync || S.rev2)
 			io_outf("UID %u ", session_rec(sy.changed[i])->uid);
 		session_out_flags(sy.changed[i]);
 		if (S.condstore) {	/* RFC 7162 3.1, example 14 */

@@ -750,6 +750,8 @@ store_status(struct store *st, const char *name, struct mbstatus *s)
 				s->recent++;
 			if (!(r->flags & FL_SEEN))
 				s->unseen++;
+			if (r->flags & FL_DELETED)
+				s->deleted++;
 			s->size += r->size;
 		}
 	}

@@ -39,7 +39,8 @@ struct store;
 struct mailbox;
 
 struct mbstatus {
-	uint32_t	 messages, recent, unseen, uidnext, uidvalidity;
+	uint32_t	 messages, recent, unseen, deleted;
+	uint32_t	 uidnext, uidvalidity;
 	uint64_t	 highestmodseq, size;
 };
 
