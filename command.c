@@ -81,6 +81,8 @@ static const struct cmd cmds[] = {
 	{ "STORE",	cmd_store,	ST_SELECTED, 3, ANY, CF_UID },
 	{ "COPY",	cmd_copy,	ST_SELECTED, 2, 2,
 	    CF_UID | CF_EXPUNGE },
+	{ "MOVE",	cmd_move,	ST_SELECTED, 2, 2,
+	    CF_UID | CF_EXPUNGE },
 	/* UID answers a missing command itself: "Unknown UID command". */
 	{ "UID",	cmd_uid,	ST_SELECTED, 0, ANY, CF_EXPUNGE },
 	{ NULL,		NULL,		0, 0, 0, 0 }

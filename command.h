@@ -36,6 +36,7 @@ int	 cmd_unselect(struct arg *);
 int	 cmd_expunge(struct arg *);
 int	 cmd_store(struct arg *);
 int	 cmd_copy(struct arg *);
+int	 cmd_move(struct arg *);
 /* fetch.c */
 int	 cmd_fetch(struct arg *);
 /* search.c */

@@ -147,5 +147,21 @@ int		 store_vanished(struct mailbox *, uint64_t since,
 int		 store_copy(struct mailbox *, const uint32_t *seqs,
 		    size_t n, const char *dest, uint32_t *uidvalidity_r,
 		    uint32_t *uids_r);
+/*
+ * MOVE (RFC 6851): the live messages of seqs (ascending) copied to dest
+ * and expunged here, under both mailboxes' write locks. Ghosts (expunged
+ * by another process) are left out and counted. src and dst: the moved
+ * messages' UIDs here and there, n of them; seqs (descending) and uids
+ * as store_expunge's. Every array is the caller's to free.
+ */
+struct moved {
+	uint32_t	 uidvalidity;	/* dest's */
+	uint32_t	*src, *dst;
+	size_t		 n, ghosts;
+	uint32_t	*seqs, *uids;
+	size_t		 nx;
+};
+int		 store_move(struct mailbox *, const uint32_t *seqs, size_t n,
+		    const char *dest, struct moved *);
 
 #endif
