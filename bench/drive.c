@@ -30,6 +30,9 @@
  *				newest 50 messages' BODY.PEEK[HEADER], LOGOUT
  *	structure		FETCH 1:* (ENVELOPE BODYSTRUCTURE)
  *	search CRITERIA		SEARCH CRITERIA (one argument, sent as is)
+ *	move			UID MOVE 1:* moved (the mailbox must exist);
+ *				then, untimed, check that moved holds every
+ *				message and move them back
  *
  * Output, one line: "MODE seconds peak_rss_kb bytes reps count sum" with
  * the median time, the largest peak RSS, the untagged bytes of the timed
@@ -511,9 +514,22 @@ mode_warm(struct result *res)
 	res->rss_kb = c.ru.ru_maxrss;
 }
 
-enum { Q_SELECT, Q_FETCH, Q_UIDFETCH, Q_STORE, Q_STRUCTURE, Q_SEARCH };
+enum { Q_SELECT, Q_FETCH, Q_UIDFETCH, Q_STORE, Q_STRUCTURE, Q_SEARCH,
+    Q_MOVE };
 
 /* crit: the SEARCH criteria for Q_SEARCH, else unused. */
+/* After UID MOVE 1:* moved: all of them there, and back to INBOX. */
+static void
+move_back(struct conn *c)
+{
+	must(c, conn_cmd(&c->io, "SELECT moved"), "SELECT moved");
+	if (c->exists != expect)
+		conn_die("after UID MOVE, moved holds %u messages, expected %u",
+		    c->exists, expect);
+	must(c, conn_cmd(&c->io, "UID MOVE 1:* INBOX"), "UID MOVE back");
+	select_inbox(c);
+}
+
 static void
 mode_query(struct result *res, int q, const char *crit)
 {
@@ -589,8 +605,15 @@ mode_query(struct result *res, int q, const char *crit)
 			conn_die("STORE -FLAGS left %u messages \\Seen",
 			    c.nseen);
 		break;
+	case Q_MOVE:
+		t0 = conn_now();
+		must(&c, conn_cmd(&c.io, "UID MOVE 1:* moved"), "UID MOVE");
+		t1 = conn_now();
+		res->bytes = c.bytes;
+		move_back(&c);
+		break;
 	}
-	if (q != Q_STORE)
+	if (q != Q_STORE && q != Q_MOVE)
 		res->bytes = c.bytes;
 	logout(&c);
 	res->secs = t1 - t0;
@@ -706,7 +729,7 @@ usage(void)
 	    "[-c file] MODE [ARGS] --\n             server [arg ...]\n"
 	    "modes: populate LIST MAILDIR | warm | select | fetch | uidfetch |"
 	    " store |\n       append LIST MAILDIR N | session | structure |"
-	    " search CRITERIA\n");
+	    " search CRITERIA | move\n");
 	exit(100);
 }
 
@@ -781,6 +804,8 @@ main(int argc, char **argv)
 			mode_session(&res);
 		else if (strcmp(mode, "structure") == 0 && nargs == 0)
 			mode_query(&res, Q_STRUCTURE, NULL);
+		else if (strcmp(mode, "move") == 0 && nargs == 0)
+			mode_query(&res, Q_MOVE, NULL);
 		else if (strcmp(mode, "search") == 0 && nargs == 1)
 			mode_query(&res, Q_SEARCH, args[0]);
 		else

@@ -365,3 +365,4 @@ bench_load() {
 	echo "(greet: start to greeting; UIDSTORE: +FLAGS (\\Deleted) of the client's previous APPEND)"
 }
 bench_load
+sh "$TOP/bench/move.sh"
