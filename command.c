@@ -256,12 +256,28 @@ command_serve(void)
 	    S.user ? S.user : "-", log_remote());
 }
 
+/*
+ * The capability words of the session's state; once logged in, also the
+ * session's APPEND limit (RFC 7889 section 2).
+ */
+void
+command_out_caps(void)
+{
+	if (S.state == ST_NOAUTH) {
+		io_outs(CAPS_PRE);
+		return;
+	}
+	io_outs(CAPS_AUTH);
+	io_outf(" APPENDLIMIT=%zu", S.appendmax);
+}
+
 int
 cmd_capability(struct arg *a)
 {
 	(void)a;
-	io_outf("* CAPABILITY %s\r\n",
-	    S.state == ST_NOAUTH ? CAPS_PRE : CAPS_AUTH);
+	io_outs("* CAPABILITY ");
+	command_out_caps();
+	io_outs("\r\n");
 	return RES_OK;
 }
 

@@ -10,6 +10,7 @@ struct arg;
 void	 command_serve(void);
 
 /* command.c */
+void	 command_out_caps(void);
 int	 cmd_capability(struct arg *);
 int	 cmd_enable(struct arg *);
 int	 cmd_noop(struct arg *);

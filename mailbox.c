@@ -306,10 +306,12 @@ cmd_rename(struct arg *a)
 	return r;
 }
 
+/* APPENDLIMIT (RFC 7889 section 3): the same limit for every mailbox. */
 static const char *const status_items[] = {
 	"MESSAGES", "RECENT", "UIDNEXT", "UIDVALIDITY", "UNSEEN",
-	"HIGHESTMODSEQ"
+	"HIGHESTMODSEQ", "APPENDLIMIT"
 };
+enum { STATUS_HIGHESTMODSEQ = 5, STATUS_APPENDLIMIT = 6 };
 #define NSTATUS	(sizeof status_items / sizeof status_items[0])
 
 static size_t
@@ -339,7 +341,7 @@ cmd_status(struct arg *a)
 			return reply_bad("Unknown STATUS item");
 	/* RFC 7162 3.1: STATUS (HIGHESTMODSEQ) enables CONDSTORE. */
 	for (it = a->next->child; it != NULL; it = it->next)
-		if (status_item(it) == NSTATUS - 1)
+		if (status_item(it) == STATUS_HIGHESTMODSEQ)
 			session_condstore();
 	if ((name = session_mailbox_arg(a)) == NULL)
 		return reply_no("[CANNOT] Invalid mailbox name");
@@ -352,7 +354,8 @@ cmd_status(struct arg *a)
 	v[2] = st.uidnext;
 	v[3] = st.uidvalidity;
 	v[4] = st.unseen;
-	v[5] = st.highestmodseq;
+	v[STATUS_HIGHESTMODSEQ] = st.highestmodseq;
+	v[STATUS_APPENDLIMIT] = S.appendmax;
 	io_outs("* STATUS ");
 	session_out_mailbox(name);
 	io_outs(" (");

@@ -96,7 +96,7 @@ tearDown() {
 }
 
 # The greeting of a PREAUTH session for the test user.
-GREET_PREAUTH="* PREAUTH [CAPABILITY IMAP4rev1 LITERAL+ UIDPLUS UNSELECT IDLE ENABLE CONDSTORE QRESYNC MOVE] imapd ready, logged in as $T_USER"
+GREET_PREAUTH="* PREAUTH [CAPABILITY IMAP4rev1 LITERAL+ UIDPLUS UNSELECT IDLE ENABLE CONDSTORE QRESYNC MOVE APPENDLIMIT=67108864] imapd ready, logged in as $T_USER"
 GREET_OK="* OK [CAPABILITY IMAP4rev1 LITERAL+ AUTH=PLAIN] imapd ready"
 
 # run_imapd ARGS...: imapd as the test user, logging to stderr.
