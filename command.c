@@ -66,7 +66,8 @@ static const struct cmd cmds[] = {
 	{ "LIST",	cmd_list,	LOGGED_IN, 2, 2, CF_EXPUNGE },
 	{ "LSUB",	cmd_lsub,	LOGGED_IN, 2, 2, CF_EXPUNGE },
 	{ "STATUS",	cmd_status,	LOGGED_IN, 2, 2, CF_EXPUNGE },
-	{ "APPEND",	cmd_append,	LOGGED_IN, 2, 4, CF_EXPUNGE },
+	/* MULTIAPPEND: messages up to APPEND_MSGS_MAX (RFC 3502) */
+	{ "APPEND",	cmd_append,	LOGGED_IN, 2, ANY, CF_EXPUNGE },
 	/* IDLE reports changes and ends at the client's DONE (idle.c). */
 	{ "IDLE",	cmd_idle,	LOGGED_IN, 0, 0, CF_EXPUNGE },
 	{ "CHECK",	cmd_noop,	ST_SELECTED, 0, 0, CF_EXPUNGE },

@@ -79,6 +79,21 @@ int		 store_append(struct store *, const char *name,
 		    const char *msg, size_t len, uint32_t flags,
 		    char **keywords, size_t nkeywords, time_t internaldate,
 		    uint32_t *uidvalidity_r, uint32_t *uid_r);
+/*
+ * MULTIAPPEND (RFC 3502): n messages appended with one record write, so
+ * every other process sees all of them or none; uids_r gets n UIDs.
+ */
+struct newmsg {
+	const char	*p;
+	size_t		 len;
+	uint32_t	 flags;
+	char		**keywords;
+	size_t		 nkeywords;
+	time_t		 date;
+};
+int		 store_append_n(struct store *, const char *name,
+		    const struct newmsg *, size_t n, uint32_t *uidvalidity_r,
+		    uint32_t *uids_r);
 /* in store_append's flags: bare LF becomes CRLF as it is written */
 #define STORE_CRLF	0x10000
 size_t		 store_crlf_size(const char *, size_t len);

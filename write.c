@@ -226,39 +226,57 @@ append_locked(struct store *st, struct wbox *w, const struct msgin *m,
 	return ret;
 }
 
+/* The keyword bits in the mailbox of w for the names of v. */
+static int
+append_keywords(struct wbox *w, const struct newmsg *v, struct kwlist *kl,
+    int *kwfd, uint64_t *bits_r)
+{
+	size_t		 i;
+	int		 bit;
+
+	*bits_r = 0;
+	if (v->nkeywords > 0 && *kwfd == -1 &&
+	    kw_open_load(w->dirfd, kl, kwfd) == -1)
+		return -1;
+	for (i = 0; i < v->nkeywords; i++) {
+		if ((bit = kw_add(*kwfd, kl, v->keywords[i])) == -1)
+			return -1;
+		*bits_r |= (uint64_t)1 << bit;
+	}
+	return 0;
+}
+
 int
-store_append(struct store *st, const char *name, const char *msg,
-    size_t len, uint32_t flags, char **keywords, size_t nkeywords,
-    time_t internaldate, uint32_t *uidvalidity_r, uint32_t *uid_r)
+store_append_n(struct store *st, const char *name, const struct newmsg *v,
+    size_t n, uint32_t *uidvalidity_r, uint32_t *uids_r)
 {
 	struct wbox	 w;
 	struct kwlist	 kl;
-	struct msgin	 m;
+	struct msgin	*m;
 	size_t		 i;
-	int		 kwfd = -1, bit, ret = -1;
+	int		 kwfd = -1, ret = -1;
 
 	memset(&kl, 0, sizeof kl);
-	if (ix_wbox_open(st, name, F_WRLCK, &w) == -1) {
+	if ((m = calloc(n, sizeof *m)) == NULL) {
 		st_seterrno(st, "APPEND");
 		return -1;
 	}
-	memset(&m, 0, sizeof m);
-	m.p = msg;
-	m.len = len;
-	m.crlf = (flags & STORE_CRLF) != 0;
-	m.flags = flags;
-	m.keywords = 0;
-	m.date = internaldate;
-	if (nkeywords > 0) {
-		if (kw_open_load(w.dirfd, &kl, &kwfd) == -1)
-			goto fail;
-		for (i = 0; i < nkeywords; i++) {
-			if ((bit = kw_add(kwfd, &kl, keywords[i])) == -1)
-				goto fail;
-			m.keywords |= (uint64_t)1 << bit;
-		}
+	if (ix_wbox_open(st, name, F_WRLCK, &w) == -1) {
+		st_seterrno(st, "APPEND");
+		free(m);
+		return -1;
 	}
-	if (append_locked(st, &w, &m, 1, uid_r) == -1)
+	for (i = 0; i < n; i++) {
+		m[i].p = v[i].p;
+		m[i].len = v[i].len;
+		m[i].crlf = (v[i].flags & STORE_CRLF) != 0;
+		m[i].flags = v[i].flags;
+		m[i].date = v[i].date;
+		if (append_keywords(&w, &v[i], &kl, &kwfd, &m[i].keywords)
+		    == -1)
+			goto fail;
+	}
+	if (append_locked(st, &w, m, n, uids_r) == -1)
 		goto fail;
 	w.poke = 1;
 	*uidvalidity_r = w.h.uidvalidity;
@@ -269,7 +287,24 @@ fail:
 	st_closefd(&kwfd);
 	kw_free(&kl);
 	ix_wbox_close(st, &w);
+	free(m);
 	return ret;
+}
+
+int
+store_append(struct store *st, const char *name, const char *msg,
+    size_t len, uint32_t flags, char **keywords, size_t nkeywords,
+    time_t internaldate, uint32_t *uidvalidity_r, uint32_t *uid_r)
+{
+	struct newmsg	 v;
+
+	v.p = msg;
+	v.len = len;
+	v.flags = flags;
+	v.keywords = keywords;
+	v.nkeywords = nkeywords;
+	v.date = internaldate;
+	return store_append_n(st, name, &v, 1, uidvalidity_r, uid_r);
 }
 
 /* --------------------------------------------- keywords, flags, expunge */
