@@ -68,7 +68,8 @@ static const struct cmd cmds[] = {
 	/* RFC 9051 Appendix E 19: LIST (SUBSCRIBED) replaces LSUB. */
 	{ "LSUB",	cmd_lsub,	LOGGED_IN, 2, 2, CF_EXPUNGE | CF_REV1 },
 	{ "STATUS",	cmd_status,	LOGGED_IN, 2, 2, CF_EXPUNGE },
-	{ "APPEND",	cmd_append,	LOGGED_IN, 2, 4, CF_EXPUNGE },
+	/* MULTIAPPEND: messages up to APPEND_MSGS_MAX (RFC 3502) */
+	{ "APPEND",	cmd_append,	LOGGED_IN, 2, ANY, CF_EXPUNGE },
 	/* IDLE reports changes and ends at the client's DONE (idle.c). */
 	{ "IDLE",	cmd_idle,	LOGGED_IN, 0, 0, CF_EXPUNGE },
 	/* RFC 9051 Appendix E 17: CHECK was removed, NOOP does its job. */
@@ -83,6 +84,8 @@ static const struct cmd cmds[] = {
 	{ "FETCH",	cmd_fetch,	ST_SELECTED, 2, 3, CF_UID },
 	{ "STORE",	cmd_store,	ST_SELECTED, 3, ANY, CF_UID },
 	{ "COPY",	cmd_copy,	ST_SELECTED, 2, 2,
+	    CF_UID | CF_EXPUNGE },
+	{ "MOVE",	cmd_move,	ST_SELECTED, 2, 2,
 	    CF_UID | CF_EXPUNGE },
 	/* UID answers a missing command itself: "Unknown UID command". */
 	{ "UID",	cmd_uid,	ST_SELECTED, 0, ANY, CF_EXPUNGE },
@@ -259,12 +262,28 @@ command_serve(void)
 	    S.user ? S.user : "-", log_remote());
 }
 
+/*
+ * The capability words of the session's state; once logged in, also the
+ * session's APPEND limit (RFC 7889 section 2).
+ */
+void
+command_out_caps(void)
+{
+	if (S.state == ST_NOAUTH) {
+		io_outs(CAPS_PRE);
+		return;
+	}
+	io_outs(CAPS_AUTH);
+	io_outf(" APPENDLIMIT=%zu", S.appendmax);
+}
+
 int
 cmd_capability(struct arg *a)
 {
 	(void)a;
-	io_outf("* CAPABILITY %s\r\n",
-	    S.state == ST_NOAUTH ? CAPS_PRE : CAPS_AUTH);
+	io_outs("* CAPABILITY ");
+	command_out_caps();
+	io_outs("\r\n");
 	return RES_OK;
 }
 

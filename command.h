@@ -10,6 +10,7 @@ struct arg;
 void	 command_serve(void);
 
 /* command.c */
+void	 command_out_caps(void);
 int	 cmd_capability(struct arg *);
 int	 cmd_enable(struct arg *);
 int	 cmd_noop(struct arg *);
@@ -37,6 +38,7 @@ int	 cmd_unselect(struct arg *);
 int	 cmd_expunge(struct arg *);
 int	 cmd_store(struct arg *);
 int	 cmd_copy(struct arg *);
+int	 cmd_move(struct arg *);
 /* fetch.c */
 int	 cmd_fetch(struct arg *);
 /* search.c */

@@ -151,8 +151,9 @@ main(int argc, char *argv[])
 			return deliver_message(deliver_to);
 		S.user = invoking_user();
 		S.state = ST_AUTH;
-		io_outf("* PREAUTH [CAPABILITY %s] imapd ready, "
-		    "logged in as %s\r\n", CAPS_AUTH, S.user);
+		io_outs("* PREAUTH [CAPABILITY ");
+		command_out_caps();
+		io_outf("] imapd ready, logged in as %s\r\n", S.user);
 		log_msg(LOG_INFO, "preauth user=%s remote=%s", S.user,
 		    log_remote());
 	} else {

@@ -23,6 +23,7 @@
 #define LITERAL_MAX		(64 * 1024)
 #define CMD_MAX_NOAUTH		(64 * 1024)
 #define APPEND_MAX_DEFAULT	(64UL * 1024 * 1024)
+#define APPEND_MSGS_MAX		1000	/* messages in one APPEND (RFC 3502) */
 #define PAREN_DEPTH_MAX		32
 #define ARGS_MAX		10000	/* tokens in one command */
 #define SEQSET_MAX		10000	/* ranges in one sequence set */

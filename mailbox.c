@@ -335,6 +335,12 @@ static const struct {
 	{ "UNSEEN", SI_REV1 | SI_REV2 },
 	{ "DELETED", SI_REV2 },
 	{ "HIGHESTMODSEQ", SI_REV1 | SI_REV2 },
+	/* RFC 7889 section 3: the same limit for every mailbox. */
+	{ "APPENDLIMIT", SI_REV1 | SI_REV2 },
+};
+enum {
+	STATUS_MESSAGES, STATUS_RECENT, STATUS_UIDNEXT, STATUS_UIDVALIDITY,
+	STATUS_UNSEEN, STATUS_DELETED, STATUS_HIGHESTMODSEQ, STATUS_APPENDLIMIT
 };
 #define NSTATUS	(sizeof status_items / sizeof status_items[0])
 
@@ -369,7 +375,7 @@ cmd_status(struct arg *a)
 			return reply_bad("Unknown STATUS item");
 	/* RFC 7162 3.1: STATUS (HIGHESTMODSEQ) enables CONDSTORE. */
 	for (it = a->next->child; it != NULL; it = it->next)
-		if (status_item(it) == NSTATUS - 1)
+		if (status_item(it) == STATUS_HIGHESTMODSEQ)
 			session_condstore();
 	if ((name = session_mailbox_arg(a)) == NULL)
 		return reply_no("[CANNOT] Invalid mailbox name");
@@ -377,13 +383,14 @@ cmd_status(struct arg *a)
 		free(name);
 		return reply_no_store(0);
 	}
-	v[0] = st.messages;
-	v[1] = st.recent;
-	v[2] = st.uidnext;
-	v[3] = st.uidvalidity;
-	v[4] = st.unseen;
-	v[5] = st.deleted;
-	v[6] = st.highestmodseq;
+	v[STATUS_MESSAGES] = st.messages;
+	v[STATUS_RECENT] = st.recent;
+	v[STATUS_UIDNEXT] = st.uidnext;
+	v[STATUS_UIDVALIDITY] = st.uidvalidity;
+	v[STATUS_UNSEEN] = st.unseen;
+	v[STATUS_DELETED] = st.deleted;
+	v[STATUS_HIGHESTMODSEQ] = st.highestmodseq;
+	v[STATUS_APPENDLIMIT] = S.appendmax;
 	io_outs("* STATUS ");
 	session_out_mailbox(name);
 	io_outs(" (");
@@ -400,49 +407,97 @@ cmd_status(struct arg *a)
 	return RES_OK;
 }
 
-int
-cmd_append(struct arg *a)
+/* The messages of one APPEND, up to APPEND_MSGS_MAX (RFC 3502). */
+struct appendset {
+	struct newmsg	 v[APPEND_MSGS_MAX];
+	const char	**kw[APPEND_MSGS_MAX];
+	size_t		 n;
+};
+
+/*
+ * One message: [flags] [date-time] literal (RFC 3502 6.3); the next
+ * argument in *it. RES_OK, or the reply that refuses the whole APPEND.
+ */
+static int
+append_one(const struct arg **it, struct appendset *as)
 {
-	const struct arg *flags = NULL, *date = NULL, *msg;
-	const char **kw = NULL;
-	uint32_t sys = 0, uidv, uid;
-	size_t nkw = 0;
-	time_t when = time(NULL);
-	char *name;
+	const struct arg *flags = NULL, *date = NULL, *msg = *it;
+	struct newmsg *v = &as->v[as->n];
+	const char **kw;
 	int r;
 
-	msg = a->next;
+	memset(v, 0, sizeof *v);
+	v->date = time(NULL);
 	if (msg->type == ARG_LIST) {
 		flags = msg;
 		msg = msg->next;
 	}
-	if (msg != NULL && msg->next != NULL) {
+	if (msg != NULL && !msg->literal) {
 		date = msg;
 		msg = msg->next;
 	}
-	if (msg == NULL || msg->next != NULL || !msg->literal ||
-	    (date && (date->type != ARG_STRING ||
-	    parse_datetime(date->s, &when) == -1)))
+	if (msg == NULL || !msg->literal || (date && (date->type !=
+	    ARG_STRING || parse_datetime(date->s, &v->date) == -1)))
 		return reply_bad_args();
+	*it = msg->next;
 	if (msg->len == 0)
 		return reply_no("Empty message");
-	if ((name = session_mailbox_arg(a)) == NULL)
-		return reply_no("[CANNOT] Invalid mailbox name");
-	if (flags && (kw = calloc(session_nargs(flags->child) + 1,
-	    sizeof *kw)) == NULL)
-		r = reply_no("[SERVERBUG] Out of memory");
-	else if (flags &&
-	    (r = session_flag_args(flags->child, &sys, kw, &nkw)) < 0)
-		r = session_flag_error(r);
 	/* The limit is on what is stored: LF line ends become CRLF. */
-	else if (store_crlf_size(msg->s, msg->len) > S.appendmax)
-		r = reply_no("[TOOBIG] Message too big");
-	else if (store_append(S.store, name, msg->s, msg->len, sys | STORE_CRLF,
-	    (char **)kw, nkw, when, &uidv, &uid) == -1)
+	if (store_crlf_size(msg->s, msg->len) > S.appendmax)
+		return reply_no("[TOOBIG] Message too big");
+	if ((kw = calloc(flags ? session_nargs(flags->child) + 1 : 1,
+	    sizeof *kw)) == NULL)
+		return reply_no("[SERVERBUG] Out of memory");
+	as->kw[as->n++] = kw;
+	if (flags && (r = session_flag_args(flags->child, &v->flags, kw,
+	    &v->nkeywords)) < 0)
+		return session_flag_error(r);
+	v->p = msg->s;
+	v->len = msg->len;
+	v->flags |= STORE_CRLF;
+	v->keywords = (char **)kw;
+	return RES_OK;
+}
+
+/*
+ * APPEND of one message or, as MULTIAPPEND (RFC 3502), several: all are
+ * checked before any is stored, and then stored with one record write,
+ * so every session sees all of them or none; APPENDUID names them all
+ * (RFC 4315 3).
+ */
+int
+cmd_append(struct arg *a)
+{
+	const struct arg *it = a->next;
+	struct appendset *as;
+	uint32_t uidv, uids[APPEND_MSGS_MAX];
+	char *name = NULL, *set;
+	size_t i;
+	int r = RES_OK;
+
+	if ((as = calloc(1, sizeof *as)) == NULL)
+		return reply_no("[SERVERBUG] Out of memory");
+	while (r == RES_OK && it != NULL)
+		if (as->n == APPEND_MSGS_MAX)
+			r = reply_no("[LIMIT] Too many messages in one APPEND");
+		else
+			r = append_one(&it, as);
+	if (r != RES_OK)
+		;	/* refused */
+	else if ((name = session_mailbox_arg(a)) == NULL)
+		r = reply_no("[CANNOT] Invalid mailbox name");
+	else if (store_append_n(S.store, name, as->v, as->n, &uidv, uids)
+	    == -1)
 		r = reply_no_store(1);
-	else
-		r = reply_ok("[APPENDUID %u %u]", uidv, uid);
-	free(kw);
+	else if ((set = session_uidset_text(uids, as->n)) == NULL)
+		r = reply_no("[SERVERBUG] Out of memory");
+	else {
+		r = reply_ok("[APPENDUID %u %s]", uidv, set);
+		free(set);
+	}
+	for (i = 0; i < as->n; i++)
+		free(as->kw[i]);
+	free(as);
 	free(name);
 	return r;
 }

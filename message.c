@@ -1,7 +1,7 @@
 /*
  * message.c: the commands on the messages of the selected mailbox but
- * FETCH and SEARCH: STORE, COPY, EXPUNGE, and CLOSE and UNSELECT, which
- * leave it.
+ * FETCH and SEARCH: STORE, COPY, MOVE, EXPUNGE, and CLOSE and UNSELECT,
+ * which leave it.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -38,24 +38,22 @@ cmd_unselect(struct arg *a)
 }
 
 /*
- * What EXPUNGE and UID EXPUNGE took: "* n EXPUNGE" each, or with QRESYNC
- * one VANISHED and the new HIGHESTMODSEQ in the tagged OK (RFC 7162
- * 3.2.7, 3.2.9).
+ * What EXPUNGE, UID EXPUNGE and MOVE took: "* n EXPUNGE" each, or with
+ * QRESYNC one VANISHED (RFC 7162 3.2.7, 3.2.9; RFC 6851 4.4); and, if
+ * hms and anything went, the new HIGHESTMODSEQ in the tagged OK.
  */
 static int
-expunge_reply(const uint32_t *seqs, const uint32_t *uids, size_t n)
+expunge_reply(const uint32_t *seqs, const uint32_t *uids, size_t n, int hms)
 {
 	size_t i;
 
-	if (!S.qresync) {
+	if (!S.qresync)
 		for (i = 0; i < n; i++)
 			io_outf("* %u EXPUNGE\r\n", seqs[i]);
-		return RES_OK;
-	}
-	if (n == 0)
-		return RES_OK;
-	if (session_vanished(uids, n, 0) == -1)
+	else if (n > 0 && session_vanished(uids, n, 0) == -1)
 		log_die(EXIT_TEMP, "out of memory");
+	if (n == 0 || !hms)
+		return RES_OK;
 	return reply_ok("[HIGHESTMODSEQ %llu]",
 	    (unsigned long long)store_highestmodseq(S.mb));
 }
@@ -81,7 +79,7 @@ cmd_expunge(struct arg *a)
 	else if (store_expunge(S.mb, uids, &seqs, &n, &xuids) == -1)
 		r = reply_no_store(0);
 	else {
-		r = expunge_reply(seqs, xuids, n);
+		r = expunge_reply(seqs, xuids, n, S.qresync);
 		free(seqs);
 		free(xuids);
 	}
@@ -315,6 +313,66 @@ cmd_copy(struct arg *a)
 	free(s2);
 	free(src);
 	free(uids);
+	free(seqs);
+	free(dest);
+	return r;
+}
+
+/*
+ * The answer to a MOVE that moved something: COPYUID in an untagged OK
+ * before the expunges (RFC 6851 4.3), so that a client learns where a
+ * message went before it learns it left; then EXPUNGE or VANISHED, and
+ * with CONDSTORE the new HIGHESTMODSEQ (4.4).
+ */
+static int
+move_reply(const struct moved *mv)
+{
+	char *s1, *s2 = NULL;
+
+	if ((s1 = session_uidset_text(mv->src, mv->n)) == NULL ||
+	    (s2 = session_uidset_text(mv->dst, mv->n)) == NULL) {
+		free(s1);
+		return reply_no("[SERVERBUG] Out of memory");
+	}
+	io_outf("* OK [COPYUID %u %s %s] Moved\r\n", mv->uidvalidity, s1, s2);
+	free(s1);
+	free(s2);
+	return expunge_reply(mv->seqs, mv->uids, mv->nx, S.condstore);
+}
+
+/*
+ * MOVE and UID MOVE (RFC 6851). Ghosts, messages another session has
+ * expunged (RFC 2180 4), are not moved: the other session may have
+ * moved them itself, and a copy would make a duplicate. The live ones
+ * are, and the reply is NO [EXPUNGEISSUED] as for STORE (4.2.3).
+ */
+int
+cmd_move(struct arg *a)
+{
+	struct moved mv;
+	uint32_t *seqs;
+	char *dest;
+	size_t n;
+	int r = RES_OK;
+
+	if (session_seqs(session_astring(a), S.uid, &seqs, &n) == -1)
+		return reply_bad("Invalid sequence set");
+	memset(&mv, 0, sizeof mv);
+	if ((dest = session_mailbox_arg(a->next)) == NULL)
+		r = reply_no("[CANNOT] Invalid mailbox name");
+	else if (S.readonly)
+		r = reply_no("Mailbox is read-only");
+	else if (n > 0 && store_move(S.mb, seqs, n, dest, &mv) == -1)
+		r = reply_no_store(1);
+	else if (mv.n > 0)
+		r = move_reply(&mv);
+	if (r == RES_OK && mv.ghosts > 0)
+		r = reply_no("[EXPUNGEISSUED] Some messages were expunged by "
+		    "another session");
+	free(mv.src);
+	free(mv.dst);
+	free(mv.seqs);
+	free(mv.uids);
 	free(seqs);
 	free(dest);
 	return r;

@@ -96,6 +96,7 @@ reply_no_store(int trycreate)
 		return reply_no("[LIMIT] Too many keywords");
 	case EAGAIN:
 	case ETIMEDOUT:
+	case EDEADLK:	/* two MOVEs between the same mailboxes, crossed */
 		return reply_no("[INUSE] Mailbox is busy, try again");
 	default:
 		log_msg(LOG_ERR, "user %s: %s", S.user ? S.user : "-",

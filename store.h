@@ -80,6 +80,21 @@ int		 store_append(struct store *, const char *name,
 		    const char *msg, size_t len, uint32_t flags,
 		    char **keywords, size_t nkeywords, time_t internaldate,
 		    uint32_t *uidvalidity_r, uint32_t *uid_r);
+/*
+ * MULTIAPPEND (RFC 3502): n messages appended with one record write, so
+ * every other process sees all of them or none; uids_r gets n UIDs.
+ */
+struct newmsg {
+	const char	*p;
+	size_t		 len;
+	uint32_t	 flags;
+	char		**keywords;
+	size_t		 nkeywords;
+	time_t		 date;
+};
+int		 store_append_n(struct store *, const char *name,
+		    const struct newmsg *, size_t n, uint32_t *uidvalidity_r,
+		    uint32_t *uids_r);
 /* in store_append's flags: bare LF becomes CRLF as it is written */
 #define STORE_CRLF	0x10000
 size_t		 store_crlf_size(const char *, size_t len);
@@ -149,5 +164,21 @@ int		 store_vanished(struct mailbox *, uint64_t since,
 int		 store_copy(struct mailbox *, const uint32_t *seqs,
 		    size_t n, const char *dest, uint32_t *uidvalidity_r,
 		    uint32_t *uids_r);
+/*
+ * MOVE (RFC 6851): the live messages of seqs (ascending) copied to dest
+ * and expunged here, under both mailboxes' write locks. Ghosts (expunged
+ * by another process) are left out and counted. src and dst: the moved
+ * messages' UIDs here and there, n of them; seqs (descending) and uids
+ * as store_expunge's. Every array is the caller's to free.
+ */
+struct moved {
+	uint32_t	 uidvalidity;	/* dest's */
+	uint32_t	*src, *dst;
+	size_t		 n, ghosts;
+	uint32_t	*seqs, *uids;
+	size_t		 nx;
+};
+int		 store_move(struct mailbox *, const uint32_t *seqs, size_t n,
+		    const char *dest, struct moved *);
 
 #endif

@@ -1,6 +1,7 @@
 /*
  * write.c: the writers: APPEND and COPY (data first, then the records),
- * STORE of flags and keywords, and EXPUNGE, each under index byte 0.
+ * STORE of flags and keywords, EXPUNGE, and MOVE (a COPY and an EXPUNGE
+ * under both mailboxes' locks), each under index byte 0.
  */
 
 #include <sys/stat.h>
@@ -225,39 +226,57 @@ append_locked(struct store *st, struct wbox *w, const struct msgin *m,
 	return ret;
 }
 
+/* The keyword bits in the mailbox of w for the names of v. */
+static int
+append_keywords(struct wbox *w, const struct newmsg *v, struct kwlist *kl,
+    int *kwfd, uint64_t *bits_r)
+{
+	size_t		 i;
+	int		 bit;
+
+	*bits_r = 0;
+	if (v->nkeywords > 0 && *kwfd == -1 &&
+	    kw_open_load(w->dirfd, kl, kwfd) == -1)
+		return -1;
+	for (i = 0; i < v->nkeywords; i++) {
+		if ((bit = kw_add(*kwfd, kl, v->keywords[i])) == -1)
+			return -1;
+		*bits_r |= (uint64_t)1 << bit;
+	}
+	return 0;
+}
+
 int
-store_append(struct store *st, const char *name, const char *msg,
-    size_t len, uint32_t flags, char **keywords, size_t nkeywords,
-    time_t internaldate, uint32_t *uidvalidity_r, uint32_t *uid_r)
+store_append_n(struct store *st, const char *name, const struct newmsg *v,
+    size_t n, uint32_t *uidvalidity_r, uint32_t *uids_r)
 {
 	struct wbox	 w;
 	struct kwlist	 kl;
-	struct msgin	 m;
+	struct msgin	*m;
 	size_t		 i;
-	int		 kwfd = -1, bit, ret = -1;
+	int		 kwfd = -1, ret = -1;
 
 	memset(&kl, 0, sizeof kl);
-	if (ix_wbox_open(st, name, F_WRLCK, &w) == -1) {
+	if ((m = calloc(n, sizeof *m)) == NULL) {
 		st_seterrno(st, "APPEND");
 		return -1;
 	}
-	memset(&m, 0, sizeof m);
-	m.p = msg;
-	m.len = len;
-	m.crlf = (flags & STORE_CRLF) != 0;
-	m.flags = flags;
-	m.keywords = 0;
-	m.date = internaldate;
-	if (nkeywords > 0) {
-		if (kw_open_load(w.dirfd, &kl, &kwfd) == -1)
-			goto fail;
-		for (i = 0; i < nkeywords; i++) {
-			if ((bit = kw_add(kwfd, &kl, keywords[i])) == -1)
-				goto fail;
-			m.keywords |= (uint64_t)1 << bit;
-		}
+	if (ix_wbox_open(st, name, F_WRLCK, &w) == -1) {
+		st_seterrno(st, "APPEND");
+		free(m);
+		return -1;
 	}
-	if (append_locked(st, &w, &m, 1, uid_r) == -1)
+	for (i = 0; i < n; i++) {
+		m[i].p = v[i].p;
+		m[i].len = v[i].len;
+		m[i].crlf = (v[i].flags & STORE_CRLF) != 0;
+		m[i].flags = v[i].flags;
+		m[i].date = v[i].date;
+		if (append_keywords(&w, &v[i], &kl, &kwfd, &m[i].keywords)
+		    == -1)
+			goto fail;
+	}
+	if (append_locked(st, &w, m, n, uids_r) == -1)
 		goto fail;
 	w.poke = 1;
 	*uidvalidity_r = w.h.uidvalidity;
@@ -268,7 +287,24 @@ fail:
 	st_closefd(&kwfd);
 	kw_free(&kl);
 	ix_wbox_close(st, &w);
+	free(m);
 	return ret;
+}
+
+int
+store_append(struct store *st, const char *name, const char *msg,
+    size_t len, uint32_t flags, char **keywords, size_t nkeywords,
+    time_t internaldate, uint32_t *uidvalidity_r, uint32_t *uid_r)
+{
+	struct newmsg	 v;
+
+	v.p = msg;
+	v.len = len;
+	v.flags = flags;
+	v.keywords = keywords;
+	v.nkeywords = nkeywords;
+	v.date = internaldate;
+	return store_append_n(st, name, &v, 1, uidvalidity_r, uid_r);
 }
 
 /* --------------------------------------------- keywords, flags, expunge */
@@ -626,12 +662,35 @@ store_flags_if(struct mailbox *mb, const uint32_t *seqs, size_t n, int mode,
 	return ret;
 }
 
-/* \Deleted and, for UID EXPUNGE (RFC 4315 2.1), in the UID set. */
+/*
+ * What an expunge takes: the \Deleted messages, those of them in a UID
+ * set (UID EXPUNGE, RFC 4315 2.1), or, for MOVE, the messages whose
+ * UIDs are listed (ascending), \Deleted or not.
+ */
+struct xsel {
+	const struct seqset	*set;
+	const uint32_t		*uids;
+	size_t			 n;
+};
+
 static int
-expungeable(const struct rec *r, const struct seqset *uids)
+uid_cmp(const void *a, const void *b)
 {
-	return (r->flags & (FL_DELETED | FL_EXPUNGED)) == FL_DELETED &&
-	    (uids == NULL || parse_seqset_has(uids, r->uid));
+	uint32_t	 x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static int
+expungeable(const struct rec *r, const struct xsel *sel)
+{
+	if (r->flags & FL_EXPUNGED)
+		return 0;
+	if (sel->uids != NULL)
+		return bsearch(&r->uid, sel->uids, sel->n, sizeof *sel->uids,
+		    uid_cmp) != NULL;
+	return (r->flags & FL_DELETED) &&
+	    (sel->set == NULL || parse_seqset_has(sel->set, r->uid));
 }
 
 /*
@@ -639,7 +698,7 @@ expungeable(const struct rec *r, const struct seqset *uids)
  * positions as runs.
  */
 static int
-expunge_count(struct mailbox *mb, const struct seqset *uids,
+expunge_count(struct mailbox *mb, const struct xsel *uids,
     struct runs *rn, size_t *cnt_r)
 {
 	struct rec	*r;
@@ -666,7 +725,7 @@ expunge_count(struct mailbox *mb, const struct seqset *uids,
  * uids_r (if not NULL); *ns_r: how many.
  */
 static int
-expunge_mark(struct mailbox *mb, const struct seqset *uids, size_t cnt,
+expunge_mark(struct mailbox *mb, const struct xsel *uids, size_t cnt,
     uint64_t ms, uint32_t *seqs, uint32_t *uids_r, size_t *ns_r)
 {
 	struct rec	*r;
@@ -715,7 +774,7 @@ expunge_view(struct mailbox *mb, const uint32_t *seqs, size_t ns)
  * committed.
  */
 static int
-expunge_locked(struct mailbox *mb, const struct seqset *uids,
+expunge_locked(struct mailbox *mb, const struct xsel *uids,
     struct runs *rn, size_t cnt, uint32_t **seqs_r, size_t *n_r,
     uint32_t **uids_r)
 {
@@ -758,13 +817,40 @@ fail:
 	return -1;
 }
 
-int
-store_expunge(struct mailbox *mb, const struct seqset *uids, uint32_t **seqs_r,
+/*
+ * The expunge itself, under byte 0 exclusive with the window dropped:
+ * the messages sel takes become tombstones, their sequence numbers
+ * (ascending) in *seqs_r and, if uids_r is not NULL, their UIDs.
+ */
+static int
+expunge_held(struct mailbox *mb, const struct xsel *sel, uint32_t **seqs_r,
     size_t *n_r, uint32_t **uids_r)
 {
 	struct runs	 rn = { NULL, 0, 0 };
 	struct ixhdr	 h;
-	size_t		 cnt;
+	size_t		 cnt = 0;
+	int		 e, ret = 0;
+
+	if (ix_hdr_read(mb->ix->fd, &h) == -1 || box_gone(&h) ||
+	    expunge_count(mb, sel, &rn, &cnt) == -1 ||
+	    (cnt > 0 && expunge_locked(mb, sel, &rn, cnt, seqs_r, n_r, uids_r)
+	    == -1)) {
+		st_seterrno(mb->st, "EXPUNGE");
+		mb_win_drop(mb);
+		ret = -1;
+	}
+	e = errno;
+	free(rn.v);
+	errno = e;
+	return ret;
+}
+
+int
+store_expunge(struct mailbox *mb, const struct seqset *uids, uint32_t **seqs_r,
+    size_t *n_r, uint32_t **uids_r)
+{
+	struct xsel	 sel = { uids, NULL, 0 };
+	int		 ret;
 
 	*seqs_r = NULL;
 	*n_r = 0;
@@ -779,20 +865,11 @@ store_expunge(struct mailbox *mb, const struct seqset *uids, uint32_t **seqs_r,
 		return -1;
 	}
 	mb_win_drop(mb);
-	if (ix_hdr_read(mb->ix->fd, &h) == -1 || box_gone(&h) ||
-	    expunge_count(mb, uids, &rn, &cnt) == -1 ||
-	    (cnt > 0 && expunge_locked(mb, uids, &rn, cnt, seqs_r, n_r,
-	    uids_r)
-	    == -1)) {
-		st_seterrno(mb->st, "EXPUNGE");
-		mb_win_drop(mb);
-		st_unlock(mb->ix->fd, IX_BYTE_WRITE);
-		free(rn.v);
-		return -1;
-	}
+	ret = expunge_held(mb, &sel, seqs_r, n_r, uids_r);
 	st_unlock(mb->ix->fd, IX_BYTE_WRITE);
-	free(rn.v);
-	if (cnt > 0)
+	if (ret == -1)
+		return -1;
+	if (*n_r > 0)
 		sync_poke(mb->dirfd);
 	/* Descending, so each "* n EXPUNGE" needs no renumbering. */
 	st_reverse_u32(*seqs_r, *n_r);
@@ -811,6 +888,17 @@ struct kwmap {
 	struct kwlist	 kl;
 	int		 kwfd;
 };
+
+static void
+kwmap_init(struct kwmap *km)
+{
+	size_t		 b;
+
+	memset(km, 0, sizeof *km);
+	km->kwfd = -1;
+	for (b = 0; b < KEYWORDS_MAX; b++)
+		km->map[b] = -1;
+}
 
 /* The destination's keyword bits for the source keywords kw. */
 static int
@@ -876,13 +964,9 @@ store_copy(struct mailbox *mb, const uint32_t *seqs, size_t n,
 	struct wbox		 w;
 	struct kwmap		 km;
 	struct msgin		*m = NULL;
-	size_t			 b;
 	int			 ret = -1;
 
-	memset(&km, 0, sizeof km);
-	km.kwfd = -1;
-	for (b = 0; b < KEYWORDS_MAX; b++)
-		km.map[b] = -1;
+	kwmap_init(&km);
 	if (n == 0 || n > SIZE_MAX / sizeof *m) {
 		st_seterr(st, EINVAL, "COPY: nothing to copy");
 		return -1;
@@ -907,5 +991,119 @@ store_copy(struct mailbox *mb, const uint32_t *seqs, size_t n,
 	kw_free(&km.kl);
 	ix_wbox_close(st, &w);
 	free(m);
+	return ret;
+}
+
+/* ---------------------------------------------------------------- move */
+
+/*
+ * The live messages of seqs, as the records on disk say under the
+ * source's write lock: of two processes moving the same message, one
+ * moves it and the other finds a ghost, so it is never copied twice.
+ */
+static int
+move_live(struct mailbox *mb, const uint32_t *seqs, size_t n,
+    uint32_t *live, struct moved *mv)
+{
+	const struct rec	*r;
+	size_t			 i;
+
+	for (i = 0; i < n; i++) {
+		if (seqs[i] == 0 || seqs[i] > mb->nview) {
+			errno = EINVAL;
+			return -1;
+		}
+		if ((r = mb_rec(mb, mb_seq_pos(mb, seqs[i] - 1))) == NULL)
+			return -1;
+		if (r->flags & FL_EXPUNGED) {
+			mv->ghosts++;
+			continue;
+		}
+		live[mv->n] = seqs[i];
+		mv->src[mv->n++] = r->uid;
+	}
+	return 0;
+}
+
+/*
+ * Under the source's write lock, with the destination's taken here: the
+ * copy is durable (data and records synced) before the source's expunge
+ * is logged, so a crash in between leaves the messages in both
+ * mailboxes, never in neither (imapd(8)). Both locks are held until
+ * both mailboxes are changed: no reader of either sees half a MOVE.
+ * When dest is the selected mailbox, closing w releases the one lock.
+ */
+static int
+move_held(struct mailbox *mb, const uint32_t *live, const char *dest,
+    struct moved *mv)
+{
+	struct store	*st = mb->st;
+	struct wbox	 w;
+	struct kwmap	 km;
+	struct msgin	*m;
+	struct xsel	 sel;
+	int		 ret = -1;
+
+	if ((m = calloc(mv->n, sizeof *m)) == NULL ||
+	    ix_wbox_open(st, dest, F_WRLCK, &w) == -1) {
+		st_seterrno(st, "MOVE");
+		free(m);
+		return -1;
+	}
+	kwmap_init(&km);
+	if (copy_prepare(mb, live, mv->n, &w, &km, m) == -1 ||
+	    append_locked(st, &w, m, mv->n, mv->dst) == -1)
+		st_seterrno(st, "MOVE");
+	else {
+		mv->uidvalidity = w.h.uidvalidity;
+		w.poke = 1;
+		mb_win_drop(mb);
+		sel.set = NULL;
+		sel.uids = mv->src;	/* ascending, as the view */
+		sel.n = mv->n;
+		ret = expunge_held(mb, &sel, &mv->seqs, &mv->nx, &mv->uids);
+	}
+	st_closefd(&km.kwfd);
+	kw_free(&km.kl);
+	ix_wbox_close(st, &w);
+	free(m);
+	return ret;
+}
+
+int
+store_move(struct mailbox *mb, const uint32_t *seqs, size_t n,
+    const char *dest, struct moved *mv)
+{
+	struct ixhdr	 h;
+	uint32_t	*live;
+	int		 ret = -1;
+
+	memset(mv, 0, sizeof *mv);
+	if (mb->readonly) {
+		st_seterr(mb->st, EPERM, "mailbox is read-only");
+		return -1;
+	}
+	if ((live = buf_array(NULL, n, sizeof *live)) == NULL ||
+	    (mv->src = buf_array(NULL, n, sizeof *mv->src)) == NULL ||
+	    (mv->dst = buf_array(NULL, n, sizeof *mv->dst)) == NULL ||
+	    modseq_lock(mb->ix->fd, F_WRLCK, IX_BYTE_WRITE, 1) == -1) {
+		st_seterrno(mb->st, "MOVE");
+		free(live);
+		return -1;
+	}
+	mb_win_drop(mb);
+	if (ix_hdr_read(mb->ix->fd, &h) == -1 || box_gone(&h) ||
+	    move_live(mb, seqs, n, live, mv) == -1)
+		st_seterrno(mb->st, "MOVE");
+	else if (mv->n == 0)
+		ret = 0;
+	else
+		ret = move_held(mb, live, dest, mv);
+	st_unlock(mb->ix->fd, IX_BYTE_WRITE);
+	free(live);
+	if (mv->nx > 0)
+		sync_poke(mb->dirfd);
+	/* Descending, so each "* n EXPUNGE" needs no renumbering. */
+	st_reverse_u32(mv->seqs, mv->nx);
 	return ret;
 }

@@ -33,6 +33,9 @@
  *	esearch CRITERIA	SEARCH RETURN (COUNT MIN MAX) CRITERIA: one
  *				ESEARCH response (RFC 4731); its COUNT is
  *				the count, MIN and MAX make the sum
+ *	move			UID MOVE 1:* moved (the mailbox must exist);
+ *				then, untimed, check that moved holds every
+ *				message and move them back
  *
  * Output, one line: "MODE seconds peak_rss_kb bytes reps count sum" with
  * the median time, the largest peak RSS, the untagged bytes of the timed
@@ -569,8 +572,20 @@ check_esearch(struct conn *c, struct result *res, const char *crit)
 
 enum {
 	Q_SELECT, Q_FETCH, Q_UIDFETCH, Q_STORE, Q_STRUCTURE, Q_SEARCH,
-	Q_ESEARCH
+	Q_ESEARCH, Q_MOVE
 };
+
+/* After UID MOVE 1:* moved: all of them there, and back to INBOX. */
+static void
+move_back(struct conn *c)
+{
+	must(c, conn_cmd(&c->io, "SELECT moved"), "SELECT moved");
+	if (c->exists != expect)
+		conn_die("after UID MOVE, moved holds %u messages, expected %u",
+		    c->exists, expect);
+	must(c, conn_cmd(&c->io, "UID MOVE 1:* INBOX"), "UID MOVE back");
+	select_inbox(c);
+}
 
 /* crit: the SEARCH criteria for Q_SEARCH and Q_ESEARCH, else unused. */
 static void
@@ -647,8 +662,15 @@ mode_query(struct result *res, int q, const char *crit)
 			conn_die("STORE -FLAGS left %u messages \\Seen",
 			    c.nseen);
 		break;
+	case Q_MOVE:
+		t0 = conn_now();
+		must(&c, conn_cmd(&c.io, "UID MOVE 1:* moved"), "UID MOVE");
+		t1 = conn_now();
+		res->bytes = c.bytes;
+		move_back(&c);
+		break;
 	}
-	if (q != Q_STORE)
+	if (q != Q_STORE && q != Q_MOVE)
 		res->bytes = c.bytes;
 	logout(&c);
 	res->secs = t1 - t0;
@@ -764,7 +786,7 @@ usage(void)
 	    "[-c file] MODE [ARGS] --\n             server [arg ...]\n"
 	    "modes: populate LIST MAILDIR | warm | select | fetch | uidfetch |"
 	    " store |\n       append LIST MAILDIR N | session | structure |"
-	    " search CRITERIA |\n       esearch CRITERIA\n");
+	    " search CRITERIA |\n       esearch CRITERIA | move\n");
 	exit(100);
 }
 
@@ -839,6 +861,8 @@ main(int argc, char **argv)
 			mode_session(&res);
 		else if (strcmp(mode, "structure") == 0 && nargs == 0)
 			mode_query(&res, Q_STRUCTURE, NULL);
+		else if (strcmp(mode, "move") == 0 && nargs == 0)
+			mode_query(&res, Q_MOVE, NULL);
 		else if (strcmp(mode, "search") == 0 && nargs == 1)
 			mode_query(&res, Q_SEARCH, args[0]);
 		else if (strcmp(mode, "esearch") == 0 && nargs == 1)

@@ -96,7 +96,11 @@ tearDown() {
 }
 
 # The greeting of a PREAUTH session for the test user.
-GREET_PREAUTH="* PREAUTH [CAPABILITY IMAP4rev1 LITERAL+ UIDPLUS UNSELECT IDLE ENABLE CONDSTORE QRESYNC ESEARCH SEARCHRES] imapd ready, logged in as $T_USER"
+GREET_PREAUTH="* PREAUTH [CAPABILITY IMAP4rev1 LITERAL+ UIDPLUS UNSELECT IDLE ENABLE CONDSTORE QRESYNC ESEARCH SEARCHRES MOVE MULTIAPPEND APPENDLIMIT=67108864] imapd ready, logged in as $T_USER"
+# greet_limit N: the PREAUTH greeting of a session run with -l N.
+greet_limit() {
+	printf '%s\n' "$GREET_PREAUTH" | sed "s/APPENDLIMIT=[0-9]*/APPENDLIMIT=$1/"
+}
 GREET_OK="* OK [CAPABILITY IMAP4rev1 LITERAL+ AUTH=PLAIN] imapd ready"
 
 # run_imapd ARGS...: imapd as the test user, logging to stderr.

@@ -118,7 +118,7 @@ testAppendManyLiterals() {
 		done
 		printf '\r\na2 NOOP\r\n'
 	} | rss_session -l 4000000
-	assertOut "$GREET_PREAUTH
+	assertOut "$(greet_limit 4000000)
 * BYE [TOOBIG] Command too long"
 	assertRss 6000
 }
@@ -134,7 +134,7 @@ testAppendSecondLiteralSynchronizing() {
 		printf ' {4000000}\r\n'
 		printf 'a2 STATUS INBOX (MESSAGES)\r\n'
 	} | rss_session -l 4000000
-	assertOut "$GREET_PREAUTH
+	assertOut "$(greet_limit 4000000)
 + Ready for literal data
 a1 NO [TOOBIG] Literal too big
 * STATUS INBOX (MESSAGES 0)
