@@ -9,6 +9,9 @@
  *					ever handed out
  *	24	uint32 last_uidvalidity
  *	28	padding
+ *	32	uint64 email_next	the next EMAILID number (0: 1)
+ *	40	uint64 email_ceiling	no number >= it was handed out
+ *	48	padding
  *
  * Record locks on the file (see imapd-store(5)):
  *	byte 0	exclusive while a value is taken (microseconds)
@@ -16,7 +19,8 @@
  *	byte 2	exclusive during a namespace change (taken by store.c)
  *
  * "next" is written on every call but only fsynced when the ceiling
- * moves: after a power loss the first process to open the store (the one
+ * moves (EMAILID numbers, RFC 8474 5.1, are taken the same way from
+ * email_next and email_ceiling, which a store older than them has as 0): after a power loss the first process to open the store (the one
  * that gets byte 1 exclusively) jumps next to the ceiling, so no value
  * that may have been handed out is ever handed out again (RFC 7162
  * section 3.1.2 wants mod-sequences to only grow).
@@ -24,7 +28,7 @@
  * The file itself can be lost or damaged (deleted, cut short, zeroed,
  * replaced by an old copy). Then the values are recovered from the
  * mailboxes, through the store's floor function: past the largest
- * HIGHESTMODSEQ and UIDVALIDITY in use, plus CT_MARGIN for values that
+ * HIGHESTMODSEQ, UIDVALIDITY and EMAILID number in use, plus CT_MARGIN for values that
  * running processes took and had not yet written. A damaged header is
  * recovered under byte 0 (so two processes cannot recover differently),
  * a stale one by the process that opens the store alone; a process
@@ -61,7 +65,10 @@ struct ctrhdr {
 	uint64_t	 next;
 	uint64_t	 ceiling;
 	uint32_t	 last_uidvalidity;
-	unsigned char	 pad[CT_HDRSIZE - 28];
+	uint32_t	 pad0;
+	uint64_t	 email_next;
+	uint64_t	 email_ceiling;
+	unsigned char	 pad[CT_HDRSIZE - 48];
 };
 _Static_assert(sizeof(struct ctrhdr) == CT_HDRSIZE, "counter header size");
 
@@ -207,11 +214,15 @@ static int
 ct_floor(struct counter *c, struct ctrhdr *h)
 {
 	uint64_t	 ms = 0;
-	uint32_t	 uv = 0;
+	uint32_t	 uv = 0, em = 0;
 	int		 changed = 0;
 
-	if (c->floor(c->arg, &ms, &uv) == -1)
+	if (c->floor(c->arg, &ms, &uv, &em) == -1)
 		return -1;
+	if (em > 0 && h->email_next <= em) {
+		h->email_next = h->email_ceiling = (uint64_t)em + CT_MARGIN;
+		changed = 1;
+	}
 	if (ms > 0 && h->next <= ms) {
 		if (ms >= ((uint64_t)1 << 63) - CT_MARGIN) {
 			errno = EOVERFLOW;
@@ -233,7 +244,7 @@ static int
 ct_damaged(const struct ctrhdr *h)
 {
 	return memcmp(h->magic, CT_MAGIC, 8) != 0 || h->next == 0 ||
-	    h->next > h->ceiling;
+	    h->next > h->ceiling || h->email_next > h->email_ceiling;
 }
 
 /*
@@ -284,6 +295,8 @@ ct_recover(struct counter *c)
 		return -1;
 	if (h.next < h.ceiling)
 		h.next = h.ceiling;
+	if (h.email_next < h.email_ceiling)
+		h.email_next = h.email_ceiling;
 	if (ct_floor(c, &h) == -1)
 		return -1;
 	if (ct_write(c->fd, &h) == -1 || fsync(c->fd) == -1)
@@ -374,33 +387,38 @@ modseq_close(struct counter *c)
 	free(c);
 }
 
-/* Returns the next mod-sequence, or 0 (never a valid one) with errno. */
-uint64_t
-modseq_next(struct counter *c)
+/*
+ * Take n values from the pair next, ceiling of the header: the first is
+ * returned (next, or 1 while next is 0), 0 with errno on failure. The
+ * ceiling, past the last value, must stay at most limit.
+ */
+static uint64_t
+ct_take(struct counter *c, int email, uint64_t n, uint64_t limit)
 {
 	struct ctrhdr	 h;
-	uint64_t	 v = 0;
+	uint64_t	*next, *ceiling, v = 0;
 	int		 e;
 
 	if (ct_begin(c, &h) == -1)
 		return 0;
-	v = h.next;
-	/* RFC 7162 3.1: mod-sequences are 63-bit. */
-	if (v >= ((uint64_t)1 << 63) - CT_STEP) {
+	next = email ? &h.email_next : &h.next;
+	ceiling = email ? &h.email_ceiling : &h.ceiling;
+	v = *next > 0 ? *next : 1;
+	if (n > limit - CT_STEP || v > limit - CT_STEP - n) {
 		errno = EOVERFLOW;
 		v = 0;
 		goto out;
 	}
-	if (v >= h.ceiling) {
+	if (v + n > *ceiling) {
 		/* Make the new ceiling durable before any value below it. */
-		h.ceiling = v + CT_STEP;
-		h.next = v;
+		*ceiling = v + n + CT_STEP;
+		*next = v;
 		if (ct_write(c->fd, &h) == -1 || fdatasync(c->fd) == -1) {
 			v = 0;
 			goto out;
 		}
 	}
-	h.next = v + 1;
+	*next = v + n;
 	if (ct_write(c->fd, &h) == -1)
 		v = 0;
 out:
@@ -408,6 +426,25 @@ out:
 	modseq_lock(c->fd, F_UNLCK, CT_BYTE_TAKE, 0);
 	errno = e;
 	return v;
+}
+
+/* Returns the next mod-sequence, or 0 (never a valid one) with errno. */
+uint64_t
+modseq_next(struct counter *c)
+{
+	/* RFC 7162 3.1: mod-sequences are 63-bit. */
+	return ct_take(c, 0, 1, (uint64_t)1 << 63);
+}
+
+/*
+ * n EMAILID numbers (RFC 8474 5.1), never handed out before in the
+ * store: the first of them, or 0 with errno. They fit the record's 32
+ * bits; past them every new message fails (EOVERFLOW).
+ */
+uint32_t
+modseq_emailids(struct counter *c, uint32_t n)
+{
+	return (uint32_t)ct_take(c, 1, n, (uint64_t)UINT32_MAX + 1);
 }
 
 /*

@@ -96,7 +96,7 @@ tearDown() {
 }
 
 # The greeting of a PREAUTH session for the test user.
-GREET_PREAUTH="* PREAUTH [CAPABILITY IMAP4rev1 LITERAL+ UIDPLUS UNSELECT IDLE ENABLE CONDSTORE QRESYNC] imapd ready, logged in as $T_USER"
+GREET_PREAUTH="* PREAUTH [CAPABILITY IMAP4rev1 LITERAL+ UIDPLUS UNSELECT IDLE ENABLE CONDSTORE QRESYNC OBJECTID SAVEDATE] imapd ready, logged in as $T_USER"
 GREET_OK="* OK [CAPABILITY IMAP4rev1 LITERAL+ AUTH=PLAIN] imapd ready"
 
 # run_imapd ARGS...: imapd as the test user, logging to stderr.
@@ -195,12 +195,14 @@ resp() {
 }
 
 # norm: replace the values a test cannot know (UIDVALIDITY is a time,
-# HIGHESTMODSEQ depends on the store's history) by V and M.
+# HIGHESTMODSEQ and MAILBOXID depend on the store's history) by V, M
+# and I.
 norm() {
 	sed -e 's/UIDVALIDITY [0-9][0-9]*/UIDVALIDITY V/' \
 	    -e 's/\[APPENDUID [0-9][0-9]* /[APPENDUID V /' \
 	    -e 's/\[COPYUID [0-9][0-9]* /[COPYUID V /' \
-	    -e 's/HIGHESTMODSEQ [0-9][0-9]*/HIGHESTMODSEQ M/'
+	    -e 's/HIGHESTMODSEQ [0-9][0-9]*/HIGHESTMODSEQ M/' \
+	    -e 's/MAILBOXID ([A-Za-z0-9_-]*)/MAILBOXID (I)/'
 }
 
 # Assertions on the whole output or on one command's lines.
@@ -226,6 +228,7 @@ select_lines() {	# EXISTS RECENT UNSEEN|- UIDNEXT
 	echo '* OK [UIDVALIDITY V] UIDs valid'
 	echo "* OK [UIDNEXT $4] Predicted next UID"
 	echo '* OK [HIGHESTMODSEQ M] Highest'
+	echo '* OK [MAILBOXID (I)] Mailbox id'
 }
 
 assertHas() {	# LINE: the output holds this exact line
