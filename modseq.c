@@ -56,6 +56,12 @@
 #define CT_MAGIC	"IMAPDCT1"
 #define CT_HDRSIZE	64
 #define CT_STEP		4096	/* values per fsync of the ceiling */
+/*
+ * The same for EMAILID numbers, smaller: they have 32 bits, and every
+ * process that opens the store alone (a delivery, often) skips what is
+ * left below the ceiling.
+ */
+#define CT_EMAIL_STEP	64
 #define CT_MARGIN	65536	/* added to values recovered from mailboxes */
 
 enum { CT_BYTE_TAKE = 0, CT_BYTE_ALIVE = 1 };
@@ -397,6 +403,7 @@ ct_take(struct counter *c, int email, uint64_t n, uint64_t limit)
 {
 	struct ctrhdr	 h;
 	uint64_t	*next, *ceiling, v = 0;
+	uint64_t	 step = email ? CT_EMAIL_STEP : CT_STEP;
 	int		 e;
 
 	if (ct_begin(c, &h) == -1)
@@ -404,14 +411,14 @@ ct_take(struct counter *c, int email, uint64_t n, uint64_t limit)
 	next = email ? &h.email_next : &h.next;
 	ceiling = email ? &h.email_ceiling : &h.ceiling;
 	v = *next > 0 ? *next : 1;
-	if (n > limit - CT_STEP || v > limit - CT_STEP - n) {
+	if (n > limit - step || v > limit - step - n) {
 		errno = EOVERFLOW;
 		v = 0;
 		goto out;
 	}
 	if (v + n > *ceiling) {
 		/* Make the new ceiling durable before any value below it. */
-		*ceiling = v + n + CT_STEP;
+		*ceiling = v + n + step;
 		*next = v;
 		if (ct_write(c->fd, &h) == -1 || fdatasync(c->fd) == -1) {
 			v = 0;

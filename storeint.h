@@ -1,8 +1,9 @@
 /*
  * storeint.h: what the store files (store.c, names.c, index.c,
- * keywords.c, view.c, sync.c, write.c, cache.c, compact.c) share and no
- * other file sees: the index header, the open index files, struct store
- * and struct mailbox, and the helpers each file exports to the others.
+ * keywords.c, view.c, sync.c, write.c, cache.c, compact.c, objectid.c)
+ * share and no other file sees: the index header, the open index files,
+ * struct store and struct mailbox, and the helpers each file exports to
+ * the others.
  *
  * The layout and the reasons behind it are in imapd-store(5); in short:
  *
