@@ -19,20 +19,22 @@
  *	byte 2	exclusive during a namespace change (taken by store.c)
  *
  * "next" is written on every call but only fsynced when the ceiling
- * moves (EMAILID numbers, RFC 8474 5.1, are taken the same way from
- * email_next and email_ceiling, which a store older than them has as 0): after a power loss the first process to open the store (the one
+ * moves: after a power loss the first process to open the store (the one
  * that gets byte 1 exclusively) jumps next to the ceiling, so no value
  * that may have been handed out is ever handed out again (RFC 7162
- * section 3.1.2 wants mod-sequences to only grow).
+ * section 3.1.2 wants mod-sequences to only grow). EMAILID numbers (RFC
+ * 8474 5.1) are taken the same way from email_next and email_ceiling,
+ * which a counter older than them has as 0.
  *
  * The file itself can be lost or damaged (deleted, cut short, zeroed,
  * replaced by an old copy). Then the values are recovered from the
  * mailboxes, through the store's floor function: past the largest
- * HIGHESTMODSEQ, UIDVALIDITY and EMAILID number in use, plus CT_MARGIN for values that
- * running processes took and had not yet written. A damaged header is
- * recovered under byte 0 (so two processes cannot recover differently),
- * a stale one by the process that opens the store alone; a process
- * whose file was deleted or renamed over takes nothing more from it.
+ * HIGHESTMODSEQ, UIDVALIDITY and EMAILID number in use, plus CT_MARGIN
+ * for values that running processes took and had not yet written. A
+ * damaged header is recovered under byte 0 (so two processes cannot
+ * recover differently), a stale one by the process that opens the store
+ * alone; a process whose file was deleted or renamed over takes nothing
+ * more from it.
  */
 
 #include <sys/types.h>

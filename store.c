@@ -808,10 +808,11 @@ sweep(struct store *st)
 
 /*
  * The counter's floor (modseq_floor_fn): the largest HIGHESTMODSEQ,
- * UIDVALIDITY and EMAILID number of every mailbox directory, those being created or deleted
- * included. Headers are read without a lock; one written meanwhile fails
- * its sum and is read again. A header that stays damaged belongs to a
- * mailbox nobody can open, and is passed over.
+ * UIDVALIDITY and EMAILID number of every mailbox directory, those
+ * being created or deleted included. Headers are read without a lock;
+ * one written meanwhile fails its sum and is read again. A header that
+ * stays damaged belongs to a mailbox nobody can open, and is passed
+ * over.
  */
 static int
 box_floor(void *arg, uint64_t *modseq_r, uint32_t *uidvalidity_r,
