@@ -396,64 +396,85 @@ modseq_close(struct counter *c)
 }
 
 /*
- * Take n values from the pair next, ceiling of the header: the first is
- * returned (next, or 1 while next is 0), 0 with errno on failure. The
- * ceiling, past the last value, must stay at most limit.
+ * Take n values of one sequence of h (mod-sequences, or EMAILID numbers
+ * if email): the first is returned (next, or 1 while next is 0), 0 with
+ * EOVERFLOW when the ceiling would pass limit. Only h changes: *sync_r
+ * is set when the ceiling moved, which must be on disk before any value
+ * below it is handed out.
  */
 static uint64_t
-ct_take(struct counter *c, int email, uint64_t n, uint64_t limit)
+ct_take(struct ctrhdr *h, int email, uint64_t n, uint64_t limit,
+    int *sync_r)
 {
-	struct ctrhdr	 h;
-	uint64_t	*next, *ceiling, v = 0;
+	uint64_t	*next = email ? &h->email_next : &h->next;
+	uint64_t	*ceiling = email ? &h->email_ceiling : &h->ceiling;
 	uint64_t	 step = email ? CT_EMAIL_STEP : CT_STEP;
-	int		 e;
+	uint64_t	 v = *next > 0 ? *next : 1;
+
+	if (n > limit - step || v > limit - step - n) {
+		errno = EOVERFLOW;
+		return 0;
+	}
+	if (v + n > *ceiling) {
+		*ceiling = v + n + step;
+		*sync_r = 1;
+	}
+	*next = v + n;
+	return v;
+}
+
+/*
+ * One mod-sequence and nids EMAILID numbers (RFC 8474 5.1; none if nids
+ * is 0, the first in *id_r) under one hold of byte 0. A moved ceiling is
+ * written and synced first, with the old next values. Returns the
+ * mod-sequence, or 0 (never a valid one) with errno.
+ */
+static uint64_t
+ct_next(struct counter *c, uint32_t nids, uint32_t *id_r)
+{
+	struct ctrhdr	 h, old;
+	uint64_t	 v, id = 0;
+	int		 sync = 0, e;
 
 	if (ct_begin(c, &h) == -1)
 		return 0;
-	next = email ? &h.email_next : &h.next;
-	ceiling = email ? &h.email_ceiling : &h.ceiling;
-	v = *next > 0 ? *next : 1;
-	if (n > limit - step || v > limit - step - n) {
-		errno = EOVERFLOW;
+	old = h;
+	/* RFC 7162 3.1: mod-sequences are 63-bit; EMAILIDs have 32 bits. */
+	if ((v = ct_take(&h, 0, 1, (uint64_t)1 << 63, &sync)) == 0 ||
+	    (nids > 0 && (id = ct_take(&h, 1, nids, (uint64_t)UINT32_MAX + 1,
+	    &sync)) == 0))
 		v = 0;
-		goto out;
-	}
-	if (v + n > *ceiling) {
-		/* Make the new ceiling durable before any value below it. */
-		*ceiling = v + n + step;
-		*next = v;
-		if (ct_write(c->fd, &h) == -1 || fdatasync(c->fd) == -1) {
+	if (v != 0 && sync) {
+		old.ceiling = h.ceiling;
+		old.email_ceiling = h.email_ceiling;
+		if (ct_write(c->fd, &old) == -1 || fdatasync(c->fd) == -1)
 			v = 0;
-			goto out;
-		}
 	}
-	*next = v + n;
-	if (ct_write(c->fd, &h) == -1)
+	if (v != 0 && ct_write(c->fd, &h) == -1)
 		v = 0;
-out:
+	if (id_r != NULL)
+		*id_r = (uint32_t)id;
 	e = errno;
 	modseq_lock(c->fd, F_UNLCK, CT_BYTE_TAKE, 0);
 	errno = e;
 	return v;
 }
 
-/* Returns the next mod-sequence, or 0 (never a valid one) with errno. */
 uint64_t
 modseq_next(struct counter *c)
 {
-	/* RFC 7162 3.1: mod-sequences are 63-bit. */
-	return ct_take(c, 0, 1, (uint64_t)1 << 63);
+	return ct_next(c, 0, NULL);
 }
 
 /*
- * n EMAILID numbers (RFC 8474 5.1), never handed out before in the
- * store: the first of them, or 0 with errno. They fit the record's 32
- * bits; past them every new message fails (EOVERFLOW).
+ * A mod-sequence and n EMAILID numbers never handed out before in the
+ * store, the first in *id_r: they fit the record's 32 bits, and past
+ * them every new message fails (EOVERFLOW).
  */
-uint32_t
-modseq_emailids(struct counter *c, uint32_t n)
+uint64_t
+modseq_next_ids(struct counter *c, uint32_t n, uint32_t *id_r)
 {
-	return (uint32_t)ct_take(c, 1, n, (uint64_t)UINT32_MAX + 1);
+	return ct_next(c, n, id_r);
 }
 
 /*

@@ -39,7 +39,8 @@ struct counter	*modseq_open(const char *dir, modseq_floor_fn *, void *arg);
 void		 modseq_close(struct counter *);
 uint64_t	 modseq_next(struct counter *);
 uint32_t	 modseq_uidvalidity(struct counter *);
-uint32_t	 modseq_emailids(struct counter *, uint32_t n);
+uint64_t	 modseq_next_ids(struct counter *, uint32_t n,
+		    uint32_t *id_r);
 int		 modseq_lock(int fd, short type, off_t byte, int wait);
 int		 modseq_log(int fd, const struct change *, size_t n);
 ssize_t		 modseq_read(int fd, off_t from, off_t to,

@@ -65,8 +65,10 @@ static const struct {
 	{ "NEW", SK_NEW, 0 },
 	{ "OLD", SK_OLD, 0 },
 	{ "RECENT", SK_RECENT, 0 },
-	/* RFC 8514 4.3: every mailbox keeps save dates (older messages
-	 * answer NIL, and are searched by INTERNALDATE, imapd(8)). */
+	/*
+	 * RFC 8514 4.3: every mailbox keeps save dates (an older store's
+	 * messages are searched by INTERNALDATE, imapd(8)).
+	 */
 	{ "SAVEDATESUPPORTED", SK_ALL, 0 },
 }, skeys_arg[] = {
 	{ "BEFORE", SK_BEFORE, 0 },

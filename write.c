@@ -137,29 +137,30 @@ append_log(struct wbox *w, uint64_t ms, uint32_t nrec, size_t n)
 /*
  * Each record's EMAILID number (RFC 8474 5.1): a copy's is its source's,
  * a new message's (or the copy of an older store's message, which has
- * none) a new one from the counter; and the save date (RFC 8514 3), now
- * for every one. The mailbox header keeps the highest number, from which
- * a lost counter is recovered.
+ * none) a new one from the counter, taken with the mod-sequence; and
+ * the save date (RFC 8514 3), now for every one. The mailbox header
+ * keeps the highest number, from which a lost counter is recovered.
  */
-static int
+static uint64_t
 append_ids(struct store *st, struct wbox *w, const struct msgin *m,
     struct rec *recs, size_t n)
 {
 	time_t		 now = time(NULL);
+	uint64_t	 ms;
 	uint32_t	 id = 0, nnew = 0;
 	size_t		 i;
 
 	for (i = 0; i < n; i++)
 		nnew += m[i].emailid == 0;
-	if (nnew > 0 && (id = modseq_emailids(st->ctr, nnew)) == 0)
-		return -1;
+	if ((ms = modseq_next_ids(st->ctr, nnew, &id)) == 0)
+		return 0;
 	for (i = 0; i < n; i++) {
 		recs[i].emailid = m[i].emailid != 0 ? m[i].emailid : id++;
 		ix_rec_set_savedate(&recs[i], now);
 		if (recs[i].emailid > w->h.emailmax)
 			w->h.emailmax = recs[i].emailid;
 	}
-	return 0;
+	return ms;
 }
 
 /*
@@ -176,8 +177,7 @@ append_records(struct store *st, struct wbox *w, const struct msgin *m,
 	size_t		 i;
 
 	/* One mod-sequence for the whole call (RFC 7162 allows equal ones). */
-	if ((ms = modseq_next(st->ctr)) == 0 ||
-	    append_ids(st, w, m, recs, n) == -1)
+	if ((ms = append_ids(st, w, m, recs, n)) == 0)
 		return -1;
 	for (i = 0; i < n; i++) {
 		recs[i].uid = uid + 1 + (uint32_t)i;
