@@ -424,13 +424,15 @@ ct_take(struct ctrhdr *h, int email, uint64_t n, uint64_t limit,
 }
 
 /*
- * One mod-sequence and nids EMAILID numbers (RFC 8474 5.1; none if nids
- * is 0, the first in *id_r) under one hold of byte 0. A moved ceiling is
- * written and synced first, with the old next values. Returns the
- * mod-sequence, or 0 (never a valid one) with errno.
+ * One mod-sequence and n EMAILID numbers (RFC 8474 5.1) never handed out
+ * before in the store, under one hold of byte 0; the first number in
+ * *id_r if n > 0. They fit the record's 32 bits: past them every new
+ * message fails (EOVERFLOW). A moved ceiling is written and synced
+ * first, with the old next values. Returns the mod-sequence, or 0 (never
+ * a valid one) with errno.
  */
-static uint64_t
-ct_next(struct counter *c, uint32_t nids, uint32_t *id_r)
+uint64_t
+modseq_next_ids(struct counter *c, uint32_t n, uint32_t *id_r)
 {
 	struct ctrhdr	 h, old;
 	uint64_t	 v, id = 0;
@@ -441,7 +443,7 @@ ct_next(struct counter *c, uint32_t nids, uint32_t *id_r)
 	old = h;
 	/* RFC 7162 3.1: mod-sequences are 63-bit; EMAILIDs have 32 bits. */
 	if ((v = ct_take(&h, 0, 1, (uint64_t)1 << 63, &sync)) == 0 ||
-	    (nids > 0 && (id = ct_take(&h, 1, nids, (uint64_t)UINT32_MAX + 1,
+	    (n > 0 && (id = ct_take(&h, 1, n, (uint64_t)UINT32_MAX + 1,
 	    &sync)) == 0))
 		v = 0;
 	if (v != 0 && sync) {
@@ -460,21 +462,11 @@ ct_next(struct counter *c, uint32_t nids, uint32_t *id_r)
 	return v;
 }
 
+/* Returns the next mod-sequence, or 0 (never a valid one) with errno. */
 uint64_t
 modseq_next(struct counter *c)
 {
-	return ct_next(c, 0, NULL);
-}
-
-/*
- * A mod-sequence and n EMAILID numbers never handed out before in the
- * store, the first in *id_r: they fit the record's 32 bits, and past
- * them every new message fails (EOVERFLOW).
- */
-uint64_t
-modseq_next_ids(struct counter *c, uint32_t n, uint32_t *id_r)
-{
-	return ct_next(c, n, id_r);
+	return modseq_next_ids(c, 0, NULL);
 }
 
 /*
