@@ -12,7 +12,7 @@ LIBS = -lcrypt
 UTILOBJS = buf.o date.o
 MIMEOBJS = mime.o envelope.o bodystructure.o mimesearch.o
 STOREOBJS = store.o names.o index.o keywords.o view.o sync.o write.o \
-	resync.o cache.o compact.o
+	resync.o cache.o compact.o objectid.o
 # The session: imapd.o and the files beside it, over the modules below.
 SESSOBJS = imapd.o log.o io.o reply.o session.o auth.o command.o \
 	mailbox.o list.o message.o fetch.o msg.o search.o deliver.o idle.o
@@ -40,6 +40,11 @@ t/storetest: t/storetest.c $(STOREOBJS) modseq.o parse.o $(UTILOBJS) \
 	$(CC) $(CFLAGS) -I. -o t/storetest t/storetest.c $(STOREOBJS) \
 	    modseq.o parse.o $(UTILOBJS)
 
+t/objidtest: t/objidtest.c $(STOREOBJS) modseq.o parse.o $(UTILOBJS) \
+	imapd.h parse.h store.h modseq.h
+	$(CC) $(CFLAGS) -I. -o t/objidtest t/objidtest.c $(STOREOBJS) \
+	    modseq.o parse.o $(UTILOBJS)
+
 t/mimetest: t/mimetest.c $(MIMEOBJS) $(UTILOBJS) imapd.h mime.h
 	$(CC) $(CFLAGS) -I. -o t/mimetest t/mimetest.c $(MIMEOBJS) $(UTILOBJS)
 
@@ -49,8 +54,8 @@ t/maxrss: t/maxrss.c
 run: imapd
 	sh t/demo.sh demo --session
 
-check: imapd t/parsetest t/storetest t/mimetest t/maxrss bench/qdrive \
-    bench/load
+check: imapd t/parsetest t/storetest t/objidtest t/mimetest t/maxrss \
+    bench/qdrive bench/load
 	sh t/run.sh
 
 bench/gen: bench/gen.c
@@ -76,7 +81,7 @@ install: imapd
 	cp man/imapd-store.5 $(DESTDIR)$(PREFIX)/share/man/man5/imapd-store.5
 
 clean:
-	rm -f imapd $(OBJS) t/parsetest t/storetest t/mimetest t/maxrss \
-	    bench/qdrive bench/load
+	rm -f imapd $(OBJS) t/parsetest t/storetest t/objidtest t/mimetest \
+	    t/maxrss bench/qdrive bench/load
 
 .PHONY: all run check bench install clean

@@ -16,9 +16,11 @@
 /*
  * The structure cache: per message one opaque blob (imapd keeps the
  * message's ENVELOPE and BODYSTRUCTURE there), appended to the file
- * "cache" as a centry and the blob, padded to 8 bytes. rec.reserved holds
- * the entry's offset + 1 (0: none). Messages never change, so an entry
- * never goes stale; one that fails its checks is not used, and the blob
+ * "cache" as a centry and the blob, padded to 8 bytes. The record holds
+ * the entry's offset + 1 (0: none) in 32 bits (ix_rec_cachepos): a
+ * cache file that would pass 4 GiB takes no more entries until the next
+ * compaction starts it again. Messages never change, so an entry never
+ * goes stale; one that fails its checks is not used, and the blob
  * is made again. Entries are collected during a command and written at
  * its end under the index write lock, with one write.
  */
@@ -130,9 +132,9 @@ store_cache_get(struct mailbox *mb, uint32_t seq, size_t *len_r)
 	uint64_t		 off;
 	uint32_t		 uid;
 
-	if (r == NULL || r->reserved == 0 || cache_open(mb) == -1)
+	if (r == NULL || ix_rec_cachepos(r) == 0 || cache_open(mb) == -1)
 		return NULL;
-	off = r->reserved - 1;
+	off = ix_rec_cachepos(r) - 1;
 	uid = r->uid;
 	if ((p = cache_bytes(mb, off, sizeof e)) == NULL)
 		return NULL;
@@ -159,6 +161,8 @@ cache_flush(struct mailbox *mb)
 	    modseq_lock(mb->ix->fd, F_WRLCK, IX_BYTE_WRITE, 1) == 0) {
 		mb_win_drop(mb);
 		if (fstat(mb->cachefd, &sb) == 0 &&
+		    mb->cbuflen < UINT32_MAX &&
+		    (uint64_t)sb.st_size < UINT32_MAX - mb->cbuflen &&
 		    st_pwrite_all(mb->cachefd, mb->cbuf, mb->cbuflen,
 		    sb.st_size) == 0) {
 			base = (uint64_t)sb.st_size;
@@ -167,7 +171,8 @@ cache_flush(struct mailbox *mb)
 
 				memcpy(&e, mb->cbuf + o, sizeof e);
 				if ((r = mb_rec(mb, mb->cpos[i])) != NULL) {
-					r->reserved = base + o + 1;
+					ix_rec_set_cachepos(r,
+					    (uint32_t)(base + o + 1));
 					mb_win_dirty(mb, mb->cpos[i]);
 				}
 				o += sizeof e + ((e.len + 7) & ~(size_t)7);

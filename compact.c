@@ -253,7 +253,7 @@ compact_live(struct compact *c, struct rec *r)
 	if (copy_msg(c->oldfd, c->dfd, r, &c->off, c->oldsize, c->buf,
 	    COMPACT_BUFSZ) == -1)
 		return -1;
-	r->reserved = 0;	/* the cache starts again */
+	ix_rec_set_cachepos(r, 0);	/* the cache starts again */
 	ix_rec_seal(r);
 	if (c->seen_low == UINT32_MAX && !(r->flags & FL_SEEN))
 		c->seen_low = c->live;

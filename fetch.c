@@ -22,7 +22,8 @@
 
 enum {
 	FA_FLAGS, FA_UID, FA_INTERNALDATE, FA_SIZE, FA_MODSEQ, FA_BODY,
-	FA_ENVELOPE, FA_STRUCTURE, FA_BODYSTRUCTURE
+	FA_ENVELOPE, FA_STRUCTURE, FA_BODYSTRUCTURE, FA_EMAILID, FA_THREADID,
+	FA_SAVEDATE
 };
 enum { SEC_ALL, SEC_HEADER, SEC_TEXT, SEC_FIELDS, SEC_FIELDS_NOT, SEC_MIME };
 
@@ -179,6 +180,9 @@ fetch_att(const struct arg *a, struct fatt *f)
 		{ "ENVELOPE", FA_ENVELOPE, 0, 0, 0 },
 		{ "BODY", FA_STRUCTURE, 0, 0, 0 },
 		{ "BODYSTRUCTURE", FA_BODYSTRUCTURE, 0, 0, 0 },
+		{ "EMAILID", FA_EMAILID, 0, 0, 0 },
+		{ "THREADID", FA_THREADID, 0, 0, 0 },
+		{ "SAVEDATE", FA_SAVEDATE, 0, 0, 0 },
 	};
 	size_t i;
 
@@ -264,6 +268,30 @@ out_internaldate(int64_t t)
 	io_outf("\"%02d-%s-%04d %02d:%02d:%02d +0000\"", tm.tm_mday,
 	    date_month_name[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min,
 	    tm.tm_sec);
+}
+
+/*
+ * EMAILID and THREADID (RFC 8474 5.3; THREADID is NIL: no threads are
+ * computed, see imapd(8)), SAVEDATE (RFC 8514 4.2; NIL where the store
+ * has none, a message of an older store).
+ */
+static void
+out_objectid_savedate(int kind, const struct rec *r)
+{
+	char id[OBJECTID_SIZE];
+	int64_t t;
+
+	if (kind == FA_EMAILID) {
+		store_emailid(S.mb, r, id);
+		io_outf("EMAILID (%s)", id);
+	} else if (kind == FA_THREADID)
+		io_outs("THREADID NIL");
+	else if ((t = store_savedate(r)) == -1)
+		io_outs("SAVEDATE NIL");
+	else {
+		io_outs("SAVEDATE ");
+		out_internaldate(t);
+	}
 }
 
 static int
@@ -483,6 +511,11 @@ fetch_one(uint32_t seq, const struct fatt *f, size_t n, int seen_added,
 		case FA_BODYSTRUCTURE:
 			io_outs("BODYSTRUCTURE ");
 			out_structure(&m, B_BODYSTRUCTURE);
+			break;
+		case FA_EMAILID:
+		case FA_THREADID:
+		case FA_SAVEDATE:
+			out_objectid_savedate(f[i].kind, &r);
 			break;
 		default:
 			out_body(&f[i], &m);

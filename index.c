@@ -15,12 +15,10 @@
 
 #include "storeint.h"
 
-/* FNV-1a, 32 bits: enough to tell a torn record from a whole one. */
-uint32_t
-ix_fnv32(const void *p, size_t len)
+static uint32_t
+fnv_add(uint32_t h, const void *p, size_t len)
 {
 	const unsigned char	*s = p;
-	uint32_t		 h = 2166136261U;
 
 	while (len-- > 0) {
 		h ^= *s++;
@@ -29,25 +27,35 @@ ix_fnv32(const void *p, size_t len)
 	return h;
 }
 
+/* FNV-1a, 32 bits: enough to tell a torn record from a whole one. */
+uint32_t
+ix_fnv32(const void *p, size_t len)
+{
+	return fnv_add(2166136261U, p, len);
+}
+
 /*
  * A record's sum covers only the fields that never change in place (UID,
- * internal date, offset, size): flags, keywords, modseq and the cache
- * offset are rewritten in place, and a process killed halfway through
- * such a rewrite must not make its record look torn, or the next
- * appender would cut a message off the index.
+ * internal date, offset, size, email id, save date): flags, keywords,
+ * modseq and the cache offset are rewritten in place, and a process
+ * killed halfway through such a rewrite must not make its record look
+ * torn, or the next appender would cut a message off the index. The
+ * email id and the save date are summed only when set, so the records of
+ * an older store, zeros there, keep their sums.
  */
 static uint32_t
 rec_sum(const struct rec *r)
 {
-	const unsigned char	*p = (const unsigned char *)r;
-	size_t			 i;
-	uint32_t		 h = 2166136261U;
+	uint32_t	 h, saved;
 
-	for (i = 0; i < offsetof(struct rec, reserved); i++) {
-		if (i == offsetof(struct rec, flags))
-			i = offsetof(struct rec, internaldate);
-		h ^= p[i];
-		h *= 16777619U;
+	h = fnv_add(2166136261U, &r->uid, sizeof r->uid);
+	h = fnv_add(h, &r->internaldate, offsetof(struct rec, cache) -
+	    offsetof(struct rec, internaldate));
+	if (r->emailid != 0)
+		h = fnv_add(h, &r->emailid, sizeof r->emailid);
+	if (store_savedate(r) != -1) {
+		saved = (uint32_t)(r->cache >> 32);
+		h = fnv_add(h, &saved, sizeof saved);
 	}
 	return h;
 }
@@ -80,6 +88,48 @@ ix_rec_clamp(struct rec *r)
 		return;
 	r->internaldate = r->internaldate < DATE_MIN ? DATE_MIN : DATE_MAX;
 	ix_rec_seal(r);
+}
+
+/*
+ * rec.cache holds two values in one 64-bit word, so that a store written
+ * before the save date existed, which kept the structure cache entry's
+ * offset + 1 in the whole word, reads the same: the low 32 bits are that
+ * offset + 1 (0: none; entries past 4 GiB of cache are not recorded),
+ * the high 32 bits the save date (RFC 8514), seconds since the epoch.
+ * An older store has 0 there, or for a cache file past 4 GiB a small
+ * number: a value below SAVEDATE_MIN, a time before any imapd wrote
+ * one, means none was recorded.
+ */
+#define SAVEDATE_MIN	1767225600	/* 2026-01-01 00:00:00 UTC */
+
+uint32_t
+ix_rec_cachepos(const struct rec *r)
+{
+	return (uint32_t)(r->cache & UINT32_MAX);
+}
+
+void
+ix_rec_set_cachepos(struct rec *r, uint32_t pos)
+{
+	r->cache = (r->cache & ~(uint64_t)UINT32_MAX) | pos;
+}
+
+/* A time past 2106 does not fit: the message gets none. */
+void
+ix_rec_set_savedate(struct rec *r, time_t t)
+{
+	uint64_t v = t >= SAVEDATE_MIN && (uint64_t)t <= UINT32_MAX ?
+	    (uint64_t)t : 0;
+
+	r->cache = (r->cache & UINT32_MAX) | v << 32;
+}
+
+int64_t
+store_savedate(const struct rec *r)
+{
+	uint64_t v = r->cache >> 32;
+
+	return v >= SAVEDATE_MIN ? (int64_t)v : -1;
 }
 
 void

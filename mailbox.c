@@ -157,7 +157,7 @@ select_resync(const struct qresync *q)
 static int
 select_open(struct arg *a, int readonly, const struct qresync *q)
 {
-	char *name;
+	char *name, id[OBJECTID_SIZE];
 	uint32_t seq, n;
 
 	if ((name = session_mailbox_arg(a)) == NULL)
@@ -190,6 +190,9 @@ select_open(struct arg *a, int readonly, const struct qresync *q)
 	    store_uidnext(S.mb));
 	io_outf("* OK [HIGHESTMODSEQ %llu] Highest\r\n",
 	    (unsigned long long)store_highestmodseq(S.mb));
+	/* RFC 8474 4.2 */
+	store_mailboxid(S.mb, id);
+	io_outf("* OK [MAILBOXID (%s)] Mailbox id\r\n", id);
 	if (select_resync(q) == -1) {
 		session_unselect();
 		return reply_no_store(0);
@@ -247,11 +250,25 @@ with_mailbox(struct arg *a, int (*fn)(struct store *, const char *))
 int
 cmd_create(struct arg *a)
 {
+	struct mbstatus st;
+	char *name;
+	int r;
+
 	/* RFC 3501 6.3.3: "CREATE a/" creates a (inferiors may follow). */
 	if (a != NULL && a->type != ARG_LIST && a->len > 1 &&
 	    a->s[a->len - 1] == '/')
 		a->s[--a->len] = '\0';
-	return with_mailbox(a, store_create);
+	if ((name = session_mailbox_arg(a)) == NULL)
+		return mailbox_arg_error(a);
+	if (store_create(S.store, name) == -1)
+		r = reply_no_store(0);
+	/* RFC 8474 4.1: the new mailbox's id (read back: one more look). */
+	else if (store_status(S.store, name, &st) == 0)
+		r = reply_ok("[MAILBOXID (%s)]", st.mailboxid);
+	else
+		r = RES_OK;
+	free(name);
+	return r;
 }
 
 int
@@ -337,10 +354,13 @@ static const struct {
 	{ "HIGHESTMODSEQ", SI_REV1 | SI_REV2 },
 	/* RFC 7889 section 3: the same limit for every mailbox. */
 	{ "APPENDLIMIT", SI_REV1 | SI_REV2 },
+	/* RFC 8474 4.3: its value is no number (cmd_status). */
+	{ "MAILBOXID", SI_REV1 | SI_REV2 },
 };
 enum {
 	STATUS_MESSAGES, STATUS_RECENT, STATUS_UIDNEXT, STATUS_UIDVALIDITY,
-	STATUS_UNSEEN, STATUS_DELETED, STATUS_HIGHESTMODSEQ, STATUS_APPENDLIMIT
+	STATUS_UNSEEN, STATUS_DELETED, STATUS_HIGHESTMODSEQ, STATUS_APPENDLIMIT,
+	STATUS_MAILBOXID
 };
 #define NSTATUS	(sizeof status_items / sizeof status_items[0])
 
@@ -398,7 +418,10 @@ cmd_status(struct arg *a)
 		size_t i = status_item(it);
 		io_outs(status_items[i].name);
 		io_outs(" ");
-		io_outu(v[i]);
+		if (i == STATUS_MAILBOXID)	/* RFC 8474 4.3 */
+			io_outf("(%s)", st.mailboxid);
+		else
+			io_outu(v[i]);
 		if (it->next != NULL)
 			io_outs(" ");
 	}

@@ -9,6 +9,9 @@
  *					ever handed out
  *	24	uint32 last_uidvalidity
  *	28	padding
+ *	32	uint64 email_next	the next EMAILID number (0: 1)
+ *	40	uint64 email_ceiling	no number >= it was handed out
+ *	48	padding
  *
  * Record locks on the file (see imapd-store(5)):
  *	byte 0	exclusive while a value is taken (microseconds)
@@ -19,16 +22,19 @@
  * moves: after a power loss the first process to open the store (the one
  * that gets byte 1 exclusively) jumps next to the ceiling, so no value
  * that may have been handed out is ever handed out again (RFC 7162
- * section 3.1.2 wants mod-sequences to only grow).
+ * section 3.1.2 wants mod-sequences to only grow). EMAILID numbers (RFC
+ * 8474 5.1) are taken the same way from email_next and email_ceiling,
+ * which a counter older than them has as 0.
  *
  * The file itself can be lost or damaged (deleted, cut short, zeroed,
  * replaced by an old copy). Then the values are recovered from the
  * mailboxes, through the store's floor function: past the largest
- * HIGHESTMODSEQ and UIDVALIDITY in use, plus CT_MARGIN for values that
- * running processes took and had not yet written. A damaged header is
- * recovered under byte 0 (so two processes cannot recover differently),
- * a stale one by the process that opens the store alone; a process
- * whose file was deleted or renamed over takes nothing more from it.
+ * HIGHESTMODSEQ, UIDVALIDITY and EMAILID number in use, plus CT_MARGIN
+ * for values that running processes took and had not yet written. A
+ * damaged header is recovered under byte 0 (so two processes cannot
+ * recover differently), a stale one by the process that opens the store
+ * alone; a process whose file was deleted or renamed over takes nothing
+ * more from it.
  */
 
 #include <sys/types.h>
@@ -52,6 +58,12 @@
 #define CT_MAGIC	"IMAPDCT1"
 #define CT_HDRSIZE	64
 #define CT_STEP		4096	/* values per fsync of the ceiling */
+/*
+ * The same for EMAILID numbers, smaller: they have 32 bits, and every
+ * process that opens the store alone (a delivery, often) skips what is
+ * left below the ceiling.
+ */
+#define CT_EMAIL_STEP	64
 #define CT_MARGIN	65536	/* added to values recovered from mailboxes */
 
 enum { CT_BYTE_TAKE = 0, CT_BYTE_ALIVE = 1 };
@@ -61,7 +73,10 @@ struct ctrhdr {
 	uint64_t	 next;
 	uint64_t	 ceiling;
 	uint32_t	 last_uidvalidity;
-	unsigned char	 pad[CT_HDRSIZE - 28];
+	uint32_t	 pad0;
+	uint64_t	 email_next;
+	uint64_t	 email_ceiling;
+	unsigned char	 pad[CT_HDRSIZE - 48];
 };
 _Static_assert(sizeof(struct ctrhdr) == CT_HDRSIZE, "counter header size");
 
@@ -207,11 +222,15 @@ static int
 ct_floor(struct counter *c, struct ctrhdr *h)
 {
 	uint64_t	 ms = 0;
-	uint32_t	 uv = 0;
+	uint32_t	 uv = 0, em = 0;
 	int		 changed = 0;
 
-	if (c->floor(c->arg, &ms, &uv) == -1)
+	if (c->floor(c->arg, &ms, &uv, &em) == -1)
 		return -1;
+	if (em > 0 && h->email_next <= em) {
+		h->email_next = h->email_ceiling = (uint64_t)em + CT_MARGIN;
+		changed = 1;
+	}
 	if (ms > 0 && h->next <= ms) {
 		if (ms >= ((uint64_t)1 << 63) - CT_MARGIN) {
 			errno = EOVERFLOW;
@@ -233,7 +252,7 @@ static int
 ct_damaged(const struct ctrhdr *h)
 {
 	return memcmp(h->magic, CT_MAGIC, 8) != 0 || h->next == 0 ||
-	    h->next > h->ceiling;
+	    h->next > h->ceiling || h->email_next > h->email_ceiling;
 }
 
 /*
@@ -284,6 +303,8 @@ ct_recover(struct counter *c)
 		return -1;
 	if (h.next < h.ceiling)
 		h.next = h.ceiling;
+	if (h.email_next < h.email_ceiling)
+		h.email_next = h.email_ceiling;
 	if (ct_floor(c, &h) == -1)
 		return -1;
 	if (ct_write(c->fd, &h) == -1 || fsync(c->fd) == -1)
@@ -374,40 +395,78 @@ modseq_close(struct counter *c)
 	free(c);
 }
 
-/* Returns the next mod-sequence, or 0 (never a valid one) with errno. */
-uint64_t
-modseq_next(struct counter *c)
+/*
+ * Take n values of one sequence of h (mod-sequences, or EMAILID numbers
+ * if email): the first is returned (next, or 1 while next is 0), 0 with
+ * EOVERFLOW when the ceiling would pass limit. Only h changes: *sync_r
+ * is set when the ceiling moved, which must be on disk before any value
+ * below it is handed out.
+ */
+static uint64_t
+ct_take(struct ctrhdr *h, int email, uint64_t n, uint64_t limit,
+    int *sync_r)
 {
-	struct ctrhdr	 h;
-	uint64_t	 v = 0;
-	int		 e;
+	uint64_t	*next = email ? &h->email_next : &h->next;
+	uint64_t	*ceiling = email ? &h->email_ceiling : &h->ceiling;
+	uint64_t	 step = email ? CT_EMAIL_STEP : CT_STEP;
+	uint64_t	 v = *next > 0 ? *next : 1;
+
+	if (n > limit - step || v > limit - step - n) {
+		errno = EOVERFLOW;
+		return 0;
+	}
+	if (v + n > *ceiling) {
+		*ceiling = v + n + step;
+		*sync_r = 1;
+	}
+	*next = v + n;
+	return v;
+}
+
+/*
+ * One mod-sequence and n EMAILID numbers (RFC 8474 5.1) never handed out
+ * before in the store, under one hold of byte 0; the first number in
+ * *id_r if n > 0. They fit the record's 32 bits: past them every new
+ * message fails (EOVERFLOW). A moved ceiling is written and synced
+ * first, with the old next values. Returns the mod-sequence, or 0 (never
+ * a valid one) with errno.
+ */
+uint64_t
+modseq_next_ids(struct counter *c, uint32_t n, uint32_t *id_r)
+{
+	struct ctrhdr	 h, old;
+	uint64_t	 v, id = 0;
+	int		 sync = 0, e;
 
 	if (ct_begin(c, &h) == -1)
 		return 0;
-	v = h.next;
-	/* RFC 7162 3.1: mod-sequences are 63-bit. */
-	if (v >= ((uint64_t)1 << 63) - CT_STEP) {
-		errno = EOVERFLOW;
+	old = h;
+	/* RFC 7162 3.1: mod-sequences are 63-bit; EMAILIDs have 32 bits. */
+	if ((v = ct_take(&h, 0, 1, (uint64_t)1 << 63, &sync)) == 0 ||
+	    (n > 0 && (id = ct_take(&h, 1, n, (uint64_t)UINT32_MAX + 1,
+	    &sync)) == 0))
 		v = 0;
-		goto out;
-	}
-	if (v >= h.ceiling) {
-		/* Make the new ceiling durable before any value below it. */
-		h.ceiling = v + CT_STEP;
-		h.next = v;
-		if (ct_write(c->fd, &h) == -1 || fdatasync(c->fd) == -1) {
+	if (v != 0 && sync) {
+		old.ceiling = h.ceiling;
+		old.email_ceiling = h.email_ceiling;
+		if (ct_write(c->fd, &old) == -1 || fdatasync(c->fd) == -1)
 			v = 0;
-			goto out;
-		}
 	}
-	h.next = v + 1;
-	if (ct_write(c->fd, &h) == -1)
+	if (v != 0 && ct_write(c->fd, &h) == -1)
 		v = 0;
-out:
+	if (id_r != NULL)
+		*id_r = (uint32_t)id;
 	e = errno;
 	modseq_lock(c->fd, F_UNLCK, CT_BYTE_TAKE, 0);
 	errno = e;
 	return v;
+}
+
+/* Returns the next mod-sequence, or 0 (never a valid one) with errno. */
+uint64_t
+modseq_next(struct counter *c)
+{
+	return modseq_next_ids(c, 0, NULL);
 }
 
 /*

@@ -28,16 +28,19 @@ enum { CHANGE_FLAGS = 1, CHANGE_EXPUNGE = 2, CHANGE_APPEND = 3,
 	CHANGE_BASE = 4 };
 
 /*
- * The largest HIGHESTMODSEQ and UIDVALIDITY the store's mailboxes hold,
- * from which a lost or damaged counter is recovered (0s for none).
+ * The largest HIGHESTMODSEQ, UIDVALIDITY and EMAILID number the store's
+ * mailboxes hold, from which a lost or damaged counter is recovered (0s
+ * for none).
  */
 typedef int	 modseq_floor_fn(void *arg, uint64_t *modseq_r,
-		    uint32_t *uidvalidity_r);
+		    uint32_t *uidvalidity_r, uint32_t *emailid_r);
 
 struct counter	*modseq_open(const char *dir, modseq_floor_fn *, void *arg);
 void		 modseq_close(struct counter *);
 uint64_t	 modseq_next(struct counter *);
 uint32_t	 modseq_uidvalidity(struct counter *);
+uint64_t	 modseq_next_ids(struct counter *, uint32_t n,
+		    uint32_t *id_r);
 int		 modseq_lock(int fd, short type, off_t byte, int wait);
 int		 modseq_log(int fd, const struct change *, size_t n);
 ssize_t		 modseq_read(int fd, off_t from, off_t to,

@@ -21,7 +21,8 @@ enum {
 	SK_ALL, SK_FLAG, SK_UNFLAG, SK_KEYWORD, SK_UNKEYWORD, SK_NEW, SK_OLD,
 	SK_RECENT, SK_BEFORE, SK_ON, SK_SINCE, SK_LARGER, SK_SMALLER, SK_UID,
 	SK_SEQ, SK_NOT, SK_OR, SK_AND, SK_HEADER, SK_BODY, SK_TEXT,
-	SK_SENTBEFORE, SK_SENTON, SK_SENTSINCE, SK_MODSEQ
+	SK_SENTBEFORE, SK_SENTON, SK_SENTSINCE, SK_MODSEQ,
+	SK_SAVEDBEFORE, SK_SAVEDON, SK_SAVEDSINCE, SK_EMAILID, SK_THREADID
 };
 
 struct skey {
@@ -66,6 +67,11 @@ static const struct {
 	{ "NEW", SK_NEW, 0 },
 	{ "OLD", SK_OLD, 0 },
 	{ "RECENT", SK_RECENT, 0 },
+	/*
+	 * RFC 8514 4.3: every mailbox keeps save dates (an older store's
+	 * messages are searched by INTERNALDATE, imapd(8)).
+	 */
+	{ "SAVEDATESUPPORTED", SK_ALL, 0 },
 }, skeys_arg[] = {
 	{ "BEFORE", SK_BEFORE, 0 },
 	{ "ON", SK_ON, 0 },
@@ -78,6 +84,11 @@ static const struct {
 	{ "SENTBEFORE", SK_SENTBEFORE, 0 },
 	{ "SENTON", SK_SENTON, 0 },
 	{ "SENTSINCE", SK_SENTSINCE, 0 },
+	{ "SAVEDBEFORE", SK_SAVEDBEFORE, 0 },
+	{ "SAVEDON", SK_SAVEDON, 0 },
+	{ "SAVEDSINCE", SK_SAVEDSINCE, 0 },
+	{ "EMAILID", SK_EMAILID, 0 },
+	{ "THREADID", SK_THREADID, 0 },
 	{ "BODY", SK_BODY, 0 },
 	{ "TEXT", SK_TEXT, 0 },
 	{ "FROM", SK_HEADER, 0 },
@@ -113,6 +124,9 @@ search_arg_key(struct skey *k, const struct arg *v)
 	case SK_SENTBEFORE:
 	case SK_SENTON:
 	case SK_SENTSINCE:
+	case SK_SAVEDBEFORE:
+	case SK_SAVEDON:
+	case SK_SAVEDSINCE:
 		if (parse_date(v->s, &t) == -1)
 			return -1;
 		k->t = t;
@@ -120,6 +134,14 @@ search_arg_key(struct skey *k, const struct arg *v)
 	case SK_LARGER:
 	case SK_SMALLER:
 		return parse_number64(v->s, &k->n);
+	case SK_EMAILID:
+	case SK_THREADID:
+		/* RFC 8474 7: objectid = 1*255(ALPHA / DIGIT / "_" / "-") */
+		if (v->type != ARG_ATOM || v->len == 0 || v->len > 255 ||
+		    strspn(v->s, OBJECTID_CHARS) != v->len)
+			return -1;
+		k->str = v->s;
+		return 0;
 	case SK_KEYWORD:
 	case SK_UNKEYWORD:
 		if (!parse_is_atom(v->s, v->len))
@@ -306,16 +328,53 @@ sent_day(struct msgctx *m, int64_t *day_r)
 	return mime_sent_date(msg_header(m), day_r);
 }
 
+/* The start of t's day, UTC ("disregarding time and timezone"). */
+static int64_t
+utc_day(int64_t t)
+{
+	int64_t day = t - t % 86400;
+
+	if (t < 0 && t % 86400)
+		day -= 86400;
+	return day;
+}
+
+/*
+ * SAVEDBEFORE, SAVEDON, SAVEDSINCE (RFC 8514 4.3), by INTERNALDATE
+ * where the message has no save date (an older store's; as 4.3 says
+ * for a mailbox without them), EMAILID and THREADID (RFC 8474 6; no
+ * message has a THREADID).
+ */
+static int
+search_match_ids(const struct skey *k, const struct rec *r)
+{
+	char id[OBJECTID_SIZE];
+	int64_t day = store_savedate(r);
+
+	day = utc_day(day != -1 ? day : r->internaldate);
+	switch (k->op) {
+	case SK_SAVEDBEFORE:
+		return day < k->t;
+	case SK_SAVEDON:
+		return day == k->t;
+	case SK_SAVEDSINCE:
+		return day >= k->t;
+	case SK_EMAILID:
+		store_emailid(S.mb, r, id);
+		return strcmp(id, k->str) == 0;
+	default:	/* SK_THREADID */
+		return 0;
+	}
+}
+
 static int
 search_match(const struct skey *k, struct msgctx *m)
 {
 	uint32_t seq = m->seq;
 	const struct rec r = *session_rec(seq);
 	int64_t sent;
-	int64_t day = r.internaldate - r.internaldate % 86400;
+	int64_t day = utc_day(r.internaldate);
 
-	if (r.internaldate < 0 && r.internaldate % 86400)
-		day -= 86400;
 	switch (k->op) {
 	case SK_ALL:
 		return 1;
@@ -360,6 +419,12 @@ search_match(const struct skey *k, struct msgctx *m)
 		return sent_day(m, &sent) == 0 && sent >= k->t;
 	case SK_MODSEQ:
 		return r.modseq >= k->n;
+	case SK_SAVEDBEFORE:
+	case SK_SAVEDON:
+	case SK_SAVEDSINCE:
+	case SK_EMAILID:
+	case SK_THREADID:
+		return search_match_ids(k, &r);
 	case SK_NOT:
 		return !search_match(k->a, m);
 	case SK_OR:

@@ -731,6 +731,7 @@ store_status(struct store *st, const char *name, struct mbstatus *s)
 		goto fail;
 	s->uidvalidity = w.h.uidvalidity;
 	s->highestmodseq = w.h.highestmodseq;
+	oid_mailbox(w.h.created_modseq, s->mailboxid);
 	s->uidnext = (n > 0 && last.uid > w.h.uidmax ? last.uid :
 	    w.h.uidmax) + 1;
 	if ((buf = buf_array(NULL, WIN_RECS, sizeof *buf)) == NULL)
@@ -808,14 +809,16 @@ sweep(struct store *st)
 }
 
 /*
- * The counter's floor (modseq_floor_fn): the largest HIGHESTMODSEQ and
- * UIDVALIDITY of every mailbox directory, those being created or deleted
- * included. Headers are read without a lock; one written meanwhile fails
- * its sum and is read again. A header that stays damaged belongs to a
- * mailbox nobody can open, and is passed over.
+ * The counter's floor (modseq_floor_fn): the largest HIGHESTMODSEQ,
+ * UIDVALIDITY and EMAILID number of every mailbox directory, those
+ * being created or deleted included. Headers are read without a lock;
+ * one written meanwhile fails its sum and is read again. A header that
+ * stays damaged belongs to a mailbox nobody can open, and is passed
+ * over.
  */
 static int
-box_floor(void *arg, uint64_t *modseq_r, uint32_t *uidvalidity_r)
+box_floor(void *arg, uint64_t *modseq_r, uint32_t *uidvalidity_r,
+    uint32_t *emailid_r)
 {
 	struct store	*st = arg;
 	struct ixhdr	 h;
@@ -825,6 +828,7 @@ box_floor(void *arg, uint64_t *modseq_r, uint32_t *uidvalidity_r)
 
 	*modseq_r = 0;
 	*uidvalidity_r = 0;
+	*emailid_r = 0;
 	if ((d = name_boxdir(st)) == NULL)
 		return -1;
 	while ((de = readdir(d)) != NULL) {
@@ -846,6 +850,8 @@ box_floor(void *arg, uint64_t *modseq_r, uint32_t *uidvalidity_r)
 			*modseq_r = h.highestmodseq;
 		if (h.uidvalidity > *uidvalidity_r)
 			*uidvalidity_r = h.uidvalidity;
+		if (h.emailmax > *emailid_r)
+			*emailid_r = h.emailmax;
 	}
 	closedir(d);
 	return 0;

@@ -30,18 +30,25 @@ struct rec {
 	int64_t		 internaldate;
 	uint64_t	 offset;	/* of the message in the data file */
 	uint64_t	 size;
-	uint64_t	 reserved;
-	uint32_t	 reserved2;
-	uint32_t	 sum;		/* checksum of bytes 0-59 */
+	/* low 32 bits: structure cache entry offset + 1; high: save date */
+	uint64_t	 cache;
+	uint32_t	 emailid;	/* 0: none (an older store's message) */
+	uint32_t	 sum;		/* of the fields never rewritten */
 };
 
 struct store;
 struct mailbox;
 
+/* An OBJECTID (RFC 8474) as text, with its NUL, and its characters. */
+#define OBJECTID_SIZE	40
+#define OBJECTID_CHARS	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz" \
+			"0123456789_-"
+
 struct mbstatus {
 	uint32_t	 messages, recent, unseen, deleted;
 	uint32_t	 uidnext, uidvalidity;
 	uint64_t	 highestmodseq, size;
+	char		 mailboxid[OBJECTID_SIZE];
 };
 
 /* What another process changed, found by store_sync(). */
@@ -161,6 +168,15 @@ int		 store_changed_since(struct mailbox *, uint64_t since,
  */
 int		 store_vanished(struct mailbox *, uint64_t since,
 		    uint32_t **uids_r, size_t *n_r);
+/*
+ * OBJECTID (RFC 8474) and SAVEDATE (RFC 8514), objectid.c: the
+ * MAILBOXID of a selected mailbox, a message's EMAILID, and its save
+ * date (-1: none recorded, a message of an older store).
+ */
+void		 store_mailboxid(const struct mailbox *, char *buf_r);
+void		 store_emailid(const struct mailbox *, const struct rec *,
+		    char *buf_r);
+int64_t		 store_savedate(const struct rec *);
 int		 store_copy(struct mailbox *, const uint32_t *seqs,
 		    size_t n, const char *dest, uint32_t *uidvalidity_r,
 		    uint32_t *uids_r);

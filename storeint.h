@@ -1,8 +1,9 @@
 /*
  * storeint.h: what the store files (store.c, names.c, index.c,
- * keywords.c, view.c, sync.c, write.c, cache.c, compact.c) share and no
- * other file sees: the index header, the open index files, struct store
- * and struct mailbox, and the helpers each file exports to the others.
+ * keywords.c, view.c, sync.c, write.c, cache.c, compact.c, objectid.c)
+ * share and no other file sees: the index header, the open index files,
+ * struct store and struct mailbox, and the helpers each file exports to
+ * the others.
  *
  * The layout and the reasons behind it are in imapd-store(5); in short:
  *
@@ -32,6 +33,7 @@
 #include <dirent.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "buf.h"
 #include "imapd.h"
@@ -66,7 +68,9 @@ struct ixhdr {
 	uint32_t	 committed;
 	/* every change up to this MODSEQ was synced before this was written */
 	uint64_t	 synced;
-	char		 pad[52];
+	/* the highest EMAILID number a record here was given (0: none) */
+	uint32_t	 emailmax;
+	char		 pad[48];
 	uint32_t	 sum;
 };
 _Static_assert(sizeof(struct ixhdr) == IX_HDRSIZE, "index header size");
@@ -159,6 +163,7 @@ struct mailbox {
 	uint32_t	 unseen;	/* first seq without \Seen at SELECT */
 	uint32_t	 uidvalidity, uidnext;
 	uint64_t	 highestmodseq;
+	uint64_t	 created_modseq;	/* its MAILBOXID */
 	uint64_t	 generation;
 	int		 idlefd, idlewfd; /* IDLE's FIFO: read, own write end */
 	int		 deleted;	/* another process deleted it: told */
@@ -177,6 +182,9 @@ void		 st_reverse_u32(uint32_t *, size_t n);
 int		 st_u32_push(uint32_t **v, size_t *n, size_t *cap, uint32_t x);
 size_t		 st_u32_uniq(uint32_t *v, size_t n);
 size_t		 st_u32_lower(const uint32_t *v, size_t n, uint64_t x);
+
+/* objectid.c: a MAILBOXID from the index header's created_modseq */
+void		 oid_mailbox(uint64_t created_modseq, char *buf_r);
 
 /* sync.c: waking the sessions that IDLE on a mailbox */
 void		 sync_poke(int dirfd);
@@ -198,6 +206,10 @@ int		 name_cmp(const void *, const void *);
 uint32_t	 ix_fnv32(const void *, size_t len);
 void		 ix_rec_seal(struct rec *);
 void		 ix_rec_clamp(struct rec *);
+/* rec.cache: the structure cache entry's offset + 1 (0: none), the save date */
+uint32_t	 ix_rec_cachepos(const struct rec *);
+void		 ix_rec_set_cachepos(struct rec *, uint32_t);
+void		 ix_rec_set_savedate(struct rec *, time_t);
 struct ixf	*ix_get(struct store *, int dirfd);
 void		 ix_put(struct store *, struct ixf *);
 int		 ix_lock(struct ixf *, int dirfd, short type, off_t byte);

@@ -380,6 +380,7 @@ select_header(struct mailbox *mb, struct ixhdr *h)
 	}
 	mb->uidvalidity = h->uidvalidity;
 	mb->highestmodseq = h->highestmodseq;
+	mb->created_modseq = h->created_modseq;
 	mb->generation = h->generation;
 	mb->uidnext = h->uidmax + 1;
 	return 0;

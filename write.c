@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "storeint.h"
@@ -25,6 +26,7 @@ struct msgin {
 	uint32_t	 flags;
 	uint64_t	 keywords;
 	int64_t		 date;
+	uint32_t	 emailid;	/* COPY: the source's (0: a new one) */
 };
 
 /* An LF at p[i] that is not the end of a CRLF. */
@@ -134,6 +136,35 @@ append_log(struct wbox *w, uint64_t ms, uint32_t nrec, size_t n)
 }
 
 /*
+ * Each record's EMAILID number (RFC 8474 5.1): a copy's is its source's,
+ * a new message's (or the copy of an older store's message, which has
+ * none) a new one from the counter, taken with the mod-sequence; and
+ * the save date (RFC 8514 3), now for every one. The mailbox header
+ * keeps the highest number, from which a lost counter is recovered.
+ */
+static uint64_t
+append_ids(struct store *st, struct wbox *w, const struct msgin *m,
+    struct rec *recs, size_t n)
+{
+	time_t		 now = time(NULL);
+	uint64_t	 ms;
+	uint32_t	 id = 0, nnew = 0;
+	size_t		 i;
+
+	for (i = 0; i < n; i++)
+		nnew += m[i].emailid == 0;
+	if ((ms = modseq_next_ids(st->ctr, nnew, &id)) == 0)
+		return 0;
+	for (i = 0; i < n; i++) {
+		recs[i].emailid = m[i].emailid != 0 ? m[i].emailid : id++;
+		ix_rec_set_savedate(&recs[i], now);
+		if (recs[i].emailid > w->h.emailmax)
+			w->h.emailmax = recs[i].emailid;
+	}
+	return ms;
+}
+
+/*
  * The records after the last intact one (nrec), UIDs from uid + 1, with
  * one pwrite and one fdatasync, logged first; then the header's
  * committed count.
@@ -147,7 +178,7 @@ append_records(struct store *st, struct wbox *w, const struct msgin *m,
 	size_t		 i;
 
 	/* One mod-sequence for the whole call (RFC 7162 allows equal ones). */
-	if ((ms = modseq_next(st->ctr)) == 0)
+	if ((ms = append_ids(st, w, m, recs, n)) == 0)
 		return -1;
 	for (i = 0; i < n; i++) {
 		recs[i].uid = uid + 1 + (uint32_t)i;
@@ -949,6 +980,7 @@ copy_prepare(struct mailbox *mb, const uint32_t *seqs, size_t n,
 		m[i].seq = seqs[i];
 		m[i].flags = r->flags & FL_SYSTEM;
 		m[i].date = r->internaldate;
+		m[i].emailid = r->emailid;
 		if (copy_keywords(mb, w, km, r->keywords, &m[i].keywords) == -1)
 			return -1;
 	}

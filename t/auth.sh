@@ -102,7 +102,7 @@ a5 LOGIN testu secret
 a6 LOGOUT
 EOF
 	assertResp a1 "a1 OK LOGIN completed"
-	assertResp a2 "* CAPABILITY IMAP4rev1 LITERAL+ UIDPLUS UNSELECT IDLE ENABLE CONDSTORE QRESYNC ESEARCH SEARCHRES MOVE MULTIAPPEND APPENDLIMIT=67108864
+	assertResp a2 "* CAPABILITY IMAP4rev1 LITERAL+ UIDPLUS UNSELECT IDLE ENABLE CONDSTORE QRESYNC ESEARCH SEARCHRES MOVE MULTIAPPEND OBJECTID SAVEDATE APPENDLIMIT=67108864
 a2 OK CAPABILITY completed"
 	assertHas "a4 OK [READ-WRITE] SELECT completed"
 	assertResp a5 "a5 BAD Not allowed in this state"
@@ -288,7 +288,7 @@ testRootTakesUidGid() {
 	assertEquals "exit status" 0 "$rc"
 	assertTrue "login: $(cat "$T_TMP/out.lf")" \
 	    "grep -q '^a1 OK LOGIN completed$' '$T_TMP/out.lf'"
-	assertTrue "create" "grep -q '^a2 OK CREATE completed$' '$T_TMP/out.lf'"
+	assertTrue "create" "grep -q '^a2 OK \\[MAILBOXID ([A-Za-z0-9_-]*)\\] CREATE completed$' '$T_TMP/out.lf'"
 	assertTrue "append" "grep -q '^a3 OK \\[APPENDUID ' '$T_TMP/out.lf'"
 	assertEquals "files not owned by the user" "" \
 	    "$(find "$STORE" ! -user "${T_OWNER%:*}" -print)"

@@ -154,6 +154,7 @@ a1 OK FETCH completed"
 * OK [UIDVALIDITY V] UIDs valid
 * OK [UIDNEXT 3] Predicted next UID
 * OK [HIGHESTMODSEQ M] Highest
+* OK [MAILBOXID (I)] Mailbox id
 a2 OK [READ-ONLY] EXAMINE completed"
 	assertResp a3 "* OK [CLOSED] Previous mailbox closed
 a3 BAD Unknown SELECT parameter"

@@ -239,8 +239,8 @@ a2 CREATE ]z[
 a3 LIST "" *
 a4 SELECT x[y
 EOF
-	assertResp a1 "a1 OK CREATE completed"
-	assertResp a2 "a2 OK CREATE completed"
+	assertRespN a1 "a1 OK [MAILBOXID (I)] CREATE completed"
+	assertRespN a2 "a2 OK [MAILBOXID (I)] CREATE completed"
 	assertHas '* LIST () "/" x[y'
 	assertHas '* LIST () "/" ]z['
 	assertHas "a4 OK [READ-WRITE] SELECT completed"

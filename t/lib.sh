@@ -96,7 +96,7 @@ tearDown() {
 }
 
 # The greeting of a PREAUTH session for the test user.
-GREET_PREAUTH="* PREAUTH [CAPABILITY IMAP4rev1 LITERAL+ UIDPLUS UNSELECT IDLE ENABLE CONDSTORE QRESYNC ESEARCH SEARCHRES MOVE MULTIAPPEND APPENDLIMIT=67108864] imapd ready, logged in as $T_USER"
+GREET_PREAUTH="* PREAUTH [CAPABILITY IMAP4rev1 LITERAL+ UIDPLUS UNSELECT IDLE ENABLE CONDSTORE QRESYNC ESEARCH SEARCHRES MOVE MULTIAPPEND OBJECTID SAVEDATE APPENDLIMIT=67108864] imapd ready, logged in as $T_USER"
 # greet_limit N: the PREAUTH greeting of a session run with -l N.
 greet_limit() {
 	printf '%s\n' "$GREET_PREAUTH" | sed "s/APPENDLIMIT=[0-9]*/APPENDLIMIT=$1/"
@@ -199,12 +199,14 @@ resp() {
 }
 
 # norm: replace the values a test cannot know (UIDVALIDITY is a time,
-# HIGHESTMODSEQ depends on the store's history) by V and M.
+# HIGHESTMODSEQ and MAILBOXID depend on the store's history) by V, M
+# and I.
 norm() {
 	sed -e 's/UIDVALIDITY [0-9][0-9]*/UIDVALIDITY V/' \
 	    -e 's/\[APPENDUID [0-9][0-9]* /[APPENDUID V /' \
 	    -e 's/\[COPYUID [0-9][0-9]* /[COPYUID V /' \
-	    -e 's/HIGHESTMODSEQ [0-9][0-9]*/HIGHESTMODSEQ M/'
+	    -e 's/HIGHESTMODSEQ [0-9][0-9]*/HIGHESTMODSEQ M/' \
+	    -e 's/MAILBOXID ([A-Za-z0-9_-]*)/MAILBOXID (I)/'
 }
 
 # Assertions on the whole output or on one command's lines.
@@ -230,6 +232,7 @@ select_lines() {	# EXISTS RECENT UNSEEN|- UIDNEXT
 	echo '* OK [UIDVALIDITY V] UIDs valid'
 	echo "* OK [UIDNEXT $4] Predicted next UID"
 	echo '* OK [HIGHESTMODSEQ M] Highest'
+	echo '* OK [MAILBOXID (I)] Mailbox id'
 }
 
 assertHas() {	# LINE: the output holds this exact line

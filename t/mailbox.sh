@@ -57,6 +57,7 @@ EOF
 * OK [UIDVALIDITY V] UIDs valid
 * OK [UIDNEXT 2] Predicted next UID
 * OK [HIGHESTMODSEQ M] Highest
+* OK [MAILBOXID (I)] Mailbox id
 a2 OK [READ-ONLY] EXAMINE completed" "$(resp a2 | norm | grep -v ' RECENT$')"
 	assertTrue "RECENT line" "resp a2 | grep -q '^\* [01] RECENT$'"
 	session <<EOF
@@ -106,7 +107,7 @@ a8 DELETE INBOX
 a9 DELETE inbox
 EOF
 	assertEquals "$GREET_PREAUTH
-a1 OK CREATE completed
+a1 OK [MAILBOXID (I)] CREATE completed
 a2 NO [ALREADYEXISTS] Mailbox exists
 a3 NO [ALREADYEXISTS] Mailbox exists
 $(select_lines 0 0 - 1)

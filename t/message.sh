@@ -356,6 +356,7 @@ EOF
 * OK [UIDVALIDITY V] UIDs valid
 * OK [UIDNEXT 3] Predicted next UID
 * OK [HIGHESTMODSEQ M] Highest
+* OK [MAILBOXID (I)] Mailbox id
 a1 OK [READ-WRITE] SELECT completed"
 	assertResp a2 "* SEARCH 1
 a2 OK SEARCH completed"

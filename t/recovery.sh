@@ -104,7 +104,7 @@ a3 DELETE a/
 a4 STATUS a/ (MESSAGES)
 a5 LIST "" a
 EOF
-	assertResp a1 "a1 OK CREATE completed"
+	assertRespN a1 "a1 OK [MAILBOXID (I)] CREATE completed"
 	assertResp a2 "a2 NO [CANNOT] Invalid mailbox name"
 	assertResp a3 "a3 NO [CANNOT] Invalid mailbox name"
 	assertResp a4 "a4 NO [CANNOT] Invalid mailbox name"

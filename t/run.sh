@@ -1,8 +1,9 @@
 #!/bin/sh
 # t/run.sh: the whole test suite (make check). Runs every shunit2 suite
-# t/*.sh and the C tests t/parsetest, t/storetest and t/mimetest when built,
-# then prints one last line "N passed, N failed" and exits 1 if anything
-# failed. Run from the top of the tree, as root or as any user.
+# t/*.sh and the C tests t/parsetest, t/storetest, t/objidtest and
+# t/mimetest when built, then prints one last line "N passed, N failed"
+# and exits 1 if anything failed. Run from the top of the tree, as root
+# or as any user.
 #
 # T_VALGRIND=1 sh t/run.sh runs every imapd under valgrind. Arguments
 # name suites to run instead of all: sh t/run.sh t/idle.sh t/storetest
@@ -118,7 +119,7 @@ ctest() {
 
 # Arguments name the suites to run (sh t/run.sh t/idle.sh t/storetest);
 # none runs them all.
-[ $# -gt 0 ] || set -- t/*.sh t/parsetest t/storetest t/mimetest
+[ $# -gt 0 ] || set -- t/*.sh t/parsetest t/storetest t/objidtest t/mimetest
 for t in "$@"; do
 	case $t in
 	t/lib.sh|t/run.sh|t/demo.sh) ;;
