@@ -16,6 +16,7 @@ rev2_select_lines() {	# EXISTS UIDNEXT NAME
 	echo '* OK [UIDVALIDITY V] UIDs valid'
 	echo "* OK [UIDNEXT $2] Predicted next UID"
 	echo '* OK [HIGHESTMODSEQ M] Highest'
+	echo '* OK [MAILBOXID (I)] Mailbox id'
 }
 
 testEnable() {
