@@ -37,6 +37,7 @@
 #define NAME_LEN_MAX		1000	/* bytes in a decoded mailbox name */
 #define SEARCH_DEPTH_MAX	100	/* nested SEARCH keys */
 #define LOGIN_FAILURES_MAX	3	/* per connection, then BYE */
+#define AUTH_RESPONSE_MAX	2047	/* base64 bytes of one SASL response */
 
 /* Time to log in, counted from the start; then the client gets BYE. */
 #define TIMEOUT_PREAUTH_MS	(60 * 1000)
