@@ -155,6 +155,29 @@ a5 OK FETCH completed"
 	assertResp a7 "a7 BAD Invalid FETCH attributes"
 }
 
+# Part 1 of a message that is not multipart is its body, decoded by the
+# message's own Content-Transfer-Encoding; 7.1 is the body of the
+# message/rfc822 part 7.
+testSinglePartAndInnerMessage() {
+	{
+		echo "p1 APPEND INBOX $(litp 'Subject: one
+Content-Type: application/octet-stream
+Content-Transfer-Encoding: base64
+
+aGk=')"
+		echo "p2 APPEND INBOX $(litp "$MSG")"
+		echo "s1 SELECT INBOX"
+		echo "a1 FETCH 1 (BINARY.SIZE[1] BINARY.PEEK[1])"
+		echo "a2 FETCH 2 (BINARY.PEEK[7.1])"
+	} | session
+	assertResp a1 "* 1 FETCH (BINARY.SIZE[1] 2 BINARY[1] {2}
+hi)
+a1 OK FETCH completed"
+	assertResp a2 "* 2 FETCH (BINARY[7.1] {4}
+body)
+a2 OK FETCH completed"
+}
+
 # BINARY[] is the whole message as stored; BINARY.SIZE[] its size.
 testWholeMessage() {
 	fetch_session "FETCH 1 (RFC822.SIZE BINARY.SIZE[])" \
