@@ -865,8 +865,9 @@ mime_body(const struct mime_part *m, const char **p_r, size_t *n_r)
 }
 
 /*
- * The Content-Transfer-Encoding of a part (RFC 2045 6.1): absent is
- * 7bit; 7bit, 8bit and binary are identities (6.2).
+ * The Content-Transfer-Encoding of a part (RFC 2045 6.1), by its first
+ * token, as SEARCH always read it: absent is 7bit; 7bit, 8bit and binary
+ * are identities (6.2).
  */
 int
 mime_cte(const struct mime_part *m)
@@ -880,8 +881,6 @@ mime_cte(const struct mime_part *m)
 	s = p = mime_skip_cfws(v, e);
 	while (p < e && mime_is_token((unsigned char)*p))
 		p++;
-	if (mime_skip_cfws(p, e) != e)
-		return CTE_UNKNOWN;
 	if (mime_name_is(s, p - s, "base64"))
 		return CTE_BASE64;
 	if (mime_name_is(s, p - s, "quoted-printable"))
