@@ -1,8 +1,8 @@
 /*
  * auth.c: authentication and the privilege drop, the only code that may
- * run as root: the password file, LOGIN and AUTHENTICATE PLAIN (with its
- * base64), equal cost for unknown users, the failed-login delay and
- * limit, and becoming the user before any of its input is handled.
+ * run as root: the password file, LOGIN and AUTHENTICATE PLAIN (its
+ * response on a line of its own or as SASL-IR's initial response), equal
+ * cost for unknown users, the failed-login delay and limit, and becoming the user before any of its input is handled.
  */
 #include <ctype.h>
 #include <crypt.h>
@@ -195,62 +195,27 @@ cmd_login(struct arg *a)
 	return login(user, a->next->s);
 }
 
+/*
+ * RFC 4616: [authzid] NUL authcid NUL passwd, in base64 (b64, n bytes).
+ * The decoded bytes are reserved whole before decoding and wiped after.
+ */
 static int
-b64val(int c)
+auth_plain(const char *b64, size_t n)
 {
-	static const char tab[] =
-	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-	const char *p = c ? strchr(tab, c) : NULL;
-
-	return p ? (int)(p - tab) : -1;
-}
-
-/* Decode RFC 4648 base64; returns the length or -1. */
-static ssize_t
-b64decode(const char *s, char *dst, size_t max)
-{
-	size_t n = 0, len = strlen(s), i;
-	unsigned acc = 0;
-	int bits = 0;
-
-	if (len % 4 != 0)
-		return -1;
-	for (i = 0; i < len; i++) {
-		int v;
-		if (s[i] == '=') {
-			if (i + 2 < len || (i + 1 < len && s[i + 1] != '='))
-				return -1;
-			break;
-		}
-		if ((v = b64val((unsigned char)s[i])) < 0)
-			return -1;
-		acc = (acc << 6) | (unsigned)v;
-		bits += 6;
-		if (bits >= 8) {
-			bits -= 8;
-			if (n >= max)
-				return -1;
-			dst[n++] = (char)((acc >> bits) & 0xff);
-		}
-	}
-	return (ssize_t)n;
-}
-
-/* RFC 4616: [authzid] NUL authcid NUL passwd. */
-static int
-auth_plain(const char *b64)
-{
-	char buf[1024], *authz, *authc, *pass, *end;
-	ssize_t n;
+	struct buf d = { 0 };
+	char *authz, *authc, *pass, *end;
 	int r;
 
-	if ((n = b64decode(b64, buf, sizeof buf - 1)) < 0) {
+	if (n > AUTH_RESPONSE_MAX)
+		return reply_bad("Authentication response too long");
+	if (buf_reserve(&d, n) == -1)
+		return reply_no("[SERVERBUG] Out of memory");
+	if (buf_add_base64(&d, b64, n, 1) == -1) {
 		r = reply_bad("Invalid base64 data");
 		goto done;	/* part of it may be decoded */
 	}
-	buf[n] = '\0';
-	end = buf + n;
-	authz = buf;
+	end = d.p + d.len;
+	authz = d.p;
 	authc = authz + strlen(authz) + 1;
 	pass = authc < end ? authc + strlen(authc) + 1 : NULL;
 	if (pass == NULL || pass > end || pass + strlen(pass) != end)
@@ -261,14 +226,20 @@ auth_plain(const char *b64)
 	else
 		r = login(authc, pass);
 done:
-	buf_wipe(buf, sizeof buf);
+	buf_wipe(d.p, d.cap);
+	buf_free(&d);
 	return r;
 }
 
+/*
+ * AUTHENTICATE PLAIN, its response on the next line or, with SASL-IR
+ * (RFC 4959 3), as the second argument: "=" is an empty one. "*"
+ * cancels the exchange (RFC 3501 6.2.2).
+ */
 int
 cmd_authenticate(struct arg *a)
 {
-	char line[2048];
+	char line[AUTH_RESPONSE_MAX + 1];
 	const char *mech = session_astring(a);
 	int r;
 
@@ -277,15 +248,20 @@ cmd_authenticate(struct arg *a)
 	if (strcasecmp(mech, "PLAIN") != 0)
 		return reply_no("[CANNOT] Unsupported authentication "
 		    "mechanism");
-	if (a->next != NULL)	/* RFC 4959 initial response */
-		return auth_plain(strcmp(a->next->s, "=") ? a->next->s : "");
+	if (a->next != NULL) {
+		if (a->next->type != ARG_ATOM)
+			return reply_bad("Invalid initial response");
+		if (strcmp(a->next->s, "=") == 0)
+			return auth_plain("", 0);
+		return auth_plain(a->next->s, a->next->len);
+	}
 	io_outs("+ \r\n");
 	if (io_rawline(line, sizeof line) == -1)
 		r = reply_bad("Authentication line too long");
 	else if (strcmp(line, "*") == 0)
 		r = reply_bad("Authentication cancelled");
 	else
-		r = auth_plain(line);
+		r = auth_plain(line, strlen(line));
 	buf_wipe(line, sizeof line);	/* io_rawline fills it even on -1 */
 	return r;
 }

@@ -1,6 +1,8 @@
 /*
  * buf.c: the growable byte buffer every module builds text in, the
- * overflow-checked array reallocation, and the wipe of secrets.
+ * overflow-checked array reallocation, the wipe of secrets, and the
+ * transfer decoders (base64, quoted-printable) that MIME, FETCH BINARY
+ * and AUTHENTICATE share.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -157,4 +159,92 @@ buf_wipe(void *p, size_t n)
 
 	while (n--)
 		*v++ = 0;
+}
+
+/*
+ * Base64 (RFC 4648 4) appended to b. Forgiving (strict 0), as RFC 2045
+ * 6.8 asks of a MIME body: every byte outside the alphabet, line breaks
+ * and "=" included, is skipped. Strict, as SASL needs (RFC 4959, RFC
+ * 4422 3.1): whole groups of four, "=" only as the last one or two, and
+ * nothing outside the alphabet; -1 when the text is not that. The room
+ * is reserved first, so a secret is never left behind by a regrowth.
+ */
+int
+buf_add_base64(struct buf *b, const char *s, size_t n, int strict)
+{
+	static const char	 a[] =
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	static signed char	 val[256];
+	unsigned long		 acc = 0;
+	size_t			 i, pad = 0;
+	char			*w;
+	int			 bits = 0, v;
+
+	if (val['B'] == 0) {
+		memset(val, -1, sizeof val);
+		for (i = 0; i < 64; i++)
+			val[(unsigned char)a[i]] = (signed char)i;
+	}
+	if (strict && n % 4 != 0)
+		return -1;
+	if (buf_reserve(b, n / 4 * 3 + 3) == -1)
+		return -1;
+	w = b->p + b->len;
+	for (i = 0; i < n; i++) {
+		if ((v = val[(unsigned char)s[i]]) < 0) {
+			if (strict && (s[i] != '=' || i + 2 < n ||
+			    (++pad == 1 && i + 2 == n && s[i + 1] != '=')))
+				return -1;
+			continue;
+		}
+		if (pad > 0)
+			return -1;
+		acc = (acc << 6 | (unsigned long)v) & 0xffffff;
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			*w++ = (char)(acc >> bits & 0xff);
+		}
+	}
+	b->len = (size_t)(w - b->p);
+	b->p[b->len] = '\0';
+	return 0;
+}
+
+/*
+ * Quoted-printable (RFC 2045 6.7) appended to b; with q set, RFC 2047
+ * 4.2's Q encoding ("_" is a space). An "=" that starts no escape and no
+ * soft line break is kept, as RFC 2045 6.7 note (2) suggests.
+ */
+void
+buf_add_qp(struct buf *b, const char *s, size_t n, int q)
+{
+	size_t	 i, st = 0;
+	int	 h, l;
+	char	 t;
+
+	for (i = 0; i < n; i++) {
+		if (s[i] == '_' && q) {
+			buf_add(b, s + st, i - st);
+			buf_add(b, " ", 1);
+			st = i + 1;
+		} else if (s[i] == '=') {
+			buf_add(b, s + st, i - st);
+			if (i + 2 < n &&
+			    (h = buf_hexval((unsigned char)s[i + 1])) >= 0 &&
+			    (l = buf_hexval((unsigned char)s[i + 2])) >= 0) {
+				t = (char)(h << 4 | l);
+				buf_add(b, &t, 1);
+				i += 2;
+			} else if (i + 1 < n && s[i + 1] == '\n')
+				i += 1;		/* soft line break */
+			else if (i + 2 < n && s[i + 1] == '\r' &&
+			    s[i + 2] == '\n')
+				i += 2;
+			else
+				buf_add(b, "=", 1);
+			st = i + 1;
+		}
+	}
+	buf_add(b, s + st, n - st);
 }

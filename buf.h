@@ -1,6 +1,7 @@
 /*
  * buf.h: the one growable byte buffer, the one array growth check, the
- * one wipe and the one hex digit, for every module (buf.c).
+ * one wipe, the one hex digit and the one base64 and quoted-printable
+ * decoder, for every module (buf.c).
  */
 #ifndef BUF_H
 #define BUF_H
@@ -32,6 +33,8 @@ void	*buf_array(void *, size_t n, size_t size);
 void	*buf_grow(void *, size_t *cap, size_t n, size_t size);
 void	 buf_wipe(void *, size_t);
 int	 buf_hexval(int);
+int	 buf_add_base64(struct buf *, const char *, size_t, int strict);
+void	 buf_add_qp(struct buf *, const char *, size_t, int q);
 
 /* Inline: the MIME decoders add a byte at a time. */
 static inline int

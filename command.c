@@ -49,6 +49,8 @@ static const struct cmd cmds[] = {
 	{ "NOOP",	cmd_noop,	ALL_STATES, 0, 0, CF_EXPUNGE },
 	{ "LOGOUT",	cmd_logout,	ALL_STATES, 0, 0,
 	    CF_EXPUNGE | CF_LOGOUT },
+	/* RFC 2971 3.1: ID is valid in any state. */
+	{ "ID",		cmd_id,		ALL_STATES, 1, 1, CF_EXPUNGE },
 	{ "LOGIN",	cmd_login,	ST_NOAUTH, 2, 2, CF_EXPUNGE },
 	{ "AUTHENTICATE", cmd_authenticate, ST_NOAUTH, 1, 2, CF_EXPUNGE },
 	/* RFC 5161 3.1: ENABLE is for the authenticated state; like most
@@ -317,6 +319,73 @@ cmd_enable(struct arg *a)
 	S.utf8 |= rev2;
 	io_outf("* ENABLED%s%s%s\r\n", condstore ? " CONDSTORE" : "",
 	    qresync ? " QRESYNC" : "", rev2 ? " IMAP4rev2" : "");
+	return RES_OK;
+}
+
+/*
+ * The client's ID list (RFC 2971 3.3): strings as fields, each once
+ * (in any case), with a string or NIL as value, at most ID_PAIRS_MAX
+ * pairs, fields of ID_FIELD_MAX and values of ID_VALUE_MAX octets.
+ * Returns NULL when valid, else what is wrong.
+ */
+static const char *
+id_check(const struct arg *list)
+{
+	const struct arg *f, *g;
+	size_t n = 0;
+
+	for (f = list; f != NULL; f = f->next->next) {
+		if (f->next == NULL)
+			return "ID field without a value";
+		if (f->type != ARG_STRING || (f->next->type != ARG_STRING &&
+		    !parse_keyword_is(f->next, "NIL")))
+			return "ID fields are strings, values strings or NIL";
+		if (f->len > ID_FIELD_MAX)
+			return "ID field too long";
+		if (f->next->type == ARG_STRING && f->next->len > ID_VALUE_MAX)
+			return "ID value too long";
+		if (++n > ID_PAIRS_MAX)
+			return "Too many ID fields";
+		for (g = list; g != f; g = g->next->next)
+			if (strcasecmp(g->s, f->s) == 0)
+				return "ID field repeated";
+	}
+	return NULL;
+}
+
+/* The value the client gave to field, or "-". */
+static const char *
+id_value(const struct arg *list, const char *field)
+{
+	for (; list != NULL; list = list->next->next)
+		if (strcasecmp(list->s, field) == 0)
+			return list->next->type == ARG_STRING ?
+			    list->next->s : "-";
+	return "-";
+}
+
+/*
+ * RFC 2971: the client's name and version are logged (escaped: they
+ * are the client's bytes) and change nothing else (3). imapd names
+ * itself only: no version, system or contact that would help an
+ * attacker pick an exploit (7).
+ */
+int
+cmd_id(struct arg *a)
+{
+	const struct arg *list = a->type == ARG_LIST ? a->child : NULL;
+	const char *err;
+
+	if (a->type != ARG_LIST && !parse_keyword_is(a, "NIL"))
+		return reply_bad("ID takes a list or NIL");
+	if ((err = id_check(list)) != NULL)
+		return reply_bad("%s", err);
+	if (list != NULL)
+		log_msg(LOG_INFO, "id user=%s remote=%s name=%s version=%s",
+		    S.user ? S.user : "-", log_remote(),
+		    log_esc(id_value(list, "name")),
+		    log_esc(id_value(list, "version")));
+	io_outs("* ID (\"name\" \"imapd\")\r\n");
 	return RES_OK;
 }
 

@@ -15,6 +15,7 @@ int	 cmd_capability(struct arg *);
 int	 cmd_enable(struct arg *);
 int	 cmd_noop(struct arg *);
 int	 cmd_logout(struct arg *);
+int	 cmd_id(struct arg *);
 /* auth.c */
 int	 cmd_login(struct arg *);
 int	 cmd_authenticate(struct arg *);

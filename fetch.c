@@ -1,7 +1,7 @@
 /*
  * fetch.c: FETCH: its attributes parsed (sections, partial ranges,
  * macros), and each message's answer written, with \Seen set where a
- * body is fetched without .PEEK.
+ * body is fetched without .PEEK; BINARY's decoded parts (RFC 3516).
  */
 #include <ctype.h>
 #include <stdio.h>
@@ -10,6 +10,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "buf.h"
 #include "date.h"
 #include "imapd.h"
 #include "mime.h"
@@ -23,7 +24,7 @@
 enum {
 	FA_FLAGS, FA_UID, FA_INTERNALDATE, FA_SIZE, FA_MODSEQ, FA_BODY,
 	FA_ENVELOPE, FA_STRUCTURE, FA_BODYSTRUCTURE, FA_EMAILID, FA_THREADID,
-	FA_SAVEDATE
+	FA_SAVEDATE, FA_BINARY, FA_BINARY_SIZE
 };
 enum { SEC_ALL, SEC_HEADER, SEC_TEXT, SEC_FIELDS, SEC_FIELDS_NOT, SEC_MIME };
 
@@ -142,6 +143,30 @@ fetch_section(const char *s, size_t n, struct fatt *f)
 	return -1;
 }
 
+/*
+ * BINARY[part]<partial>, BINARY.PEEK[...] and BINARY.SIZE[part] (RFC
+ * 3516 4.2): part numbers only (section-binary), no partial for SIZE.
+ */
+static int
+fetch_binary_att(const char *s, size_t plen, const char *sec, size_t n,
+    const char *partial, struct fatt *f)
+{
+	f->kind = FA_BINARY;
+	if (plen == 11 && strncasecmp(s, "BINARY.PEEK", 11) == 0)
+		f->peek = 1;
+	else if (plen == 11 && strncasecmp(s, "BINARY.SIZE", 11) == 0)
+		f->kind = FA_BINARY_SIZE;
+	else if (plen != 6 || strncasecmp(s, "BINARY", 6) != 0)
+		return -1;
+	snprintf(f->name, sizeof f->name, "%s",
+	    f->kind == FA_BINARY ? "BINARY" : "BINARY.SIZE");
+	if (section_path(sec, n, f) != n)
+		return -1;
+	if (f->kind == FA_BINARY_SIZE && *partial != '\0')
+		return -1;
+	return fetch_partial(partial, f);
+}
+
 static int
 fetch_body_att(const char *s, struct fatt *f)
 {
@@ -151,6 +176,9 @@ fetch_body_att(const char *s, struct fatt *f)
 	f->kind = FA_BODY;
 	if (lb == NULL || (rb = strrchr(lb, ']')) == NULL)
 		return -1;
+	if (plen >= 6 && strncasecmp(s, "BINARY", 6) == 0)
+		return fetch_binary_att(s, plen, lb + 1, (size_t)(rb - lb - 1),
+		    rb + 1, f);
 	if (plen == 9 && strncasecmp(s, "BODY.PEEK", 9) == 0)
 		f->peek = 1;
 	else if (plen != 4 || strncasecmp(s, "BODY", 4) != 0)
@@ -446,6 +474,84 @@ out_body(const struct fatt *f, struct msgctx *m)
 	free(sel);
 }
 
+/* The part BINARY names; NULL for the whole message or no such part. */
+static const struct mime_part *
+binary_part(const struct fatt *f, struct msgctx *m)
+{
+	return f->depth == 0 ? NULL : mime_find(msg_root(m), f->path, f->depth);
+}
+
+/*
+ * BINARY[...] and BINARY.SIZE[...]: the part decoded (checked before
+ * by binary_check). BINARY[] is the whole message as stored: a message
+ * as a whole has no transfer encoding to remove. No such part is an
+ * empty string, as for BODY.
+ */
+static void
+out_binary(const struct fatt *f, struct msgctx *m)
+{
+	const struct mime_part *part = binary_part(f, m);
+	struct buf d = { 0 };
+	const char *p = "";
+	size_t n = 0, o;
+
+	if (f->depth == 0) {
+		msg_bytes(m);
+		p = m->p;
+		n = m->len;
+	} else if (part != NULL) {
+		mime_binary(part, &d);
+		if (d.oom)
+			log_die(EXIT_TEMP, "out of memory");
+		p = d.p ? d.p : "";
+		n = d.len;
+	}
+	out_section_name(f);
+	io_outs(" ");
+	if (f->kind == FA_BINARY_SIZE)
+		io_outu(n);
+	else {
+		if (f->partial) {
+			o = f->origin < n ? f->origin : n;
+			p += o;
+			n = n - o < f->count ? n - o : f->count;
+		}
+		io_binary_literal(p, n);
+	}
+	buf_free(&d);
+}
+
+/*
+ * Whether every BINARY item can be answered for every message, before
+ * any is answered: a part imapd cannot decode fails the whole command
+ * (RFC 3516 4.3), and so does one that is no leaf (RFC 9051 6.4.5).
+ */
+static int
+binary_check(const uint32_t *seqs, size_t n, const struct fatt *f,
+    size_t nf)
+{
+	const struct mime_part *part;
+	struct msgctx m;
+	size_t i, j;
+	int r = 0;
+
+	for (i = 0; i < n && r == 0; i++) {
+		msg_init(&m, seqs[i]);
+		for (j = 0; j < nf && r == 0; j++)
+			if ((f[j].kind == FA_BINARY ||
+			    f[j].kind == FA_BINARY_SIZE) &&
+			    (part = binary_part(&f[j], &m)) != NULL)
+				r = mime_binary(part, NULL);
+		msg_done(&m);
+	}
+	if (r == MIME_UNKNOWN_CTE)
+		return reply_no("[UNKNOWN-CTE] Cannot decode the "
+		    "Content-Transfer-Encoding of a part");
+	if (r == MIME_NOT_LEAF)
+		return reply_no("BINARY of a multipart or message part");
+	return RES_OK;
+}
+
 /*
  * uid_first: UID FETCH without UID asked (RFC 3501 6.4.8); modseq_first:
  * MODSEQ not asked but CONDSTORE enabled (RFC 7162 3.1, as example 12
@@ -516,6 +622,10 @@ fetch_one(uint32_t seq, const struct fatt *f, size_t n, int seen_added,
 		case FA_THREADID:
 		case FA_SAVEDATE:
 			out_objectid_savedate(f[i].kind, &r);
+			break;
+		case FA_BINARY:
+		case FA_BINARY_SIZE:
+			out_binary(&f[i], &m);
 			break;
 		default:
 			out_body(&f[i], &m);
@@ -651,7 +761,7 @@ cmd_fetch(struct arg *a)
 	uint32_t *seqs;
 	uint8_t *added;
 	size_t i, n, nf;
-	int seen = 0, has_uid = 0, modseq = 0, r;
+	int seen = 0, has_uid = 0, modseq = 0, binary = 0, r;
 
 	if (fetch_modifiers(a->next->next, &fm) == -1)
 		return reply_bad("Invalid FETCH modifier");
@@ -666,7 +776,14 @@ cmd_fetch(struct arg *a)
 	for (i = 0; i < nf; i++) {
 		has_uid |= f[i].kind == FA_UID;
 		modseq |= f[i].kind == FA_MODSEQ;
-		seen |= f[i].kind == FA_BODY && !f[i].peek;
+		seen |= (f[i].kind == FA_BODY || f[i].kind == FA_BINARY) &&
+		    !f[i].peek;
+		binary |= f[i].kind == FA_BINARY || f[i].kind == FA_BINARY_SIZE;
+	}
+	if (binary && (r = binary_check(seqs, n, f, nf)) != RES_OK) {
+		free(seqs);
+		fatts_free(f, nf);
+		return r;
 	}
 	/* RFC 7162 3.1: MODSEQ and CHANGEDSINCE enable CONDSTORE. */
 	if (modseq || fm.changedsince)

@@ -37,7 +37,12 @@
 #define PARAMS_MAX		64	/* parameters in one MIME field */
 #define NAME_LEN_MAX		1000	/* bytes in a decoded mailbox name */
 #define SEARCH_DEPTH_MAX	100	/* nested SEARCH keys */
+/* RFC 2971 3.3: what a client's ID list may hold. */
+#define ID_PAIRS_MAX		30
+#define ID_FIELD_MAX		30	/* octets in a field name */
+#define ID_VALUE_MAX		1024	/* octets in a value */
 #define LOGIN_FAILURES_MAX	3	/* per connection, then BYE */
+#define AUTH_RESPONSE_MAX	2047	/* base64 bytes of one SASL response */
 
 /* Time to log in, counted from the start; then the client gets BYE. */
 #define TIMEOUT_PREAUTH_MS	(60 * 1000)

@@ -189,6 +189,18 @@ io_text_literal(const char *p, size_t n)
 	io_out(p, n);
 }
 
+/*
+ * Decoded content (FETCH BINARY): a literal8 when it holds a NUL, else a
+ * plain literal, as RFC 3516 4.3 asks, so that "~{" tells a client there
+ * are NULs without a scan.
+ */
+void
+io_binary_literal(const char *p, size_t n)
+{
+	io_outf("%s{%zu}\r\n", memchr(p, '\0', n) != NULL ? "~" : "", n);
+	io_out(p, n);
+}
+
 /* A string the way RFC 3501 section 4 allows: atom, quoted or literal. */
 void
 io_astring(const char *s)

@@ -863,3 +863,87 @@ mime_body(const struct mime_part *m, const char **p_r, size_t *n_r)
 	*p_r = m->body;
 	*n_r = m->bodylen;
 }
+
+/*
+ * The Content-Transfer-Encoding of a part (RFC 2045 6.1), by its first
+ * token, as SEARCH always read it: absent is 7bit; 7bit, 8bit and binary
+ * are identities (6.2).
+ */
+int
+mime_cte(const struct mime_part *m)
+{
+	const char	*v, *s, *p, *e;
+	size_t		 n;
+
+	if (!mime_hdr_get(m, "content-transfer-encoding", &v, &n))
+		return CTE_IDENTITY;
+	e = v + n;
+	s = p = mime_skip_cfws(v, e);
+	while (p < e && mime_is_token((unsigned char)*p))
+		p++;
+	if (mime_name_is(s, p - s, "base64"))
+		return CTE_BASE64;
+	if (mime_name_is(s, p - s, "quoted-printable"))
+		return CTE_QP;
+	if (mime_name_is(s, p - s, "7bit") || mime_name_is(s, p - s, "8bit") ||
+	    mime_name_is(s, p - s, "binary"))
+		return CTE_IDENTITY;
+	return CTE_UNKNOWN;
+}
+
+/* Bare LF in b from byte start on become CRLF. */
+static void
+crlf_from(struct buf *b, size_t start)
+{
+	struct buf	 t = { 0 };
+	size_t		 i, s = start;
+
+	for (i = start; i < b->len; i++)
+		if (b->p[i] == '\n' && (i == 0 || b->p[i - 1] != '\r')) {
+			if (t.p == NULL)
+				buf_add(&t, b->p, start);
+			buf_add(&t, b->p + s, i - s);
+			buf_add(&t, "\r", 1);
+			s = i;
+		}
+	if (t.p == NULL)
+		return;
+	buf_add(&t, b->p + s, b->len - s);
+	if (t.oom)
+		b->oom = 1;
+	free(b->p);
+	*b = t;
+}
+
+/*
+ * A leaf part's body with its transfer encoding removed, appended to o
+ * (FETCH BINARY, RFC 3516 4.2; RFC 9051 6.4.5). Text goes out with CRLF
+ * line ends, however it was stored or encoded (RFC 3516 6). With o
+ * NULL, only whether it can be done. Returns 0, MIME_NOT_LEAF for a multipart or message part, MIME_UNKNOWN_CTE for
+ * an encoding imapd cannot undo.
+ */
+int
+mime_binary(const struct mime_part *m, struct buf *o)
+{
+	struct ctype	 ct;
+	size_t		 start;
+	int		 cte;
+
+	if (m->kind != MK_LEAF)
+		return MIME_NOT_LEAF;
+	if ((cte = mime_cte(m)) == CTE_UNKNOWN)
+		return MIME_UNKNOWN_CTE;
+	if (o == NULL)
+		return 0;
+	start = o->len;
+	if (cte == CTE_BASE64)
+		buf_add_base64(o, m->body, m->bodylen, 0);
+	else if (cte == CTE_QP)
+		buf_add_qp(o, m->body, m->bodylen, 0);
+	else
+		buf_add(o, m->body, m->bodylen);
+	mime_ctype_get(m, &ct);
+	if (mime_name_is(ct.type, ct.tlen, "text"))
+		crlf_from(o, start);
+	return 0;
+}

@@ -28,6 +28,11 @@ void		 mime_header(const struct mime_part *, const char **p_r,
 		    size_t *n_r);
 void		 mime_body(const struct mime_part *, const char **p_r,
 		    size_t *n_r);
+/* mime_binary's failures */
+#define MIME_UNKNOWN_CTE	(-1)
+#define MIME_NOT_LEAF		(-2)
+struct buf;
+int		 mime_binary(const struct mime_part *, struct buf *);
 int		 mime_search_header(const struct mime_part *,
 		    const char *field, const char *needle);
 struct mime_text;

@@ -86,6 +86,12 @@ struct ctype {
 
 void	 mime_ctype_get(const struct mime_part *, struct ctype *);
 
+/* --------------------------------------------- mime.c: transfer encoding */
+
+enum { CTE_IDENTITY, CTE_BASE64, CTE_QP, CTE_UNKNOWN };
+
+int	 mime_cte(const struct mime_part *);
+
 /* ------------------------------------------------------ envelope.c */
 
 void	 env_text(struct buf *, const struct mime_part *, const char *name,

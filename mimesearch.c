@@ -148,75 +148,6 @@ to_utf8(struct buf *o, const char *cs, size_t csn, const char *s, size_t n)
 		o->len = start;
 }
 
-static void
-b64_decode(struct buf *o, const char *s, size_t n)
-{
-	static const char	 a[] =
-	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-	static signed char	 val[256];
-	unsigned long		 acc = 0;
-	size_t			 i;
-	char			*w;
-	int			 bits = 0, v;
-
-	if (val['B'] == 0) {
-		memset(val, -1, sizeof val);
-		for (i = 0; i < 64; i++)
-			val[(unsigned char)a[i]] = (signed char)i;
-	}
-	if (buf_reserve(o, n / 4 * 3 + 3) == -1)
-		return;
-	w = o->p + o->len;
-	/* Anything outside the alphabet (line breaks, "=") is skipped. */
-	for (i = 0; i < n; i++) {
-		if ((v = val[(unsigned char)s[i]]) < 0)
-			continue;
-		acc = (acc << 6 | (unsigned long)v) & 0xffffff;
-		bits += 6;
-		if (bits >= 8) {
-			bits -= 8;
-			*w++ = (char)(acc >> bits & 0xff);
-		}
-	}
-	o->len = w - o->p;
-	o->p[o->len] = '\0';
-}
-
-/* RFC 2045 6.7; with q set, RFC 2047 4.2's Q ("_" is a space). */
-static void
-qp_decode(struct buf *o, const char *s, size_t n, int q)
-{
-	size_t	 i, st = 0;
-	int	 h, l;
-	char	 t;
-
-	for (i = 0; i < n; i++) {
-		if (s[i] == '_' && q) {
-			buf_add(o, s + st, i - st);
-			buf_add(o, " ", 1);
-			st = i + 1;
-		} else if (s[i] == '=') {
-			buf_add(o, s + st, i - st);
-			if (i + 2 < n &&
-			    (h = buf_hexval((unsigned char)s[i + 1])) >= 0 &&
-			    (l = buf_hexval((unsigned char)s[i + 2])) >= 0) {
-				t = (char)(h << 4 | l);
-				buf_add(o, &t, 1);
-				i += 2;
-			} else if (i + 1 < n && s[i + 1] == '\n')
-				/* soft line break */
-				i += 1;
-			else if (i + 2 < n && s[i + 1] == '\r' &&
-			    s[i + 2] == '\n')
-				i += 2;
-			else
-				buf_add(o, "=", 1);
-			st = i + 1;
-		}
-	}
-	buf_add(o, s + st, n - st);
-}
-
 /* One encoded word "=?cs?e?text?=" at p (RFC 2047 2); 0 if not one. */
 static size_t
 ew_decode(struct buf *o, const char *p, const char *e)
@@ -243,9 +174,9 @@ ew_decode(struct buf *o, const char *p, const char *e)
 		return 0;
 	end = q2 + 2;
 	if (enc == 'B')
-		b64_decode(&raw, q1 + 3, q2 - (q1 + 3));
+		buf_add_base64(&raw, q1 + 3, q2 - (q1 + 3), 0);
 	else
-		qp_decode(&raw, q1 + 3, q2 - (q1 + 3), 1);
+		buf_add_qp(&raw, q1 + 3, q2 - (q1 + 3), 1);
 	/* RFC 2231 5: "charset*language". */
 	star = memchr(cs, '*', q1 - cs);
 	to_utf8(o, cs, (star ? star : q1) - cs, raw.p ? raw.p : "", raw.len);
@@ -441,37 +372,30 @@ mime_search_cached(const char *f, size_t n, const char *field,
 	return found;
 }
 
-/* A leaf body, transfer-decoded and in UTF-8, into o. */
+/*
+ * A leaf body, transfer-decoded and in UTF-8, into o. An encoding imapd
+ * does not know is searched as it is stored.
+ */
 static void
 body_decode(struct buf *o, const struct mime_part *m)
 {
 	struct buf	 t = { 0 };
 	struct ctype	 ct;
 	struct plist	 l = { 0 };
-	const char	*v, *cs = NULL, *s, *p, *e;
-	size_t		 n, csn = 0;
-	int		 enc = 0;
+	const char	*cs = NULL;
+	size_t		 csn = 0;
+	int		 enc = mime_cte(m);
 
-	if (mime_hdr_get(m, "content-transfer-encoding", &v, &n)) {
-		e = v + n;
-		s = p = mime_skip_cfws(v, e);
-		while (p < e && mime_is_token((unsigned char)*p))
-			p++;
-		if (mime_name_is(s, p - s, "base64"))
-			enc = 'B';
-		else if (mime_name_is(s, p - s, "quoted-printable"))
-			enc = 'Q';
-	}
 	mime_ctype_get(m, &ct);
 	if (ct.rest != NULL && mime_name_is(ct.type, ct.tlen, "text")) {
 		mime_params_parse(&l, ct.rest, ct.end);
 		cs = mime_param_val(&l, "charset", &csn);
 	}
-	if (enc == 'B')
-		b64_decode(&t, m->body, m->bodylen);
-	else if (enc == 'Q')
-		qp_decode(&t, m->body, m->bodylen, 0);
-	if (enc != 0)
+	if (enc == CTE_BASE64)
+		buf_add_base64(&t, m->body, m->bodylen, 0);
+	else if (enc == CTE_QP)
+		buf_add_qp(&t, m->body, m->bodylen, 0);
+	if (enc == CTE_BASE64 || enc == CTE_QP)
 		to_utf8(o, cs, csn, t.p ? t.p : "", t.len);
 	else
 		to_utf8(o, cs, csn, m->body, m->bodylen);

@@ -96,12 +96,16 @@ tearDown() {
 }
 
 # The greeting of a PREAUTH session for the test user.
-GREET_PREAUTH="* PREAUTH [CAPABILITY IMAP4rev1 LITERAL+ UIDPLUS UNSELECT IDLE ENABLE CONDSTORE QRESYNC ESEARCH SEARCHRES MOVE MULTIAPPEND OBJECTID SAVEDATE APPENDLIMIT=67108864] imapd ready, logged in as $T_USER"
+# The capabilities before and after login (session.h CAPS_PRE, CAPS_AUTH).
+CAPS_PRE="IMAP4rev1 LITERAL+ ID SASL-IR AUTH=PLAIN"
+# After login APPENDLIMIT names the -l limit, here the default (RFC 7889).
+CAPS_AUTH="IMAP4rev1 LITERAL+ UIDPLUS UNSELECT IDLE ENABLE CONDSTORE QRESYNC ESEARCH SEARCHRES MOVE MULTIAPPEND OBJECTID SAVEDATE BINARY ID APPENDLIMIT=67108864"
+GREET_PREAUTH="* PREAUTH [CAPABILITY $CAPS_AUTH] imapd ready, logged in as $T_USER"
 # greet_limit N: the PREAUTH greeting of a session run with -l N.
 greet_limit() {
 	printf '%s\n' "$GREET_PREAUTH" | sed "s/APPENDLIMIT=[0-9]*/APPENDLIMIT=$1/"
 }
-GREET_OK="* OK [CAPABILITY IMAP4rev1 LITERAL+ AUTH=PLAIN] imapd ready"
+GREET_OK="* OK [CAPABILITY $CAPS_PRE] imapd ready"
 
 # run_imapd ARGS...: imapd as the test user, logging to stderr.
 run_imapd() {
@@ -247,6 +251,42 @@ assertHasNot() {	# LINE
 		fail "unexpected line '$1' in:
 $(cat "$OUT")"
 	fi
+}
+
+# ------------------------------------------------ password-file mode
+#
+# t/auth.sh and t/id.sh run imapd -p with these.
+
+# mkhash PASSWORD SALT: a SHA-512 crypt(3) hash.
+mkhash() {
+	if command -v openssl >/dev/null 2>&1; then
+		openssl passwd -6 -salt "$2" "$1"
+	elif command -v mkpasswd >/dev/null 2>&1; then
+		mkpasswd -m sha-512 -S "$2" "$1"
+	else
+		perl -e 'print crypt($ARGV[0], "\$6\$$ARGV[1]\$"), "\n"' "$1" "$2"
+	fi
+}
+
+# b64 TEXT: base64 of TEXT with \0 for NUL (printf %b).
+b64() {
+	printf '%b' "$1" | base64 | tr -d '\n'
+}
+
+# A password file for user testu (password "secret") and user other
+# (password "other pw"), stores $STORE and $STORE.other; uid and gid
+# fields as given ($1 $2), empty by default.
+mkpasswdfile() {
+	PW=$STORE.passwd
+	mkdir -p "$STORE.other"
+	[ -n "$T_OWNER" ] && chown "$T_OWNER" "$STORE.other"
+	{
+		echo "testu:$(mkhash secret saltsalt):${1:-}:${2:-}:$STORE"
+		echo "other:$(mkhash "other pw" pepper12):${1:-}:${2:-}:$STORE.other"
+	} >"$PW"
+	chmod 600 "$PW"
+	[ -n "$T_OWNER" ] && chown "$T_OWNER" "$PW"
+	return 0
 }
 
 # ------------------------------------------------ step-by-step sessions
