@@ -246,6 +246,29 @@ kwm_get(const struct mailbox *mb, const struct rec *r, struct kwset *ks)
 }
 
 /*
+ * Compaction: kwmore.new with the n entries (sealed here) of the live
+ * records, synced; compact_switch renames it over "kwmore".
+ */
+int
+kwm_rewrite(int dirfd, struct kwment *v, size_t n)
+{
+	size_t	 i;
+	int	 fd, r = -1;
+
+	if (n == 0)
+		return 0;
+	for (i = 0; i < n; i++)
+		kwm_seal(&v[i]);
+	if ((fd = openat(dirfd, "kwmore.new", O_WRONLY | O_CREAT | O_TRUNC |
+	    O_NOFOLLOW | O_CLOEXEC, 0600)) == -1)
+		return -1;
+	if (st_pwrite_all(fd, v, n * sizeof *v, 0) == 0 && fsync(fd) == 0)
+		r = 0;
+	st_closefd(&fd);
+	return r;
+}
+
+/*
  * Append n entries, sealed here, and sync them; the caller holds byte 0
  * exclusive and writes the records that use them only after. A torn
  * tail (part of an entry) is cut off first; whole entries are never

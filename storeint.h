@@ -239,6 +239,7 @@ void		 kwm_locked(struct kwmore *, int locked);
 int		 kwm_get(const struct mailbox *, const struct rec *,
 		    struct kwset *);
 int		 kwm_append(int dirfd, struct kwment *, size_t n);
+int		 kwm_rewrite(int dirfd, struct kwment *, size_t n);
 
 /* view.c: a selected mailbox's window of records and its view */
 struct rec	*mb_rec(const struct mailbox *, uint32_t pos);

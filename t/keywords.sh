@@ -207,7 +207,7 @@ a9 OK SEARCH completed"
 b1 OK SEARCH completed"
 }
 
-# After EXPUNGE and the compaction at LOGOUT, the keywords stay with their
+# After EXPUNGE and the compaction at CLOSE, the keywords stay with their
 # messages.
 testCompaction() {
 	{
@@ -218,13 +218,16 @@ testCompaction() {
 		echo "a4 STORE 3:4 +FLAGS.SILENT (\\Deleted $(kws 201 300))"
 		echo "a5 STORE 5 +FLAGS.SILENT ($(kws 301 400) k1)"
 		echo "a6 EXPUNGE"
-		echo "a7 LOGOUT"
+		echo "a7 CLOSE"
 	} | session
 	assertResp a6 "* 4 EXPUNGE
 * 3 EXPUNGE
 * 2 EXPUNGE
 a6 OK EXPUNGE completed"
 	assertTrue "compacted" "[ -s $STORE/box/INBOX/expunged ]"
+	# Five entries before; the two of live messages after (136 bytes each).
+	assertEquals "kwmore compacted" 272 \
+	    "$(wc -c <"$STORE/box/INBOX/kwmore" | tr -d ' ')"
 	session <<EOF
 a1 SELECT INBOX
 a2 FETCH 1:* (UID FLAGS)

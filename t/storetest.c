@@ -24,6 +24,7 @@
 #include "modseq.h"
 #include "parse.h"
 #include "store.h"
+#include "storeint.h"
 
 static int	 npass, nfail;
 static char	 dir[PATH_MAX];
@@ -981,6 +982,109 @@ test_torn(struct store *st)
 		store_unselect(mb);
 }
 
+/* ------------------------------------------------------------ kwmore */
+
+/* The keywords of message seq as bits, k0 .. k(n - 1) named by number. */
+static int
+kw_is(struct mailbox *mb, uint32_t seq, const int *bits, size_t n)
+{
+	struct kwset	 want, got;
+	const struct rec *r;
+	size_t		 i;
+
+	memset(&want, 0, sizeof want);
+	for (i = 0; i < n; i++)
+		kwset_add(&want, (size_t)bits[i]);
+	return (r = store_rec(mb, seq)) != NULL &&
+	    store_rec_keywords(mb, r, &got) == 0 &&
+	    memcmp(&want, &got, sizeof want) == 0;
+}
+
+/* STORE +FLAGS of the keywords bits on message seq. */
+static int
+kw_store(struct mailbox *mb, uint32_t seq, const int *bits, size_t n)
+{
+	struct kwset	 ks;
+	size_t		 i;
+
+	memset(&ks, 0, sizeof ks);
+	for (i = 0; i < n; i++)
+		kwset_add(&ks, (size_t)bits[i]);
+	return store_flags(mb, &seq, 1, STORE_ADD, 0, &ks);
+}
+
+/* Bytes appended to a file as they are. */
+static void
+add_bytes(const char *file, const void *p, size_t len)
+{
+	int	 fd;
+
+	if ((fd = open(path("%s", file), O_WRONLY | O_APPEND)) == -1 ||
+	    write(fd, p, len) != (ssize_t)len)
+		die(file);
+	close(fd);
+}
+
+/*
+ * "kwmore" after a crash: a garbage entry and a torn one at its end (a
+ * writer killed during its write), and a whole entry whose record was
+ * never written (killed between the two): no message is lost, no
+ * keyword changes, and the next writer cuts the torn part off.
+ */
+static void
+test_kwmore_torn(struct store *st)
+{
+	static const int k0_65[] = { 0, 65 }, k66[] = { 66 }, k67[] = { 67 },
+	    k66_67[] = { 66, 67 };
+	struct mailbox	*a, *b;
+	struct kwment	 orphan;
+	struct kwset	 ks;
+	struct stat	 sb;
+	struct sync	 sy;
+	unsigned char	 junk[136];
+	char		 name[16];
+	int		 i;
+
+	store_create(st, "kwtorn");
+	append_text(st, "kwtorn", "m1\r\n", NULL);
+	append_text(st, "kwtorn", "m2\r\n", NULL);
+	if ((a = store_select(st, "kwtorn", 0)) == NULL)
+		die("select kwtorn");
+	for (i = 0; i < 70; i++) {
+		snprintf(name, sizeof name, "k%d", i);
+		if (store_keyword(a, name, 1) != i)
+			die("store_keyword");
+	}
+	ok(kw_store(a, 1, k0_65, 2) == 0 && kw_store(a, 2, k66, 1) == 0 &&
+	    kw_is(a, 1, k0_65, 2) && kw_is(a, 2, k66, 1),
+	    "keywords past 63 set and read back");
+	memset(junk, 0xab, sizeof junk);
+	add_bytes("box/kwtorn/kwmore", junk, sizeof junk);	/* whole */
+	memset(&ks, 0, sizeof ks);
+	kwset_add(&ks, 68);
+	kwm_entry(&orphan, store_rec(a, 1)->uid, &ks);
+	orphan.modseq = store_rec(a, 1)->modseq + 1000;
+	orphan.sum = ix_fnv32(&orphan, offsetof(struct kwment, sum));
+	add_bytes("box/kwtorn/kwmore", &orphan, sizeof orphan);
+	add_bytes("box/kwtorn/kwmore", junk, 50);
+	b = store_select(st, "kwtorn", 1);
+	ok(b != NULL && store_exists(b) == 2 && kw_is(b, 1, k0_65, 2) &&
+	    kw_is(b, 2, k66, 1),
+	    "a torn kwmore: every message and keyword as before");
+	ok(kw_store(a, 2, k67, 1) == 0 &&
+	    stat(path("box/kwtorn/kwmore"), &sb) == 0 &&
+	    sb.st_size == 5 * 136, "the next writer cuts the torn entry off");
+	/* (The same process: the sync reports no change of its own.) */
+	if (b != NULL && store_sync(b, 1, &sy) == 0) {
+		ok(kw_is(b, 2, k66_67, 2) && kw_is(b, 1, k0_65, 2),
+		    "another view reads the new entry, not the orphan");
+		store_sync_free(&sy);
+	} else
+		ok(0, "sync");
+	store_unselect(b);
+	store_unselect(a);
+}
+
 /* ------------------------------------------------------------ dense */
 
 #define M2	"Subject: 2\r\n\r\nbody 2\r\n"
@@ -1823,6 +1927,7 @@ main(void)
 	test_readback(st);
 	test_two_views(st);
 	test_torn(st);
+	test_kwmore_torn(st);
 	test_torn_middle(st);
 	test_half_deleted(st);
 	test_copy_new_keyword(st);
