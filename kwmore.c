@@ -30,7 +30,7 @@ struct kwmore {
 	struct kwment	*v;		/* the entries read so far */
 	uint32_t	*prev;		/* per entry: its UID's previous one */
 	size_t		 n, cap;
-	uint32_t	*tab;		/* UID -> its last entry + 1 (0: none) */
+	uint32_t	*tab;		/* UID -> last entry + 1 (0: none) */
 	size_t		 tabcap;	/* a power of 2, at most half full */
 	off_t		 off;		/* whole entries read */
 	int		 locked;	/* byte 0 held: read without locking */

@@ -901,11 +901,12 @@ test_flags_if(struct store *st)
 	if (store_sync(a, 1, &sy) == 0)
 		store_sync_free(&sy);
 	memset(fb, 0, sizeof fb);
-	ok(store_flags_if(b, seqs, 1, STORE_ADD, FL_FLAGGED, NULL, m, fb) == 0 &&
-	    fb[0] == 0, "+FLAGS \\Flagged passes over the \\Seen change");
+	ok(store_flags_if(b, seqs, 1, STORE_ADD, FL_FLAGGED, NULL, m,
+	    fb) == 0 && fb[0] == 0,
+	    "+FLAGS \\Flagged passes over the \\Seen change");
 	memset(fb, 0, sizeof fb);
-	ok(store_flags_if(b, seqs + 1, 1, STORE_SET, FL_DRAFT, NULL, m, fb) == 0 &&
-	    fb[0] == 1 && !(store_rec(b, 2)->flags & FL_DRAFT),
+	ok(store_flags_if(b, seqs + 1, 1, STORE_SET, FL_DRAFT, NULL, m,
+	    fb) == 0 && fb[0] == 1 && !(store_rec(b, 2)->flags & FL_DRAFT),
 	    "FLAGS fails on a changed message");
 	memset(fb, 0, sizeof fb);
 	ok(store_flags_if(b, seqs, 2, STORE_ADD, FL_ANSWERED, NULL, 0, fb) ==
