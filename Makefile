@@ -11,8 +11,8 @@ LIBS = -lcrypt
 
 UTILOBJS = buf.o date.o
 MIMEOBJS = mime.o envelope.o bodystructure.o mimesearch.o
-STOREOBJS = store.o names.o index.o keywords.o view.o sync.o write.o \
-	resync.o cache.o compact.o objectid.o
+STOREOBJS = store.o names.o index.o keywords.o kwmore.o view.o sync.o \
+	write.o resync.o cache.o compact.o objectid.o
 # The session: imapd.o and the files beside it, over the modules below.
 SESSOBJS = imapd.o log.o io.o reply.o session.o auth.o command.o \
 	mailbox.o list.o message.o fetch.o msg.o search.o deliver.o idle.o

@@ -35,6 +35,7 @@ unlink_stale(int dirfd, uint64_t gen)
 	snprintf(keep, sizeof keep, "data.%llu", (unsigned long long)gen);
 	unlinkat(dirfd, "index.new", 0);
 	unlinkat(dirfd, "changes.new", 0);
+	unlinkat(dirfd, "kwmore.new", 0);
 	if ((fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
 		return;
 	if ((d = fdopendir(fd)) == NULL) {
@@ -148,6 +149,8 @@ struct compact {
 	off_t		 ioff, xoff;	/* where out and xv go */
 	struct rec	*in, *out;
 	struct xent	*xv;
+	struct kwment	*kv;		/* "kwmore" entries of live records */
+	size_t		 nk, capk;
 	uint32_t	 nout, nx;	/* waiting in out and in xv */
 	uint32_t	 live, seen_low;
 	uint32_t	*tpos;		/* old positions of tombstones */
@@ -246,12 +249,35 @@ compact_tomb(struct compact *c, const struct rec *r, uint32_t pos)
 	return compact_put_tombs(c);
 }
 
+/* The "kwmore" entry a live record keeps, as kwmore.new will hold it. */
+static int
+compact_kwmore(struct mailbox *mb, struct compact *c, struct rec *r)
+{
+	struct kwset	 ks;
+	struct kwment	*v;
+
+	if (!(r->flags & FL_KWMORE))
+		return 0;
+	if (kwm_get(mb, r, &ks) == -1)
+		return -1;
+	if (!kwset_more(&ks)) {		/* its entry is lost: say so */
+		r->flags &= ~(uint32_t)FL_KWMORE;
+		return 0;
+	}
+	if ((v = buf_grow(c->kv, &c->capk, c->nk, sizeof *v)) == NULL)
+		return -1;
+	c->kv = v;
+	kwm_entry(&c->kv[c->nk], r->uid, &ks);
+	c->kv[c->nk++].modseq = r->modseq;
+	return 0;
+}
+
 /* A live message goes to data.G+1, its record to index.new. */
 static int
-compact_live(struct compact *c, struct rec *r)
+compact_live(struct mailbox *mb, struct compact *c, struct rec *r)
 {
 	if (copy_msg(c->oldfd, c->dfd, r, &c->off, c->oldsize, c->buf,
-	    COMPACT_BUFSZ) == -1)
+	    COMPACT_BUFSZ) == -1 || compact_kwmore(mb, c, r) == -1)
 		return -1;
 	ix_rec_set_cachepos(r, 0);	/* the cache starts again */
 	ix_rec_seal(r);
@@ -280,7 +306,7 @@ compact_copy(struct mailbox *mb, struct compact *c)
 			if (c->in[k].flags & FL_EXPUNGED)
 				r = compact_tomb(c, &c->in[k], i + k);
 			else
-				r = compact_live(c, &c->in[k]);
+				r = compact_live(mb, c, &c->in[k]);
 			if (r == -1)
 				return -1;
 		}
@@ -406,7 +432,8 @@ compact_write(struct mailbox *mb, struct compact *c, uint64_t newgen,
 		return -1;
 	if (c->n > 0 && last->uid > c->h.uidmax)
 		c->h.uidmax = last->uid;
-	if (compact_copy(mb, c) == -1 || compact_log(mb, c, newgen) == -1)
+	if (compact_copy(mb, c) == -1 || compact_log(mb, c, newgen) == -1 ||
+	    kwm_rewrite(mb->dirfd, c->kv, c->nk) == -1)
 		return -1;
 	if (fsync(c->dfd) == -1 || fsync(c->xfd) == -1)
 		return -1;
@@ -415,7 +442,7 @@ compact_write(struct mailbox *mb, struct compact *c, uint64_t newgen,
 
 /* Rename index.new over index, the step that switches. */
 static int
-compact_switch(struct mailbox *mb)
+compact_switch(struct mailbox *mb, const struct compact *c)
 {
 	/* "expunged" may be new: its name must not be lost with the switch. */
 	if (fsync(mb->dirfd) == -1)
@@ -429,6 +456,15 @@ compact_switch(struct mailbox *mb)
 	 */
 	if (renameat(mb->dirfd, "changes.new", mb->dirfd, "changes") == -1)
 		return -1;
+	/*
+	 * "kwmore" holds an entry for each live record of either index: the
+	 * old index with the new file (a crash between) misses only those
+	 * of tombstones. No live record with keywords past 63: no file.
+	 */
+	if (c->nk > 0 ? renameat(mb->dirfd, "kwmore.new", mb->dirfd,
+	    "kwmore") == -1 : (unlinkat(mb->dirfd, "kwmore", 0) == -1 &&
+	    errno != ENOENT))
+		return -1;
 	return renameat(mb->dirfd, "index.new", mb->dirfd, "index");
 }
 
@@ -440,6 +476,7 @@ compact_end(struct mailbox *mb, struct compact *c, int done,
 	if (!done && c->dfd != -1) {
 		unlinkat(mb->dirfd, "index.new", 0);
 		unlinkat(mb->dirfd, "changes.new", 0);
+		unlinkat(mb->dirfd, "kwmore.new", 0);
 		unlinkat(mb->dirfd, newname, 0);
 	}
 	st_closefd(&c->dfd);
@@ -449,6 +486,7 @@ compact_end(struct mailbox *mb, struct compact *c, int done,
 	free(c->in);
 	free(c->out);
 	free(c->xv);
+	free(c->kv);
 	free(c->tpos);
 	free(c->buf);
 }
@@ -479,6 +517,7 @@ compact_run(struct mailbox *mb)
 	c.seen_low = UINT32_MAX;
 	if (compact_lock(mb, &c, &last) == -1)
 		return;
+	kwm_locked(mb->kwm, 1);		/* byte 0 is held */
 	if (compact_alloc(&c) == -1)
 		goto out;
 	unlink_stale(mb->dirfd, c.h.generation);
@@ -488,13 +527,14 @@ compact_run(struct mailbox *mb)
 	snprintf(newname, sizeof newname, "data.%llu",
 	    (unsigned long long)newgen);
 	if (compact_write(mb, &c, newgen, &last) == -1 ||
-	    compact_switch(mb) == -1)
+	    compact_switch(mb, &c) == -1)
 		goto out;
 	done = 1;
 	/* The old data goes only once the switch is sure to stay. */
 	if (fsync(mb->dirfd) == 0)
 		unlinkat(mb->dirfd, oldname, 0);
 out:
+	kwm_locked(mb->kwm, 0);
 	compact_end(mb, &c, done, newname);
 }
 

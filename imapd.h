@@ -27,7 +27,7 @@
 #define PAREN_DEPTH_MAX		32
 #define ARGS_MAX		10000	/* tokens in one command */
 #define SEQSET_MAX		10000	/* ranges in one sequence set */
-#define KEYWORDS_MAX		64	/* user keywords per mailbox */
+#define KEYWORDS_MAX		1000	/* user keywords per mailbox */
 #define KEYWORD_LEN_MAX		1000	/* bytes in a keyword's name */
 #define LOCK_WAIT_SECS		10	/* then the command gets NO */
 #define CHLOG_KEEP		4096	/* change log entries a compaction */

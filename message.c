@@ -94,19 +94,19 @@ cmd_expunge(struct arg *a)
  * or the reply that refuses the STORE.
  */
 static int
-keyword_bits(const char **kw, size_t n, int create, uint64_t *bits_r)
+keyword_bits(const char **kw, size_t n, int create, struct kwset *bits_r)
 {
 	size_t i, unknown = 0;
 	int b;
 
-	*bits_r = 0;
+	memset(bits_r, 0, sizeof *bits_r);
 	for (i = 0; create && i < n; i++)
 		unknown += store_keyword(S.mb, kw[i], 0) < 0;
 	if (unknown > KEYWORDS_MAX - store_nkeywords(S.mb))
 		return reply_no("[LIMIT] Too many keywords");
 	for (i = 0; i < n; i++) {
 		if ((b = store_keyword(S.mb, kw[i], create)) >= 0)
-			*bits_r |= (uint64_t)1 << b;
+			kwset_add(bits_r, (size_t)b);
 		else if (create || store_errcode(S.store) != ENOENT)
 			return store_errcode(S.store) == EINVAL ?
 			    reply_bad("Invalid flag") : reply_no_store(0);
@@ -230,7 +230,8 @@ cmd_store(struct arg *a)
 	const struct arg *fl, *item = a->next;
 	const char **kw;
 	uint32_t *seqs, sys;
-	uint64_t bits, max;
+	struct kwset bits;
+	uint64_t max;
 	uint8_t *failed = NULL;
 	size_t i, n, nkw;
 	int mode, silent, mods, r = RES_OK;
@@ -266,7 +267,7 @@ cmd_store(struct arg *a)
 	else if ((r = keyword_bits(kw, nkw, mode != STORE_REMOVE, &bits)) !=
 	    RES_OK)
 		;	/* refused */
-	else if (store_flags_if(S.mb, seqs, n, mode, sys, bits, max,
+	else if (store_flags_if(S.mb, seqs, n, mode, sys, &bits, max,
 	    failed) == -1)
 		r = reply_no_store(0);
 	/* New keywords: FLAGS announces them before a FETCH shows them. */

@@ -28,7 +28,7 @@ enum {
 struct skey {
 	int		 op;
 	uint32_t	 flag;
-	uint64_t	 bits;		/* keywords (0: unknown) */
+	int		 bit;		/* keyword (-1: unknown) */
 	int64_t		 t;
 	uint64_t	 n;
 	struct seqset	 set;
@@ -105,7 +105,6 @@ static int
 search_arg_key(struct skey *k, const struct arg *v)
 {
 	time_t t;
-	int b;
 
 	if (v == NULL || v->type == ARG_LIST)
 		return -1;
@@ -147,8 +146,7 @@ search_arg_key(struct skey *k, const struct arg *v)
 		if (!parse_is_atom(v->s, v->len))
 			return -1;
 		/* An unknown keyword is set on no message. */
-		b = store_keyword(S.mb, v->s, 0);
-		k->bits = b >= 0 ? (uint64_t)1 << b : 0;
+		k->bit = store_keyword(S.mb, v->s, 0);
 		return 0;
 	default:	/* SK_UID; "$" too (RFC 5182 2.2, example 3) */
 		return session_uidset(v->s, session_last_uid(), &k->set);
@@ -367,6 +365,20 @@ search_match_ids(const struct skey *k, const struct rec *r)
 	}
 }
 
+/* Keyword bit of the selected mailbox on record r (-1: none is). */
+static int
+has_keyword(const struct rec *r, int bit)
+{
+	struct kwset kw;
+
+	if (bit < 64)
+		return bit >= 0 && ((r->keywords >> bit) & 1);
+	if (!(r->flags & FL_KWMORE))
+		return 0;
+	session_keywords(r, &kw);
+	return kwset_has(&kw, (size_t)bit);
+}
+
 static int
 search_match(const struct skey *k, struct msgctx *m)
 {
@@ -383,9 +395,9 @@ search_match(const struct skey *k, struct msgctx *m)
 	case SK_UNFLAG:
 		return (r.flags & k->flag) == 0;
 	case SK_KEYWORD:
-		return (r.keywords & k->bits) != 0;
+		return has_keyword(&r, k->bit);
 	case SK_UNKEYWORD:
-		return (r.keywords & k->bits) == 0;
+		return !has_keyword(&r, k->bit);
 	case SK_NEW:
 		return store_is_recent(S.mb, seq) && !(r.flags & FL_SEEN);
 	case SK_OLD:

@@ -77,6 +77,14 @@ session_rec(uint32_t seq)
 	return r;
 }
 
+/* The keywords of r, a record of the selected mailbox. */
+void
+session_keywords(const struct rec *r, struct kwset *kw)
+{
+	if (store_rec_keywords(S.mb, r, kw) == -1)
+		log_die(EXIT_TEMP, "read keywords: %s", store_error(S.store));
+}
+
 static const char *const sysflags[] = {
 	"\\Answered", "\\Flagged", "\\Deleted", "\\Seen", "\\Draft"
 };
@@ -85,7 +93,7 @@ static const uint32_t sysflag_bits[] = {
 };
 
 static void
-out_flaglist(uint32_t flags, uint64_t kw, int recent)
+out_flaglist(uint32_t flags, const struct kwset *kw, int recent)
 {
 	const char *sep = "";
 	size_t i;
@@ -102,12 +110,15 @@ out_flaglist(uint32_t flags, uint64_t kw, int recent)
 		io_outs("\\Recent");
 		sep = " ";
 	}
-	for (i = 0; kw != 0 && i < store_nkeywords(S.mb); i++)
-		if (kw & ((uint64_t)1 << i)) {
+	for (i = 0; i < store_nkeywords(S.mb); i++) {
+		if (kw->w[i / 64] == 0)
+			i |= 63;	/* none in this word: the next */
+		else if (kwset_has(kw, i)) {
 			io_outs(sep);
 			io_outs(store_keyword_name(S.mb, i));
 			sep = " ";
 		}
+	}
 	io_out(")", 1);
 }
 
@@ -115,10 +126,12 @@ void
 session_out_flags(uint32_t seq)
 {
 	const struct rec *r = session_rec(seq);
+	struct kwset kw;
 
+	session_keywords(r, &kw);
 	/* RFC 9051 2.3.2: \Recent is IMAP4rev1's only. */
 	io_outs("FLAGS ");
-	out_flaglist(r->flags & FL_SYSTEM, r->keywords,
+	out_flaglist(r->flags & FL_SYSTEM, &kw,
 	    !S.rev2 && store_is_recent(S.mb, seq));
 }
 

@@ -53,6 +53,7 @@ const char	*session_astring(const struct arg *);
 char		*session_mailbox_arg(const struct arg *);
 void		 session_out_mailbox(const char *name);
 const struct rec *session_rec(uint32_t seq);
+void		 session_keywords(const struct rec *, struct kwset *);
 void		 session_out_flags(uint32_t seq);
 void		 session_out_mailbox_flags(void);
 void		 session_out_modseq(uint32_t seq);

@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "imapd.h"
 #include "parse.h"
 
 /* System flags as stored; FL_EXPUNGED marks a tombstone. */
@@ -19,13 +20,36 @@
 #define FL_DELETED	0x08
 #define FL_DRAFT	0x10
 #define FL_SYSTEM	0x1f
+#define FL_KWMORE	0x4000	/* keywords past 63: in "kwmore" */
 #define FL_EXPUNGED	0x8000
+
+/*
+ * The keywords of a message: bit i is keyword i of the mailbox. w[0] is
+ * the record's field; the other words live in the file "kwmore" for the
+ * records that have FL_KWMORE (imapd-store(5)).
+ */
+#define KW_WORDS	((KEYWORDS_MAX + 63) / 64)
+struct kwset {
+	uint64_t	 w[KW_WORDS];
+};
+
+static inline int
+kwset_has(const struct kwset *ks, size_t bit)
+{
+	return (ks->w[bit / 64] >> (bit % 64)) & 1;
+}
+
+static inline void
+kwset_add(struct kwset *ks, size_t bit)
+{
+	ks->w[bit / 64] |= (uint64_t)1 << (bit % 64);
+}
 
 /* One index record, 64 bytes, host byte order (see imapd-store(5)). */
 struct rec {
 	uint32_t	 uid;
 	uint32_t	 flags;
-	uint64_t	 keywords;	/* bit i: keyword i of the mailbox */
+	uint64_t	 keywords;	/* bit i: keyword i, i < 64 */
 	uint64_t	 modseq;
 	int64_t		 internaldate;
 	uint64_t	 offset;	/* of the message in the data file */
@@ -119,6 +143,9 @@ uint64_t	 store_highestmodseq(const struct mailbox *);
 int		 store_held_modseq(struct mailbox *, uint64_t *low_r);
 const struct rec *store_rec(const struct mailbox *, uint32_t seq);
 /* the first message whose UID is at least uid; store_exists + 1 if none */
+/* the keywords of a record of the selected mailbox (store_rec's) */
+int		 store_rec_keywords(const struct mailbox *, const struct rec *,
+		    struct kwset *);
 uint32_t	 store_seq_at_uid(const struct mailbox *, uint32_t uid);
 const char	*store_data(struct mailbox *, uint32_t seq, size_t max,
 		    size_t *len_r);
@@ -141,7 +168,8 @@ int		 store_idle_begin(struct mailbox *);
 void		 store_idle_end(struct mailbox *);
 void		 store_sync_free(struct sync *);
 int		 store_flags(struct mailbox *, const uint32_t *seqs,
-		    size_t n, int mode, uint32_t flags, uint64_t keywords);
+		    size_t n, int mode, uint32_t flags,
+		    const struct kwset *keywords);
 /*
  * only where MODSEQ <= max (RFC 7162 3.1.3); failed[i] (if not NULL) is
  * STORE_FAILED where not, STORE_GHOST where another process expunged it
@@ -150,8 +178,9 @@ int		 store_flags(struct mailbox *, const uint32_t *seqs,
 #define STORE_GHOST	2
 #define STORE_ALWAYS	UINT64_MAX
 int		 store_flags_if(struct mailbox *, const uint32_t *seqs,
-		    size_t n, int mode, uint32_t flags, uint64_t keywords,
-		    uint64_t max, uint8_t *failed);
+		    size_t n, int mode, uint32_t flags,
+		    const struct kwset *keywords, uint64_t max,
+		    uint8_t *failed);
 /* *seqs_r descending; *uids_r (if uids_r is not NULL) their UIDs, ascending */
 int		 store_expunge(struct mailbox *, const struct seqset *uids,
 		    uint32_t **seqs_r, size_t *n_r, uint32_t **uids_r);

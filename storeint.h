@@ -14,6 +14,8 @@
  *	DIR/box/ENC/data.G	message bytes, append-only
  *	DIR/box/ENC/changes	change log (struct change), append-only
  *	DIR/box/ENC/keywords	keyword names, line i = bit i
+ *	DIR/box/ENC/kwmore	keywords past 63 (struct kwment),
+ *				append-only
  *	DIR/box/ENC/cache	structure cache, append-only
  *	DIR/box/ENC/expunged	tombstones moved out of the index
  *				by compaction
@@ -76,6 +78,15 @@ struct ixhdr {
 _Static_assert(sizeof(struct ixhdr) == IX_HDRSIZE, "index header size");
 _Static_assert(sizeof(struct rec) == 64, "record size");
 _Static_assert(sizeof(struct change) == 24, "change record size");
+
+/* An entry of "kwmore": keywords 64 and up of record (uid, modseq). */
+struct kwment {
+	uint64_t	 modseq;
+	uint64_t	 w[KW_WORDS - 1];
+	uint32_t	 uid;
+	uint32_t	 sum;		/* checksum of the bytes before */
+};
+_Static_assert(sizeof(struct kwment) == 136, "kwmore entry size");
 
 struct ixf {				/* one open index file */
 	int		 fd;
@@ -158,6 +169,7 @@ struct mailbox {
 	struct range	*recent;
 	size_t		 nrecent;
 	struct kwlist	 kw;
+	struct kwmore	*kwm;		/* "kwmore" as read so far */
 	size_t		 kwtold;
 	uint32_t	 told;		/* EXISTS the client knows */
 	uint32_t	 unseen;	/* first seq without \Seen at SELECT */
@@ -229,6 +241,17 @@ int		 kw_load(int fd, struct kwlist *);
 int		 kw_find(const struct kwlist *, const char *name);
 int		 kw_add(int fd, struct kwlist *, const char *name);
 int		 kw_open_load(int dirfd, struct kwlist *, int *fd_r);
+
+/* kwmore.c: keywords past 63 */
+int		 kwset_more(const struct kwset *);
+void		 kwm_entry(struct kwment *, uint32_t uid, const struct kwset *);
+struct kwmore	*kwm_new(void);
+void		 kwm_free(struct kwmore *);
+void		 kwm_locked(struct kwmore *, int locked);
+int		 kwm_get(const struct mailbox *, const struct rec *,
+		    struct kwset *);
+int		 kwm_append(int dirfd, struct kwment *, size_t n);
+int		 kwm_rewrite(int dirfd, struct kwment *, size_t n);
 
 /* view.c: a selected mailbox's window of records and its view */
 struct rec	*mb_rec(const struct mailbox *, uint32_t pos);

@@ -305,6 +305,7 @@ mb_free(struct mailbox *mb)
 	st_closefd(&mb->idlewfd);
 	st_closefd(&mb->dirfd);
 	kw_free(&mb->kw);
+	kwm_free(mb->kwm);
 	free(mb->view);
 	free(mb->pend);
 	free(mb->recent);
@@ -319,6 +320,7 @@ select_alloc(struct store *st, int readonly)
 
 	if ((mb = calloc(1, sizeof *mb)) == NULL ||
 	    (mb->rs = calloc(1, sizeof *mb->rs)) == NULL ||
+	    (mb->kwm = kwm_new()) == NULL ||
 	    (mb->rs->win = buf_array(NULL, WIN_RECS, sizeof *mb->rs->win))
 	    == NULL) {
 		st_seterrno(st, "SELECT");
@@ -326,6 +328,7 @@ select_alloc(struct store *st, int readonly)
 			if (mb->rs != NULL)
 				free(mb->rs->win);
 			free(mb->rs);
+			kwm_free(mb->kwm);
 		}
 		free(mb);
 		return NULL;
@@ -581,6 +584,17 @@ store_rec(const struct mailbox *mb, uint32_t seq)
 	if ((r = mb_rec(mb, mb_seq_pos(mb, seq - 1))) == NULL)
 		st_seterrno(mb->st, "FETCH");
 	return r;
+}
+
+int
+store_rec_keywords(const struct mailbox *mb, const struct rec *r,
+    struct kwset *ks)
+{
+	if (kwm_get(mb, r, ks) == -1) {
+		st_seterrno(mb->st, "FETCH");
+		return -1;
+	}
+	return 0;
 }
 
 uint32_t

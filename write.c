@@ -24,10 +24,40 @@ struct msgin {
 	struct mailbox	*src;		/* msg seq of src (COPY) */
 	uint32_t	 seq;
 	uint32_t	 flags;
-	uint64_t	 keywords;
+	uint64_t	 keywords;	/* 0-63 */
+	uint32_t	 more;		/* the rest: entry more - 1, 0: none */
 	int64_t		 date;
 	uint32_t	 emailid;	/* COPY: the source's (0: a new one) */
 };
+
+/* The "kwmore" entries of one command. */
+struct kwents {
+	struct kwment	*v;
+	size_t		 n, cap;
+};
+
+static int
+kwents_push(struct kwents *ke, uint32_t uid, const struct kwset *ks)
+{
+	struct kwment	*v;
+
+	if ((v = buf_grow(ke->v, &ke->cap, ke->n, sizeof *v)) == NULL)
+		return -1;
+	ke->v = v;
+	kwm_entry(&ke->v[ke->n++], uid, ks);
+	return 0;
+}
+
+/* Their MODSEQ, the command's, and the write and sync, before the records. */
+static int
+kwents_write(int dirfd, struct kwents *ke, uint64_t ms)
+{
+	size_t	 i;
+
+	for (i = 0; i < ke->n; i++)
+		ke->v[i].modseq = ms;
+	return kwm_append(dirfd, ke->v, ke->n);
+}
 
 /* An LF at p[i] that is not the end of a CRLF. */
 static int
@@ -166,12 +196,13 @@ append_ids(struct store *st, struct wbox *w, const struct msgin *m,
 
 /*
  * The records after the last intact one (nrec), UIDs from uid + 1, with
- * one pwrite and one fdatasync, logged first; then the header's
- * committed count.
+ * one pwrite and one fdatasync, their "kwmore" entries and the log
+ * first; then the header's committed count.
  */
 static int
 append_records(struct store *st, struct wbox *w, const struct msgin *m,
-    struct rec *recs, size_t n, uint32_t nrec, uint32_t uid)
+    struct kwents *ke, struct rec *recs, size_t n, uint32_t nrec,
+    uint32_t uid)
 {
 	uint64_t	 ms;
 	off_t		 off;
@@ -186,9 +217,14 @@ append_records(struct store *st, struct wbox *w, const struct msgin *m,
 		recs[i].keywords = m[i].keywords;
 		recs[i].modseq = ms;
 		recs[i].internaldate = m[i].date;
+		if (m[i].more != 0) {
+			recs[i].flags |= FL_KWMORE;
+			ke->v[m[i].more - 1].uid = recs[i].uid;
+		}
 		ix_rec_seal(&recs[i]);
 	}
-	if (append_log(w, ms, nrec, n) == -1)
+	if ((ke != NULL && kwents_write(w->dirfd, ke, ms) == -1) ||
+	    append_log(w, ms, nrec, n) == -1)
 		return -1;
 	off = IX_HDRSIZE + (off_t)nrec * RECSIZE;
 	if (st_pwrite_all(w->ix->fd, recs, n * sizeof *recs, off) == -1) {
@@ -219,7 +255,7 @@ append_records(struct store *st, struct wbox *w, const struct msgin *m,
  */
 static int
 append_locked(struct store *st, struct wbox *w, const struct msgin *m,
-    size_t n, uint32_t *uids_r)
+    struct kwents *ke, size_t n, uint32_t *uids_r)
 {
 	struct rec	*recs = NULL, last;
 	uint32_t	 nrec, uid;
@@ -246,7 +282,7 @@ append_locked(struct store *st, struct wbox *w, const struct msgin *m,
 	if ((recs = calloc(n, sizeof *recs)) == NULL)
 		return -1;
 	if (append_bytes(w, m, n, recs) == 0 &&
-	    append_records(st, w, m, recs, n, nrec, uid) == 0) {
+	    append_records(st, w, m, ke, recs, n, nrec, uid) == 0) {
 		for (i = 0; i < n; i++)
 			uids_r[i] = recs[i].uid;
 		ret = 0;
@@ -257,22 +293,32 @@ append_locked(struct store *st, struct wbox *w, const struct msgin *m,
 	return ret;
 }
 
-/* The keyword bits in the mailbox of w for the names of v. */
+/*
+ * The keywords in the mailbox of w for the names of v, into m: the first
+ * 64 in the record, the rest as a "kwmore" entry of ke.
+ */
 static int
 append_keywords(struct wbox *w, const struct newmsg *v, struct kwlist *kl,
-    int *kwfd, uint64_t *bits_r)
+    int *kwfd, struct kwents *ke, struct msgin *m)
 {
+	struct kwset	 ks;
 	size_t		 i;
 	int		 bit;
 
-	*bits_r = 0;
+	memset(&ks, 0, sizeof ks);
 	if (v->nkeywords > 0 && *kwfd == -1 &&
 	    kw_open_load(w->dirfd, kl, kwfd) == -1)
 		return -1;
 	for (i = 0; i < v->nkeywords; i++) {
 		if ((bit = kw_add(*kwfd, kl, v->keywords[i])) == -1)
 			return -1;
-		*bits_r |= (uint64_t)1 << bit;
+		kwset_add(&ks, (size_t)bit);
+	}
+	m->keywords = ks.w[0];
+	if (kwset_more(&ks)) {
+		if (kwents_push(ke, 0, &ks) == -1)
+			return -1;
+		m->more = (uint32_t)ke->n;
 	}
 	return 0;
 }
@@ -283,6 +329,7 @@ store_append_n(struct store *st, const char *name, const struct newmsg *v,
 {
 	struct wbox	 w;
 	struct kwlist	 kl;
+	struct kwents	 ke = { NULL, 0, 0 };
 	struct msgin	*m;
 	size_t		 i;
 	int		 kwfd = -1, ret = -1;
@@ -303,11 +350,10 @@ store_append_n(struct store *st, const char *name, const struct newmsg *v,
 		m[i].crlf = (v[i].flags & STORE_CRLF) != 0;
 		m[i].flags = v[i].flags;
 		m[i].date = v[i].date;
-		if (append_keywords(&w, &v[i], &kl, &kwfd, &m[i].keywords)
-		    == -1)
+		if (append_keywords(&w, &v[i], &kl, &kwfd, &ke, &m[i]) == -1)
 			goto fail;
 	}
-	if (append_locked(st, &w, m, n, uids_r) == -1)
+	if (append_locked(st, &w, m, &ke, n, uids_r) == -1)
 		goto fail;
 	w.poke = 1;
 	*uidvalidity_r = w.h.uidvalidity;
@@ -317,6 +363,7 @@ fail:
 		st_seterrno(st, "APPEND");
 	st_closefd(&kwfd);
 	kw_free(&kl);
+	free(ke.v);
 	ix_wbox_close(st, &w);
 	free(m);
 	return ret;
@@ -476,38 +523,42 @@ hdr_first(struct mailbox *mb, struct ixhdr *h)
 	return ix_hdr_write(mb->ix->fd, h) == -1 ? -1 : fdatasync(mb->ix->fd);
 }
 
-/* The flags and keywords a record gets from STORE; 0 if unchanged. */
-static int
-flags_new(const struct rec *r, int mode, uint32_t flags, uint64_t keywords,
-    uint32_t *f_r, uint64_t *k_r)
-{
-	if (r->flags & FL_EXPUNGED)
-		return 0;
-	switch (mode) {
-	case STORE_SET:
-		*f_r = (r->flags & ~(uint32_t)FL_SYSTEM) | flags;
-		*k_r = keywords;
-		break;
-	case STORE_ADD:
-		*f_r = r->flags | flags;
-		*k_r = r->keywords | keywords;
-		break;
-	default:
-		*f_r = r->flags & ~flags;
-		*k_r = r->keywords & ~keywords;
-		break;
-	}
-	return *f_r != r->flags || *k_r != r->keywords;
-}
-
 /* What a STORE does: its mode, and the flags and keywords it names. */
 struct flagop {
 	int		 mode;
 	uint32_t	 flags;
-	uint64_t	 keywords;
+	struct kwset	 kw;
 	uint64_t	 max;		/* UNCHANGEDSINCE */
 	uint8_t		*failed;	/* per seqs[i]: failed the test */
 };
+
+/*
+ * The flags and keywords a record (its keywords: cur) gets from STORE;
+ * 0 if unchanged. FL_KWMORE says whether keywords past 63 remain.
+ */
+static int
+flags_new(const struct rec *r, const struct kwset *cur,
+    const struct flagop *op, uint32_t *f_r, struct kwset *k_r)
+{
+	size_t	 i;
+
+	if (r->flags & FL_EXPUNGED)
+		return 0;
+	for (i = 0; i < KW_WORDS; i++)
+		k_r->w[i] = op->mode == STORE_SET ? op->kw.w[i] :
+		    op->mode == STORE_ADD ? cur->w[i] | op->kw.w[i] :
+		    cur->w[i] & ~op->kw.w[i];
+	if (op->mode == STORE_SET)
+		*f_r = (r->flags & ~(uint32_t)FL_SYSTEM) | op->flags;
+	else if (op->mode == STORE_ADD)
+		*f_r = r->flags | op->flags;
+	else
+		*f_r = r->flags & ~op->flags;
+	*f_r &= ~(uint32_t)FL_KWMORE;
+	if (kwset_more(k_r))
+		*f_r |= FL_KWMORE;
+	return *f_r != r->flags || memcmp(k_r, cur, sizeof *cur) != 0;
+}
 
 /*
  * UNCHANGEDSINCE (RFC 7162 3.1.3): a message whose MODSEQ is above the
@@ -519,33 +570,39 @@ struct flagop {
  * a system flag always exists).
  */
 static int
-flags_test_fails(const struct rec *r, const struct flagop *op)
+flags_test_fails(const struct rec *r, const struct kwset *cur,
+    const struct flagop *op)
 {
 	uint32_t	 f = r->flags & op->flags;
-	uint64_t	 k = r->keywords & op->keywords;
+	int		 kany = 0, kall = 1;
+	size_t		 i;
 
 	if (r->modseq <= op->max)
 		return 0;
 	if ((r->flags & FL_EXPUNGED) || op->max == 0 || op->mode == STORE_SET)
 		return 1;
+	for (i = 0; i < KW_WORDS; i++) {
+		kany |= (cur->w[i] & op->kw.w[i]) != 0;
+		kall &= (cur->w[i] & op->kw.w[i]) == op->kw.w[i];
+	}
 	if (op->mode == STORE_ADD)
-		return f != 0 || k != 0;
-	return f != op->flags || k != op->keywords;
+		return f != 0 || kany;
+	return f != op->flags || !kall;
 }
 
 /*
- * The first pass: the records that change, as runs, and the lowest
- * position before the header's seen_low that loses \Seen (UINT32_MAX:
- * none).
+ * The first pass: the records that change, as runs, their "kwmore"
+ * entries, and the lowest position before the header's seen_low that
+ * loses \Seen (UINT32_MAX: none).
  */
 static int
 flags_scan(struct mailbox *mb, const uint32_t *seqs, size_t n,
     const struct flagop *op, uint32_t seen_low, struct runs *rn,
-    uint32_t *low_r)
+    struct kwents *ke, uint32_t *low_r)
 {
 	struct rec	*r;
+	struct kwset	 cur, nk;
 	size_t		 i;
-	uint64_t	 nk;
 	uint32_t	 pos, nf;
 
 	*low_r = UINT32_MAX;
@@ -553,9 +610,9 @@ flags_scan(struct mailbox *mb, const uint32_t *seqs, size_t n,
 		if (seqs[i] == 0 || seqs[i] > mb->nview)
 			continue;
 		pos = mb_seq_pos(mb, seqs[i] - 1);
-		if ((r = mb_rec(mb, pos)) == NULL)
+		if ((r = mb_rec(mb, pos)) == NULL || kwm_get(mb, r, &cur) == -1)
 			return -1;
-		if (op->failed != NULL && flags_test_fails(r, op)) {
+		if (op->failed != NULL && flags_test_fails(r, &cur, op)) {
 			op->failed[i] = STORE_FAILED;
 			continue;
 		}
@@ -564,9 +621,10 @@ flags_scan(struct mailbox *mb, const uint32_t *seqs, size_t n,
 			op->failed[i] = STORE_GHOST;
 			continue;
 		}
-		if (!flags_new(r, op->mode, op->flags, op->keywords, &nf, &nk))
+		if (!flags_new(r, &cur, op, &nf, &nk))
 			continue;
-		if (runs_add(rn, pos, mb->pid, CHANGE_FLAGS) == -1)
+		if (runs_add(rn, pos, mb->pid, CHANGE_FLAGS) == -1 ||
+		    ((nf & FL_KWMORE) && kwents_push(ke, r->uid, &nk) == -1))
 			return -1;
 		if ((r->flags & FL_SEEN) && !(nf & FL_SEEN) &&
 		    pos < seen_low && pos < *low_r)
@@ -581,8 +639,8 @@ flags_apply(struct mailbox *mb, const uint32_t *seqs, size_t n,
     const struct flagop *op, uint64_t ms)
 {
 	struct rec	*r;
+	struct kwset	 cur, nk;
 	size_t		 i;
-	uint64_t	 nk;
 	uint32_t	 pos, nf;
 
 	for (i = 0; i < n; i++) {
@@ -590,12 +648,12 @@ flags_apply(struct mailbox *mb, const uint32_t *seqs, size_t n,
 		    (op->failed != NULL && op->failed[i]))
 			continue;
 		pos = mb_seq_pos(mb, seqs[i] - 1);
-		if ((r = mb_rec(mb, pos)) == NULL)
+		if ((r = mb_rec(mb, pos)) == NULL || kwm_get(mb, r, &cur) == -1)
 			return -1;
-		if (!flags_new(r, op->mode, op->flags, op->keywords, &nf, &nk))
+		if (!flags_new(r, &cur, op, &nf, &nk))
 			continue;	/* unchanged records keep MODSEQ */
 		r->flags = nf;
-		r->keywords = nk;
+		r->keywords = nk.w[0];
 		r->modseq = ms;
 		mb_win_dirty(mb, pos);
 	}
@@ -614,13 +672,14 @@ flags_locked(struct mailbox *mb, const uint32_t *seqs, size_t n,
     const struct flagop *op)
 {
 	struct runs	 rn = { NULL, 0, 0 };
+	struct kwents	 ke = { NULL, 0, 0 };
 	struct ixhdr	 h;
 	uint64_t	 ms;
 	uint32_t	 low;
 	int		 e, ret = -1;
 
 	if (ix_hdr_read(mb->ix->fd, &h) == -1 || box_gone(&h) ||
-	    flags_scan(mb, seqs, n, op, h.seen_low, &rn, &low) == -1)
+	    flags_scan(mb, seqs, n, op, h.seen_low, &rn, &ke, &low) == -1)
 		goto out;
 	ret = 0;
 	if (rn.n == 0)
@@ -634,7 +693,8 @@ flags_locked(struct mailbox *mb, const uint32_t *seqs, size_t n,
 		if (hdr_first(mb, &h) == -1)
 			goto out;
 	}
-	if (runs_log(mb, &rn, ms) == -1 ||
+	if (kwents_write(mb->dirfd, &ke, ms) == -1 ||
+	    runs_log(mb, &rn, ms) == -1 ||
 	    flags_apply(mb, seqs, n, op, ms) == -1 ||
 	    commit_records(mb, ms) == -1)
 		goto out;
@@ -642,13 +702,14 @@ flags_locked(struct mailbox *mb, const uint32_t *seqs, size_t n,
 out:
 	e = errno;
 	free(rn.v);
+	free(ke.v);
 	errno = e;
 	return ret;
 }
 
 int
 store_flags(struct mailbox *mb, const uint32_t *seqs, size_t n, int mode,
-    uint32_t flags, uint64_t keywords)
+    uint32_t flags, const struct kwset *keywords)
 {
 	return store_flags_if(mb, seqs, n, mode, flags, keywords,
 	    STORE_ALWAYS, NULL);
@@ -664,7 +725,8 @@ store_flags(struct mailbox *mb, const uint32_t *seqs, size_t n, int mode,
  */
 int
 store_flags_if(struct mailbox *mb, const uint32_t *seqs, size_t n, int mode,
-    uint32_t flags, uint64_t keywords, uint64_t max, uint8_t *failed)
+    uint32_t flags, const struct kwset *keywords, uint64_t max,
+    uint8_t *failed)
 {
 	struct flagop	 op;
 	int		 ret;
@@ -675,7 +737,9 @@ store_flags_if(struct mailbox *mb, const uint32_t *seqs, size_t n, int mode,
 	}
 	op.mode = mode;
 	op.flags = flags & FL_SYSTEM;
-	op.keywords = keywords;
+	memset(&op.kw, 0, sizeof op.kw);
+	if (keywords != NULL)
+		op.kw = *keywords;
 	op.max = max;
 	op.failed = failed;
 	if (modseq_lock(mb->ix->fd, F_WRLCK, IX_BYTE_WRITE, 1) == -1) {
@@ -683,10 +747,12 @@ store_flags_if(struct mailbox *mb, const uint32_t *seqs, size_t n, int mode,
 		return -1;
 	}
 	mb_win_drop(mb);
+	kwm_locked(mb->kwm, 1);
 	if ((ret = flags_locked(mb, seqs, n, &op)) == -1) {
 		st_seterrno(mb->st, "STORE");
 		mb_win_drop(mb);
 	}
+	kwm_locked(mb->kwm, 0);
 	st_unlock(mb->ix->fd, IX_BYTE_WRITE);
 	if (ret != -1)
 		sync_poke(mb->dirfd);
@@ -931,21 +997,40 @@ kwmap_init(struct kwmap *km)
 		km->map[b] = -1;
 }
 
-/* The destination's keyword bits for the source keywords kw. */
+/* Whether ks has a keyword numbered n or above. */
+static int
+kw_beyond(const struct kwset *ks, size_t n)
+{
+	size_t	 i = n / 64;
+
+	if (i >= KW_WORDS)
+		return 0;
+	if (ks->w[i] & ~(((uint64_t)1 << (n % 64)) - 1))
+		return 1;
+	while (++i < KW_WORDS)
+		if (ks->w[i] != 0)
+			return 1;
+	return 0;
+}
+
+/* The destination's keywords for the source keywords kw. */
 static int
 copy_keywords(struct mailbox *mb, struct wbox *w, struct kwmap *km,
-    uint64_t kw, uint64_t *bits_r)
+    const struct kwset *kw, struct kwset *bits_r)
 {
 	size_t		 b;
 	int		 bit;
 
-	*bits_r = 0;
+	memset(bits_r, 0, sizeof *bits_r);
 	/* A keyword another process added since this one's sync. */
-	if (mb->kw.n < KEYWORDS_MAX && (kw >> mb->kw.n) != 0 &&
-	    kw_load(mb->kwfd, &mb->kw) == -1)
+	if (kw_beyond(kw, mb->kw.n) && kw_load(mb->kwfd, &mb->kw) == -1)
 		return -1;
 	for (b = 0; b < mb->kw.n; b++) {
-		if (!(kw & ((uint64_t)1 << b)))
+		if (kw->w[b / 64] == 0) {
+			b |= 63;	/* the next word */
+			continue;
+		}
+		if (!kwset_has(kw, b))
 			continue;
 		if ((bit = km->map[b]) == -1) {
 			if (km->kwfd == -1 &&
@@ -956,7 +1041,7 @@ copy_keywords(struct mailbox *mb, struct wbox *w, struct kwmap *km,
 				return -1;
 			km->map[b] = bit;
 		}
-		*bits_r |= (uint64_t)1 << bit;
+		kwset_add(bits_r, (size_t)bit);
 	}
 	return 0;
 }
@@ -964,9 +1049,10 @@ copy_keywords(struct mailbox *mb, struct wbox *w, struct kwmap *km,
 /* What to append for each message: its flags, keywords and date. */
 static int
 copy_prepare(struct mailbox *mb, const uint32_t *seqs, size_t n,
-    struct wbox *w, struct kwmap *km, struct msgin *m)
+    struct wbox *w, struct kwmap *km, struct kwents *ke, struct msgin *m)
 {
 	const struct rec	*r;
+	struct kwset		 src, dst;
 	size_t			 i;
 
 	for (i = 0; i < n; i++) {
@@ -981,8 +1067,15 @@ copy_prepare(struct mailbox *mb, const uint32_t *seqs, size_t n,
 		m[i].flags = r->flags & FL_SYSTEM;
 		m[i].date = r->internaldate;
 		m[i].emailid = r->emailid;
-		if (copy_keywords(mb, w, km, r->keywords, &m[i].keywords) == -1)
+		if (kwm_get(mb, r, &src) == -1 ||
+		    copy_keywords(mb, w, km, &src, &dst) == -1)
 			return -1;
+		m[i].keywords = dst.w[0];
+		if (kwset_more(&dst)) {
+			if (kwents_push(ke, 0, &dst) == -1)
+				return -1;
+			m[i].more = (uint32_t)ke->n;
+		}
 	}
 	return 0;
 }
@@ -995,6 +1088,7 @@ store_copy(struct mailbox *mb, const uint32_t *seqs, size_t n,
 	struct store		*st = mb->st;
 	struct wbox		 w;
 	struct kwmap		 km;
+	struct kwents		 ke = { NULL, 0, 0 };
 	struct msgin		*m = NULL;
 	int			 ret = -1;
 
@@ -1012,13 +1106,17 @@ store_copy(struct mailbox *mb, const uint32_t *seqs, size_t n,
 		free(m);
 		return -1;
 	}
-	if (copy_prepare(mb, seqs, n, &w, &km, m) == 0 &&
-	    append_locked(st, &w, m, n, uids_r) == 0) {
+	/* A COPY into the same mailbox holds its byte 0 already. */
+	kwm_locked(mb->kwm, w.ix == mb->ix);
+	if (copy_prepare(mb, seqs, n, &w, &km, &ke, m) == 0 &&
+	    append_locked(st, &w, m, &ke, n, uids_r) == 0) {
 		*uidvalidity_r = w.h.uidvalidity;
 		w.poke = 1;
 		ret = 0;
 	} else
 		st_seterrno(st, "COPY");
+	kwm_locked(mb->kwm, 0);
+	free(ke.v);
 	st_closefd(&km.kwfd);
 	kw_free(&km.kl);
 	ix_wbox_close(st, &w);
@@ -1072,6 +1170,7 @@ move_held(struct mailbox *mb, const uint32_t *live, const char *dest,
 	struct store	*st = mb->st;
 	struct wbox	 w;
 	struct kwmap	 km;
+	struct kwents	 ke = { NULL, 0, 0 };
 	struct msgin	*m;
 	struct xsel	 sel;
 	int		 ret = -1;
@@ -1083,8 +1182,8 @@ move_held(struct mailbox *mb, const uint32_t *live, const char *dest,
 		return -1;
 	}
 	kwmap_init(&km);
-	if (copy_prepare(mb, live, mv->n, &w, &km, m) == -1 ||
-	    append_locked(st, &w, m, mv->n, mv->dst) == -1)
+	if (copy_prepare(mb, live, mv->n, &w, &km, &ke, m) == -1 ||
+	    append_locked(st, &w, m, &ke, mv->n, mv->dst) == -1)
 		st_seterrno(st, "MOVE");
 	else {
 		mv->uidvalidity = w.h.uidvalidity;
@@ -1097,6 +1196,7 @@ move_held(struct mailbox *mb, const uint32_t *live, const char *dest,
 	}
 	st_closefd(&km.kwfd);
 	kw_free(&km.kl);
+	free(ke.v);
 	ix_wbox_close(st, &w);
 	free(m);
 	return ret;

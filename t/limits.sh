@@ -127,37 +127,6 @@ a3 OK FETCH completed"
 	assertResp a6 "a6 OK NOOP completed"
 }
 
-# KEYWORDS_MAX (64) keywords per mailbox; then NO [LIMIT] and no \* in
-# PERMANENTFLAGS (RFC 3501 7.1: no new keywords can be created).
-testKeywordLimit() {
-	kw1=$(seq -f 'k%g' 1 63 | tr '\n' ' ' | sed 's/ $//')
-	session <<EOF
-a1 APPEND INBOX $(lit "$M1")
-a2 SELECT INBOX
-a3 STORE 1 +FLAGS.SILENT ($kw1)
-a4 STORE 1 +FLAGS.SILENT (k64 k65)
-a5 STORE 1 +FLAGS.SILENT (k64)
-a6 STORE 1 +FLAGS.SILENT (k65)
-a7 APPEND INBOX (k66) $(lit "$M1")
-a8 STORE 1 +FLAGS.SILENT (k1 k2)
-EOF
-	# New keywords also bring "* FLAGS" and "* OK [PERMANENTFLAGS" lines
-	# (RFC 3501 7.2.6); only the outcome matters here.
-	assertEquals "a3 OK STORE completed" "$(resp a3 | tail -n 1)"
-	assertEquals "a4 NO [LIMIT] Too many keywords" "$(resp a4 | tail -n 1)"
-	assertEquals "a5 OK STORE completed" "$(resp a5 | tail -n 1)"
-	assertResp a6 "a6 NO [LIMIT] Too many keywords"
-	assertResp a7 "+ Ready for literal data
-a7 NO [LIMIT] Too many keywords"
-	assertResp a8 "a8 OK STORE completed"
-	session <<EOF
-a1 SELECT INBOX
-a2 FETCH 1 FLAGS
-EOF
-	kws=$(seq -f 'k%g' 1 64 | tr '\n' ' ' | sed 's/ $//')
-	assertHas "* OK [PERMANENTFLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft $kws)] Flags permitted"
-	assertResp a2 "* 1 FETCH (FLAGS ($kws))
-a2 OK FETCH completed"
-}
+# KEYWORDS_MAX (1,000 keywords per mailbox) is tested in t/keywords.sh.
 
 . "${SHUNIT2:-/usr/share/shunit2/shunit2}"

@@ -24,6 +24,7 @@
 #include "modseq.h"
 #include "parse.h"
 #include "store.h"
+#include "storeint.h"
 
 static int	 npass, nfail;
 static char	 dir[PATH_MAX];
@@ -203,7 +204,7 @@ test_errcode(struct store *st)
 		ok(0, "examine INBOX");
 		return;
 	}
-	ok(store_flags(mb, NULL, 0, STORE_ADD, FL_SEEN, 0) == -1 &&
+	ok(store_flags(mb, NULL, 0, STORE_ADD, FL_SEEN, NULL) == -1 &&
 	    store_errcode(st) == EPERM, "STORE on a read-only view: EPERM");
 	ok(store_keyword(mb, "nokw", 0) == -1 && store_errcode(st) == ENOENT,
 	    "unknown keyword: ENOENT");
@@ -486,7 +487,7 @@ peer_serve(const char *box, int in, int out)
 			store_sync(mb, 1, &s);
 			store_sync_free(&s);
 			seqs[0] = 1;
-			a = store_flags(mb, seqs, 1, STORE_ADD, FL_SEEN, 0);
+			a = store_flags(mb, seqs, 1, STORE_ADD, FL_SEEN, NULL);
 			break;
 		case 'd':	/* sync, delete 2, expunge */
 		case 'm':	/* sync, delete 1 and 3, expunge */
@@ -495,7 +496,7 @@ peer_serve(const char *box, int in, int out)
 			seqs[0] = c == 'd' ? 2 : 1;
 			seqs[1] = 3;
 			a = store_flags(mb, seqs, c == 'd' ? 1 : 2, STORE_ADD,
-			    FL_DELETED, 0);
+			    FL_DELETED, NULL);
 			if (store_expunge(mb, NULL, &ex, &nex, NULL) == -1)
 				a = -1;
 			b = (long)nex;
@@ -621,7 +622,7 @@ test_two_views(struct store *st)
 	store_sync_free(&s);
 
 	seq = 4;
-	ok(store_flags(mb, &seq, 1, STORE_ADD, FL_FLAGGED, 0) == 0,
+	ok(store_flags(mb, &seq, 1, STORE_ADD, FL_FLAGGED, NULL) == 0,
 	    "A flags 4");
 	ok(store_sync(mb, 1, &s) == 0 && s.nchanged == 0,
 	    "A is not told of its own change");
@@ -668,7 +669,7 @@ test_two_views(struct store *st)
 	ok(store_exists(mb) == 1 && store_data(mb, 1, SIZE_MAX, &len) != NULL &&
 	    len > 0, "A still reads the deleted mailbox's message");
 	one = 1;
-	ok(store_flags(mb, &one, 1, STORE_ADD, FL_FLAGGED, 0) == -1 &&
+	ok(store_flags(mb, &one, 1, STORE_ADD, FL_FLAGGED, NULL) == -1 &&
 	    store_errcode(st) == EIDRM, "STORE on the deleted mailbox: EIDRM");
 	ok(store_expunge(mb, NULL, &seqs, &ns, NULL) == -1 &&
 	    store_errcode(st) == EIDRM, "EXPUNGE on it: EIDRM");
@@ -834,6 +835,7 @@ test_copy_new_keyword(struct store *st)
 {
 	struct mailbox	*a, *b, *d;
 	struct sync	 sy;
+	struct kwset	 kw;
 	uint32_t	 seq = 1, uv, uid;
 	int		 bit;
 
@@ -849,8 +851,11 @@ test_copy_new_keyword(struct store *st)
 		die("sync");
 	store_sync_free(&sy);
 	bit = store_keyword(b, "late", 1);
-	ok(bit >= 0 && store_flags(b, &seq, 1, STORE_ADD, 0,
-	    (uint64_t)1 << bit) == 0, "the other view sets a new keyword");
+	memset(&kw, 0, sizeof kw);
+	if (bit >= 0)
+		kwset_add(&kw, (size_t)bit);
+	ok(bit >= 0 && store_flags(b, &seq, 1, STORE_ADD, 0, &kw) == 0,
+	    "the other view sets a new keyword");
 	ok(store_copy(a, &seq, 1, "kwdst", &uv, &uid) == 0, "copy");
 	store_unselect(b);
 	store_unselect(a);
@@ -885,25 +890,26 @@ test_flags_if(struct store *st)
 	if (a == NULL || b == NULL)
 		die("select cond");
 	m = store_highestmodseq(a);
-	ok(store_flags_if(b, seqs, 1, STORE_ADD, FL_SEEN, 0, m, fb) == 0 &&
+	ok(store_flags_if(b, seqs, 1, STORE_ADD, FL_SEEN, NULL, m, fb) == 0 &&
 	    fb[0] == 0 && (store_rec(b, 1)->flags & FL_SEEN) &&
 	    store_rec(b, 1)->modseq > m, "b claims 1");
 	ms1 = store_rec(b, 1)->modseq;
-	ok(store_flags_if(a, seqs, 2, STORE_ADD, FL_SEEN, 0, m, fa) == 0 &&
+	ok(store_flags_if(a, seqs, 2, STORE_ADD, FL_SEEN, NULL, m, fa) == 0 &&
 	    fa[0] == 1 && fa[1] == 0, "a fails on 1, passes on 2");
 	ok(store_rec(a, 1)->modseq == ms1 && store_rec(a, 2)->modseq > ms1,
 	    "the failed message keeps its MODSEQ");
 	if (store_sync(a, 1, &sy) == 0)
 		store_sync_free(&sy);
 	memset(fb, 0, sizeof fb);
-	ok(store_flags_if(b, seqs, 1, STORE_ADD, FL_FLAGGED, 0, m, fb) == 0 &&
-	    fb[0] == 0, "+FLAGS \\Flagged passes over the \\Seen change");
+	ok(store_flags_if(b, seqs, 1, STORE_ADD, FL_FLAGGED, NULL, m,
+	    fb) == 0 && fb[0] == 0,
+	    "+FLAGS \\Flagged passes over the \\Seen change");
 	memset(fb, 0, sizeof fb);
-	ok(store_flags_if(b, seqs + 1, 1, STORE_SET, FL_DRAFT, 0, m, fb) == 0 &&
-	    fb[0] == 1 && !(store_rec(b, 2)->flags & FL_DRAFT),
+	ok(store_flags_if(b, seqs + 1, 1, STORE_SET, FL_DRAFT, NULL, m,
+	    fb) == 0 && fb[0] == 1 && !(store_rec(b, 2)->flags & FL_DRAFT),
 	    "FLAGS fails on a changed message");
 	memset(fb, 0, sizeof fb);
-	ok(store_flags_if(b, seqs, 2, STORE_ADD, FL_ANSWERED, 0, 0, fb) ==
+	ok(store_flags_if(b, seqs, 2, STORE_ADD, FL_ANSWERED, NULL, 0, fb) ==
 	    0 && fb[0] == 1 && fb[1] == 1, "UNCHANGEDSINCE 0 always fails");
 	store_unselect(b);
 	store_unselect(a);
@@ -975,6 +981,109 @@ test_torn(struct store *st)
 	    "3 messages, the new one intact");
 	if (mb != NULL)
 		store_unselect(mb);
+}
+
+/* ------------------------------------------------------------ kwmore */
+
+/* The keywords of message seq as bits, k0 .. k(n - 1) named by number. */
+static int
+kw_is(struct mailbox *mb, uint32_t seq, const int *bits, size_t n)
+{
+	struct kwset	 want, got;
+	const struct rec *r;
+	size_t		 i;
+
+	memset(&want, 0, sizeof want);
+	for (i = 0; i < n; i++)
+		kwset_add(&want, (size_t)bits[i]);
+	return (r = store_rec(mb, seq)) != NULL &&
+	    store_rec_keywords(mb, r, &got) == 0 &&
+	    memcmp(&want, &got, sizeof want) == 0;
+}
+
+/* STORE +FLAGS of the keywords bits on message seq. */
+static int
+kw_store(struct mailbox *mb, uint32_t seq, const int *bits, size_t n)
+{
+	struct kwset	 ks;
+	size_t		 i;
+
+	memset(&ks, 0, sizeof ks);
+	for (i = 0; i < n; i++)
+		kwset_add(&ks, (size_t)bits[i]);
+	return store_flags(mb, &seq, 1, STORE_ADD, 0, &ks);
+}
+
+/* Bytes appended to a file as they are. */
+static void
+add_bytes(const char *file, const void *p, size_t len)
+{
+	int	 fd;
+
+	if ((fd = open(path("%s", file), O_WRONLY | O_APPEND)) == -1 ||
+	    write(fd, p, len) != (ssize_t)len)
+		die(file);
+	close(fd);
+}
+
+/*
+ * "kwmore" after a crash: a garbage entry and a torn one at its end (a
+ * writer killed during its write), and a whole entry whose record was
+ * never written (killed between the two): no message is lost, no
+ * keyword changes, and the next writer cuts the torn part off.
+ */
+static void
+test_kwmore_torn(struct store *st)
+{
+	static const int k0_65[] = { 0, 65 }, k66[] = { 66 }, k67[] = { 67 },
+	    k66_67[] = { 66, 67 };
+	struct mailbox	*a, *b;
+	struct kwment	 orphan;
+	struct kwset	 ks;
+	struct stat	 sb;
+	struct sync	 sy;
+	unsigned char	 junk[136];
+	char		 name[16];
+	int		 i;
+
+	store_create(st, "kwtorn");
+	append_text(st, "kwtorn", "m1\r\n", NULL);
+	append_text(st, "kwtorn", "m2\r\n", NULL);
+	if ((a = store_select(st, "kwtorn", 0)) == NULL)
+		die("select kwtorn");
+	for (i = 0; i < 70; i++) {
+		snprintf(name, sizeof name, "k%d", i);
+		if (store_keyword(a, name, 1) != i)
+			die("store_keyword");
+	}
+	ok(kw_store(a, 1, k0_65, 2) == 0 && kw_store(a, 2, k66, 1) == 0 &&
+	    kw_is(a, 1, k0_65, 2) && kw_is(a, 2, k66, 1),
+	    "keywords past 63 set and read back");
+	memset(junk, 0xab, sizeof junk);
+	add_bytes("box/kwtorn/kwmore", junk, sizeof junk);	/* whole */
+	memset(&ks, 0, sizeof ks);
+	kwset_add(&ks, 68);
+	kwm_entry(&orphan, store_rec(a, 1)->uid, &ks);
+	orphan.modseq = store_rec(a, 1)->modseq + 1000;
+	orphan.sum = ix_fnv32(&orphan, offsetof(struct kwment, sum));
+	add_bytes("box/kwtorn/kwmore", &orphan, sizeof orphan);
+	add_bytes("box/kwtorn/kwmore", junk, 50);
+	b = store_select(st, "kwtorn", 1);
+	ok(b != NULL && store_exists(b) == 2 && kw_is(b, 1, k0_65, 2) &&
+	    kw_is(b, 2, k66, 1),
+	    "a torn kwmore: every message and keyword as before");
+	ok(kw_store(a, 2, k67, 1) == 0 &&
+	    stat(path("box/kwtorn/kwmore"), &sb) == 0 &&
+	    sb.st_size == 5 * 136, "the next writer cuts the torn entry off");
+	/* (The same process: the sync reports no change of its own.) */
+	if (b != NULL && store_sync(b, 1, &sy) == 0) {
+		ok(kw_is(b, 2, k66_67, 2) && kw_is(b, 1, k0_65, 2),
+		    "another view reads the new entry, not the orphan");
+		store_sync_free(&sy);
+	} else
+		ok(0, "sync");
+	store_unselect(b);
+	store_unselect(a);
 }
 
 /* ------------------------------------------------------------ dense */
@@ -1074,11 +1183,11 @@ test_dense(struct store *st)
 	ok(good, "cache entries read back, backwards and forwards");
 
 	seq = 2;
-	ok(store_flags(mb, &seq, 1, STORE_REMOVE, FL_SEEN, 0) == 0 &&
+	ok(store_flags(mb, &seq, 1, STORE_REMOVE, FL_SEEN, NULL) == 0 &&
 	    hdr_tail("dense", &t) == 0 && t.seen_low == 1,
 	    "-FLAGS \\Seen on record 1 lowers seen_low to 1");
 	seq = 1;
-	ok(store_flags(mb, &seq, 1, STORE_ADD, FL_DELETED, 0) == 0 &&
+	ok(store_flags(mb, &seq, 1, STORE_ADD, FL_DELETED, NULL) == 0 &&
 	    hdr_tail("dense", &t) == 0 && t.seen_low == 1,
 	    "other flags leave seen_low alone");
 	store_unselect(mb);
@@ -1124,9 +1233,9 @@ test_compact(struct store *st)
 	}
 	for (i = 0; i < 7; i++)
 		seqs[i] = (uint32_t)i + 1;
-	store_flags(mb, seqs, 7, STORE_ADD, FL_DELETED, 0);
+	store_flags(mb, seqs, 7, STORE_ADD, FL_DELETED, NULL);
 	seqs[0] = 9;
-	store_flags(mb, seqs, 1, STORE_ADD, FL_ANSWERED, 0);
+	store_flags(mb, seqs, 1, STORE_ADD, FL_ANSWERED, NULL);
 	ok(store_expunge(mb, NULL, &ex, &nex, NULL) == 0 && nex == 7 &&
 	    ex[0] == 7 && ex[6] == 1, "expunge 7 of 10, descending");
 	free(ex);
@@ -1218,7 +1327,7 @@ test_compact_top(struct store *st)
 		ok(0, "select top");
 		return;
 	}
-	store_flags(mb, seqs, 3, STORE_ADD, FL_DELETED, 0);
+	store_flags(mb, seqs, 3, STORE_ADD, FL_DELETED, NULL);
 	ok(store_expunge(mb, NULL, &ex, &nex, NULL) == 0 && nex == 3,
 	    "expunge UIDs 3, 4, 5");
 	free(ex);
@@ -1343,9 +1452,9 @@ test_resync(struct store *st)
 	ok(changed_matches(mb, m0) && changed_matches(mb, 0),
 	    "CHANGEDSINCE after appends only");
 	seqs[0] = 8;
-	store_flags(mb, seqs, 1, STORE_ADD, FL_FLAGGED, 0);
+	store_flags(mb, seqs, 1, STORE_ADD, FL_FLAGGED, NULL);
 	seqs[0] = 1;
-	store_flags(mb, seqs, 6, STORE_ADD, FL_DELETED, 0);
+	store_flags(mb, seqs, 6, STORE_ADD, FL_DELETED, NULL);
 	append_text(st, "rs", "new\r\n", &uid);
 	ok(store_expunge(mb, NULL, &ex, &nex, NULL) == 0 && nex == 6,
 	    "expunge 6 of 11");
@@ -1389,7 +1498,7 @@ test_resync(struct store *st)
 	if ((mb = store_select(st, "rs", 0)) == NULL)
 		die("select rs");
 	seqs[0] = 2;
-	store_flags(mb, seqs, 1, STORE_ADD, FL_SEEN, 0);
+	store_flags(mb, seqs, 1, STORE_ADD, FL_SEEN, NULL);
 	rec_modseq_set("rs", 0, m2 + 100);
 	ok(!changed_matches(mb, m2) && changed_matches(mb, m2 + 200),
 	    "started again at HIGHESTMODSEQ, the log answers");
@@ -1468,7 +1577,7 @@ test_scale(struct store *st)
 	for (i = 0; i < n; i++)
 		seqs[i] = (uint32_t)i + 1;
 	t0 = now();
-	ok(store_flags(mb, seqs, n, STORE_ADD, FL_SEEN, 0) == 0,
+	ok(store_flags(mb, seqs, n, STORE_ADD, FL_SEEN, NULL) == 0,
 	    "STORE 1:* +FLAGS \\Seen");
 	t1 = now();
 	ok(peer_cmd(&p, 's', &b) == (int)n, "the other process sees %zu "
@@ -1477,7 +1586,7 @@ test_scale(struct store *st)
 	ok(t1 - t0 < 1.0, "STORE took %.0f ms", (t1 - t0) * 1000);
 	ok(t2 - t1 < 1.0, "its sync in another process took %.0f ms",
 	    (t2 - t1) * 1000);
-	ok(store_flags(mb, seqs, n, STORE_ADD, FL_SEEN, 0) == 0 &&
+	ok(store_flags(mb, seqs, n, STORE_ADD, FL_SEEN, NULL) == 0 &&
 	    peer_cmd(&p, 's', &b) == 0, "a STORE that changes nothing logs "
 	    "nothing");
 	peer_stop(&p);
@@ -1542,7 +1651,7 @@ test_counter_deleted_live(void)
 		die("select ctrlive");
 	for (i = 0; i < 5; i++)
 		store_flags(mb, &seq, 1, i % 2 ? STORE_REMOVE : STORE_ADD,
-		    FL_SEEN, 0);
+		    FL_SEEN, NULL);
 	hm = store_highestmodseq(mb);
 	store_unselect(mb);
 	box_values(a, "ctrlive", &hm, &uv);
@@ -1560,7 +1669,7 @@ test_counter_deleted_live(void)
 	    "UIDVALIDITY %u > %u", (unsigned long long)hm2,
 	    (unsigned long long)hm, uv2, uv);
 	mb = store_select(a, "ctrlive", 0);
-	ok(mb != NULL && store_flags(mb, &seq, 1, STORE_ADD, FL_FLAGGED, 0)
+	ok(mb != NULL && store_flags(mb, &seq, 1, STORE_ADD, FL_FLAGGED, NULL)
 	    == -1, "the old process takes no value from a deleted counter");
 	if (mb != NULL)
 		store_unselect(mb);
@@ -1598,13 +1707,13 @@ test_resync_uids(struct store *st)
 		return;
 	}
 	m0 = store_highestmodseq(mb);
-	store_flags(mb, seqs, 3, STORE_ADD, FL_DELETED, 0);
+	store_flags(mb, seqs, 3, STORE_ADD, FL_DELETED, NULL);
 	ok(store_expunge(mb, NULL, &ex, &nex, &xu) == 0 &&
 	    u32_is(xu, nex, gone, 3), "expunge: the UIDs, ascending");
 	free(ex);
 	free(xu);
 	seqs[0] = 1;
-	store_flags(mb, seqs, 1, STORE_ADD, FL_SEEN, 0);
+	store_flags(mb, seqs, 1, STORE_ADD, FL_SEEN, NULL);
 	m1 = store_highestmodseq(mb);
 	ok(store_changed_since(mb, m0, &v, &n) == 0 && u32_is(v, n, one, 1),
 	    "changed since m0: seq 1");
@@ -1819,6 +1928,7 @@ main(void)
 	test_readback(st);
 	test_two_views(st);
 	test_torn(st);
+	test_kwmore_torn(st);
 	test_torn_middle(st);
 	test_half_deleted(st);
 	test_copy_new_keyword(st);
