@@ -35,6 +35,7 @@
 #define MIME_PARTS_MAX		2000	/* parts in one message */
 #define PARAMS_MAX		64	/* parameters in one MIME field */
 #define NAME_LEN_MAX		1000	/* bytes in a decoded mailbox name */
+#define LIST_PATTERNS_MAX	100	/* patterns in one LIST (RFC 5258) */
 #define SEARCH_DEPTH_MAX	100	/* nested SEARCH keys */
 #define LOGIN_FAILURES_MAX	3	/* per connection, then BYE */
 

@@ -224,7 +224,7 @@ box_half_deleted(struct store *st, const char *enc)
  * rename is the step that makes it exist. Caller holds the namespace lock.
  */
 static int
-create_locked(struct store *st, const char *name)
+create_locked(struct store *st, const char *name, uint32_t specialuse)
 {
 	struct ixhdr	 h;
 	struct change	 base;
@@ -254,6 +254,7 @@ create_locked(struct store *st, const char *name)
 	memcpy(h.magic, IX_MAGIC, 8);
 	h.version = IX_VERSION;
 	h.generation = 1;
+	h.specialuse = specialuse;
 	if ((h.uidvalidity = modseq_uidvalidity(st->ctr)) == 0 ||
 	    (h.created_modseq = modseq_next(st->ctr)) == 0)
 		goto fail;
@@ -286,6 +287,12 @@ fail:
 int
 store_create(struct store *st, const char *name)
 {
+	return store_create_use(st, name, 0);
+}
+
+int
+store_create_use(struct store *st, const char *name, uint32_t specialuse)
+{
 	int	 r;
 
 	if (!name_ok(name)) {
@@ -296,7 +303,7 @@ store_create(struct store *st, const char *name)
 		st_seterrno(st, "CREATE");
 		return -1;
 	}
-	r = create_locked(st, name);
+	r = create_locked(st, name, specialuse & SU_ALL);
 	if (r == -1)
 		st_seterrno(st, "CREATE");
 	ns_unlock(st);
@@ -460,7 +467,7 @@ rn_finish(struct store *st)
 		}
 		/* RENAME INBOX leaves an empty INBOX (RFC 3501 6.3.5). */
 		if (fsync(st->boxfd) == -1 || (!name_exists(st, "INBOX") &&
-		    create_locked(st, "INBOX") == -1))
+		    create_locked(st, "INBOX", 0) == -1))
 			goto out;
 	}
 	if (unlinkat(st->dirfd, RN_FILE, 0) == -1 || fsync(st->dirfd) == -1)
@@ -731,6 +738,7 @@ store_status(struct store *st, const char *name, struct mbstatus *s)
 		goto fail;
 	s->uidvalidity = w.h.uidvalidity;
 	s->highestmodseq = w.h.highestmodseq;
+	s->specialuse = w.h.specialuse & SU_ALL;
 	s->uidnext = (n > 0 && last.uid > w.h.uidmax ? last.uid :
 	    w.h.uidmax) + 1;
 	if ((buf = buf_array(NULL, WIN_RECS, sizeof *buf)) == NULL)
@@ -760,6 +768,22 @@ fail:
 	free(buf);
 	ix_wbox_close(st, &w);
 	return ret;
+}
+
+/* The special uses of a mailbox (SU_*): from its index header. */
+int
+store_special_use(struct store *st, const char *name, uint32_t *use_r)
+{
+	struct wbox	 w;
+
+	*use_r = 0;
+	if (ix_wbox_open(st, name, F_RDLCK, &w) == -1) {
+		st_seterrno(st, "LIST");
+		return -1;
+	}
+	*use_r = w.h.specialuse & SU_ALL;
+	ix_wbox_close(st, &w);
+	return 0;
 }
 
 /* ---------------------------------------------------------- open/close */
@@ -849,6 +873,30 @@ box_floor(void *arg, uint64_t *modseq_r, uint32_t *uidvalidity_r)
 	return 0;
 }
 
+/*
+ * A new store starts with a mailbox for each special use a client files
+ * messages into (RFC 6154 2), so that every client finds the same ones.
+ */
+static int
+create_special(struct store *st)
+{
+	static const struct {
+		const char	*name;
+		uint32_t	 use;
+	} boxes[] = {
+		{ "Drafts", SU_DRAFTS }, { "Sent", SU_SENT },
+		{ "Trash", SU_TRASH }, { "Junk", SU_JUNK },
+		{ "Archive", SU_ARCHIVE }
+	};
+	size_t	 i;
+
+	for (i = 0; i < sizeof boxes / sizeof boxes[0]; i++)
+		if (create_locked(st, boxes[i].name, boxes[i].use) == -1 &&
+		    errno != EEXIST)
+			return -1;
+	return 0;
+}
+
 struct store *
 store_open(const char *dir)
 {
@@ -884,7 +932,8 @@ store_open(const char *dir)
 	sweep(st);
 	if (ns_lock(st) == -1)
 		goto fail;
-	if (create_locked(st, "INBOX") == -1 && errno != EEXIST) {
+	if ((create_locked(st, "INBOX", 0) == -1 && errno != EEXIST) ||
+	    (fresh && create_special(st) == -1)) {
 		ns_unlock(st);
 		goto fail;
 	}

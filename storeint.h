@@ -66,7 +66,9 @@ struct ixhdr {
 	uint32_t	 committed;
 	/* every change up to this MODSEQ was synced before this was written */
 	uint64_t	 synced;
-	char		 pad[52];
+	/* RFC 6154 special uses (SU_* in store.h); 0 in older indexes */
+	uint32_t	 specialuse;
+	char		 pad[48];
 	uint32_t	 sum;
 };
 _Static_assert(sizeof(struct ixhdr) == IX_HDRSIZE, "index header size");
