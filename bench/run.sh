@@ -365,3 +365,5 @@ bench_load() {
 	echo "(greet: start to greeting; UIDSTORE: +FLAGS (\\Deleted) of the client's previous APPEND)"
 }
 bench_load
+# LIST-STATUS over many mailboxes (bench/list.sh).
+sh "$TOP/bench/list.sh" || say "bench: bench/list.sh failed"
