@@ -282,6 +282,10 @@ answer_ext(struct listing *l, size_t i)
 	status = (q->ret & LR_STATUS) && m && exists;
 	if (status && mailbox_status(nd->name, &st) == -1)
 		status = 0, noselect = 1;
+	else if (status) {		/* read with the status: once */
+		nd->use = st.specialuse;
+		nd->fl |= N_USE;
+	}
 	attr(a, sizeof a, noselect, "\\Noselect");
 	attr(a, sizeof a, (q->ret & LR_SUBSCRIBED) &&
 	    (nd->fl & N_SUBSCRIBED), "\\Subscribed");
