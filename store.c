@@ -725,8 +725,8 @@ int
 store_status(struct store *st, const char *name, struct mbstatus *s)
 {
 	struct wbox	 w;
-	struct rec	*buf = NULL, last;
-	uint32_t	 n, i, k, cnt;
+	struct rec	*buf = NULL;
+	uint32_t	 n, i, k, cnt, lastuid = 0;
 	int		 ret = -1;
 
 	memset(s, 0, sizeof *s);
@@ -734,13 +734,12 @@ store_status(struct store *st, const char *name, struct mbstatus *s)
 		st_seterrno(st, "STATUS");
 		return -1;
 	}
-	if (ix_tail(w.ix->fd, 0, &n, &last) == -1)
+	/* The last record comes with the others: no read of its own. */
+	if (ix_tail(w.ix->fd, 0, &n, NULL) == -1)
 		goto fail;
 	s->uidvalidity = w.h.uidvalidity;
 	s->highestmodseq = w.h.highestmodseq;
 	s->specialuse = w.h.specialuse & SU_ALL;
-	s->uidnext = (n > 0 && last.uid > w.h.uidmax ? last.uid :
-	    w.h.uidmax) + 1;
 	if ((buf = buf_array(NULL, WIN_RECS, sizeof *buf)) == NULL)
 		goto fail;
 	for (i = 0; i < n; i += cnt) {
@@ -751,6 +750,7 @@ store_status(struct store *st, const char *name, struct mbstatus *s)
 		for (k = 0; k < cnt; k++) {
 			const struct rec *r = &buf[k];
 
+			lastuid = r->uid;
 			if (r->flags & FL_EXPUNGED)
 				continue;
 			s->messages++;
@@ -761,6 +761,7 @@ store_status(struct store *st, const char *name, struct mbstatus *s)
 			s->size += r->size;
 		}
 	}
+	s->uidnext = (lastuid > w.h.uidmax ? lastuid : w.h.uidmax) + 1;
 	ret = 0;
 fail:
 	if (ret == -1)

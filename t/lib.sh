@@ -80,10 +80,19 @@ mkstore() {
 	t_storeno=$((t_storeno + 1))
 	STORE=$T_TMP/$(basename "$0" .sh).$$.$t_storeno
 	rm -rf "$STORE"
-	mkdir -p "$STORE" || return 1
+	# With its box directory the store is not new: no special-use
+	# mailboxes, the counter starts with INBOX (t/list.sh tests a new
+	# store's mailboxes, after fresh_store).
+	mkdir -p "$STORE/box" || return 1
 	if [ -n "$T_OWNER" ]; then
-		chown "$T_OWNER" "$STORE" || return 1
+		chown -R "$T_OWNER" "$STORE" || return 1
 	fi
+}
+
+# fresh_store: $STORE as a new store: its first session makes the
+# special-use mailboxes of imapd(8).
+fresh_store() {
+	rmdir "$STORE/box"
 }
 
 setUp() {

@@ -2,20 +2,10 @@
 # t/list.sh: LIST-EXTENDED (RFC 5258), LIST-STATUS (RFC 5819), CHILDREN
 # (RFC 3348), SPECIAL-USE and CREATE-SPECIAL-USE (RFC 6154), NAMESPACE
 # (RFC 2342), STATUS=SIZE (RFC 8438). The RFCs' examples, with imapd's
-# names for their mailboxes ("INBOX", sorted, no \Marked).
+# names for their mailboxes ("INBOX", sorted, no \Marked). The stores
+# of t/lib.sh are not new, so they have no special-use mailboxes but
+# those a test makes.
 . "$(dirname "$0")/lib.sh"
-
-# A store with no mailbox but INBOX: the RFC examples' hierarchies.
-bare() {
-	session <<EOF
-z1 DELETE Drafts
-z2 DELETE Sent
-z3 DELETE Trash
-z4 DELETE Junk
-z5 DELETE Archive
-EOF
-	assertEquals "defaults deleted" 5 "$(grep -c '^z[0-9] OK' "$OUT")"
-}
 
 # mk NAME...: CREATE each; sub NAME...: SUBSCRIBE each.
 mk() {
@@ -37,7 +27,6 @@ sub() {
 
 # RFC 5258 5, examples 1 to 6.
 rfc5258_store() {
-	bare
 	mk Fruit Fruit/Apple Fruit/Banana Tofu Vegetable Vegetable/Broccoli \
 	    Vegetable/Corn
 	sub INBOX Fruit/Banana Fruit/Peach Vegetable Vegetable/Broccoli
@@ -104,6 +93,7 @@ A06 OK LIST completed'
 
 # Example 7: several patterns; a name matching two is listed once.
 testRfc5258Example7() {
+	fresh_store
 	mk Sent/March2004 Sent/December2003 Sent/August2004
 	session <<'EOF'
 BBB LIST "" ("INBOX" "Drafts" "Sent/%")
@@ -122,7 +112,6 @@ BBC OK LIST completed'
 }
 
 testRfc5258Example8() {
-	bare
 	mk Foo Foo/Bar Foo/Baz Moo
 	session <<'EOF'
 CA3 LIST "" "%" RETURN (CHILDREN)
@@ -168,7 +157,6 @@ C04 OK LIST completed'
 
 # Example 8 A2: Foo is no mailbox, Foo/Baz is subscribed.
 testRfc5258Example8A2() {
-	bare
 	mk Foo/Bar Foo/Baz Moo
 	sub Foo/Baz
 	session <<'EOF'
@@ -179,7 +167,6 @@ C04 OK LIST completed'
 }
 
 testRfc5258Example9() {
-	bare
 	mk foo2 foo2/bar1 foo2/bar2 baz2 baz2/bar2 baz2/bar22 baz2/bar222 \
 	    eps2 eps2/mamba qux2/bar2
 	sub foo2/bar1 foo2/bar2 baz2/bar2 baz2/bar22 baz2/bar222 eps2 \
@@ -221,7 +208,6 @@ D04 OK LIST completed'
 }
 
 testRfc5258Example10() {
-	bare
 	mk foo
 	sub foo/bar
 	session <<'EOF'
@@ -239,7 +225,6 @@ a3 OK LIST completed'
 
 # Example 11: a mailbox without its parent.
 testRfc5258Example11() {
-	bare
 	mk music/rock
 	session <<'EOF'
 a2 LIST () "" %
@@ -323,7 +308,6 @@ EOF
 
 # RFC 5819 3, with INBOX of 3 messages (2 unseen) and foo of 2.
 testListStatusRfc5819() {
-	bare
 	mk foo bar/x
 	session <<EOF
 p1 APPEND INBOX (\\Seen) $(lit "$(mkmsg 1)")
@@ -355,7 +339,8 @@ p1 APPEND INBOX $(lit "$(mkmsg 1)")
 p2 APPEND INBOX $(lit "$(mkmsg 2)")
 a1 STATUS INBOX (SIZE MESSAGES)
 a2 LIST "" INBOX RETURN (STATUS (SIZE UIDNEXT HIGHESTMODSEQ))
-a3 STATUS Trash (SIZE)
+a0 CREATE empty
+a3 STATUS empty (SIZE)
 a4 EXAMINE INBOX
 a5 FETCH 1:* (RFC822.SIZE)
 EOF
@@ -367,7 +352,7 @@ a1 OK STATUS completed"
 	assertEquals "LIST-STATUS" "* LIST () \"/\" INBOX
 * STATUS INBOX (SIZE $size UIDNEXT 3 HIGHESTMODSEQ M)
 a2 OK LIST completed" "$(resp a2 | sed 's/HIGHESTMODSEQ [0-9]*/HIGHESTMODSEQ M/')"
-	assertResp a3 '* STATUS Trash (SIZE 0)
+	assertResp a3 '* STATUS empty (SIZE 0)
 a3 OK STATUS completed'
 }
 
@@ -413,6 +398,7 @@ a1 OK NAMESPACE completed'
 
 # A new store has a mailbox for each special use (imapd(8)).
 testNewStoreSpecialUse() {
+	fresh_store
 	session <<'EOF'
 a1 LIST "" "*"
 a2 LIST (SPECIAL-USE) "" "*" RETURN (CHILDREN)
@@ -436,7 +422,6 @@ a2 OK LIST completed'
 
 # RFC 6154 5.2 and 5.3, then RENAME and DELETE of a special mailbox.
 testRfc6154Examples() {
-	bare
 	session <<'EOF'
 m1 CREATE ToDo
 m2 CREATE Projects/x
