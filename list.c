@@ -150,7 +150,8 @@ merge_nodes(struct listing *l)
 {
 	size_t i, k = 0;
 
-	qsort(l->v, l->n, sizeof *l->v, cmpnode);
+	if (l->n > 1)
+		qsort(l->v, l->n, sizeof *l->v, cmpnode);
 	for (i = 0; i < l->n; i++) {
 		if (k > 0 && strcmp(l->v[k - 1].name, l->v[i].name) == 0) {
 			struct node *kept = &l->v[k - 1];
@@ -280,9 +281,10 @@ answer_ext(struct listing *l, size_t i)
 		return;
 	/* RFC 5819 2: a STATUS that fails makes the mailbox \Noselect. */
 	status = (q->ret & LR_STATUS) && m && exists;
-	if (status && mailbox_status(nd->name, &st) == -1)
-		status = 0, noselect = 1;
-	else if (status) {		/* read with the status: once */
+	if (status && mailbox_status(nd->name, &st) == -1) {
+		status = 0;
+		noselect = 1;
+	} else if (status) {		/* read with the status: once */
 		nd->use = st.specialuse;
 		nd->fl |= N_USE;
 	}
