@@ -15,7 +15,8 @@ STOREOBJS = store.o names.o index.o keywords.o kwmore.o view.o sync.o \
 	write.o resync.o cache.o compact.o objectid.o
 # The session: imapd.o and the files beside it, over the modules below.
 SESSOBJS = imapd.o log.o io.o reply.o session.o auth.o command.o \
-	mailbox.o list.o message.o fetch.o msg.o search.o deliver.o idle.o
+	mailbox.o list.o listext.o message.o fetch.o msg.o search.o \
+	deliver.o idle.o
 OBJS = $(SESSOBJS) parse.o modseq.o $(STOREOBJS) $(MIMEOBJS) $(UTILOBJS)
 
 all: imapd
@@ -28,6 +29,7 @@ $(SESSOBJS): session.h log.h io.h reply.h command.h msg.h deliver.h
 $(SESSOBJS) $(MIMEOBJS): mime.h
 $(MIMEOBJS): mimeint.h
 $(STOREOBJS): storeint.h
+list.o listext.o mailbox.o: list.h
 
 .c.o:
 	$(CC) $(CFLAGS) -c $<

@@ -61,14 +61,17 @@ static const struct cmd cmds[] = {
 	    CF_EXPUNGE | CF_DESELECT },
 	{ "EXAMINE",	cmd_examine,	LOGGED_IN, 1, 2,
 	    CF_EXPUNGE | CF_DESELECT },
-	{ "CREATE",	cmd_create,	LOGGED_IN, 1, 1, CF_EXPUNGE },
+	/* CREATE takes create parameters (RFC 4466 2.2) */
+	{ "CREATE",	cmd_create,	LOGGED_IN, 1, 2, CF_EXPUNGE },
 	{ "DELETE",	cmd_delete,	LOGGED_IN, 1, 1, CF_EXPUNGE },
 	{ "RENAME",	cmd_rename,	LOGGED_IN, 2, 2, CF_EXPUNGE },
 	{ "SUBSCRIBE",	cmd_subscribe,	LOGGED_IN, 1, 1, CF_EXPUNGE },
 	{ "UNSUBSCRIBE", cmd_unsubscribe, LOGGED_IN, 1, 1, CF_EXPUNGE },
-	{ "LIST",	cmd_list,	LOGGED_IN, 2, 2, CF_EXPUNGE },
+	/* (options) reference patterns RETURN (options): RFC 5258 6 */
+	{ "LIST",	cmd_list,	LOGGED_IN, 2, 5, CF_EXPUNGE },
 	/* RFC 9051 Appendix E 19: LIST (SUBSCRIBED) replaces LSUB. */
 	{ "LSUB",	cmd_lsub,	LOGGED_IN, 2, 2, CF_EXPUNGE | CF_REV1 },
+	{ "NAMESPACE",	cmd_namespace,	LOGGED_IN, 0, 0, CF_EXPUNGE },
 	{ "STATUS",	cmd_status,	LOGGED_IN, 2, 2, CF_EXPUNGE },
 	/* MULTIAPPEND: messages up to APPEND_MSGS_MAX (RFC 3502) */
 	{ "APPEND",	cmd_append,	LOGGED_IN, 2, ANY, CF_EXPUNGE },

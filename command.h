@@ -6,6 +6,7 @@
 #define COMMAND_H
 
 struct arg;
+struct mbstatus;
 
 void	 command_serve(void);
 
@@ -29,10 +30,16 @@ int	 cmd_subscribe(struct arg *);
 int	 cmd_unsubscribe(struct arg *);
 int	 cmd_status(struct arg *);
 int	 cmd_append(struct arg *);
+/* mailbox.c: STATUS, which LIST's RETURN (STATUS ...) shares */
+int	 mailbox_status_items(const struct arg *items);
+int	 mailbox_status(const char *name, struct mbstatus *);
+void	 mailbox_status_out(const char *name, const struct mbstatus *,
+	    const struct arg *items);
 /* list.c */
 int	 cmd_list(struct arg *);
 int	 cmd_lsub(struct arg *);
 void	 list_selected(const char *name);
+int	 cmd_namespace(struct arg *);
 /* message.c */
 int	 cmd_close(struct arg *);
 int	 cmd_unselect(struct arg *);

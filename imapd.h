@@ -36,6 +36,7 @@
 #define MIME_PARTS_MAX		2000	/* parts in one message */
 #define PARAMS_MAX		64	/* parameters in one MIME field */
 #define NAME_LEN_MAX		1000	/* bytes in a decoded mailbox name */
+#define LIST_PATTERNS_MAX	100	/* patterns in one LIST (RFC 5258) */
 #define SEARCH_DEPTH_MAX	100	/* nested SEARCH keys */
 /* RFC 2971 3.3: what a client's ID list may hold. */
 #define ID_PAIRS_MAX		30

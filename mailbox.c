@@ -10,6 +10,7 @@
 #include "imapd.h"
 #include "command.h"
 #include "io.h"
+#include "list.h"
 #include "reply.h"
 #include "session.h"
 
@@ -247,10 +248,44 @@ with_mailbox(struct arg *a, int (*fn)(struct store *, const char *))
 	return r;
 }
 
+/*
+ * CREATE's parameters (RFC 4466 2.2): USE (RFC 6154 3) is the one imapd
+ * knows. A use the store cannot give is NO [USEATTR], and no mailbox.
+ */
+static int
+create_params(const struct arg *p, uint32_t *use_r)
+{
+	const struct arg *u;
+	uint32_t bit;
+
+	*use_r = 0;
+	if (p == NULL)
+		return RES_OK;
+	if (p->type != ARG_LIST || p->child == NULL)
+		return reply_bad_args();
+	for (p = p->child; p != NULL; p = p->next) {
+		if (!parse_keyword_is(p, "USE") || (p = p->next) == NULL ||
+		    p->type != ARG_LIST)
+			return reply_bad("Unknown CREATE parameter");
+		for (u = p->child; u != NULL; u = u->next) {
+			switch (listext_use(u, &bit)) {
+			case -2:
+				return reply_bad("Invalid special use");
+			case -1:
+				return reply_no("[USEATTR] %.*s not supported",
+				    (int)(u->len < 64 ? u->len : 64), u->s);
+			}
+			*use_r |= bit;
+		}
+	}
+	return RES_OK;
+}
+
 int
 cmd_create(struct arg *a)
 {
 	struct mbstatus st;
+	uint32_t use;
 	char *name;
 	int r;
 
@@ -258,9 +293,11 @@ cmd_create(struct arg *a)
 	if (a != NULL && a->type != ARG_LIST && a->len > 1 &&
 	    a->s[a->len - 1] == '/')
 		a->s[--a->len] = '\0';
+	if ((r = create_params(a ? a->next : NULL, &use)) != RES_OK)
+		return r;
 	if ((name = session_mailbox_arg(a)) == NULL)
 		return mailbox_arg_error(a);
-	if (store_create(S.store, name) == -1)
+	if (store_create_use(S.store, name, use) == -1)
 		r = reply_no_store(0);
 	/* RFC 8474 4.1: the new mailbox's id (read back: one more look). */
 	else if (store_status(S.store, name, &st) == 0)
@@ -337,7 +374,7 @@ cmd_rename(struct arg *a)
 /*
  * The STATUS items of each protocol: RFC 3501 6.3.10 has RECENT, RFC
  * 9051 6.3.11 (section 9, status-att) DELETED instead; HIGHESTMODSEQ
- * is RFC 7162's, for both.
+ * is RFC 7162's, SIZE RFC 8438's, for both.
  */
 #define SI_REV1	1
 #define SI_REV2	2
@@ -354,13 +391,14 @@ static const struct {
 	{ "HIGHESTMODSEQ", SI_REV1 | SI_REV2 },
 	/* RFC 7889 section 3: the same limit for every mailbox. */
 	{ "APPENDLIMIT", SI_REV1 | SI_REV2 },
-	/* RFC 8474 4.3: its value is no number (cmd_status). */
+	/* RFC 8474 4.3: its value is no number (mailbox_status_out). */
 	{ "MAILBOXID", SI_REV1 | SI_REV2 },
+	{ "SIZE", SI_REV1 | SI_REV2 },
 };
 enum {
 	STATUS_MESSAGES, STATUS_RECENT, STATUS_UIDNEXT, STATUS_UIDVALIDITY,
 	STATUS_UNSEEN, STATUS_DELETED, STATUS_HIGHESTMODSEQ, STATUS_APPENDLIMIT,
-	STATUS_MAILBOXID
+	STATUS_MAILBOXID, STATUS_SIZE
 };
 #define NSTATUS	(sizeof status_items / sizeof status_items[0])
 
@@ -379,53 +417,119 @@ status_item(const struct arg *it)
 	return i;
 }
 
+/*
+ * STATUS items, of STATUS or of LIST's RETURN (STATUS ...) (RFC 5819):
+ * every one is checked before any of the answer is sent.
+ */
 int
-cmd_status(struct arg *a)
+mailbox_status_items(const struct arg *items)
 {
-	struct mbstatus st;
 	const struct arg *it;
-	uint64_t v[NSTATUS];
-	char *name;
 
-	if (a->next->type != ARG_LIST || !a->next->child)
+	if (items == NULL)
 		return reply_bad_args();
-	/* Every item is checked before any of the answer is sent. */
-	for (it = a->next->child; it != NULL; it = it->next)
+	for (it = items; it != NULL; it = it->next)
 		if (status_item(it) == NSTATUS)
 			return reply_bad("Unknown STATUS item");
 	/* RFC 7162 3.1: STATUS (HIGHESTMODSEQ) enables CONDSTORE. */
-	for (it = a->next->child; it != NULL; it = it->next)
+	for (it = items; it != NULL; it = it->next)
 		if (status_item(it) == STATUS_HIGHESTMODSEQ)
 			session_condstore();
-	if ((name = session_mailbox_arg(a)) == NULL)
-		return reply_no("[CANNOT] Invalid mailbox name");
-	if (store_status(S.store, name, &st) == -1) {
-		free(name);
-		return reply_no_store(0);
+	return RES_OK;
+}
+
+/*
+ * The selected mailbox's status is the session's view of it: what the
+ * client has been told, so that STATUS never reports a message before
+ * its EXISTS (RFC 9051 6.3.11 lets STATUS name the selected mailbox).
+ * The mailbox is known by its UIDVALIDITY, unique in the store, so a
+ * RENAME by another session does not hide it.
+ */
+static void
+status_of_view(struct mbstatus *st)
+{
+	uint32_t seq, n = store_exists(S.mb);
+	const struct rec *r;
+
+	st->messages = n;
+	st->recent = store_recent_count(S.mb);
+	st->uidnext = store_uidnext(S.mb);
+	st->highestmodseq = store_highestmodseq(S.mb);
+	st->unseen = 0;
+	st->deleted = 0;
+	st->size = 0;
+	for (seq = 1; seq <= n; seq++) {
+		if ((r = session_rec(seq)) == NULL)
+			continue;
+		st->unseen += !(r->flags & FL_SEEN);
+		st->deleted += (r->flags & FL_DELETED) != 0;
+		st->size += r->size;
 	}
-	v[STATUS_MESSAGES] = st.messages;
-	v[STATUS_RECENT] = st.recent;
-	v[STATUS_UIDNEXT] = st.uidnext;
-	v[STATUS_UIDVALIDITY] = st.uidvalidity;
-	v[STATUS_UNSEEN] = st.unseen;
-	v[STATUS_DELETED] = st.deleted;
-	v[STATUS_HIGHESTMODSEQ] = st.highestmodseq;
+}
+
+int
+mailbox_status(const char *name, struct mbstatus *st)
+{
+	if (store_status(S.store, name, st) == -1)
+		return -1;
+	if (S.mb != NULL && st->uidvalidity == store_uidvalidity(S.mb))
+		status_of_view(st);
+	return 0;
+}
+
+void
+mailbox_status_out(const char *name, const struct mbstatus *st,
+    const struct arg *items)
+{
+	const struct arg *it;
+	uint64_t v[NSTATUS];
+
+	v[STATUS_MESSAGES] = st->messages;
+	v[STATUS_RECENT] = st->recent;
+	v[STATUS_UIDNEXT] = st->uidnext;
+	v[STATUS_UIDVALIDITY] = st->uidvalidity;
+	v[STATUS_UNSEEN] = st->unseen;
+	v[STATUS_DELETED] = st->deleted;
+	v[STATUS_HIGHESTMODSEQ] = st->highestmodseq;
 	v[STATUS_APPENDLIMIT] = S.appendmax;
+	v[STATUS_MAILBOXID] = 0;
+	v[STATUS_SIZE] = st->size;
 	io_outs("* STATUS ");
 	session_out_mailbox(name);
 	io_outs(" (");
-	for (it = a->next->child; it != NULL; it = it->next) {
+	for (it = items; it != NULL; it = it->next) {
 		size_t i = status_item(it);
+
 		io_outs(status_items[i].name);
 		io_outs(" ");
 		if (i == STATUS_MAILBOXID)	/* RFC 8474 4.3 */
-			io_outf("(%s)", st.mailboxid);
+			io_outf("(%s)", st->mailboxid);
 		else
 			io_outu(v[i]);
 		if (it->next != NULL)
 			io_outs(" ");
 	}
 	io_outs(")\r\n");
+}
+
+int
+cmd_status(struct arg *a)
+{
+	struct mbstatus st;
+	char *name;
+	int r;
+
+	if (a->next->type != ARG_LIST || !a->next->child)
+		return reply_bad_args();
+	if ((r = mailbox_status_items(a->next->child)) != RES_OK)
+		return r;
+	if ((name = session_mailbox_arg(a)) == NULL)
+		return reply_no("[CANNOT] Invalid mailbox name");
+	if (mailbox_status(name, &st) == -1) {
+		free(name);
+		return reply_no_store(0);
+	}
+	mailbox_status_out(name, &st, a->next->child);
 	free(name);
 	return RES_OK;
 }

@@ -224,7 +224,7 @@ box_half_deleted(struct store *st, const char *enc)
  * rename is the step that makes it exist. Caller holds the namespace lock.
  */
 static int
-create_locked(struct store *st, const char *name)
+create_locked(struct store *st, const char *name, uint32_t specialuse)
 {
 	struct ixhdr	 h;
 	struct change	 base;
@@ -254,6 +254,7 @@ create_locked(struct store *st, const char *name)
 	memcpy(h.magic, IX_MAGIC, 8);
 	h.version = IX_VERSION;
 	h.generation = 1;
+	h.specialuse = specialuse;
 	if ((h.uidvalidity = modseq_uidvalidity(st->ctr)) == 0 ||
 	    (h.created_modseq = modseq_next(st->ctr)) == 0)
 		goto fail;
@@ -286,6 +287,12 @@ fail:
 int
 store_create(struct store *st, const char *name)
 {
+	return store_create_use(st, name, 0);
+}
+
+int
+store_create_use(struct store *st, const char *name, uint32_t specialuse)
+{
 	int	 r;
 
 	if (!name_ok(name)) {
@@ -296,7 +303,7 @@ store_create(struct store *st, const char *name)
 		st_seterrno(st, "CREATE");
 		return -1;
 	}
-	r = create_locked(st, name);
+	r = create_locked(st, name, specialuse & SU_ALL);
 	if (r == -1)
 		st_seterrno(st, "CREATE");
 	ns_unlock(st);
@@ -460,7 +467,7 @@ rn_finish(struct store *st)
 		}
 		/* RENAME INBOX leaves an empty INBOX (RFC 3501 6.3.5). */
 		if (fsync(st->boxfd) == -1 || (!name_exists(st, "INBOX") &&
-		    create_locked(st, "INBOX") == -1))
+		    create_locked(st, "INBOX", 0) == -1))
 			goto out;
 	}
 	if (unlinkat(st->dirfd, RN_FILE, 0) == -1 || fsync(st->dirfd) == -1)
@@ -718,8 +725,8 @@ int
 store_status(struct store *st, const char *name, struct mbstatus *s)
 {
 	struct wbox	 w;
-	struct rec	*buf = NULL, last;
-	uint32_t	 n, i, k, cnt;
+	struct rec	*buf = NULL;
+	uint32_t	 n, i, k, cnt, lastuid = 0;
 	int		 ret = -1;
 
 	memset(s, 0, sizeof *s);
@@ -727,13 +734,13 @@ store_status(struct store *st, const char *name, struct mbstatus *s)
 		st_seterrno(st, "STATUS");
 		return -1;
 	}
-	if (ix_tail(w.ix->fd, 0, &n, &last) == -1)
+	/* The last record comes with the others: no read of its own. */
+	if (ix_tail(w.ix->fd, 0, &n, NULL) == -1)
 		goto fail;
 	s->uidvalidity = w.h.uidvalidity;
 	s->highestmodseq = w.h.highestmodseq;
 	oid_mailbox(w.h.created_modseq, s->mailboxid);
-	s->uidnext = (n > 0 && last.uid > w.h.uidmax ? last.uid :
-	    w.h.uidmax) + 1;
+	s->specialuse = w.h.specialuse & SU_ALL;
 	if ((buf = buf_array(NULL, WIN_RECS, sizeof *buf)) == NULL)
 		goto fail;
 	for (i = 0; i < n; i += cnt) {
@@ -744,6 +751,7 @@ store_status(struct store *st, const char *name, struct mbstatus *s)
 		for (k = 0; k < cnt; k++) {
 			const struct rec *r = &buf[k];
 
+			lastuid = r->uid;
 			if (r->flags & FL_EXPUNGED)
 				continue;
 			s->messages++;
@@ -756,6 +764,7 @@ store_status(struct store *st, const char *name, struct mbstatus *s)
 			s->size += r->size;
 		}
 	}
+	s->uidnext = (lastuid > w.h.uidmax ? lastuid : w.h.uidmax) + 1;
 	ret = 0;
 fail:
 	if (ret == -1)
@@ -763,6 +772,22 @@ fail:
 	free(buf);
 	ix_wbox_close(st, &w);
 	return ret;
+}
+
+/* The special uses of a mailbox (SU_*): from its index header. */
+int
+store_special_use(struct store *st, const char *name, uint32_t *use_r)
+{
+	struct wbox	 w;
+
+	*use_r = 0;
+	if (ix_wbox_open(st, name, F_RDLCK, &w) == -1) {
+		st_seterrno(st, "LIST");
+		return -1;
+	}
+	*use_r = w.h.specialuse & SU_ALL;
+	ix_wbox_close(st, &w);
+	return 0;
 }
 
 /* ---------------------------------------------------------- open/close */
@@ -857,6 +882,30 @@ box_floor(void *arg, uint64_t *modseq_r, uint32_t *uidvalidity_r,
 	return 0;
 }
 
+/*
+ * A new store starts with a mailbox for each special use a client files
+ * messages into (RFC 6154 2), so that every client finds the same ones.
+ */
+static int
+create_special(struct store *st)
+{
+	static const struct {
+		const char	*name;
+		uint32_t	 use;
+	} boxes[] = {
+		{ "Drafts", SU_DRAFTS }, { "Sent", SU_SENT },
+		{ "Trash", SU_TRASH }, { "Junk", SU_JUNK },
+		{ "Archive", SU_ARCHIVE }
+	};
+	size_t	 i;
+
+	for (i = 0; i < sizeof boxes / sizeof boxes[0]; i++)
+		if (create_locked(st, boxes[i].name, boxes[i].use) == -1 &&
+		    errno != EEXIST)
+			return -1;
+	return 0;
+}
+
 struct store *
 store_open(const char *dir)
 {
@@ -892,7 +941,8 @@ store_open(const char *dir)
 	sweep(st);
 	if (ns_lock(st) == -1)
 		goto fail;
-	if (create_locked(st, "INBOX") == -1 && errno != EEXIST) {
+	if ((create_locked(st, "INBOX", 0) == -1 && errno != EEXIST) ||
+	    (fresh && create_special(st) == -1)) {
 		ns_unlock(st);
 		goto fail;
 	}

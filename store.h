@@ -67,12 +67,24 @@ struct mailbox;
 #define OBJECTID_SIZE	40
 #define OBJECTID_CHARS	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz" \
 			"0123456789_-"
+/*
+ * Special uses of a mailbox (RFC 6154 2), kept in its index header:
+ * a RENAME moves them with the mailbox. \All and \Flagged would be
+ * virtual mailboxes, which the store does not have.
+ */
+#define SU_ARCHIVE	0x01
+#define SU_DRAFTS	0x02
+#define SU_JUNK		0x04
+#define SU_SENT		0x08
+#define SU_TRASH	0x10
+#define SU_ALL		0x1f
 
 struct mbstatus {
 	uint32_t	 messages, recent, unseen, deleted;
 	uint32_t	 uidnext, uidvalidity;
 	uint64_t	 highestmodseq, size;
 	char		 mailboxid[OBJECTID_SIZE];
+	uint32_t	 specialuse;	/* SU_* */
 };
 
 /* What another process changed, found by store_sync(). */
@@ -97,6 +109,10 @@ const char	*store_error(const struct store *);
 int		 store_errcode(const struct store *);
 
 int		 store_create(struct store *, const char *name);
+int		 store_create_use(struct store *, const char *name,
+		    uint32_t specialuse);
+int		 store_special_use(struct store *, const char *name,
+		    uint32_t *specialuse_r);
 int		 store_delete(struct store *, const char *name);
 int		 store_rename(struct store *, const char *from,
 		    const char *to);

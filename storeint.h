@@ -72,7 +72,9 @@ struct ixhdr {
 	uint64_t	 synced;
 	/* the highest EMAILID number a record here was given (0: none) */
 	uint32_t	 emailmax;
-	char		 pad[48];
+	/* RFC 6154 special uses (SU_* in store.h); 0 in older indexes */
+	uint32_t	 specialuse;
+	char		 pad[44];
 	uint32_t	 sum;
 };
 _Static_assert(sizeof(struct ixhdr) == IX_HDRSIZE, "index header size");

@@ -316,3 +316,5 @@ bench_load
 # SEARCH RETURN (COUNT MIN MAX) over the same mailbox (bench/esearch.sh).
 sh "$TOP/bench/esearch.sh" || say "bench: bench/esearch.sh failed"
 sh "$TOP/bench/move.sh" || say "bench: bench/move.sh failed"
+# LIST-STATUS over many mailboxes (bench/list.sh).
+sh "$TOP/bench/list.sh" || say "bench: bench/list.sh failed"

@@ -80,10 +80,19 @@ mkstore() {
 	t_storeno=$((t_storeno + 1))
 	STORE=$T_TMP/$(basename "$0" .sh).$$.$t_storeno
 	rm -rf "$STORE"
-	mkdir -p "$STORE" || return 1
+	# With its box directory the store is not new: no special-use
+	# mailboxes, the counter starts with INBOX (t/list.sh tests a new
+	# store's mailboxes, after fresh_store).
+	mkdir -p "$STORE/box" || return 1
 	if [ -n "$T_OWNER" ]; then
-		chown "$T_OWNER" "$STORE" || return 1
+		chown -R "$T_OWNER" "$STORE" || return 1
 	fi
+}
+
+# fresh_store: $STORE as a new store: its first session makes the
+# special-use mailboxes of imapd(8).
+fresh_store() {
+	rmdir "$STORE/box"
 }
 
 setUp() {
@@ -99,7 +108,7 @@ tearDown() {
 # The capabilities before and after login (session.h CAPS_PRE, CAPS_AUTH).
 CAPS_PRE="IMAP4rev1 LITERAL+ ID SASL-IR AUTH=PLAIN"
 # After login APPENDLIMIT names the -l limit, here the default (RFC 7889).
-CAPS_AUTH="IMAP4rev1 LITERAL+ UIDPLUS UNSELECT IDLE ENABLE CONDSTORE QRESYNC ESEARCH SEARCHRES MOVE MULTIAPPEND OBJECTID SAVEDATE BINARY ID APPENDLIMIT=67108864"
+CAPS_AUTH="IMAP4rev1 LITERAL+ UIDPLUS UNSELECT IDLE ENABLE CONDSTORE QRESYNC ESEARCH SEARCHRES MOVE MULTIAPPEND OBJECTID SAVEDATE BINARY ID LIST-EXTENDED LIST-STATUS CHILDREN SPECIAL-USE CREATE-SPECIAL-USE NAMESPACE STATUS=SIZE APPENDLIMIT=67108864"
 GREET_PREAUTH="* PREAUTH [CAPABILITY $CAPS_AUTH] imapd ready, logged in as $T_USER"
 # greet_limit N: the PREAUTH greeting of a session run with -l N.
 greet_limit() {

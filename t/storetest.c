@@ -221,7 +221,29 @@ test_names(struct store *st)
 	char		**v;
 	size_t		 n;
 	struct mbstatus	 ms;
-	uint32_t	 uv1;
+	uint32_t	 uv1, use;
+	size_t		 i;
+	static const char *const special[] = {
+		"Archive", "Drafts", "Junk", "Sent", "Trash"
+	};
+	static const uint32_t uses[] = {
+		SU_ARCHIVE, SU_DRAFTS, SU_JUNK, SU_SENT, SU_TRASH
+	};
+
+	/* A new store has a mailbox for each special use, then none. */
+	for (i = 0; i < 5; i++)
+		ok(store_special_use(st, special[i], &use) == 0 &&
+		    use == uses[i] && store_delete(st, special[i]) == 0,
+		    "a new store's special-use mailbox %s", special[i]);
+	ok(store_create_use(st, "su", SU_SENT | SU_DRAFTS) == 0 &&
+	    store_rename(st, "su", "su2") == 0 &&
+	    store_status(st, "su2", &ms) == 0 &&
+	    ms.specialuse == (SU_SENT | SU_DRAFTS) &&
+	    store_special_use(st, "su2", &use) == 0 &&
+	    use == (SU_SENT | SU_DRAFTS) && store_delete(st, "su2") == 0,
+	    "special uses go with RENAME");
+	ok(store_special_use(st, "INBOX", &use) == 0 && use == 0,
+	    "INBOX has no special use");
 
 	ok(store_create(st, "a") == 0, "create a");
 	ok(store_create(st, "a/b") == 0, "create a/b");
