@@ -66,7 +66,8 @@ static const struct cmd cmds[] = {
 	{ "LIST",	cmd_list,	LOGGED_IN, 2, 2, CF_EXPUNGE },
 	{ "LSUB",	cmd_lsub,	LOGGED_IN, 2, 2, CF_EXPUNGE },
 	{ "STATUS",	cmd_status,	LOGGED_IN, 2, 2, CF_EXPUNGE },
-	{ "APPEND",	cmd_append,	LOGGED_IN, 2, 4, CF_EXPUNGE },
+	/* APPEND mailbox [flags] [date] message, or UTF8 (message) */
+	{ "APPEND",	cmd_append,	LOGGED_IN, 2, 5, CF_EXPUNGE },
 	/* IDLE reports changes and ends at the client's DONE (idle.c). */
 	{ "IDLE",	cmd_idle,	LOGGED_IN, 0, 0, CF_EXPUNGE },
 	{ "CHECK",	cmd_noop,	ST_SELECTED, 0, 0, CF_EXPUNGE },
@@ -214,6 +215,8 @@ command_serve(void)
 	for (;;) {
 		if (io_input(&p, &n) == -1)
 			break;
+		/* RFC 6855 3: quoted strings are UTF-8 once it is enabled. */
+		parse_set_utf8(S.parser, S.utf8);
 		int r = parse_feed(S.parser, p, n, &used);
 		io_consumed(used);
 		switch (r) {
@@ -267,13 +270,15 @@ cmd_capability(struct arg *a)
  * RFC 5161: the extensions named that imapd enables and had not yet
  * enabled are named in ENABLED; any other name is ignored. QRESYNC
  * enables CONDSTORE too (RFC 7162 3.2.3), but ENABLED names CONDSTORE
- * only when the command named it.
+ * only when the command named it. UTF8=ACCEPT is enabled in the
+ * authenticated state only (RFC 6855 3): with a mailbox selected it is
+ * ignored, like a name imapd does not know.
  */
 int
 cmd_enable(struct arg *a)
 {
 	const struct arg *it;
-	int condstore = 0, qresync = 0;
+	int condstore = 0, qresync = 0, utf8 = 0;
 
 	for (it = a; it != NULL; it = it->next) {
 		if (it->type != ARG_ATOM)
@@ -282,12 +287,15 @@ cmd_enable(struct arg *a)
 			condstore = !S.condstore;
 		else if (strcasecmp(it->s, "QRESYNC") == 0)
 			qresync = !S.qresync;
+		else if (strcasecmp(it->s, "UTF8=ACCEPT") == 0)
+			utf8 = !S.utf8 && S.state == ST_AUTH;
 	}
 	if (condstore || qresync)
 		session_condstore();
 	S.qresync |= qresync;
-	io_outf("* ENABLED%s%s\r\n", condstore ? " CONDSTORE" : "",
-	    qresync ? " QRESYNC" : "");
+	S.utf8 |= utf8;
+	io_outf("* ENABLED%s%s%s\r\n", condstore ? " CONDSTORE" : "",
+	    qresync ? " QRESYNC" : "", utf8 ? " UTF8=ACCEPT" : "");
 	return RES_OK;
 }
 

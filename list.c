@@ -3,6 +3,7 @@
  * parents shown \Noselect.
  */
 #include <ctype.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -135,16 +136,26 @@ list_reply(const char *verb, char **names, size_t n, const char *pat)
 	free(all);
 }
 
-/* The pattern LIST matches: the reference name, then the mailbox name. */
+/*
+ * The pattern LIST matches: the reference name, then the mailbox name,
+ * each in the store's form (UTF-8) as the session decodes a name, so
+ * the match is on the canonical names. NULL with errno EINVAL when one
+ * is not valid in the session's form.
+ */
 static char *
-list_pattern(const char *ref, const char *pat)
+list_pattern(const char *ref_wire, const char *pat_wire)
 {
-	size_t n = strlen(ref) + strlen(pat) + 1;
-	char *full = malloc(n);
+	char *ref, *pat = NULL, *full = NULL;
+	size_t n;
 
-	if (full == NULL)
-		return NULL;
-	snprintf(full, n, "%s%s", ref, pat);
+	if ((ref = session_name_in(ref_wire)) != NULL &&
+	    (pat = session_name_in(pat_wire)) != NULL) {
+		n = strlen(ref) + strlen(pat) + 1;
+		if ((full = malloc(n)) != NULL)
+			snprintf(full, n, "%s%s", ref, pat);
+	}
+	free(ref);
+	free(pat);
 	return full;
 }
 
@@ -164,8 +175,10 @@ list_common(struct arg *a, const char *verb,
 		io_outf("* %s (\\Noselect) \"/\" \"\"\r\n", verb);
 		return RES_OK;
 	}
-	if ((full = list_pattern(ref, pat)) == NULL ||
-	    names(S.store, &v, &n) == -1) {
+	if ((full = list_pattern(ref, pat)) == NULL && errno == EINVAL)
+		return reply_bad("Invalid %s in %s pattern",
+		    S.utf8 ? "UTF-8" : "modified UTF-7", verb);
+	if (full == NULL || names(S.store, &v, &n) == -1) {
 		free(full);
 		return reply_no_store(0);
 	}

@@ -10,6 +10,7 @@
 #include "imapd.h"
 #include "command.h"
 #include "io.h"
+#include "mime.h"
 #include "reply.h"
 #include "session.h"
 
@@ -161,7 +162,7 @@ select_open(struct arg *a, int readonly, const struct qresync *q)
 	uint32_t seq, n;
 
 	if ((name = session_mailbox_arg(a)) == NULL)
-		return reply_no("[CANNOT] Invalid mailbox name");
+		return session_mailbox_refused();
 	S.mb = store_select(S.store, name, readonly);
 	free(name);
 	if (S.mb == NULL)
@@ -215,7 +216,7 @@ cmd_examine(struct arg *a)
 static int
 mailbox_arg_error(const struct arg *a)
 {
-	return session_astring(a) ? reply_no("[CANNOT] Invalid mailbox name") :
+	return session_astring(a) ? session_mailbox_refused() :
 	    reply_bad_args();
 }
 
@@ -292,9 +293,9 @@ cmd_rename(struct arg *a)
 	int r;
 
 	from = session_mailbox_arg(a);
-	to = session_mailbox_arg(a->next);
+	to = from != NULL ? session_mailbox_arg(a->next) : NULL;
 	if (from == NULL || to == NULL)
-		r = reply_no("[CANNOT] Invalid mailbox name");
+		r = session_mailbox_refused();
 	else if (n = strlen(from), strncmp(from, to, n) == 0 &&
 	    (to[n] == '/' || to[n] == '\0'))
 		r = reply_no("[CANNOT] Cannot rename a mailbox into itself");
@@ -342,7 +343,7 @@ cmd_status(struct arg *a)
 		if (status_item(it) == NSTATUS - 1)
 			session_condstore();
 	if ((name = session_mailbox_arg(a)) == NULL)
-		return reply_no("[CANNOT] Invalid mailbox name");
+		return session_mailbox_refused();
 	if (store_status(S.store, name, &st) == -1) {
 		free(name);
 		return reply_no_store(0);
@@ -369,6 +370,41 @@ cmd_status(struct arg *a)
 	return RES_OK;
 }
 
+/*
+ * The message of APPEND: a literal, or the UTF8 data extension "UTF8
+ * (literal8)" (RFC 6855 4); NULL unless one of them ends the command.
+ */
+static const struct arg *
+append_data(const struct arg *msg)
+{
+	const struct arg *lit;
+
+	if (parse_keyword_is(msg, "UTF8") && msg->next != NULL &&
+	    msg->next->type == ARG_LIST && msg->next->next == NULL) {
+		lit = msg->next->child;
+		return lit != NULL && lit->next == NULL && lit->literal == 2 ?
+		    lit : NULL;
+	}
+	return msg != NULL && msg->next == NULL && msg->literal ? msg : NULL;
+}
+
+/* RFC 6855 4: 8-bit header fields only from a client that enabled UTF-8. */
+static int
+header_8bit(const struct arg *msg)
+{
+	struct mime_part *m;
+	const char *h;
+	size_t n, i;
+
+	if ((m = mime_parse_header(msg->s, msg->len)) == NULL)
+		return 0;	/* no memory: the store's checks decide */
+	mime_header(m, &h, &n);
+	for (i = 0; i < n && (unsigned char)h[i] < 0x80; i++)
+		continue;
+	mime_free(m);
+	return i < n;
+}
+
 int
 cmd_append(struct arg *a)
 {
@@ -385,18 +421,22 @@ cmd_append(struct arg *a)
 		flags = msg;
 		msg = msg->next;
 	}
-	if (msg != NULL && msg->next != NULL) {
+	if (msg != NULL && msg->next != NULL &&
+	    !parse_keyword_is(msg, "UTF8")) {
 		date = msg;
 		msg = msg->next;
 	}
-	if (msg == NULL || msg->next != NULL || !msg->literal ||
+	if ((msg = append_data(msg)) == NULL ||
 	    (date && (date->type != ARG_STRING ||
 	    parse_datetime(date->s, &when) == -1)))
 		return reply_bad_args();
 	if (msg->len == 0)
 		return reply_no("Empty message");
+	if (!S.utf8 && header_8bit(msg))
+		return reply_no("Message has 8-bit header fields: "
+		    "ENABLE UTF8=ACCEPT first");
 	if ((name = session_mailbox_arg(a)) == NULL)
-		return reply_no("[CANNOT] Invalid mailbox name");
+		return session_mailbox_refused();
 	if (flags && (kw = calloc(session_nargs(flags->child) + 1,
 	    sizeof *kw)) == NULL)
 		r = reply_no("[SERVERBUG] Out of memory");

@@ -374,6 +374,10 @@ cmd_search(struct arg *a)
 	uint64_t top = 0;
 	int modseq;
 
+	/* RFC 6855 3: the client said UTF-8 already; a charset conflicts. */
+	if (parse_keyword_is(a, "CHARSET") && S.utf8 && !S.rev2)
+		return reply_bad("SEARCH CHARSET is not allowed after "
+		    "ENABLE UTF8=ACCEPT");
 	if (parse_keyword_is(a, "CHARSET")) {
 		/* RFC 3501 6.4.4: strings are compared as UTF-8. */
 		const char *cs = session_astring(a->next);

@@ -15,7 +15,8 @@
 #include "store.h"
 
 #define CAPS_PRE	"IMAP4rev1 LITERAL+ AUTH=PLAIN"
-#define CAPS_AUTH	"IMAP4rev1 LITERAL+ UIDPLUS UNSELECT IDLE ENABLE CONDSTORE QRESYNC"
+#define CAPS_AUTH	"IMAP4rev1 LITERAL+ UIDPLUS UNSELECT IDLE ENABLE CONDSTORE QRESYNC " \
+			"UTF8=ACCEPT"
 
 enum { ST_NOAUTH = 1, ST_AUTH = 2, ST_SELECTED = 4 };
 
@@ -46,7 +47,9 @@ extern struct session S;
 
 size_t		 session_nargs(const struct arg *);
 const char	*session_astring(const struct arg *);
+char		*session_name_in(const char *wire);
 char		*session_mailbox_arg(const struct arg *);
+int		 session_mailbox_refused(void);
 void		 session_out_mailbox(const char *name);
 const struct rec *session_rec(uint32_t seq);
 void		 session_out_flags(uint32_t seq);

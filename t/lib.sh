@@ -96,7 +96,7 @@ tearDown() {
 }
 
 # The greeting of a PREAUTH session for the test user.
-GREET_PREAUTH="* PREAUTH [CAPABILITY IMAP4rev1 LITERAL+ UIDPLUS UNSELECT IDLE ENABLE CONDSTORE QRESYNC] imapd ready, logged in as $T_USER"
+GREET_PREAUTH="* PREAUTH [CAPABILITY IMAP4rev1 LITERAL+ UIDPLUS UNSELECT IDLE ENABLE CONDSTORE QRESYNC UTF8=ACCEPT] imapd ready, logged in as $T_USER"
 GREET_OK="* OK [CAPABILITY IMAP4rev1 LITERAL+ AUTH=PLAIN] imapd ready"
 
 # run_imapd ARGS...: imapd as the test user, logging to stderr.

@@ -92,6 +92,7 @@ a2 OK LSUB completed"
 
 testRenameDeleteBothSpellings() {
 	session <<EOF
+a0 CREATE Caf&AOk-
 a1 CREATE Caf&AOk-/x
 a2 RENAME Caf&AOk- &ZeVnLIqe-
 EOF
@@ -112,8 +113,8 @@ a1 LIST "" *
 a2 DELETE &U,BTFw-
 a3 LIST "" *
 EOF
-	assertResp a1 "* LIST () \"/\" &U,BTFw-
-* LIST () \"/\" INBOX
+	assertResp a1 "* LIST () \"/\" INBOX
+* LIST () \"/\" &U,BTFw-
 a1 OK LIST completed"
 	assertResp a3 "* LIST () \"/\" INBOX
 a3 OK LIST completed"
@@ -171,10 +172,10 @@ testInvalidUtf8() {
 	for b in '\xc0\xaf' '\xe0\x80\xaf' '\xed\xa0\x80' '\xf4\x90\x80\x80' \
 	    'a\xe6\x97' '\xff'; do
 		i=$((i + 1))
-		printf "$U8\na$i CREATE {%d+}\n$b\na$i STATUS \"x$b\" (MESSAGES)\n" \
+		printf "$U8\na$i CREATE {%d+}\n$b\ns$i STATUS \"x$b\" (MESSAGES)\n" \
 		    "$(printf "$b" | wc -c)" | session
-		assertResp a$i "a$i BAD Invalid UTF-8 in mailbox name
-a$i BAD Invalid UTF-8 in quoted string"
+		assertResp a$i "a$i BAD Invalid UTF-8 in mailbox name"
+		assertResp s$i "s$i BAD Invalid UTF-8 in quoted string"
 	done
 	printf "$U8\nb1 CREATE \"a\xc2\x85\"\nb2 CREATE \"a\xe2\x80\xa8\"\nb3 LIST \"\" *\n" |
 	    session
@@ -255,7 +256,7 @@ EOF
 a1 NO Message has 8-bit header fields: ENABLE UTF8=ACCEPT first"
 	assertResp a2 "+ Ready for literal data
 a2 NO Message has 8-bit header fields: ENABLE UTF8=ACCEPT first"
-	assertHas "a3 OK [APPENDUID 1 1] APPEND completed"
+	assertEquals "a3 OK" 1 "$(grep -c '^a3 OK \[APPENDUID [0-9]* 1\] ' "$OUT")"
 	session <<EOF
 $U8
 a2 APPEND INBOX UTF8 (~$(litp "$m"))
@@ -265,12 +266,12 @@ a5 APPEND INBOX UTF8 (~$(litp "$m") x)
 a6 SELECT INBOX
 a7 FETCH 2:3 (FLAGS BODY.PEEK[HEADER.FIELDS (SUBJECT)])
 EOF
-	assertHas "a2 OK [APPENDUID 1 2] APPEND completed"
-	assertHas "a3 OK [APPENDUID 1 3] APPEND completed"
+	assertEquals "a2, a3 OK" 2 \
+	    "$(grep -c '^a[23] OK \[APPENDUID [0-9]* [23]\] ' "$OUT")"
 	assertResp a4 "a4 BAD Missing or invalid arguments"
 	assertResp a5 "a5 BAD Missing or invalid arguments"
-	assertHas "Subject: $CAFE"$'\r'
-	assertHas "* 3 FETCH (FLAGS (\\Seen \\Recent) BODY[HEADER.FIELDS (SUBJECT)] {17}"
+	assertHas "Subject: $CAFE"
+	assertHas "* 3 FETCH (FLAGS (\\Seen \\Recent) BODY[HEADER.FIELDS (SUBJECT)] {18}"
 }
 
 testCapability() {
@@ -306,10 +307,12 @@ a2 APPEND "$TAIPEI" $(lit "$(mkmsg 1)")
 a3 CREATE "x/y"
 EOF
 	box=$STORE/box
+	# x/a&-b: valid modified UTF-7; &AGE-: not, so kept as it was
 	mv "$box/$TAIPEI" "$box/&U,BTFw-" &&
-	    mv "$box/x%2Fy" "$box/&AGE-%2Fa&-b" &&
+	    mv "$box/x%2Fy" "$box/x%2Fa&-b" && mkdir "$box/&AGE-" &&
+	    cp "$box/INBOX/"* "$box/&AGE-" &&
 	    rm "$STORE/utf8names" &&
-	    printf '&U,BTFw-\n&AGE-/a&-b\nINBOX\n' >"$STORE/subscriptions"
+	    printf '&U,BTFw-\nx/a&-b\n&AGE-\nINBOX\n' >"$STORE/subscriptions"
 	assertEquals "old store made" 0 "$?"
 	[ -z "$T_OWNER" ] || chown -R "$T_OWNER" "$STORE"
 	session <<EOF
@@ -317,15 +320,17 @@ a1 LIST "" *
 a2 STATUS &U,BTFw- (MESSAGES)
 a3 LSUB "" *
 EOF
-	assertResp a1 "* LIST () \"/\" &-AGE-/a&-b
-* LIST () \"/\" &U,BTFw-
+	assertResp a1 "* LIST () \"/\" &-AGE-
 * LIST () \"/\" INBOX
+* LIST () \"/\" x/a&-b
+* LIST () \"/\" &U,BTFw-
 a1 OK LIST completed"
 	assertResp a2 "* STATUS &U,BTFw- (MESSAGES 1)
 a2 OK STATUS completed"
-	assertResp a3 "* LSUB () \"/\" &-AGE-/a&-b
-* LSUB () \"/\" &U,BTFw-
+	assertResp a3 "* LSUB () \"/\" &-AGE-
 * LSUB () \"/\" INBOX
+* LSUB () \"/\" x/a&-b
+* LSUB () \"/\" &U,BTFw-
 a3 OK LSUB completed"
 	assertTrue "converted" "[ -d '$box/$TAIPEI' ] && [ -f '$STORE/utf8names' ]"
 	session <<EOF
@@ -333,8 +338,9 @@ $U8
 a1 LIST "" *
 a2 SELECT "$TAIPEI"
 EOF
-	assertResp a1 "* LIST () \"/\" \"&AGE-/a&b\"
+	assertResp a1 "* LIST () \"/\" &AGE-
 * LIST () \"/\" INBOX
+* LIST () \"/\" x/a&b
 * LIST () \"/\" \"$TAIPEI\"
 a1 OK LIST completed"
 	assertHas "* 1 EXISTS"
