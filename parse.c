@@ -74,7 +74,7 @@ struct parser {
 	int		 brdepth;
 	int		 append;	/* the command is APPEND */
 	int		 lit8;
-	int		 utf8;		/* quoted strings must be UTF-8 */
+	int		 utf8;	/* quoted strings must be UTF-8 */
 	size_t		 nargs;
 	size_t		 linelen;	/* command text, no literals */
 	uint64_t	 litbytes;	/* literal bytes, skipped ones too */

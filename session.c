@@ -100,7 +100,8 @@ session_mailbox_refused(void)
 	if (mb_refusal == MBR_UTF8)
 		return reply_bad("Invalid UTF-8 in mailbox name");
 	if (mb_refusal == MBR_UTF7)
-		return reply_no("[CANNOT] Invalid modified UTF-7 in mailbox name");
+		return reply_no("[CANNOT] Invalid modified UTF-7 in "
+		    "mailbox name");
 	return reply_no("[CANNOT] Invalid mailbox name");
 }
 

@@ -580,7 +580,7 @@ store_rename(struct store *st, const char *from, const char *to)
 }
 
 #define SUBS_FILE	"subscriptions"
-#define SUBS_OLD	"subscriptions.mutf7"	/* an old store's, upgrading */
+#define SUBS_OLD	"subscriptions.mutf7"	/* an old store's */
 #define UTF8_MARK	"utf8names"	/* the store's names are UTF-8 */
 
 static int
