@@ -102,7 +102,7 @@ a5 LOGIN testu secret
 a6 LOGOUT
 EOF
 	assertResp a1 "a1 OK LOGIN completed"
-	assertResp a2 "* CAPABILITY IMAP4rev1 LITERAL+ UIDPLUS UNSELECT IDLE ENABLE CONDSTORE QRESYNC
+	assertResp a2 "* CAPABILITY IMAP4rev1 LITERAL+ UIDPLUS UNSELECT IDLE ENABLE CONDSTORE QRESYNC UTF8=ACCEPT
 a2 OK CAPABILITY completed"
 	assertHas "a4 OK [READ-WRITE] SELECT completed"
 	assertResp a5 "a5 BAD Not allowed in this state"
