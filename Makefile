@@ -9,7 +9,7 @@ CFLAGS = -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -O2 -g \
 LDFLAGS =
 LIBS = -lcrypt
 
-UTILOBJS = buf.o date.o
+UTILOBJS = buf.o date.o utf7.o
 MIMEOBJS = mime.o envelope.o bodystructure.o mimesearch.o
 STOREOBJS = store.o names.o index.o keywords.o kwmore.o view.o sync.o \
 	write.o resync.o cache.o compact.o objectid.o
@@ -24,7 +24,7 @@ all: imapd
 imapd: $(OBJS)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o imapd $(OBJS) $(LIBS)
 
-$(OBJS): imapd.h parse.h store.h modseq.h buf.h date.h
+$(OBJS): imapd.h parse.h store.h modseq.h buf.h date.h utf7.h
 $(SESSOBJS): session.h log.h io.h reply.h command.h msg.h deliver.h
 $(SESSOBJS) $(MIMEOBJS): mime.h
 $(MIMEOBJS): mimeint.h
@@ -50,13 +50,16 @@ t/objidtest: t/objidtest.c $(STOREOBJS) modseq.o parse.o $(UTILOBJS) \
 t/mimetest: t/mimetest.c $(MIMEOBJS) $(UTILOBJS) imapd.h mime.h
 	$(CC) $(CFLAGS) -I. -o t/mimetest t/mimetest.c $(MIMEOBJS) $(UTILOBJS)
 
+t/utf7test: t/utf7test.c $(UTILOBJS) utf7.h
+	$(CC) $(CFLAGS) -I. -o t/utf7test t/utf7test.c $(UTILOBJS)
+
 t/maxrss: t/maxrss.c
 	$(CC) $(CFLAGS) -o t/maxrss t/maxrss.c
 
 run: imapd
 	sh t/demo.sh demo --session
 
-check: imapd t/parsetest t/storetest t/objidtest t/mimetest t/maxrss \
+check: imapd t/parsetest t/storetest t/objidtest t/mimetest t/utf7test t/maxrss \
     bench/qdrive bench/load
 	sh t/run.sh
 
@@ -83,7 +86,7 @@ install: imapd
 	cp man/imapd-store.5 $(DESTDIR)$(PREFIX)/share/man/man5/imapd-store.5
 
 clean:
-	rm -f imapd $(OBJS) t/parsetest t/storetest t/objidtest t/mimetest \
+	rm -f imapd $(OBJS) t/parsetest t/storetest t/objidtest t/mimetest t/utf7test \
 	    t/maxrss bench/qdrive bench/load
 
 .PHONY: all run check bench install clean

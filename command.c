@@ -227,6 +227,8 @@ command_serve(void)
 	for (;;) {
 		if (io_input(&p, &n) == -1)
 			break;
+		/* RFC 6855 3: quoted strings are UTF-8 once it is enabled. */
+		parse_set_utf8(S.parser, S.utf8);
 		int r = parse_feed(S.parser, p, n, &used);
 		io_consumed(used);
 		switch (r) {
@@ -298,12 +300,14 @@ cmd_capability(struct arg *a)
  * enables CONDSTORE too (RFC 7162 3.2.3), but ENABLED names CONDSTORE
  * only when the command named it. IMAP4rev2 (RFC 9051 Appendix A)
  * makes the session speak RFC 9051, UTF-8 mailbox names included.
+ * UTF8=ACCEPT is enabled in the authenticated state only (RFC 6855 3):
+ * with a mailbox selected it is ignored, like a name imapd does not know.
  */
 int
 cmd_enable(struct arg *a)
 {
 	const struct arg *it;
-	int condstore = 0, qresync = 0, rev2 = 0;
+	int condstore = 0, qresync = 0, rev2 = 0, utf8 = 0;
 
 	for (it = a; it != NULL; it = it->next) {
 		if (it->type != ARG_ATOM)
@@ -314,14 +318,17 @@ cmd_enable(struct arg *a)
 			qresync = !S.qresync;
 		else if (strcasecmp(it->s, "IMAP4rev2") == 0)
 			rev2 = !S.rev2;
+		else if (strcasecmp(it->s, "UTF8=ACCEPT") == 0)
+			utf8 = !S.utf8 && S.state == ST_AUTH;
 	}
 	if (condstore || qresync)
 		session_condstore();
 	S.qresync |= qresync;
 	S.rev2 |= rev2;
-	S.utf8 |= rev2;
-	io_outf("* ENABLED%s%s%s\r\n", condstore ? " CONDSTORE" : "",
-	    qresync ? " QRESYNC" : "", rev2 ? " IMAP4rev2" : "");
+	S.utf8 |= rev2 | utf8;
+	io_outf("* ENABLED%s%s%s%s\r\n", condstore ? " CONDSTORE" : "",
+	    qresync ? " QRESYNC" : "", rev2 ? " IMAP4rev2" : "",
+	    utf8 ? " UTF8=ACCEPT" : "");
 	return RES_OK;
 }
 

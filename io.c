@@ -222,8 +222,17 @@ io_astring(const char *s)
 		io_out(s, n);
 		return;
 	}
+	io_quoted(s);
+}
+
+/* A quoted string; s holds no CR or LF. */
+void
+io_quoted(const char *s)
+{
+	size_t i;
+
 	io_out("\"", 1);
-	for (i = 0; i < n; i++) {
+	for (i = 0; s[i] != '\0'; i++) {
 		if (s[i] == '"' || s[i] == '\\')
 			io_out("\\", 1);
 		io_out(s + i, 1);

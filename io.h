@@ -19,6 +19,7 @@ void	 io_literal(const char *, size_t);
 void	 io_text_literal(const char *, size_t);
 void	 io_binary_literal(const char *, size_t);
 void	 io_astring(const char *);
+void	 io_quoted(const char *);
 int	 io_wait(int fd, int ms);
 int	 io_input(const char **p_r, size_t *n_r);
 void	 io_consumed(size_t);

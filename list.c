@@ -5,6 +5,7 @@
  * extended grammar is listext.c's.
  */
 #include <ctype.h>
+#include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -318,16 +319,26 @@ list_selected(const char *name)
 	io_outs("\r\n");
 }
 
-/* The pattern LIST matches: the reference name, then the mailbox name. */
+/*
+ * The pattern LIST matches: the reference name, then the mailbox name,
+ * each in the store's form (UTF-8) as the session decodes a name, so
+ * the match is on the canonical names. NULL with errno EINVAL when one
+ * is not valid in the session's form.
+ */
 static char *
-list_pattern(const char *ref, const char *pat)
+list_pattern(const char *ref_wire, const char *pat_wire)
 {
-	size_t n = strlen(ref) + strlen(pat) + 1;
-	char *full = malloc(n);
+	char *ref, *pat = NULL, *full = NULL;
+	size_t n;
 
-	if (full == NULL)
-		return NULL;
-	snprintf(full, n, "%s%s", ref, pat);
+	if ((ref = session_name_in(ref_wire)) != NULL &&
+	    (pat = session_name_in(pat_wire)) != NULL) {
+		n = strlen(ref) + strlen(pat) + 1;
+		if ((full = malloc(n)) != NULL)
+			snprintf(full, n, "%s%s", ref, pat);
+	}
+	free(ref);
+	free(pat);
 	return full;
 }
 
@@ -414,8 +425,11 @@ list_run(const struct listreq *q, const char *verb, int lsub)
 	    == -1 || (!lsub && (q->ret & LR_SUBSCRIBED) &&
 	    store_subscriptions(S.store, &subs, &nsubs) == -1))
 		r = reply_no_store(0);
-	else if (make_patterns(&l) == -1 ||
-	    answer(&l, names, n, subs, nsubs) == -1)
+	else if (make_patterns(&l) == -1)
+		r = errno == EINVAL ? reply_bad("Invalid %s in %s pattern",
+		    S.utf8 ? "UTF-8" : "modified UTF-7", verb) :
+		    reply_no("[SERVERBUG] Out of memory");
+	else if (answer(&l, names, n, subs, nsubs) == -1)
 		r = reply_no("[SERVERBUG] Out of memory");
 	listing_free(&l);
 	store_names_free(names, n);

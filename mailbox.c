@@ -11,6 +11,7 @@
 #include "command.h"
 #include "io.h"
 #include "list.h"
+#include "mime.h"
 #include "reply.h"
 #include "session.h"
 
@@ -162,7 +163,7 @@ select_open(struct arg *a, int readonly, const struct qresync *q)
 	uint32_t seq, n;
 
 	if ((name = session_mailbox_arg(a)) == NULL)
-		return reply_no("[CANNOT] Invalid mailbox name");
+		return session_mailbox_refused();
 	S.mb = store_select(S.store, name, readonly);
 	if (S.mb == NULL) {
 		free(name);
@@ -230,7 +231,7 @@ cmd_examine(struct arg *a)
 static int
 mailbox_arg_error(const struct arg *a)
 {
-	return session_astring(a) ? reply_no("[CANNOT] Invalid mailbox name") :
+	return session_astring(a) ? session_mailbox_refused() :
 	    reply_bad_args();
 }
 
@@ -357,9 +358,9 @@ cmd_rename(struct arg *a)
 	int r;
 
 	from = session_mailbox_arg(a);
-	to = session_mailbox_arg(a->next);
+	to = from != NULL ? session_mailbox_arg(a->next) : NULL;
 	if (from == NULL || to == NULL)
-		r = reply_no("[CANNOT] Invalid mailbox name");
+		r = session_mailbox_refused();
 	else if (n = strlen(from), strncmp(from, to, n) == 0 &&
 	    (to[n] == '/' || to[n] == '\0'))
 		r = reply_no("[CANNOT] Cannot rename a mailbox into itself");
@@ -524,7 +525,7 @@ cmd_status(struct arg *a)
 	if ((r = mailbox_status_items(a->next->child)) != RES_OK)
 		return r;
 	if ((name = session_mailbox_arg(a)) == NULL)
-		return reply_no("[CANNOT] Invalid mailbox name");
+		return session_mailbox_refused();
 	if (mailbox_status(name, &st) == -1) {
 		free(name);
 		return reply_no_store(0);
@@ -532,6 +533,43 @@ cmd_status(struct arg *a)
 	mailbox_status_out(name, &st, a->next->child);
 	free(name);
 	return RES_OK;
+}
+
+/*
+ * The data of one APPEND message: a literal, or the UTF8 data extension
+ * "UTF8 (literal8)" (RFC 6855 4); NULL if neither. *next_r: what follows.
+ */
+static const struct arg *
+append_data(const struct arg *msg, const struct arg **next_r)
+{
+	const struct arg *lit;
+
+	if (parse_keyword_is(msg, "UTF8") && msg->next != NULL &&
+	    msg->next->type == ARG_LIST) {
+		lit = msg->next->child;
+		*next_r = msg->next->next;
+		return lit != NULL && lit->next == NULL && lit->literal == 2 ?
+		    lit : NULL;
+	}
+	*next_r = msg != NULL ? msg->next : NULL;
+	return msg != NULL && msg->literal ? msg : NULL;
+}
+
+/* RFC 6855 4: 8-bit header fields only from a client that enabled UTF-8. */
+static int
+header_8bit(const struct arg *msg)
+{
+	struct mime_part *m;
+	const char *h;
+	size_t n, i;
+
+	if ((m = mime_parse_header(msg->s, msg->len)) == NULL)
+		return 0;	/* no memory: the store's checks decide */
+	mime_header(m, &h, &n);
+	for (i = 0; i < n && (unsigned char)h[i] < 0x80; i++)
+		continue;
+	mime_free(m);
+	return i < n;
 }
 
 /* The messages of one APPEND, up to APPEND_MSGS_MAX (RFC 3502). */
@@ -559,16 +597,19 @@ append_one(const struct arg **it, struct appendset *as)
 		flags = msg;
 		msg = msg->next;
 	}
-	if (msg != NULL && !msg->literal) {
+	if (msg != NULL && !msg->literal && !parse_keyword_is(msg, "UTF8")) {
 		date = msg;
 		msg = msg->next;
 	}
-	if (msg == NULL || !msg->literal || (date && (date->type !=
-	    ARG_STRING || parse_datetime(date->s, &v->date) == -1)))
+	if ((msg = append_data(msg, it)) == NULL || (date &&
+	    (date->type != ARG_STRING ||
+	    parse_datetime(date->s, &v->date) == -1)))
 		return reply_bad_args();
-	*it = msg->next;
 	if (msg->len == 0)
 		return reply_no("Empty message");
+	if (!S.utf8 && header_8bit(msg))
+		return reply_no("Message has 8-bit header fields: "
+		    "ENABLE UTF8=ACCEPT first");
 	/* The limit is on what is stored: LF line ends become CRLF. */
 	if (store_crlf_size(msg->s, msg->len) > S.appendmax)
 		return reply_no("[TOOBIG] Message too big");
@@ -612,7 +653,7 @@ cmd_append(struct arg *a)
 	if (r != RES_OK)
 		;	/* refused */
 	else if ((name = session_mailbox_arg(a)) == NULL)
-		r = reply_no("[CANNOT] Invalid mailbox name");
+		r = session_mailbox_refused();
 	else if (store_append_n(S.store, name, as->v, as->n, &uidv, uids)
 	    == -1)
 		r = reply_no_store(1);

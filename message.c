@@ -294,7 +294,7 @@ cmd_copy(struct arg *a)
 	if (session_seqs(session_astring(a), S.uid, &seqs, &n) == -1)
 		return reply_bad("Invalid sequence set");
 	if ((dest = session_mailbox_arg(a->next)) == NULL)
-		r = reply_no("[CANNOT] Invalid mailbox name");
+		r = session_mailbox_refused();
 	else if ((uids = calloc(n + 1, sizeof *uids)) == NULL ||
 	    (src = calloc(n + 1, sizeof *src)) == NULL)
 		r = reply_no("[SERVERBUG] Out of memory");

@@ -9,37 +9,42 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "storeint.h"
+#include "utf7.h"
 
 
 /*
- * A name is stored as one directory name: every byte outside
- * [A-Za-z0-9_+,&-] becomes %XX, '/' and '.' included, so no name can
- * contain a path separator or start with a dot (internal entries).
+ * A name (UTF-8) is stored as one directory name: its bytes of UTF-8
+ * sequences and of [A-Za-z0-9_+,-] as they are, every other byte as %XX,
+ * '/', '.' and '&' included, so no name can contain a path separator or
+ * start with a dot (internal entries). The old store wrote '&' as itself
+ * and names in modified UTF-7: a '&' in a directory name marks one of
+ * those (name_dec_old).
  */
 static int
 enc_safe(unsigned char c)
 {
 	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
 	    (c >= '0' && c <= '9') || c == '_' || c == '+' || c == ',' ||
-	    c == '&' || c == '-';
+	    c == '-' || c >= 0x80;
 }
 
-/* Mailbox names the store accepts: printable ASCII, no empty levels. */
+/* Mailbox names the store accepts: UTF-8, no controls, no empty levels. */
 int
 name_ok(const char *name)
 {
 	const unsigned char	*s = (const unsigned char *)name;
 	size_t			 i;
 
-	if (s[0] == '\0' || s[0] == '/')
+	if (s[0] == '\0' || s[0] == '/' || !utf8_valid(name, strlen(name)))
 		return 0;
 	for (i = 0; s[i] != '\0'; i++) {
-		if (s[i] < 0x20 || s[i] >= 0x7f)
+		if (s[i] < 0x20 || s[i] == 0x7f)
 			return 0;
 		if (s[i] == '/' && (s[i + 1] == '/' || s[i + 1] == '\0'))
 			return 0;
@@ -82,9 +87,13 @@ toolong:
 	return -1;
 }
 
-/* Returns a new string, or NULL for an entry that is not a mailbox. */
-char *
-name_dec(const char *enc)
+/*
+ * The bytes of a directory name, %XX decoded: old, the old store's
+ * encoding ('&' as itself, every %XX taken), else today's, where a %XX
+ * of a byte written as itself is not name_enc's and so no mailbox.
+ */
+static char *
+unescape(const char *enc, int old)
 {
 	char	*out, *o;
 	int	 a, b;
@@ -95,25 +104,74 @@ name_dec(const char *enc)
 		return NULL;
 	for (o = out; *enc != '\0'; enc++) {
 		if (*enc != '%') {
-			if (!enc_safe((unsigned char)*enc))
+			if (!enc_safe((unsigned char)*enc) &&
+			    !(old && *enc == '&'))
 				goto bad;
 			*o++ = *enc;
 			continue;
 		}
 		if ((a = buf_hexval((unsigned char)enc[1])) == -1 ||
 		    (b = buf_hexval((unsigned char)enc[2])) == -1 ||
-		    (a == 0 && b == 0))
+		    (a == 0 && b == 0) ||
+		    (!old && enc_safe((unsigned char)(a * 16 + b))))
 			goto bad;
 		*o++ = (char)(a * 16 + b);
 		enc += 2;
 	}
 	*o = '\0';
-	if (!name_ok(out))
-		goto bad;
 	return out;
 bad:
 	free(out);
 	return NULL;
+}
+
+/* Returns a new string, or NULL for an entry that is not a mailbox. */
+char *
+name_dec(const char *enc)
+{
+	char	*out = unescape(enc, 0);
+
+	if (out != NULL && !name_ok(out)) {
+		free(out);
+		return NULL;
+	}
+	return out;
+}
+
+/*
+ * The name an old store's directory held (see imapd-store(5)): modified
+ * UTF-7 as a client sent it, decoded; one that is no valid modified
+ * UTF-7 (the old code checked less) keeps its bytes, '&' as itself, so
+ * it stays reachable under a name that round-trips.
+ */
+char *
+name_dec_old(const char *enc)
+{
+	char	*raw, *out;
+
+	if ((raw = unescape(enc, 1)) == NULL)
+		return NULL;
+	out = name_old(raw);
+	free(raw);
+	return out;
+}
+
+/* An old store's name (as in name_dec_old), not encoded: a new string. */
+char *
+name_old(const char *raw)
+{
+	char	*out;
+
+	if (utf7_to_utf8(raw, &out) == -1) {
+		if (errno != EINVAL || (out = strdup(raw)) == NULL)
+			return NULL;
+	}
+	if (!name_ok(out)) {
+		free(out);
+		errno = EINVAL;
+		return NULL;
+	}
+	return out;
 }
 
 int
@@ -249,4 +307,51 @@ fail:
 	closedir(d);
 	name_list_free(v, n);
 	return -1;
+}
+
+/*
+ * An old store's mailboxes (a '&' in the directory name: see name_dec)
+ * renamed to the encoding of their UTF-8 names. Each rename is done
+ * only where the target is not there, so an upgrade cut short is
+ * finished by the next. The caller holds the namespace lock.
+ */
+int
+name_upgrade_dirs(struct store *st)
+{
+	DIR		*d;
+	struct dirent	*de;
+	char		**v = NULL, *s = NULL, *name, enc[ENC_MAX + 4];
+	size_t		 n = 0, cap = 0, i;
+	int		 r = -1, done;
+
+	if ((d = name_boxdir(st)) == NULL)
+		return -1;
+	/* Gathered first: readdir need not see a directory renamed under it. */
+	while ((de = readdir(d)) != NULL)
+		if (de->d_name[0] != '.' && strchr(de->d_name, '&') != NULL &&
+		    ((s = strdup(de->d_name)) == NULL ||
+		    name_list_push(&v, &n, &cap, s) == -1)) {
+			free(s);
+			goto out;
+		}
+	for (i = 0; i < n; i++) {
+		errno = 0;
+		if ((name = name_dec_old(v[i])) == NULL) {
+			if (errno == ENOMEM)
+				goto out;
+			continue;	/* no mailbox: left as it is */
+		}
+		/* A name too long for today's encoding stays where it is. */
+		done = name_enc(name, enc, sizeof enc) == -1 ||
+		    name_exists(st, enc) ||
+		    renameat(st->boxfd, v[i], st->boxfd, enc) == 0;
+		free(name);
+		if (!done)
+			goto out;
+	}
+	r = fsync(st->boxfd);
+out:
+	closedir(d);
+	name_list_free(v, n);
+	return r;
 }

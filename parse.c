@@ -32,6 +32,7 @@
 #include "date.h"
 #include "imapd.h"
 #include "parse.h"
+#include "utf7.h"
 
 enum pstate {
 	PS_TAG,		/* reading the tag */
@@ -73,6 +74,7 @@ struct parser {
 	int		 brdepth;
 	int		 append;	/* the command is APPEND */
 	int		 lit8;
+	int		 utf8;	/* quoted strings must be UTF-8 */
 	size_t		 nargs;
 	size_t		 linelen;	/* command text, no literals */
 	uint64_t	 litbytes;	/* literal bytes, skipped ones too */
@@ -107,6 +109,7 @@ static const char E_CLOSE[] = "BAD Unexpected )";
 static const char E_DEPTH[] = "BAD Lists nested too deeply";
 static const char E_ARGS[] = "BAD Too many arguments";
 static const char E_NOMEM[] = "BAD Out of memory";
+static const char E_UTF8[] = "BAD Invalid UTF-8 in quoted string";
 
 /* The text of a LIST token: lists have no text of their own. */
 static char empty_text[1];
@@ -517,8 +520,13 @@ step_quoted(struct parser *p, unsigned char c)
 		p->state = PS_QESC;
 		return ST_NEXT;
 	}
-	if (c == '"')
+	if (c == '"') {
+		/* RFC 6855 3: once UTF-8 is enabled, bad UTF-8 is BAD. */
+		if (p->utf8 && !utf8_valid(p->tok.p ? p->tok.p : "",
+		    p->tok.len))
+			return fail(p, E_UTF8);
 		return end_token(p, ARG_STRING);
+	}
 	return add_tok(p, (char)c);
 }
 
@@ -731,6 +739,13 @@ parse_reset(struct parser *p)
 	p->ldplus = 0;
 	p->skipn = 0;
 	p->error = NULL;
+}
+
+/* Quoted strings are checked as UTF-8 from the next command on. */
+void
+parse_set_utf8(struct parser *p, int on)
+{
+	p->utf8 = on;
 }
 
 struct parser *
@@ -1054,13 +1069,6 @@ parse_datetime(const char *s, time_t *r)
 	return 0;
 }
 
-static int
-is_mbase64(unsigned char c)
-{
-	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-	    (c >= '0' && c <= '9') || c == '+' || c == ',';
-}
-
 /* One hierarchy level must not be empty, "." or "..". */
 static int
 bad_component(const char *s, size_t len)
@@ -1070,47 +1078,51 @@ bad_component(const char *s, size_t len)
 }
 
 /*
- * Mailbox names (RFC 3501 section 5.1): 7-bit printable, '&' shifts to
- * modified base64 (section 5.1.3), '/' separates levels, and INBOX is
- * case-insensitive (section 5.1).  The name becomes a path under the
- * store, so empty, "." and ".." levels are refused here.
+ * A character no mailbox name may hold: the wildcards of LIST, and what
+ * RFC 6855 section 3 excludes (C0 and C1 controls, DEL, U+2028, U+2029).
+ */
+static int
+bad_name_char(uint32_t cp)
+{
+	return cp < 0x20 || (cp >= 0x7f && cp <= 0x9f) || cp == 0x2028 ||
+	    cp == 0x2029 || cp == '%' || cp == '*';
+}
+
+/*
+ * Mailbox names in the store's canonical form, UTF-8 (the session
+ * decodes modified UTF-7 first): '/' separates levels, and INBOX is
+ * case-insensitive (RFC 3501 section 5.1). The name becomes a path under
+ * the store, so empty, "." and ".." levels are refused here.
  */
 int
-parse_mailbox_name(const char *wire, char **r)
+parse_mailbox_name(const char *name, char **r)
 {
-	size_t	 len, i, start;
+	size_t	 len, i, n, start;
+	uint32_t cp;
 	char	*out;
 
 	*r = NULL;
-	len = strlen(wire);
+	len = strlen(name);
 	if (len == 0 || len > 1000)
 		return -1;
 	/* RFC 3501 section 6.3.3: a trailing separator may be dropped. */
-	if (len > 1 && wire[len - 1] == '/')
+	if (len > 1 && name[len - 1] == '/')
 		len--;
-	for (i = 0, start = 0; i < len; i++) {
-		unsigned char c = (unsigned char)wire[i];
-
-		if (c < 0x20 || c > 0x7e || c == '%' || c == '*')
+	for (i = 0, start = 0; i < len; i += n) {
+		if ((n = utf8_get(name + i, len - i, &cp)) == 0 ||
+		    bad_name_char(cp))
 			return -1;
-		if (c == '&') {
-			if (wire[++i] != '-') {
-				while (i < len && is_mbase64(wire[i]))
-					i++;
-				if (i >= len || wire[i] != '-')
-					return -1;
-			}
-		} else if (c == '/') {
-			if (bad_component(wire + start, i - start))
+		if (cp == '/') {
+			if (bad_component(name + start, i - start))
 				return -1;
 			start = i + 1;
 		}
 	}
-	if (bad_component(wire + start, len - start))
+	if (bad_component(name + start, len - start))
 		return -1;
 	if ((out = malloc(len + 1)) == NULL)
 		return -1;
-	memcpy(out, wire, len);
+	memcpy(out, name, len);
 	out[len] = '\0';
 	if ((len == 5 || (len > 5 && out[5] == '/')) &&
 	    eq_nocase(out, 5, "INBOX"))

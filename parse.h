@@ -41,6 +41,7 @@ struct parser	*parse_new(size_t line_max, size_t literal_max,
 		    size_t append_max, size_t cmd_max);
 void		 parse_free(struct parser *);
 void		 parse_reset(struct parser *);
+void		 parse_set_utf8(struct parser *, int on);
 int		 parse_feed(struct parser *, const char *, size_t,
 		    size_t *used_r);
 const char	*parse_tag(const struct parser *);

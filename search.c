@@ -513,6 +513,10 @@ search_charset(const struct arg **ap)
 
 	if (!parse_keyword_is(a, "CHARSET"))
 		return RES_OK;
+	/* RFC 6855 3: the client said UTF-8 already; a charset conflicts. */
+	if (S.utf8 && !S.rev2)
+		return reply_bad("SEARCH CHARSET is not allowed after "
+		    "ENABLE UTF8=ACCEPT");
 	/* RFC 3501 6.4.4: strings are compared as UTF-8. */
 	if ((cs = session_astring(a->next)) == NULL)
 		return reply_bad_args();

@@ -15,6 +15,7 @@
 #include "log.h"
 #include "reply.h"
 #include "session.h"
+#include "utf7.h"
 
 struct session S;
 
@@ -36,31 +37,99 @@ session_astring(const struct arg *a)
 	return a->s;
 }
 
+/* Why session_mailbox_arg last refused a name. */
+static enum { MBR_NAME, MBR_UTF7, MBR_UTF8 } mb_refusal;
+
+/*
+ * A name or pattern from the wire in the store's form, UTF-8, malloc'd:
+ * decoded from modified UTF-7 in an IMAP4rev1 session (RFC 3501 5.1.3),
+ * checked as UTF-8 once UTF-8 is enabled (RFC 6855 3, RFC 9051 5.1).
+ * NULL with errno EINVAL when it is not valid in that form.
+ */
+char *
+session_name_in(const char *wire)
+{
+	char *s;
+
+	if (!S.utf8) {
+		if (utf7_to_utf8(wire, &s) == -1)
+			return NULL;
+		return s;
+	}
+	if (!utf8_valid(wire, strlen(wire))) {
+		errno = EINVAL;
+		return NULL;
+	}
+	return strdup(wire);
+}
+
 /*
  * A mailbox argument, canonical (parse_mailbox_name), malloc'd. A name
  * that ends in the separator names no mailbox: only CREATE may drop it
  * (RFC 3501 6.3.3, see cmd_create), or SELECT "a/" would select a.
+ * session_mailbox_refused answers a NULL.
  */
 char *
 session_mailbox_arg(const struct arg *a)
 {
 	const char *s = session_astring(a);
-	char *name;
+	char *canon, *name = NULL;
 
-	if (s == NULL || (a->len > 1 && s[a->len - 1] == '/') ||
-	    parse_mailbox_name(s, &name) == -1)
+	mb_refusal = MBR_NAME;
+	if (s == NULL || (a->len > 1 && s[a->len - 1] == '/'))
 		return NULL;
+	if ((canon = session_name_in(s)) == NULL) {
+		if (errno == EINVAL)
+			mb_refusal = S.utf8 ? MBR_UTF8 : MBR_UTF7;
+		return NULL;
+	}
+	if (parse_mailbox_name(canon, &name) == -1)
+		name = NULL;
+	free(canon);
 	return name;
 }
 
 /*
+ * The reply to a mailbox argument session_mailbox_arg refused: invalid
+ * UTF-8 is BAD (RFC 6855 3); a name that is no valid modified UTF-7
+ * (RFC 3501 5.1.3 says to refuse it) or that the store cannot hold, NO.
+ */
+int
+session_mailbox_refused(void)
+{
+	if (mb_refusal == MBR_UTF8)
+		return reply_bad("Invalid UTF-8 in mailbox name");
+	if (mb_refusal == MBR_UTF7)
+		return reply_no("[CANNOT] Invalid modified UTF-7 in "
+		    "mailbox name");
+	return reply_no("[CANNOT] Invalid mailbox name");
+}
+
+/*
  * A mailbox name as the client reads it, from the store's canonical
- * form: every mailbox name a response carries goes out here.
+ * form: every mailbox name a response carries goes out here. UTF-8 goes
+ * out quoted once enabled (RFC 6855 3), modified UTF-7 before.
  */
 void
 session_out_mailbox(const char *name)
 {
-	io_astring(name);
+	const char *p;
+	char *w;
+
+	if (S.utf8) {
+		for (p = name; *p != '\0' && (unsigned char)*p < 0x80; p++)
+			continue;
+		if (*p != '\0')
+			io_quoted(name);
+		else
+			io_astring(name);
+		return;
+	}
+	/* The store's names are valid UTF-8: only memory can fail here. */
+	if (utf8_to_utf7(name, &w) == -1)
+		log_die(EXIT_TEMP, "mailbox name: %s", strerror(errno));
+	io_astring(w);
+	free(w);
 }
 
 /*

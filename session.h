@@ -18,7 +18,7 @@
 #define CAPS_AUTH	"IMAP4rev1 LITERAL+ UIDPLUS UNSELECT IDLE ENABLE " \
 	"CONDSTORE QRESYNC ESEARCH SEARCHRES MOVE MULTIAPPEND OBJECTID " \
 	"SAVEDATE BINARY ID LIST-EXTENDED LIST-STATUS CHILDREN SPECIAL-USE " \
-	"CREATE-SPECIAL-USE NAMESPACE STATUS=SIZE"
+	"CREATE-SPECIAL-USE NAMESPACE STATUS=SIZE UTF8=ACCEPT"
 
 enum { ST_NOAUTH = 1, ST_AUTH = 2, ST_SELECTED = 4 };
 
@@ -51,7 +51,9 @@ extern struct session S;
 
 size_t		 session_nargs(const struct arg *);
 const char	*session_astring(const struct arg *);
+char		*session_name_in(const char *wire);
 char		*session_mailbox_arg(const struct arg *);
+int		 session_mailbox_refused(void);
 void		 session_out_mailbox(const char *name);
 const struct rec *session_rec(uint32_t seq);
 void		 session_keywords(const struct rec *, struct kwset *);

@@ -422,11 +422,15 @@ rn_move(struct store *st, char *line)
 	if ((to = strchr(line, ' ')) == NULL)
 		return 0;
 	*to++ = '\0';
-	/* Only names of mailboxes: nothing outside DIR/box is touched. */
-	if ((name = name_dec(line)) == NULL)
+	/*
+	 * Only names of mailboxes: nothing outside DIR/box is touched. A
+	 * plan an old store left names its directories the old way.
+	 */
+	if ((name = name_dec(line)) == NULL &&
+	    (name = name_dec_old(line)) == NULL)
 		return 0;
 	free(name);
-	if ((name = name_dec(to)) == NULL)
+	if ((name = name_dec(to)) == NULL && (name = name_dec_old(to)) == NULL)
 		return 0;
 	free(name);
 	if (!name_exists(st, line) || name_exists(st, to))
@@ -582,8 +586,12 @@ store_rename(struct store *st, const char *from, const char *to)
 	return ret;
 }
 
+#define SUBS_FILE	"subscriptions"
+#define SUBS_OLD	"subscriptions.mutf7"	/* an old store's */
+#define UTF8_MARK	"utf8names"	/* the store's names are UTF-8 */
+
 static int
-subs_read(struct store *st, char ***v_r, size_t *n_r)
+subs_read(struct store *st, const char *file, char ***v_r, size_t *n_r)
 {
 	struct stat	 sb;
 	char		*buf = NULL, *p, *nl, *s, **v = NULL;
@@ -592,8 +600,7 @@ subs_read(struct store *st, char ***v_r, size_t *n_r)
 
 	*v_r = NULL;
 	*n_r = 0;
-	fd = openat(st->dirfd, "subscriptions", O_RDONLY | O_NOFOLLOW |
-	    O_CLOEXEC);
+	fd = openat(st->dirfd, file, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd == -1)
 		return errno == ENOENT ? 0 : -1;
 	if (fstat(fd, &sb) == -1)
@@ -676,7 +683,7 @@ store_subscribe(struct store *st, const char *name, int on)
 		st_seterrno(st, "SUBSCRIBE");
 		return -1;
 	}
-	if (subs_read(st, &v, &n) == -1)
+	if (subs_read(st, SUBS_FILE, &v, &n) == -1)
 		goto fail;
 	cap = n;
 	for (i = 0; i < n; i++)
@@ -711,13 +718,67 @@ fail:
 int
 store_subscriptions(struct store *st, char ***names_r, size_t *n_r)
 {
-	if (subs_read(st, names_r, n_r) == -1) {
+	if (subs_read(st, SUBS_FILE, names_r, n_r) == -1) {
 		st_seterrno(st, "LSUB");
 		return -1;
 	}
 	if (*n_r > 1)
 		qsort(*names_r, *n_r, sizeof **names_r, name_cmp);
 	return 0;
+}
+
+/*
+ * An old store's subscriptions (modified UTF-7 as clients sent them) in
+ * UTF-8. The old file is moved aside first and removed last, so an
+ * upgrade cut short is done again from it. Caller holds the lock.
+ */
+static int
+subs_upgrade(struct store *st)
+{
+	struct stat	 sb;
+	char		**v, *name;
+	size_t		 n, i;
+	int		 r;
+
+	if (fstatat(st->dirfd, SUBS_OLD, &sb, AT_SYMLINK_NOFOLLOW) == -1 &&
+	    renameat(st->dirfd, SUBS_FILE, st->dirfd, SUBS_OLD) == -1)
+		return errno == ENOENT ? 0 : -1;
+	if (subs_read(st, SUBS_OLD, &v, &n) == -1)
+		return -1;
+	for (i = 0; i < n; i++) {
+		errno = 0;
+		name = name_old(v[i]);
+		free(v[i]);
+		if ((v[i] = name) == NULL && errno == ENOMEM)
+			break;	/* the rest are freed below */
+	}
+	r = i < n ? -1 : subs_write(st, v, n);
+	name_list_free(v, n);
+	if (r == -1 || unlinkat(st->dirfd, SUBS_OLD, 0) == -1)
+		return -1;
+	return fsync(st->dirfd);
+}
+
+/*
+ * A store without UTF8_MARK was written by imapd before names were
+ * UTF-8 (imapd-store(5), "how an old store is read"): its pending
+ * RENAME, its mailbox directories and its subscriptions are converted,
+ * then the mark is made. Every step can be done again, so a process that
+ * dies midway leaves the rest to the next. Caller holds the lock.
+ */
+static int
+names_upgrade(struct store *st, int fresh)
+{
+	if (faccessat(st->dirfd, UTF8_MARK, F_OK, AT_EACCESS) == 0)
+		return 0;
+	if (errno != ENOENT)
+		return -1;
+	if (!fresh && (rn_finish(st) == -1 || name_upgrade_dirs(st) == -1 ||
+	    subs_upgrade(st) == -1))
+		return -1;
+	if (mkfile(st->dirfd, UTF8_MARK, "", 0) == -1 && errno != EEXIST)
+		return -1;
+	return fsync(st->dirfd);
 }
 
 /* STATUS reads every record: it is asked for counts of all of them. */
@@ -941,7 +1002,8 @@ store_open(const char *dir)
 	sweep(st);
 	if (ns_lock(st) == -1)
 		goto fail;
-	if ((create_locked(st, "INBOX", 0) == -1 && errno != EEXIST) ||
+	if (names_upgrade(st, fresh) == -1 ||
+	    (create_locked(st, "INBOX", 0) == -1 && errno != EEXIST) ||
 	    (fresh && create_special(st) == -1)) {
 		ns_unlock(st);
 		goto fail;

@@ -156,10 +156,10 @@ a3 NO [CANNOT] Invalid mailbox name
 a4 NO [CANNOT] Invalid mailbox name
 a5 NO [CANNOT] Invalid mailbox name
 a6 NO [CANNOT] Invalid mailbox name
-a7 NO [CANNOT] Invalid mailbox name
+a7 NO [CANNOT] Invalid modified UTF-7 in mailbox name
 a8 NO [CANNOT] Invalid mailbox name
 a9 NO [CANNOT] Invalid mailbox name
-b1 NO [CANNOT] Invalid mailbox name
+b1 NO [CANNOT] Invalid modified UTF-7 in mailbox name
 b2 NO [CANNOT] Invalid mailbox name"
 	assertFalse "nothing created beside the store" \
 	    "[ -e '$STORE/../escape' ] || [ -e '$STORE/../b' ]"

@@ -34,10 +34,11 @@ imapd_load() {
 	imapd_flush
 }
 
-# Run the APPENDs gathered in $T_TMP/load; 1 unless all are OK.
+# Run the APPENDs gathered in $T_TMP/load; 1 unless all are OK. Some
+# messages have 8-bit header fields: RFC 6855 4 wants ENABLE UTF8=ACCEPT.
 imapd_flush() {
 	[ -s "$T_TMP/load" ] || return 0
-	session_raw <"$T_TMP/load"
+	{ printf 'u ENABLE UTF8=ACCEPT\r\n'; cat "$T_TMP/load"; } | session_raw
 	: >"$T_TMP/load"
 	! grep -a '^a\.[0-9]* ' "$RAW" | grep -qav '^a\.[0-9]* OK'
 }

@@ -119,7 +119,8 @@ ctest() {
 
 # Arguments name the suites to run (sh t/run.sh t/idle.sh t/storetest);
 # none runs them all.
-[ $# -gt 0 ] || set -- t/*.sh t/parsetest t/storetest t/objidtest t/mimetest
+[ $# -gt 0 ] || set -- t/*.sh t/parsetest t/storetest t/objidtest t/mimetest \
+    t/utf7test
 for t in "$@"; do
 	case $t in
 	t/lib.sh|t/run.sh|t/demo.sh) ;;
