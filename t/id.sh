@@ -152,7 +152,7 @@ EOF
 	assertTrue "before login: $(resp a1)" \
 	    "resp a1 | grep -q '^\* CAPABILITY .* ID SASL-IR AUTH=PLAIN\$'"
 	assertTrue "after login: $(resp a3)" \
-	    "resp a3 | grep -q '^\* CAPABILITY .* BINARY ID\$'"
+	    "resp a3 | grep -q '^\* CAPABILITY .* BINARY ID .*APPENDLIMIT=[0-9]*\$'"
 }
 
 . "$SHUNIT2"
