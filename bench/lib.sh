@@ -101,3 +101,30 @@ EOF
 		echo "$stamp" > "$DATA/imapd.done"
 	fi
 }
+
+# work_setup: $WORK (made, the bench user's) with a copy of imapd in
+# $IMAPD_BIN, Dovecot's configuration and the servers' log in $LOG.
+work_setup() {
+	mkdir -p "$WORK"
+	[ -z "$AS" ] || chown "$BUSER" "$WORK"
+	IMAPD_BIN=$WORK/imapd.bin
+	cp "$TOP/imapd" "$IMAPD_BIN"
+	cat > "$WORK/dovecot.conf" <<EOF
+mail_location = maildir:~/Maildir
+log_path = /dev/stderr
+ssl = no
+EOF
+	LOG=$WORK/server.log
+	: > "$LOG"
+	[ -z "$AS" ] || chown "$BUSER" "$LOG"
+}
+
+# srv imapd|dovecot DIR: the server command for a store (imapd) or a home
+# holding Maildir (Dovecot), after work_setup.
+srv() {
+	if [ "$1" = imapd ]; then
+		echo "$AS env -i PATH=/usr/bin:/bin HOME=$2 USER=$BUSER $IMAPD_BIN -d $2"
+	else
+		echo "$AS env -i PATH=/usr/bin:/bin HOME=$2 USER=$BUSER $DOVECOT -c $WORK/dovecot.conf"
+	fi
+}

@@ -30,14 +30,7 @@ for f in imapd.h store.c storeint.h; do
 done
 mkdir -p "$WORK/imapd" "$WORK/dovecot/Maildir/cur" \
     "$WORK/dovecot/Maildir/new" "$WORK/dovecot/Maildir/tmp"
-cp "$TOP/imapd" "$WORK/imapd.bin"
-cat > "$WORK/dovecot.conf" <<EOF
-mail_location = maildir:~/Maildir
-log_path = /dev/stderr
-ssl = no
-EOF
-LOG=$WORK/server.log
-: > "$LOG"
+work_setup
 
 # msg I: message I, CRLF line ends (both servers count the same SIZE).
 msg() {
@@ -70,18 +63,10 @@ populate() {
 	printf 'z LOGOUT\r\n'
 }
 
-srv() {
-	if [ "$1" = imapd ]; then
-		echo "$AS env -i PATH=/usr/bin:/bin HOME=$WORK/imapd USER=$BUSER $WORK/imapd.bin -d $WORK/imapd"
-	else
-		echo "$AS env -i PATH=/usr/bin:/bin HOME=$WORK/dovecot USER=$BUSER $DOVECOT -c $WORK/dovecot.conf"
-	fi
-}
-
 if [ ! -f "$WORK/done" ]; then
 	populate > "$WORK/populate.in"
 	[ -z "$AS" ] || chown -R "$BUSER" "$WORK"
-	$(srv imapd) < "$WORK/populate.in" > "$WORK/populate.out" 2>>"$LOG"
+	$(srv imapd "$WORK/imapd") < "$WORK/populate.in" > "$WORK/populate.out" 2>>"$LOG"
 	ok=$(grep -c '^a[0-9.]* OK' "$WORK/populate.out")
 	[ "$ok" = $((3 * N)) ] || die "imapd took $ok of $((3 * N)) APPENDs"
 	touch "$WORK/done"
@@ -94,7 +79,7 @@ printf 'b LOGOUT\r\n' > "$WORK/empty.in"
 usecs() {
 	t0=$(date +%s%N)
 	# Dovecot cannot poll a file: both read a pipe.
-	cat "$2" | $(srv "$1") > "$3" 2>>"$LOG"
+	cat "$2" | $(srv "$1" "$WORK/$1") > "$3" 2>>"$LOG"
 	t1=$(date +%s%N)
 	echo $(((t1 - t0) / 1000))
 }

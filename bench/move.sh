@@ -25,27 +25,7 @@ bench_user
 bench_dovecot
 
 rm -rf "$WORK"
-mkdir -p "$WORK"
-[ -z "$AS" ] || chown "$BUSER" "$WORK"
-IMAPD_BIN=$WORK/imapd.bin
-cp "$TOP/imapd" "$IMAPD_BIN"
-cat > "$WORK/dovecot.conf" <<EOF
-mail_location = maildir:~/Maildir
-log_path = /dev/stderr
-ssl = no
-EOF
-LOG=$WORK/server.log
-: > "$LOG"
-[ -z "$AS" ] || chown "$BUSER" "$LOG"
-
-# srv imapd|dovecot DIR: the server command for a store or a home.
-srv() {
-	if [ "$1" = imapd ]; then
-		echo "$AS env -i PATH=/usr/bin:/bin HOME=$2 USER=$BUSER $IMAPD_BIN -d $2"
-	else
-		echo "$AS env -i PATH=/usr/bin:/bin HOME=$2 USER=$BUSER $DOVECOT -c $WORK/dovecot.conf"
-	fi
-}
+work_setup
 
 # fill SERVER DIR: N messages in INBOX and an empty mailbox "moved";
 # imapd's by APPEND and COPY (bench/qdrive fill), Dovecot's Maildir

@@ -51,28 +51,10 @@ make -s bench/qdrive bench/drive || die "cannot build bench/qdrive"
 bench_user
 bench_dovecot
 
-mkdir -p "$DATA" "$WORK"
-[ -z "$AS" ] || chown "$BUSER" "$DATA" "$WORK"
-IMAPD_BIN=$WORK/imapd.bin
-cp "$TOP/imapd" "$IMAPD_BIN"
-cat > "$WORK/dovecot.conf" <<EOF
-mail_location = maildir:~/Maildir
-log_path = /dev/stderr
-ssl = no
-EOF
-LOG=$WORK/server.log
-: > "$LOG"
-[ -z "$AS" ] || chown "$BUSER" "$LOG"
+mkdir -p "$DATA"
+[ -z "$AS" ] || chown "$BUSER" "$DATA"
+work_setup
 
-# srv imapd|dovecot DIR: the server command for a store (imapd) or a home
-# holding Maildir (Dovecot).
-srv() {
-	if [ "$1" = imapd ]; then
-		echo "$AS env -i PATH=/usr/bin:/bin HOME=$2 USER=$BUSER $IMAPD_BIN -d $2"
-	else
-		echo "$AS env -i PATH=/usr/bin:/bin HOME=$2 USER=$BUSER $DOVECOT -c $WORK/dovecot.conf"
-	fi
-}
 # q SERVER DIR QDRIVE-ARGS...: qdrive's line, or "failed" (the log says why)
 q() {
 	qs=$1 qd=$2
