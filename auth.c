@@ -2,7 +2,8 @@
  * auth.c: authentication and the privilege drop, the only code that may
  * run as root: the password file, LOGIN and AUTHENTICATE PLAIN (its
  * response on a line of its own or as SASL-IR's initial response), equal
- * cost for unknown users, the failed-login delay and limit, and becoming the user before any of its input is handled.
+ * cost for unknown users, the failed-login delay and limit, and becoming
+ * the user before any of its input is handled.
  */
 #include <ctype.h>
 #include <crypt.h>

@@ -919,8 +919,9 @@ crlf_from(struct buf *b, size_t start)
  * A leaf part's body with its transfer encoding removed, appended to o
  * (FETCH BINARY, RFC 3516 4.2; RFC 9051 6.4.5). Text goes out with CRLF
  * line ends, however it was stored or encoded (RFC 3516 6). With o
- * NULL, only whether it can be done. Returns 0, MIME_NOT_LEAF for a multipart or message part, MIME_UNKNOWN_CTE for
- * an encoding imapd cannot undo.
+ * NULL, only whether it can be done. Returns 0, MIME_NOT_LEAF for a
+ * multipart or message part, MIME_UNKNOWN_CTE for an encoding imapd
+ * cannot undo.
  */
 int
 mime_binary(const struct mime_part *m, struct buf *o)
