@@ -245,6 +245,18 @@ kwm_get(const struct mailbox *mb, const struct rec *r, struct kwset *ks)
 	return 0;
 }
 
+/* The n entries sealed, and the file name opened with flags. */
+static int
+kwm_seal_open(int dirfd, const char *name, int flags, struct kwment *v,
+    size_t n)
+{
+	size_t	 i;
+
+	for (i = 0; i < n; i++)
+		kwm_seal(&v[i]);
+	return openat(dirfd, name, flags | O_NOFOLLOW | O_CLOEXEC, 0600);
+}
+
 /*
  * Compaction: kwmore.new with the n entries (sealed here) of the live
  * records, synced; compact_switch renames it over "kwmore".
@@ -252,15 +264,12 @@ kwm_get(const struct mailbox *mb, const struct rec *r, struct kwset *ks)
 int
 kwm_rewrite(int dirfd, struct kwment *v, size_t n)
 {
-	size_t	 i;
 	int	 fd, r = -1;
 
 	if (n == 0)
 		return 0;
-	for (i = 0; i < n; i++)
-		kwm_seal(&v[i]);
-	if ((fd = openat(dirfd, "kwmore.new", O_WRONLY | O_CREAT | O_TRUNC |
-	    O_NOFOLLOW | O_CLOEXEC, 0600)) == -1)
+	if ((fd = kwm_seal_open(dirfd, "kwmore.new", O_WRONLY | O_CREAT |
+	    O_TRUNC, v, n)) == -1)
 		return -1;
 	if (st_pwrite_all(fd, v, n * sizeof *v, 0) == 0 && fsync(fd) == 0)
 		r = 0;
@@ -279,15 +288,12 @@ kwm_append(int dirfd, struct kwment *v, size_t n)
 {
 	struct stat	 sb;
 	off_t		 end;
-	size_t		 i;
 	int		 fd, r = -1;
 
 	if (n == 0)
 		return 0;
-	for (i = 0; i < n; i++)
-		kwm_seal(&v[i]);
-	if ((fd = openat(dirfd, "kwmore", O_RDWR | O_CREAT | O_NOFOLLOW |
-	    O_CLOEXEC, 0600)) == -1)
+	if ((fd = kwm_seal_open(dirfd, "kwmore", O_RDWR | O_CREAT, v, n)) ==
+	    -1)
 		return -1;
 	if (fstat(fd, &sb) == -1)
 		goto out;
